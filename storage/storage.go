@@ -1,0 +1,52 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped, with the path) so callers
+// can test them with errors.Is.
+var (
+	// ErrNotFound: the object does not exist.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrExist: PutIfAbsent found the object already there.
+	ErrExist = errors.New("storage: already exists")
+)
+
+// FileInfo describes one stored object.
+type FileInfo struct {
+	Path    string // slash-separated, relative to the storage root
+	Size    int64
+	ModTime time.Time
+	IsDir   bool // only in non-recursive listings
+}
+
+// Storage is the one narrow interface all table I/O goes through. Paths are
+// slash-separated and relative to the backend's root; they never start with
+// "/" and never contain "." or ".." elements.
+type Storage interface {
+	// Get returns the whole object.
+	Get(ctx context.Context, path string) ([]byte, error)
+	// GetRange returns length bytes starting at offset. A range that runs
+	// past the end is an error.
+	GetRange(ctx context.Context, path string, offset, length int64) ([]byte, error)
+	// Put writes the object, replacing any previous one. Readers see either
+	// the old or the new object, never a partial one.
+	Put(ctx context.Context, path string, data []byte) error
+	// PutIfAbsent writes the object only if nothing is at path; otherwise it
+	// returns an error wrapping ErrExist and leaves the old object alone.
+	PutIfAbsent(ctx context.Context, path string, data []byte) error
+	// List returns what lies under the directory prefix ("" is the root),
+	// sorted by path. Recursive lists every object below it; otherwise only
+	// its immediate children, with sub-directories as entries whose IsDir is
+	// set. A missing directory lists nothing.
+	List(ctx context.Context, prefix string, recursive bool) ([]FileInfo, error)
+	// Delete removes the object; deleting a missing object is not an error.
+	Delete(ctx context.Context, path string) error
+	// Stat returns the object's size and time, or ErrNotFound.
+	Stat(ctx context.Context, path string) (FileInfo, error)
+	// String names the backend and root for messages, e.g. "file:///tmp/wh".
+	String() string
+}
