@@ -95,15 +95,6 @@ type ManifestFileMeta struct {
 	MaxRowID        *int64
 }
 
-// DeletionVectorMeta locates one data file's deletion vector inside a
-// DELETION_VECTORS index file.
-type DeletionVectorMeta struct {
-	DataFile    string
-	Offset      int32
-	Length      int32
-	Cardinality *int64
-}
-
 // GlobalIndexMeta is the global-index part of an index manifest entry; Strata
 // carries it through unchanged.
 type GlobalIndexMeta struct {
@@ -117,8 +108,7 @@ type GlobalIndexMeta struct {
 
 // Index types in index manifests.
 const (
-	IndexTypeHash            = "HASH"
-	IndexTypeDeletionVectors = "DELETION_VECTORS"
+	IndexTypeHash = "HASH"
 )
 
 // IndexManifestEntry is one row of an index manifest.
