@@ -1,0 +1,51 @@
+package lsm
+
+import (
+	"slices"
+)
+
+// Buffer is the in-memory write buffer of one bucket: records appended in
+// arrival order, each stamped with the next sequence number, and sorted and
+// merged on flush.
+type Buffer struct {
+	kvs     []*KeyValue
+	nextSeq int64
+	bytes   int64
+}
+
+// NewBuffer returns a buffer whose first record gets sequence number
+// nextSeq (one past the bucket's highest committed sequence number).
+func NewBuffer(nextSeq int64) *Buffer { return &Buffer{nextSeq: nextSeq} }
+
+// Add appends one record and stamps its sequence number.
+func (b *Buffer) Add(kv *KeyValue, approxBytes int64) {
+	kv.Seq = b.nextSeq
+	b.nextSeq++
+	b.kvs = append(b.kvs, kv)
+	b.bytes += approxBytes
+}
+
+// Len is the number of buffered records.
+func (b *Buffer) Len() int { return len(b.kvs) }
+
+// Bytes is an estimate of the buffered size.
+func (b *Buffer) Bytes() int64 { return b.bytes }
+
+// NextSeq is the sequence number the next record will get.
+func (b *Buffer) NextSeq() int64 { return b.nextSeq }
+
+// Drain sorts the buffered records by (key, seq), merges each key with mf and
+// returns the merged records, emptying the buffer. Retractions are kept: a
+// level-0 file must carry deletes down to older levels.
+func (b *Buffer) Drain(mf MergeFunction) ([]*KeyValue, error) {
+	slices.SortFunc(b.kvs, compareKV)
+	out := make([]*KeyValue, 0, len(b.kvs))
+	for kv, err := range MergeRuns([]Run{SliceRun(b.kvs)}, mf) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kv)
+	}
+	b.kvs, b.bytes = b.kvs[:0], 0
+	return out, nil
+}

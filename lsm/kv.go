@@ -1,0 +1,31 @@
+package lsm
+
+import (
+	"github.com/stratalake/strata/spec"
+)
+
+// KeyValue is one record of a primary-key table: the trimmed primary key,
+// the bucket-local sequence number, the row kind and the full value row.
+type KeyValue struct {
+	Key   spec.Row
+	Seq   int64
+	Kind  spec.RowKind
+	Value spec.Row
+}
+
+// CompareKeys orders keys as Paimon's generated key comparator does.
+func CompareKeys(a, b spec.Row) int { return spec.CompareRows(a, b) }
+
+// compareKV orders records by key, then sequence number.
+func compareKV(a, b *KeyValue) int {
+	if c := CompareKeys(a.Key, b.Key); c != 0 {
+		return c
+	}
+	switch {
+	case a.Seq < b.Seq:
+		return -1
+	case a.Seq > b.Seq:
+		return 1
+	}
+	return 0
+}

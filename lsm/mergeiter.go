@@ -1,0 +1,94 @@
+package lsm
+
+import (
+	"container/heap"
+	"iter"
+)
+
+// Run is one sorted run: records in (key, seq) order, each key at most once
+// per run for merged runs (raw input runs may repeat a key).
+type Run = iter.Seq2[*KeyValue, error]
+
+// MergeRuns merges sorted runs into one stream of merged records: for each
+// key, every record from every run is fed to mf in sequence order and the
+// result (if any) is yielded. Memory is bounded by the number of runs plus
+// the records of one key.
+func MergeRuns(runs []Run, mf MergeFunction) iter.Seq2[*KeyValue, error] {
+	return func(yield func(*KeyValue, error) bool) {
+		h := &kvHeap{}
+		stops := make([]func(), 0, len(runs))
+		defer func() {
+			for _, s := range stops {
+				s()
+			}
+		}()
+		for _, r := range runs {
+			next, stop := iter.Pull2(r)
+			stops = append(stops, stop)
+			kv, err, ok := next()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if ok {
+				h.items = append(h.items, cursor{kv: kv, next: next})
+			}
+		}
+		heap.Init(h)
+		for h.Len() > 0 {
+			key := h.items[0].kv.Key
+			mf.Reset()
+			for h.Len() > 0 && CompareKeys(h.items[0].kv.Key, key) == 0 {
+				c := &h.items[0]
+				if err := mf.Add(c.kv); err != nil {
+					yield(nil, err)
+					return
+				}
+				kv, err, ok := c.next()
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if ok {
+					c.kv = kv
+					heap.Fix(h, 0)
+				} else {
+					heap.Pop(h)
+				}
+			}
+			if res := mf.Result(); res != nil {
+				if !yield(res, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+type cursor struct {
+	kv   *KeyValue
+	next func() (*KeyValue, error, bool)
+}
+
+type kvHeap struct{ items []cursor }
+
+func (h *kvHeap) Len() int           { return len(h.items) }
+func (h *kvHeap) Less(i, j int) bool { return compareKV(h.items[i].kv, h.items[j].kv) < 0 }
+func (h *kvHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *kvHeap) Push(x any)         { h.items = append(h.items, x.(cursor)) }
+func (h *kvHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
+}
+
+// SliceRun turns sorted records into a Run.
+func SliceRun(kvs []*KeyValue) Run {
+	return func(yield func(*KeyValue, error) bool) {
+		for _, kv := range kvs {
+			if !yield(kv, nil) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package manifest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/stratalake/strata/spec"
+)
+
+// Identifier is what makes a manifest entry's file unique, as in Java's
+// FileEntry.Identifier: partition, bucket, level, name, extra files,
+// embedded index and external path. A level change is therefore a DELETE of
+// one identifier and an ADD of another.
+func Identifier(e *spec.ManifestEntry) string {
+	var b strings.Builder
+	b.Write(e.Partition)
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(int(e.Bucket)))
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(int(e.File.Level)))
+	b.WriteByte(0)
+	b.WriteString(e.File.FileName)
+	b.WriteByte(0)
+	for _, x := range e.File.ExtraFiles {
+		b.WriteString(x)
+		b.WriteByte(1)
+	}
+	b.WriteByte(0)
+	b.Write(e.File.EmbeddedIndex)
+	b.WriteByte(0)
+	if e.File.ExternalPath != nil {
+		b.WriteString(*e.File.ExternalPath)
+	}
+	return b.String()
+}
+
+// Merge folds entries, in order, the way Java's FileEntry.mergeEntries does:
+// an ADD followed by a DELETE of the same file cancel; a DELETE with no ADD
+// before it is kept; an ADD of a file already present is an error wrapping
+// spec.ErrConflict. The result keeps first-insertion order.
+func Merge(entries []spec.ManifestEntry) ([]spec.ManifestEntry, error) {
+	m := NewMerger(len(entries))
+	for i := range entries {
+		if err := m.Add(&entries[i]); err != nil {
+			return nil, err
+		}
+	}
+	return m.Result(), nil
+}
+
+// Merger merges entries incrementally; see Merge.
+type Merger struct {
+	index map[string]int
+	out   []spec.ManifestEntry
+	live  []bool
+}
+
+// NewMerger returns an empty merger sized for about n entries.
+func NewMerger(n int) *Merger {
+	return &Merger{index: make(map[string]int, n)}
+}
+
+// Add folds one entry in.
+func (m *Merger) Add(e *spec.ManifestEntry) error {
+	id := Identifier(e)
+	i, ok := m.index[id]
+	switch {
+	case ok && e.Kind == spec.FileKindAdd:
+		return fmt.Errorf("%w: file %s (bucket %d, level %d) is added twice", spec.ErrConflict, e.File.FileName, e.Bucket, e.File.Level)
+	case ok:
+		m.live[i] = false
+		delete(m.index, id)
+	default:
+		m.index[id] = len(m.out)
+		m.out = append(m.out, *e)
+		m.live = append(m.live, true)
+	}
+	return nil
+}
+
+// Result returns the surviving entries in first-insertion order.
+func (m *Merger) Result() []spec.ManifestEntry {
+	res := make([]spec.ManifestEntry, 0, len(m.index))
+	for i := range m.out {
+		if m.live[i] {
+			res = append(res, m.out[i])
+		}
+	}
+	return res
+}
