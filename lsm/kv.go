@@ -4,14 +4,8 @@ import (
 	"github.com/stratalake/strata/spec"
 )
 
-// KeyValue is one record of a primary-key table: the trimmed primary key,
-// the bucket-local sequence number, the row kind and the full value row.
-type KeyValue struct {
-	Key   spec.Row
-	Seq   int64
-	Kind  spec.RowKind
-	Value spec.Row
-}
+// KeyValue is one record of a primary-key table (see spec.KeyValue).
+type KeyValue = spec.KeyValue
 
 // CompareKeys orders keys as Paimon's generated key comparator does.
 func CompareKeys(a, b spec.Row) int { return spec.CompareRows(a, b) }

@@ -1,0 +1,91 @@
+package reader
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"path"
+
+	"github.com/stratalake/strata/internal/parquetio"
+	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
+)
+
+// Request says which file to read and how to shape its records.
+type Request struct {
+	Dir        string            // bucket directory
+	File       *spec.DataFileMeta
+	FileSchema *spec.TableSchema // the schema at File.SchemaID
+	// ReadFields are the value columns to return, from the read schema;
+	// they are matched to the file's columns by field id. Columns the file
+	// lacks read as null.
+	ReadFields []spec.DataField
+	// KeyIndex locates each trimmed primary-key column among ReadFields.
+	KeyIndex []int
+	// DV, when set, drops the rows it marks deleted.
+	DV *spec.DeletionVector
+}
+
+// ReadKeyValues streams the records of one data file in file order (sorted
+// by key for level files).
+func ReadKeyValues(ctx context.Context, fs storage.Storage, req Request) iter.Seq2[*spec.KeyValue, error] {
+	return func(yield func(*spec.KeyValue, error) bool) {
+		p := path.Join(req.Dir, req.File.FileName)
+		fail := func(err error) { yield(nil, fmt.Errorf("read %s: %w", p, err)) }
+		size := req.File.FileSize
+		if size <= 0 {
+			fi, err := fs.Stat(ctx, p)
+			if err != nil {
+				fail(err)
+				return
+			}
+			size = fi.Size
+		}
+		f, err := parquetio.Open(storage.NewReaderAt(ctx, fs, p, size), size)
+		if err != nil {
+			fail(err)
+			return
+		}
+		// Physical columns to read: _SEQUENCE_NUMBER, _VALUE_KIND, then each
+		// read field under the name the file's schema gave its id.
+		cols := make([]spec.DataField, 0, 2+len(req.ReadFields))
+		cols = append(cols,
+			spec.DataField{ID: parquetio.SequenceNumberFieldID, Name: parquetio.SequenceNumberName, Type: spec.BigIntType.NotNull()},
+			spec.DataField{ID: parquetio.ValueKindFieldID, Name: parquetio.ValueKindName, Type: spec.TinyIntType.NotNull()})
+		for _, rf := range req.ReadFields {
+			ff, ok := req.FileSchema.FieldByID(rf.ID)
+			if !ok {
+				// Added after the file was written: a name no column has
+				// makes the reader return nulls.
+				ff = spec.DataField{ID: rf.ID, Name: "\x00missing-" + rf.Name, Type: rf.Type}
+			}
+			// Read with the file's type; a later type change is cast below.
+			cols = append(cols, spec.DataField{ID: ff.ID, Name: ff.Name, Type: ff.Type})
+		}
+		pos := int64(-1)
+		for row, err := range f.ReadRows(cols) {
+			if err != nil {
+				fail(err)
+				return
+			}
+			pos++
+			if req.DV != nil && req.DV.IsDeleted(pos) {
+				continue
+			}
+			seq, ok1 := row[0].(int64)
+			kind, ok2 := row[1].(int8)
+			if !ok1 || !ok2 || kind < 0 || kind > 3 {
+				fail(fmt.Errorf("%w: row %d has bad system columns (%v, %v)", spec.ErrCorrupt, pos, row[0], row[1]))
+				return
+			}
+			value := row[2:]
+			key := make(spec.Row, len(req.KeyIndex))
+			for i, j := range req.KeyIndex {
+				key[i] = value[j]
+			}
+			if !yield(&spec.KeyValue{Key: key, Seq: seq, Kind: spec.RowKind(kind), Value: value}, nil) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,405 @@
+package table
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"iter"
+	"path"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/stratalake/strata/internal/arrowconv"
+	"github.com/stratalake/strata/lsm"
+	"github.com/stratalake/strata/manifest"
+	"github.com/stratalake/strata/reader"
+	"github.com/stratalake/strata/spec"
+)
+
+// liveFiles returns the ADD entries that survive merging a snapshot's base
+// and delta manifests: its live data files.
+func (t *Table) liveFiles(ctx context.Context, snap *spec.Snapshot) ([]spec.ManifestEntry, error) {
+	entries, err := t.manifests.ReadEntries(ctx, snap.BaseManifestList, snap.DeltaManifestList)
+	if err != nil {
+		return nil, err
+	}
+	merged, err := manifest.Merge(entries)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %d: %w", snap.ID, err)
+	}
+	live := merged[:0]
+	for _, e := range merged {
+		if e.Kind != spec.FileKindAdd {
+			return nil, fmt.Errorf("%w: snapshot %d deletes %s, which no manifest adds", spec.ErrCorrupt, snap.ID, e.File.FileName)
+		}
+		live = append(live, e)
+	}
+	return live, nil
+}
+
+// ScanOption configures a Scan.
+type ScanOption func(*Scan)
+
+// WithSnapshot reads snapshot id instead of the latest one.
+func WithSnapshot(id int64) ScanOption { return func(s *Scan) { s.snapshotID = id } }
+
+// WithProjection returns only the named columns, in the given order.
+func WithProjection(columns ...string) ScanOption {
+	return func(s *Scan) { s.columns = columns }
+}
+
+// Scan reads a snapshot of the table: merge-on-read of every sorted run per
+// bucket, or for deletion-vector and first-row tables, the files above level
+// 0 with their deletion vectors applied.
+type Scan struct {
+	t          *Table
+	snapshotID int64
+	columns    []string
+}
+
+// NewScan returns a scan of the latest snapshot unless options say
+// otherwise.
+func (t *Table) NewScan(opts ...ScanOption) *Scan {
+	s := &Scan{t: t}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Split is the work of reading one bucket of one partition.
+type Split struct {
+	Partition []byte
+	Bucket    int32
+	Files     []spec.DataFileMeta
+	// DVs are the deletion vectors of the split's files, by file name.
+	DVs map[string]*spec.DeletionVector
+}
+
+// Plan is a snapshot resolved into splits.
+type Plan struct {
+	Snapshot *spec.Snapshot // nil for a table with no snapshot
+	Fields   []spec.DataField
+	Splits   []Split
+}
+
+// Fields are the columns the scan returns.
+func (s *Scan) Fields() ([]spec.DataField, error) {
+	if len(s.columns) == 0 {
+		return s.t.schema.Fields, nil
+	}
+	out := make([]spec.DataField, 0, len(s.columns))
+	for _, c := range s.columns {
+		f, ok := s.t.schema.Field(c)
+		if !ok {
+			return nil, fmt.Errorf("%w: no column %q (columns: %v)", spec.ErrSchemaMismatch, c, s.t.schema.FieldNames())
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// skipLevel0 reports whether batch reads must ignore level-0 files, as Java
+// does for deletion-vector and first-row tables.
+func (t *Table) skipLevel0() bool {
+	return t.opts.DeletionVectorsEnabled || t.opts.MergeEngine == spec.MergeEngineFirstRow
+}
+
+// Plan resolves the snapshot into splits.
+func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
+	fields, err := s.Fields()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Fields: fields}
+	var snap *spec.Snapshot
+	if s.snapshotID > 0 {
+		snap, err = s.t.snapshots.Get(ctx, s.snapshotID)
+	} else {
+		snap, err = s.t.snapshots.Latest(ctx)
+	}
+	if err != nil || snap == nil {
+		return p, err
+	}
+	p.Snapshot = snap
+	files, err := s.t.liveFiles(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		part   string
+		bucket int32
+	}
+	byBucket := map[key]*Split{}
+	var order []key
+	for _, e := range files {
+		if s.t.skipLevel0() && e.File.Level == 0 {
+			continue
+		}
+		k := key{string(e.Partition), e.Bucket}
+		sp, ok := byBucket[k]
+		if !ok {
+			sp = &Split{Partition: e.Partition, Bucket: e.Bucket}
+			byBucket[k] = sp
+			order = append(order, k)
+		}
+		sp.Files = append(sp.Files, e.File)
+	}
+	slices.SortFunc(order, func(a, b key) int {
+		if c := bytes.Compare([]byte(a.part), []byte(b.part)); c != 0 {
+			return c
+		}
+		return int(a.bucket - b.bucket)
+	})
+	if s.t.opts.DeletionVectorsEnabled && snap.IndexManifest != nil {
+		byName := make(map[string]*Split, len(byBucket))
+		for k, sp := range byBucket {
+			byName[splitKey([]byte(k.part), k.bucket)] = sp
+		}
+		if err := s.attachDVs(ctx, *snap.IndexManifest, byName); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range order {
+		p.Splits = append(p.Splits, *byBucket[k])
+	}
+	return p, nil
+}
+
+func splitKey(partition []byte, bucket int32) string {
+	return fmt.Sprintf("%x/%d", partition, bucket)
+}
+
+// attachDVs loads the deletion vectors of the planned files from the index
+// manifest.
+func (s *Scan) attachDVs(ctx context.Context, indexManifest string, splits map[string]*Split) error {
+	entries, err := s.t.manifests.ReadIndexManifest(ctx, indexManifest)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Kind != spec.FileKindAdd || e.IndexType != spec.DVIndexType {
+			continue
+		}
+		sp, ok := splits[splitKey(e.Partition, e.Bucket)]
+		if !ok {
+			continue
+		}
+		p := path.Join(s.t.path, "index", e.FileName)
+		data, err := s.t.fs.Get(ctx, p)
+		if err != nil {
+			return fmt.Errorf("read deletion vectors %s: %w", p, err)
+		}
+		metas := make([]spec.DeletionVectorMeta, 0, len(e.DVRanges))
+		for _, m := range e.DVRanges {
+			if m != nil {
+				metas = append(metas, *m)
+			}
+		}
+		dvs, err := spec.ReadDVIndexFile(data, metas)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if sp.DVs == nil {
+			sp.DVs = map[string]*spec.DeletionVector{}
+		}
+		for name, dv := range dvs {
+			sp.DVs[name] = dv
+		}
+	}
+	return nil
+}
+
+// Rows streams the scan's rows: for each bucket, in primary-key order.
+func (s *Scan) Rows(ctx context.Context) iter.Seq2[spec.Row, error] {
+	return func(yield func(spec.Row, error) bool) {
+		plan, err := s.Plan(ctx)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		proj := make([]int, len(plan.Fields))
+		for i, f := range plan.Fields {
+			proj[i] = s.t.schema.FieldIndex(f.Name)
+		}
+		for _, sp := range plan.Splits {
+			for kv, err := range s.t.readSplit(ctx, sp) {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				row := make(spec.Row, len(proj))
+				for i, j := range proj {
+					row[i] = kv.Value[j]
+				}
+				if !yield(row, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// readSplit merges one bucket's files into its current records, dropping
+// retractions.
+func (t *Table) readSplit(ctx context.Context, sp Split) iter.Seq2[*spec.KeyValue, error] {
+	return func(yield func(*spec.KeyValue, error) bool) {
+		if len(t.schema.PrimaryKeys) == 0 {
+			yield(nil, fmt.Errorf("%w: reading tables without a primary key", ErrUnsupported))
+			return
+		}
+		dir := t.bucketDir(partitionPathPlaceholder(sp.Partition), sp.Bucket)
+		keyIdx := t.layout.KeyIndex
+		open := func(f spec.DataFileMeta) lsm.Run {
+			return func(y func(*spec.KeyValue, error) bool) {
+				fileSchema, err := t.schemas.Get(ctx, f.SchemaID)
+				if err != nil {
+					y(nil, err)
+					return
+				}
+				req := reader.Request{Dir: dir, File: &f, FileSchema: fileSchema, ReadFields: t.schema.Fields, KeyIndex: keyIdx, DV: sp.DVs[f.FileName]}
+				for kv, err := range reader.ReadKeyValues(ctx, t.fs, req) {
+					if !y(kv, err) || err != nil {
+						return
+					}
+				}
+			}
+		}
+		var runs []lsm.Run
+		if t.skipLevel0() {
+			// Deletion vectors already hide replaced rows: no merging.
+			for _, f := range sp.Files {
+				runs = append(runs, open(f))
+			}
+			for _, r := range runs {
+				for kv, err := range r {
+					if err != nil {
+						yield(nil, err)
+						return
+					}
+					if kv.Kind.IsRetract() {
+						continue
+					}
+					if !yield(kv, nil) {
+						return
+					}
+				}
+			}
+			return
+		}
+		runs, err := t.sortedRuns(sp.Files, open)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		mf, err := lsm.NewMergeFunction(lsm.MergeOptions{Engine: string(t.opts.MergeEngine), IgnoreDelete: t.opts.IgnoreDelete})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for kv, err := range lsm.MergeRuns(runs, mf) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if kv.Kind.IsRetract() {
+				continue
+			}
+			if !yield(kv, nil) {
+				return
+			}
+		}
+	}
+}
+
+// sortedRuns groups files into sorted runs: each level-0 file is its own run;
+// the files of a level ≥ 1 form one run, read in key order.
+func (t *Table) sortedRuns(files []spec.DataFileMeta, open func(spec.DataFileMeta) lsm.Run) ([]lsm.Run, error) {
+	type leveled struct {
+		f   spec.DataFileMeta
+		min spec.Row
+	}
+	byLevel := map[int32][]leveled{}
+	var runs []lsm.Run
+	for _, f := range files {
+		if f.Level == 0 {
+			runs = append(runs, open(f))
+			continue
+		}
+		_, kb, err := spec.DeserializeBinaryRow(f.MinKey)
+		if err != nil {
+			return nil, fmt.Errorf("min key of %s: %w", f.FileName, err)
+		}
+		k, _, err := spec.DecodeBinaryRow(t.layout.KeyTypes(), kb)
+		if err != nil {
+			return nil, fmt.Errorf("min key of %s: %w", f.FileName, err)
+		}
+		byLevel[f.Level] = append(byLevel[f.Level], leveled{f, k})
+	}
+	for _, ls := range byLevel {
+		slices.SortFunc(ls, func(a, b leveled) int { return lsm.CompareKeys(a.min, b.min) })
+		fs := make([]spec.DataFileMeta, len(ls))
+		for i, l := range ls {
+			fs[i] = l.f
+		}
+		runs = append(runs, concatRuns(fs, open))
+	}
+	return runs, nil
+}
+
+// concatRuns chains the files of one level, which do not overlap and are
+// given in key order, into one sorted run.
+func concatRuns(fs []spec.DataFileMeta, open func(spec.DataFileMeta) lsm.Run) lsm.Run {
+	return func(yield func(*spec.KeyValue, error) bool) {
+		for _, f := range fs {
+			for kv, err := range open(f) {
+				if !yield(kv, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// partitionPathPlaceholder maps an unpartitioned table's empty partition to
+// its directory; partitioned tables come with partition support.
+func partitionPathPlaceholder([]byte) string { return "" }
+
+// Records returns the scan as Arrow record batches of up to batchSize rows.
+func (s *Scan) Records(ctx context.Context, batchSize int) (array.RecordReader, error) {
+	fields, err := s.Fields()
+	if err != nil {
+		return nil, err
+	}
+	b, err := arrowconv.NewBuilder(memory.DefaultAllocator, fields)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Release()
+	var batches []arrow.RecordBatch
+	for row, err := range s.Rows(ctx) {
+		if err != nil {
+			for _, r := range batches {
+				r.Release()
+			}
+			return nil, err
+		}
+		if err := b.Append(row); err != nil {
+			return nil, err
+		}
+		if b.Len() >= batchSize {
+			batches = append(batches, b.NewBatch())
+		}
+	}
+	if b.Len() > 0 || len(batches) == 0 {
+		batches = append(batches, b.NewBatch())
+	}
+	rr, err := array.NewRecordReader(b.Schema(), batches)
+	for _, r := range batches {
+		r.Release()
+	}
+	return rr, err
+}
