@@ -13,6 +13,9 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrExist: PutIfAbsent found the object already there.
 	ErrExist = errors.New("storage: already exists")
+	// ErrInvalidPath: the path is empty, absolute, has empty, "." or ".."
+	// elements, or names a temporary file (".<name>.<random>.tmp").
+	ErrInvalidPath = errors.New("storage: invalid path")
 )
 
 // FileInfo describes one stored object.
@@ -30,7 +33,7 @@ type Storage interface {
 	// Get returns the whole object.
 	Get(ctx context.Context, path string) ([]byte, error)
 	// GetRange returns length bytes starting at offset. A range that runs
-	// past the end is an error.
+	// past the end is an error wrapping io.ErrUnexpectedEOF.
 	GetRange(ctx context.Context, path string, offset, length int64) ([]byte, error)
 	// Put writes the object, replacing any previous one. Readers see either
 	// the old or the new object, never a partial one.

@@ -134,14 +134,17 @@ func (s *Snapshots) Latest(ctx context.Context) (*spec.Snapshot, error) {
 // answer was lost) is resolved by reading the file back and comparing.
 func (s *Snapshots) publish(ctx context.Context, snap *spec.Snapshot) (bool, error) {
 	data := spec.EncodeSnapshot(snap)
-	err := s.fs.PutIfAbsent(ctx, s.path(snap.ID), data)
-	switch {
-	case err == nil:
-	case errors.Is(err, storage.ErrExist):
-		return false, nil
-	default:
+	if err := s.fs.PutIfAbsent(ctx, s.path(snap.ID), data); err != nil {
+		// ErrExist may also mean our own write landed and its answer was
+		// lost (an S3 retry then sees 412); any other error leaves the
+		// outcome unknown. Reading back settles both: the snapshot carries a
+		// random UUID, so equal bytes can only be ours.
 		got, rerr := s.fs.Get(ctx, s.path(snap.ID))
-		if rerr != nil || string(got) != string(data) {
+		switch {
+		case rerr == nil && string(got) == string(data):
+		case errors.Is(err, storage.ErrExist):
+			return false, nil
+		default:
 			return false, fmt.Errorf("publish snapshot %d: %w", snap.ID, err)
 		}
 	}

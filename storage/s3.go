@@ -1,0 +1,415 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+)
+
+// EndpointEnv names the environment variable that overrides the S3 endpoint
+// (e.g. "http://127.0.0.1:9000" for MinIO) when no WithEndpoint option is
+// given. An overridden endpoint is addressed path-style.
+const EndpointEnv = "STRATA_S3_ENDPOINT"
+
+// defaultRegion is used when neither an option nor the AWS configuration
+// names one; S3-compatible servers generally accept it.
+const defaultRegion = "us-east-1"
+
+// S3 stores objects in an S3 (or S3-compatible) bucket under a key prefix.
+//
+// PutIfAbsent is a conditional PutObject (If-None-Match: *), which S3 and
+// MinIO evaluate atomically. Directories exist only as key prefixes.
+type S3 struct {
+	client *s3.Client
+	bucket string
+	prefix string // "" or ends in "/"
+}
+
+var _ Storage = (*S3)(nil)
+
+// S3Option configures NewS3.
+type S3Option func(*s3Options)
+
+type s3Options struct {
+	endpoint string
+	region   string
+	creds    aws.CredentialsProvider
+}
+
+// WithEndpoint sends requests to endpoint (a URL such as
+// "http://127.0.0.1:9000") with path-style addressing, as S3-compatible
+// servers expect. It takes precedence over STRATA_S3_ENDPOINT.
+func WithEndpoint(endpoint string) S3Option {
+	return func(o *s3Options) { o.endpoint = endpoint }
+}
+
+// WithRegion sets the region, overriding the AWS configuration.
+func WithRegion(region string) S3Option {
+	return func(o *s3Options) { o.region = region }
+}
+
+// WithStaticCredentials uses fixed credentials instead of the default
+// credential chain; sessionToken may be empty.
+func WithStaticCredentials(accessKey, secretKey, sessionToken string) S3Option {
+	return func(o *s3Options) {
+		o.creds = credentials.NewStaticCredentialsProvider(accessKey, secretKey, sessionToken)
+	}
+}
+
+// NewS3 returns an S3 storage for bucket, with all paths under prefix ("" for
+// the bucket root). Credentials and region come from the standard AWS chain
+// (environment, shared config files, instance roles) unless options say
+// otherwise; the region defaults to us-east-1. No request is made until the
+// first operation.
+func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, error) {
+	if bucket == "" {
+		return nil, errors.New("storage: s3: empty bucket name")
+	}
+	if strings.Contains(bucket, "/") {
+		return nil, fmt.Errorf("storage: s3: invalid bucket name %q", bucket)
+	}
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		if err := checkPath(prefix); err != nil {
+			return nil, fmt.Errorf("storage: s3 bucket %s: prefix %q: %w", bucket, prefix, err)
+		}
+		prefix += "/"
+	}
+	var o s3Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.endpoint == "" {
+		o.endpoint = os.Getenv(EndpointEnv)
+	}
+	if o.endpoint != "" {
+		u, err := url.Parse(o.endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("storage: s3: invalid endpoint %q: want http(s)://host[:port]", o.endpoint)
+		}
+	}
+
+	var loadOpts []func(*config.LoadOptions) error
+	if o.region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(o.region))
+	}
+	if o.creds != nil {
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(o.creds))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: s3: loading AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = defaultRegion
+	}
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		if o.endpoint != "" {
+			so.BaseEndpoint = aws.String(o.endpoint)
+			so.UsePathStyle = true
+		}
+	})
+	return &S3{client: client, bucket: bucket, prefix: prefix}, nil
+}
+
+// String implements Storage.
+func (s *S3) String() string {
+	return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/")
+}
+
+func (s *S3) key(p string) string { return s.prefix + p }
+
+// Get implements Storage.
+func (s *S3) Get(ctx context.Context, p string) ([]byte, error) {
+	data, err := s.get(ctx, p)
+	return data, wrapErr("get", p, err)
+}
+
+func (s *S3) get(ctx context.Context, p string) ([]byte, error) {
+	if err := checkPath(p); err != nil {
+		return nil, err
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(s.key(p)),
+	})
+	if err != nil {
+		return nil, mapS3Error(err)
+	}
+	defer out.Body.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, max(aws.ToInt64(out.ContentLength), 0)))
+	if _, err := buf.ReadFrom(out.Body); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// GetRange implements Storage.
+func (s *S3) GetRange(ctx context.Context, p string, offset, length int64) ([]byte, error) {
+	data, err := s.getRange(ctx, p, offset, length)
+	return data, wrapErr("get-range", p, err)
+}
+
+func (s *S3) getRange(ctx context.Context, p string, offset, length int64) ([]byte, error) {
+	if err := checkPath(p); err != nil {
+		return nil, err
+	}
+	if err := checkRangeArgs(offset, length); err != nil {
+		return nil, err
+	}
+	if length == 0 {
+		// An HTTP range cannot be empty; the object must still exist and be
+		// long enough.
+		fi, err := s.stat(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRange(offset, length, fi.Size); err != nil {
+			return nil, err
+		}
+		return []byte{}, nil
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(s.key(p)),
+		Range:  aws.String(fmt.Sprintf("bytes=%d-%d", offset, offset+length-1)),
+	})
+	if err != nil {
+		if code, _ := s3ErrorCode(err); code == "InvalidRange" {
+			return nil, fmt.Errorf("range [%d, +%d) past end of object: %w", offset, length, io.ErrUnexpectedEOF)
+		}
+		return nil, mapS3Error(err)
+	}
+	defer out.Body.Close()
+	if out.ContentRange == nil {
+		// The server ignored the range and sent the whole object.
+		data, err := io.ReadAll(out.Body)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRange(offset, length, int64(len(data))); err != nil {
+			return nil, err
+		}
+		return data[offset : offset+length], nil
+	}
+	// A range that starts inside the object but ends past it is truncated
+	// by the server, not refused.
+	buf := make([]byte, length)
+	if _, err := io.ReadFull(out.Body, buf); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("range [%d, +%d) past end of object (%s): %w",
+				offset, length, aws.ToString(out.ContentRange), io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	return buf, nil
+}
+
+// Put implements Storage. A single PutObject replaces the object atomically.
+func (s *S3) Put(ctx context.Context, p string, data []byte) error {
+	return wrapErr("put", p, s.put(ctx, p, data, false))
+}
+
+// PutIfAbsent implements Storage.
+//
+// When the SDK retries a conditional put whose first attempt succeeded but
+// whose response was lost, the retry fails with ErrExist although this
+// caller wrote the object; callers that need to tell these apart must read
+// the object back.
+func (s *S3) PutIfAbsent(ctx context.Context, p string, data []byte) error {
+	return wrapErr("put-if-absent", p, s.put(ctx, p, data, true))
+}
+
+// conflictRetries bounds retries of a conditional put that S3 refused with
+// 409 ConditionalRequestConflict (a concurrent write of the same key was in
+// flight); the retry then either succeeds or sees the winner's 412.
+const conflictRetries = 5
+
+func (s *S3) put(ctx context.Context, p string, data []byte, ifAbsent bool) error {
+	if err := checkPath(p); err != nil {
+		return err
+	}
+	backoff := 20 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		in := &s3.PutObjectInput{
+			Bucket:        aws.String(s.bucket),
+			Key:           aws.String(s.key(p)),
+			Body:          bytes.NewReader(data),
+			ContentLength: aws.Int64(int64(len(data))),
+		}
+		if ifAbsent {
+			in.IfNoneMatch = aws.String("*")
+		}
+		_, err := s.client.PutObject(ctx, in)
+		if err == nil {
+			return nil
+		}
+		code, status := s3ErrorCode(err)
+		switch {
+		case ifAbsent && (status == http.StatusPreconditionFailed || code == "PreconditionFailed"):
+			return ErrExist
+		case ifAbsent && (status == http.StatusConflict || code == "ConditionalRequestConflict") && attempt < conflictRetries:
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+			backoff *= 2
+		default:
+			return mapS3Error(err)
+		}
+	}
+}
+
+// Delete implements Storage. S3 reports success for missing keys.
+func (s *S3) Delete(ctx context.Context, p string) error {
+	return wrapErr("delete", p, s.delete(ctx, p))
+}
+
+func (s *S3) delete(ctx context.Context, p string) error {
+	if err := checkPath(p); err != nil {
+		return err
+	}
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(s.key(p)),
+	})
+	if err != nil {
+		err = mapS3Error(err)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+	}
+	return err
+}
+
+// Stat implements Storage.
+func (s *S3) Stat(ctx context.Context, p string) (FileInfo, error) {
+	fi, err := s.stat(ctx, p)
+	return fi, wrapErr("stat", p, err)
+}
+
+func (s *S3) stat(ctx context.Context, p string) (FileInfo, error) {
+	if err := checkPath(p); err != nil {
+		return FileInfo{}, err
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(s.key(p)),
+	})
+	if err != nil {
+		return FileInfo{}, mapS3Error(err)
+	}
+	return FileInfo{
+		Path:    p,
+		Size:    aws.ToInt64(out.ContentLength),
+		ModTime: aws.ToTime(out.LastModified),
+	}, nil
+}
+
+// List implements Storage.
+func (s *S3) List(ctx context.Context, prefix string, recursive bool) ([]FileInfo, error) {
+	infos, err := s.list(ctx, prefix, recursive)
+	return infos, wrapErr("list", prefix, err)
+}
+
+func (s *S3) list(ctx context.Context, prefix string, recursive bool) ([]FileInfo, error) {
+	prefix, err := checkPrefix(prefix)
+	if err != nil {
+		return nil, err
+	}
+	keyPrefix := s.prefix
+	if prefix != "" {
+		keyPrefix += prefix + "/"
+	}
+	in := &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket),
+		Prefix: aws.String(keyPrefix),
+	}
+	if !recursive {
+		in.Delimiter = aws.String("/")
+	}
+	var infos []FileInfo
+	pages := s3.NewListObjectsV2Paginator(s.client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, mapS3Error(err)
+		}
+		for _, obj := range page.Contents {
+			p, ok := s.relPath(aws.ToString(obj.Key))
+			if !ok {
+				continue
+			}
+			infos = append(infos, FileInfo{
+				Path:    p,
+				Size:    aws.ToInt64(obj.Size),
+				ModTime: aws.ToTime(obj.LastModified),
+			})
+		}
+		for _, cp := range page.CommonPrefixes {
+			p, ok := s.relPath(strings.TrimSuffix(aws.ToString(cp.Prefix), "/"))
+			if !ok {
+				continue
+			}
+			infos = append(infos, FileInfo{Path: p, IsDir: true})
+		}
+	}
+	sortInfos(infos)
+	return infos, nil
+}
+
+// relPath turns a key into a path, rejecting keys this package could not
+// have written, such as the "dir/" markers some tools create.
+func (s *S3) relPath(key string) (string, bool) {
+	p, ok := strings.CutPrefix(key, s.prefix)
+	if !ok || checkPath(p) != nil {
+		return "", false
+	}
+	return p, true
+}
+
+// s3ErrorCode returns the S3 error code and HTTP status of err, if any.
+func s3ErrorCode(err error) (code string, status int) {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	return code, status
+}
+
+// mapS3Error turns missing-key errors into ErrNotFound. A missing bucket is
+// deliberately not ErrNotFound: it is a configuration error, not an empty
+// table. (HEAD responses carry no body, so there a missing bucket looks like
+// a missing key.)
+func mapS3Error(err error) error {
+	code, status := s3ErrorCode(err)
+	switch {
+	case code == "NoSuchKey", code == "NotFound":
+		return ErrNotFound
+	case code == "NoSuchBucket":
+		return err
+	case status == http.StatusNotFound && code == "":
+		return ErrNotFound
+	}
+	return err
+}
