@@ -13,7 +13,7 @@ import (
 
 // Request says which file to read and how to shape its records.
 type Request struct {
-	Dir        string            // bucket directory
+	Dir        string // bucket directory
 	File       *spec.DataFileMeta
 	FileSchema *spec.TableSchema // the schema at File.SchemaID
 	// ReadFields are the value columns to return, from the read schema;

@@ -125,17 +125,17 @@ type avroGlobalIndex struct {
 }
 
 type avroIndexEntry struct {
-	Version      int32             `avro:"_VERSION"`
-	Kind         int32             `avro:"_KIND"`
-	Partition    []byte            `avro:"_PARTITION"`
-	Bucket       int32             `avro:"_BUCKET"`
-	IndexType    string            `avro:"_INDEX_TYPE"`
-	FileName     string            `avro:"_FILE_NAME"`
-	FileSize     int64             `avro:"_FILE_SIZE"`
-	RowCount     int64             `avro:"_ROW_COUNT"`
-	DVRanges     *[]*avroDVRange   `avro:"_DELETIONS_VECTORS_RANGES"`
-	ExternalPath *string           `avro:"_EXTERNAL_PATH"`
-	GlobalIndex  *avroGlobalIndex  `avro:"_GLOBAL_INDEX"`
+	Version      int32            `avro:"_VERSION"`
+	Kind         int32            `avro:"_KIND"`
+	Partition    []byte           `avro:"_PARTITION"`
+	Bucket       int32            `avro:"_BUCKET"`
+	IndexType    string           `avro:"_INDEX_TYPE"`
+	FileName     string           `avro:"_FILE_NAME"`
+	FileSize     int64            `avro:"_FILE_SIZE"`
+	RowCount     int64            `avro:"_ROW_COUNT"`
+	DVRanges     *[]*avroDVRange  `avro:"_DELETIONS_VECTORS_RANGES"`
+	ExternalPath *string          `avro:"_EXTERNAL_PATH"`
+	GlobalIndex  *avroGlobalIndex `avro:"_GLOBAL_INDEX"`
 }
 
 // schemas are parsed once; the parsed form is immutable and safe to share.

@@ -64,16 +64,16 @@ type DataField struct {
 
 // Convenience constructors for common types; all are nullable.
 var (
-	BooleanType = DataType{Root: TypeBoolean, Nullable: true}
-	TinyIntType = DataType{Root: TypeTinyInt, Nullable: true}
+	BooleanType  = DataType{Root: TypeBoolean, Nullable: true}
+	TinyIntType  = DataType{Root: TypeTinyInt, Nullable: true}
 	SmallIntType = DataType{Root: TypeSmallInt, Nullable: true}
-	IntType     = DataType{Root: TypeInt, Nullable: true}
-	BigIntType  = DataType{Root: TypeBigInt, Nullable: true}
-	FloatType   = DataType{Root: TypeFloat, Nullable: true}
-	DoubleType  = DataType{Root: TypeDouble, Nullable: true}
-	StringType  = DataType{Root: TypeVarChar, Nullable: true, Length: MaxVarLength}
-	BytesType   = DataType{Root: TypeVarBinary, Nullable: true, Length: MaxVarLength}
-	DateType    = DataType{Root: TypeDate, Nullable: true}
+	IntType      = DataType{Root: TypeInt, Nullable: true}
+	BigIntType   = DataType{Root: TypeBigInt, Nullable: true}
+	FloatType    = DataType{Root: TypeFloat, Nullable: true}
+	DoubleType   = DataType{Root: TypeDouble, Nullable: true}
+	StringType   = DataType{Root: TypeVarChar, Nullable: true, Length: MaxVarLength}
+	BytesType    = DataType{Root: TypeVarBinary, Nullable: true, Length: MaxVarLength}
+	DateType     = DataType{Root: TypeDate, Nullable: true}
 )
 
 // DecimalType returns DECIMAL(p, s).

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-
 )
 
 func main() {

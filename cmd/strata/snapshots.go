@@ -11,16 +11,16 @@ import (
 
 // snapshotInfo is one line of `strata snapshots`.
 type snapshotInfo struct {
-	ID                int64  `json:"id"`
-	SchemaID          int64  `json:"schemaId"`
-	CommitKind        string `json:"commitKind"`
-	CommitUser        string `json:"commitUser"`
-	CommitIdentifier  int64  `json:"commitIdentifier"`
-	TimeMillis        int64  `json:"timeMillis"`
-	TotalRecordCount  int64  `json:"totalRecordCount"`
-	DeltaRecordCount  int64  `json:"deltaRecordCount"`
-	ChangelogRecords  *int64 `json:"changelogRecordCount,omitempty"`
-	Watermark         *int64 `json:"watermark,omitempty"`
+	ID               int64  `json:"id"`
+	SchemaID         int64  `json:"schemaId"`
+	CommitKind       string `json:"commitKind"`
+	CommitUser       string `json:"commitUser"`
+	CommitIdentifier int64  `json:"commitIdentifier"`
+	TimeMillis       int64  `json:"timeMillis"`
+	TotalRecordCount int64  `json:"totalRecordCount"`
+	DeltaRecordCount int64  `json:"deltaRecordCount"`
+	ChangelogRecords *int64 `json:"changelogRecordCount,omitempty"`
+	Watermark        *int64 `json:"watermark,omitempty"`
 }
 
 func newSnapshotsCmd(e *env) *cobra.Command {
