@@ -190,3 +190,9 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 	}
 	return msgs, nil
 }
+
+// setNextSeq makes the bucket's next record get sequence number seq; tests
+// use it to line up with Java-written files.
+func (w *Write) setNextSeq(bucket int32, seq int64) {
+	w.bucketWriter(bucket, 0).buf = lsm.NewBuffer(seq)
+}
