@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+type cli struct {
+	t  *testing.T
+	wh string
+}
+
+func (c cli) run(stdin string, args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"--warehouse", c.wh}, args...), strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func (c cli) ok(stdin string, args ...string) string {
+	c.t.Helper()
+	out, errs, code := c.run(stdin, args...)
+	if code != 0 {
+		c.t.Fatalf("strata %v: exit %d: %s", args, code, errs)
+	}
+	return out
+}
+
+func TestCLIRoundTrip(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "shop.orders", "--schema", "id BIGINT NOT NULL, customer STRING, amount DECIMAL(10, 2), day DATE, tags ARRAY<STRING>", "--primary-key", "id", "-o", "bucket=2")
+	out := c.ok(`{"id": 1, "customer": "ann", "amount": "12.50", "day": "2024-01-31", "tags": ["a"]}
+{"id": 2, "customer": "bob", "amount": 3}
+{"id": 3, "customer": "cy"}
+`, "write", "shop.orders")
+	if !strings.Contains(out, "snapshot 1") || !strings.Contains(out, "3 rows") {
+		t.Fatalf("write output %q", out)
+	}
+	c.ok("id,customer,_kind\n2,,-D\n3,cyd,+U\n", "write", "shop.orders", "--format", "csv")
+	got := c.ok("", "scan", "shop.orders", "--format", "jsonl")
+	want := `{"id":1,"customer":"ann","amount":"12.50","day":"2024-01-31","tags":["a"]}
+{"id":3,"customer":"cyd","amount":null,"day":null,"tags":null}
+`
+	if got != want {
+		t.Fatalf("scan:\n%s\nwant:\n%s", got, want)
+	}
+	if got := c.ok("", "scan", "shop.orders", "--snapshot", "1", "--select", "customer,id", "--format", "csv"); got != "customer,id\nann,1\nbob,2\ncy,3\n" {
+		t.Fatalf("scan snapshot 1: %q", got)
+	}
+	if got := c.ok("", "scan", "shop.orders", "--limit", "1", "--format", "jsonl"); strings.Count(got, "\n") != 1 {
+		t.Fatalf("limit: %q", got)
+	}
+	snaps := c.ok("", "snapshots", "shop.orders", "--format", "jsonl")
+	if strings.Count(snaps, "\n") != 2 || !strings.Contains(snaps, `"commitKind":"APPEND"`) {
+		t.Fatalf("snapshots: %q", snaps)
+	}
+	if s := c.ok("", "schema", "shop.orders"); !strings.Contains(s, `"primaryKeys" : [ "id" ]`) {
+		t.Fatalf("schema: %s", s)
+	}
+}
+
+// Bad input names its line and commits nothing.
+func TestCLIWriteBadInput(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id")
+	cases := []struct{ name, format, input, line, msg string }{
+		{"unknown column", "jsonl", "{\"id\":1}\n{\"id\":2,\"w\":1}\n", "line 2", `"w"`},
+		{"wrong type", "jsonl", "{\"id\":1,\"v\":\"abc\"}\n", "line 1", `"v"`},
+		{"null key", "jsonl", "{\"id\":1}\n\n{\"id\":null}\n", "line 3", `"id"`},
+		{"malformed", "jsonl", "{\"id\":1}\n{\"id\":\n", "line 2", ""},
+		{"csv type", "csv", "id,v\n1,2\n3,x\n", "line 3", `"v"`},
+		{"bad kind", "jsonl", "{\"id\":1,\"_kind\":\"+X\"}\n", "line 1", "_kind"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errs, code := c.run(tc.input, "write", "t", "--format", tc.format)
+			if code == 0 || !strings.Contains(errs, tc.line) || !strings.Contains(errs, tc.msg) || !strings.Contains(errs, "nothing committed") {
+				t.Fatalf("exit %d, stderr %q", code, errs)
+			}
+		})
+	}
+	if out := c.ok("", "snapshots", "t", "--format", "jsonl"); out != "" {
+		t.Fatalf("something was committed: %s", out)
+	}
+}
+
+func TestCLIUsageErrors(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	for _, args := range [][]string{
+		{"create", "../x", "--schema", "id INT"},
+		{"create", "t"},
+		{"create", "t", "--schema", "id FOO"},
+		{"scan"},
+		{"scan", "t", "--format", "xml"},
+		{"nosuchcmd"},
+	} {
+		if _, _, code := c.run("", args...); code == 0 {
+			t.Errorf("strata %v succeeded", args)
+		}
+	}
+	if _, errs, code := c.run("", "scan", "nope.nope"); code != 1 || !strings.Contains(errs, "does not exist") {
+		t.Errorf("missing table: %d %q", code, errs)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	out := c.ok("", "demo", "--accounts", "2000")
+	if !strings.Contains(out, "OK: every row matches the model") {
+		t.Fatalf("demo output:\n%s", out)
+	}
+	// Running it again replaces the demo table.
+	if out := c.ok("", "demo", "--accounts", "500"); !strings.Contains(out, "dropped the previous") {
+		t.Fatalf("second demo:\n%s", out)
+	}
+}
