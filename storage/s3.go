@@ -117,6 +117,11 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 		cfg.Region = defaultRegion
 	}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		// Checksums only where S3 requires them: S3-compatible servers do
+		// not all return them, and the SDK would log each skipped check.
+		so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		so.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		so.DisableLogOutputChecksumValidationSkipped = true
 		if o.endpoint != "" {
 			so.BaseEndpoint = aws.String(o.endpoint)
 			so.UsePathStyle = true
