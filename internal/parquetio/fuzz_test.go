@@ -1,0 +1,51 @@
+package parquetio
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/stratalake/strata/spec"
+)
+
+// FuzzOpen feeds arbitrary bytes to Open and, when they open, reads every
+// row with the file's own fields and with the fixture fields. Nothing may
+// panic; errors are expected.
+func FuzzOpen(f *testing.F) {
+	for _, table := range []string{"test_pk_global_index_golden", "test_pk_vector_golden"} {
+		for _, path := range fixtureFiles(f, table) {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b)
+		}
+	}
+	f.Add(writeFile(f, allTypes(), allTypesRows()))
+	f.Add(writeFile(f, allTypes(), allTypesRows(), WithCompression(CompressionNone), WithDictionary(false)))
+	f.Add([]byte("PAR1PAR1"))
+	kv := KVFields(globalIndexKey, globalIndexValue)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		_ = file.Columns()
+		_ = file.SchemaString()
+		requests := [][]spec.DataField{kv, allTypes()}
+		if fields, err := file.Fields(); err == nil {
+			requests = append(requests, fields)
+		}
+		for _, fields := range requests {
+			n := 0
+			for _, err := range file.ReadRows(fields) {
+				if err != nil {
+					break
+				}
+				if n++; n > 1_000_000 {
+					t.Fatal("runaway row count")
+				}
+			}
+		}
+	})
+}
