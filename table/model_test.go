@@ -122,3 +122,34 @@ func TestModelRandomUpserts(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordsStreamsBatches(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 2)
+	w, _ := tb.NewWrite(ctx)
+	for i := int64(0); i < 2500; i++ {
+		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i, fmt.Sprint(i), 1.5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, _ := w.PrepareCommit(ctx)
+	if _, err := tb.NewCommit("u").Commit(ctx, 1, msgs); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := tb.NewScan(WithProjection("score", "id")).Records(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Release()
+	var sizes []int64
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		if rec.NumCols() != 2 || rec.Schema().Field(0).Name != "score" {
+			t.Fatalf("schema %v", rec.Schema())
+		}
+		sizes = append(sizes, rec.NumRows())
+	}
+	if rr.Err() != nil || fmt.Sprint(sizes) != "[1000 1000 500]" {
+		t.Fatalf("batches %v, err %v", sizes, rr.Err())
+	}
+}

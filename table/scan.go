@@ -368,38 +368,84 @@ func concatRuns(fs []spec.DataFileMeta, open func(spec.DataFileMeta) lsm.Run) ls
 // its directory; partitioned tables come with partition support.
 func partitionPathPlaceholder([]byte) string { return "" }
 
-// Records returns the scan as Arrow record batches of up to batchSize rows.
+// Records returns the scan as a stream of Arrow record batches of up to
+// batchSize rows. Batches are built as the reader advances, so memory holds
+// one batch at a time. The caller releases the reader.
 func (s *Scan) Records(ctx context.Context, batchSize int) (array.RecordReader, error) {
 	fields, err := s.Fields()
 	if err != nil {
 		return nil, err
 	}
+	if batchSize <= 0 {
+		batchSize = 4096
+	}
 	b, err := arrowconv.NewBuilder(memory.DefaultAllocator, fields)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Release()
-	var batches []arrow.RecordBatch
-	for row, err := range s.Rows(ctx) {
-		if err != nil {
-			for _, r := range batches {
-				r.Release()
-			}
-			return nil, err
-		}
-		if err := b.Append(row); err != nil {
-			return nil, err
-		}
-		if b.Len() >= batchSize {
-			batches = append(batches, b.NewBatch())
-		}
-	}
-	if b.Len() > 0 || len(batches) == 0 {
-		batches = append(batches, b.NewBatch())
-	}
-	rr, err := array.NewRecordReader(b.Schema(), batches)
-	for _, r := range batches {
-		r.Release()
-	}
-	return rr, err
+	next, stop := iter.Pull2(s.Rows(ctx))
+	return &recordReader{refs: 1, b: b, next: next, stop: stop, size: batchSize}, nil
 }
+
+// recordReader adapts the row stream to array.RecordReader.
+type recordReader struct {
+	refs int64
+	b    *arrowconv.Builder
+	next func() (spec.Row, error, bool)
+	stop func()
+	size int
+	cur  arrow.RecordBatch
+	err  error
+	done bool
+}
+
+func (r *recordReader) Retain() { r.refs++ }
+
+func (r *recordReader) Release() {
+	if r.refs--; r.refs == 0 {
+		if r.cur != nil {
+			r.cur.Release()
+			r.cur = nil
+		}
+		r.stop()
+		r.b.Release()
+	}
+}
+
+func (r *recordReader) Schema() *arrow.Schema { return r.b.Schema() }
+
+func (r *recordReader) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.done {
+		return false
+	}
+	for r.b.Len() < r.size {
+		row, err, ok := r.next()
+		if !ok {
+			r.done = true
+			break
+		}
+		if err == nil {
+			err = r.b.Append(row)
+		}
+		if err != nil {
+			r.err, r.done = err, true
+			return false
+		}
+	}
+	if r.b.Len() == 0 {
+		return false
+	}
+	r.cur = r.b.NewBatch()
+	return true
+}
+
+func (r *recordReader) RecordBatch() arrow.RecordBatch { return r.cur }
+
+// Record is the deprecated name of RecordBatch.
+func (r *recordReader) Record() arrow.RecordBatch { return r.cur }
+
+func (r *recordReader) Err() error { return r.err }
