@@ -11,10 +11,15 @@ import (
 	"testing"
 )
 
-// goldenFiles lists the Java-written files copied into testdata/paimon-java.
+// goldenFiles lists the Java-written schema or snapshot files of the shared
+// fixtures (../shared beside the repo).
 func goldenFiles(t testing.TB, prefix string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "paimon-java", "*", prefix+"*"))
+	dir := "snapshot"
+	if prefix == "schema-" {
+		dir = "schema"
+	}
+	files, err := filepath.Glob(filepath.Join(fixtureDB, "*", dir, prefix+"*"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no %s golden files: %v", prefix, err)
 	}
@@ -43,7 +48,7 @@ func TestSchemaGolden(t *testing.T) {
 }
 
 func TestSchemaGoldenContent(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "paimon-java", "test_pk_vector_golden", "schema-0"))
+	data, err := os.ReadFile(filepath.Join(fixtureDB, "test_pk_vector_golden", "schema", "schema-0"))
 	if err != nil {
 		t.Fatal(err)
 	}

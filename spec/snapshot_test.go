@@ -31,7 +31,7 @@ func TestSnapshotGolden(t *testing.T) {
 }
 
 func TestSnapshotGoldenContent(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "paimon-java", "test_pk_global_index_golden", "snapshot-4"))
+	data, err := os.ReadFile(filepath.Join(fixtureDB, "test_pk_global_index_golden", "snapshot", "snapshot-4"))
 	if err != nil {
 		t.Fatal(err)
 	}
