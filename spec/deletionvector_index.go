@@ -47,8 +47,11 @@ type DeletionVectorMeta struct {
 
 // DVIndexEntry is one data file's deletion vector to write to an index file.
 type DVIndexEntry struct {
+	// DataFile is the name of the data file the vector applies to.
 	DataFile string
-	DV       *DeletionVector
+	// DV holds the data file's deleted positions; its kind decides the
+	// format and the meaning of the recorded Length.
+	DV *DeletionVector
 }
 
 // EncodeDVIndexFile writes the given vectors, in order, as one index file and

@@ -113,6 +113,7 @@ func NewJSONDecoder(r io.Reader, fields []spec.DataField) *JSONDecoder {
 func (d *JSONDecoder) Line() int { return d.lr.line }
 
 // Next returns the next row and its kind (+I unless _kind says otherwise).
+// Each row is newly allocated and owned by the caller.
 func (d *JSONDecoder) Next() (spec.Row, spec.RowKind, error) {
 	for {
 		b, err := d.lr.next()
@@ -274,7 +275,7 @@ func (d *CSVDecoder) readHeader() error {
 }
 
 // Next returns the next row and its kind (+I unless a _kind column says
-// otherwise).
+// otherwise). Each row is newly allocated and owned by the caller.
 func (d *CSVDecoder) Next() (spec.Row, spec.RowKind, error) {
 	if !d.header {
 		if d.err == nil {
