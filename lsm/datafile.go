@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"iter"
 	"path"
 	"strconv"
 	"sync/atomic"
@@ -117,112 +118,161 @@ func (w *FileWriter) newName() string {
 // Write writes kvs, which must be sorted by key with one record per key, at
 // the given level and returns the files written.
 func (w *FileWriter) Write(ctx context.Context, kvs []*KeyValue, level int32, source spec.FileSource) ([]spec.DataFileMeta, error) {
-	var metas []spec.DataFileMeta
-	for len(kvs) > 0 {
-		n, meta, err := w.writeOne(ctx, kvs, level, source)
-		if err != nil {
-			return nil, err
-		}
-		metas = append(metas, meta)
-		kvs = kvs[n:]
-	}
-	return metas, nil
+	return w.WriteSeq(ctx, SliceRun(kvs), level, source)
 }
 
 // rollCheckEvery bounds how often the writer asks the Parquet writer for
 // its size, which is not free.
 const rollCheckEvery = 1024
 
-func (w *FileWriter) writeOne(ctx context.Context, kvs []*KeyValue, level int32, source spec.FileSource) (int, spec.DataFileMeta, error) {
-	l := w.layout
-	var buf bytes.Buffer
-	fields := parquetio.KVFields(l.KeyFields, l.ValueFields)
-	pw, err := parquetio.NewWriter(&buf, fields, parquetio.WithCompression(l.Compression))
-	if err != nil {
-		return 0, spec.DataFileMeta{}, err
+// WriteSeq streams sorted records (one per key) into files at the given
+// level, rolling at the target size; memory holds one file's row group.
+func (w *FileWriter) WriteSeq(ctx context.Context, kvs iter.Seq2[*KeyValue, error], level int32, source spec.FileSource) ([]spec.DataFileMeta, error) {
+	var metas []spec.DataFileMeta
+	var cur *openFile
+	for kv, err := range kvs {
+		if err != nil {
+			return nil, err
+		}
+		if cur == nil {
+			if cur, err = w.open(); err != nil {
+				return nil, err
+			}
+		}
+		if err := cur.add(kv); err != nil {
+			return nil, err
+		}
+		if cur.n%rollCheckEvery == 0 && cur.size() >= w.targetSize {
+			meta, err := w.finish(ctx, cur, level, source)
+			if err != nil {
+				return nil, err
+			}
+			metas = append(metas, meta)
+			cur = nil
+		}
 	}
+	if cur != nil {
+		meta, err := w.finish(ctx, cur, level, source)
+		if err != nil {
+			return nil, err
+		}
+		metas = append(metas, meta)
+	}
+	return metas, nil
+}
+
+// openFile is a data file being written.
+type openFile struct {
+	l        *FileLayout
+	buf      bytes.Buffer
+	pw       *parquetio.Writer
+	batch    []spec.Row
+	keyStats *spec.StatsCollector
+	valStats *spec.StatsCollector
+	n        int64
+	deletes  int64
+	minSeq   int64
+	maxSeq   int64
+	minKey   spec.Row
+	maxKey   spec.Row
+}
+
+func (w *FileWriter) open() (*openFile, error) {
+	l := w.layout
+	f := &openFile{l: l, batch: make([]spec.Row, 0, 256)}
+	pw, err := parquetio.NewWriter(&f.buf, parquetio.KVFields(l.KeyFields, l.ValueFields), parquetio.WithCompression(l.Compression))
+	if err != nil {
+		return nil, err
+	}
+	f.pw = pw
 	keyModes := make([]spec.StatsMode, len(l.KeyFields))
 	for i := range keyModes {
 		keyModes[i] = spec.KeyStatsMode
 	}
-	keyStats := spec.NewStatsCollector(l.KeyTypes(), keyModes)
+	f.keyStats = spec.NewStatsCollector(l.KeyTypes(), keyModes)
 	valTypes := make([]spec.DataType, len(l.ValueFields))
-	for i, f := range l.ValueFields {
-		valTypes[i] = f.Type
+	for i, fl := range l.ValueFields {
+		valTypes[i] = fl.Type
 	}
-	valStats := spec.NewStatsCollector(valTypes, l.ValueModes)
+	f.valStats = spec.NewStatsCollector(valTypes, l.ValueModes)
+	return f, nil
+}
 
-	nk := len(l.KeyFields)
-	batch := make([]spec.Row, 0, 256)
-	var deletes int64
-	minSeq, maxSeq := kvs[0].Seq, kvs[0].Seq
-	n := 0
-	for n < len(kvs) {
-		kv := kvs[n]
-		row := make(spec.Row, nk+2+len(kv.Value))
-		copy(row, kv.Key)
-		row[nk] = kv.Seq
-		row[nk+1] = int8(kv.Kind)
-		copy(row[nk+2:], kv.Value)
-		batch = append(batch, row)
-		keyStats.Add(kv.Key)
-		valStats.Add(kv.Value)
-		if kv.Kind.IsRetract() {
-			deletes++
-		}
-		minSeq, maxSeq = min(minSeq, kv.Seq), max(maxSeq, kv.Seq)
-		n++
-		if len(batch) == cap(batch) {
-			if err := pw.Write(batch); err != nil {
-				return 0, spec.DataFileMeta{}, err
-			}
-			batch = batch[:0]
-		}
-		if n%rollCheckEvery == 0 && pw.Size() >= w.targetSize {
-			break
-		}
+func (f *openFile) add(kv *KeyValue) error {
+	nk := len(f.l.KeyFields)
+	row := make(spec.Row, nk+2+len(kv.Value))
+	copy(row, kv.Key)
+	row[nk] = kv.Seq
+	row[nk+1] = int8(kv.Kind)
+	copy(row[nk+2:], kv.Value)
+	f.batch = append(f.batch, row)
+	f.keyStats.Add(kv.Key)
+	f.valStats.Add(kv.Value)
+	if kv.Kind.IsRetract() {
+		f.deletes++
 	}
-	if err := pw.Write(batch); err != nil {
-		return 0, spec.DataFileMeta{}, err
+	if f.n == 0 {
+		f.minSeq, f.maxSeq, f.minKey = kv.Seq, kv.Seq, kv.Key
 	}
-	if err := pw.Close(); err != nil {
-		return 0, spec.DataFileMeta{}, err
+	f.minSeq, f.maxSeq = min(f.minSeq, kv.Seq), max(f.maxSeq, kv.Seq)
+	f.maxKey = kv.Key
+	f.n++
+	if len(f.batch) == cap(f.batch) {
+		if err := f.pw.Write(f.batch); err != nil {
+			return err
+		}
+		f.batch = f.batch[:0]
+	}
+	return nil
+}
+
+func (f *openFile) size() int64 { return f.pw.Size() }
+
+func (w *FileWriter) finish(ctx context.Context, f *openFile, level int32, source spec.FileSource) (spec.DataFileMeta, error) {
+	l := w.layout
+	if err := f.pw.Write(f.batch); err != nil {
+		return spec.DataFileMeta{}, err
+	}
+	if err := f.pw.Close(); err != nil {
+		return spec.DataFileMeta{}, err
 	}
 	name := w.newName()
-	if err := w.fs.Put(ctx, path.Join(w.dir, name), buf.Bytes()); err != nil {
-		return 0, spec.DataFileMeta{}, fmt.Errorf("write %s: %w", name, err)
+	if err := w.fs.Put(ctx, path.Join(w.dir, name), f.buf.Bytes()); err != nil {
+		return spec.DataFileMeta{}, fmt.Errorf("write %s: %w", name, err)
 	}
-	minKey, err := spec.EncodeBinaryRow(l.KeyTypes(), kvs[0].Key, spec.RowKindInsert)
+	nk := len(l.KeyFields)
+	minKey, err := spec.EncodeBinaryRow(l.KeyTypes(), f.minKey, spec.RowKindInsert)
 	if err != nil {
-		return 0, spec.DataFileMeta{}, err
+		return spec.DataFileMeta{}, err
 	}
-	maxKey, err := spec.EncodeBinaryRow(l.KeyTypes(), kvs[n-1].Key, spec.RowKindInsert)
+	maxKey, err := spec.EncodeBinaryRow(l.KeyTypes(), f.maxKey, spec.RowKindInsert)
 	if err != nil {
-		return 0, spec.DataFileMeta{}, err
+		return spec.DataFileMeta{}, err
 	}
 	keyNames := make([]string, nk)
-	for i, f := range l.KeyFields {
-		keyNames[i] = f.Name
+	for i, fl := range l.KeyFields {
+		keyNames[i] = fl.Name
 	}
-	ks, _, err := keyStats.Result(keyNames)
+	ks, _, err := f.keyStats.Result(keyNames)
 	if err != nil {
-		return 0, spec.DataFileMeta{}, err
+		return spec.DataFileMeta{}, err
 	}
 	valNames := make([]string, len(l.ValueFields))
-	for i, f := range l.ValueFields {
-		valNames[i] = f.Name
+	for i, fl := range l.ValueFields {
+		valNames[i] = fl.Name
 	}
-	vs, cols, err := valStats.Result(valNames)
+	vs, cols, err := f.valStats.Result(valNames)
 	if err != nil {
-		return 0, spec.DataFileMeta{}, err
+		return spec.DataFileMeta{}, err
 	}
 	ct := CreationTime(time.Now())
 	src := source
-	return n, spec.DataFileMeta{
-		FileName: name, FileSize: int64(buf.Len()), RowCount: int64(n),
+	deletes := f.deletes
+	return spec.DataFileMeta{
+		FileName: name, FileSize: int64(f.buf.Len()), RowCount: f.n,
 		MinKey: spec.SerializeBinaryRow(nk, minKey), MaxKey: spec.SerializeBinaryRow(nk, maxKey),
 		KeyStats: ks, ValueStats: vs,
-		MinSequenceNumber: minSeq, MaxSequenceNumber: maxSeq,
+		MinSequenceNumber: f.minSeq, MaxSequenceNumber: f.maxSeq,
 		SchemaID: l.SchemaID, Level: level, ExtraFiles: []string{},
 		CreationTime: &ct, DeleteRowCount: &deletes, FileSource: &src, ValueStatsCols: cols,
 	}, nil
