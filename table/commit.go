@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/stratalake/strata/lsm"
+	"github.com/stratalake/strata/manifest"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -34,24 +37,50 @@ func (t *Table) NewCommit(commitUser string) *Commit {
 // User is the commit user this committer signs snapshots with.
 func (c *Commit) User() string { return c.user }
 
-// Commit writes the APPEND snapshot for msgs under identifier and returns
-// its id, or 0 when there was nothing to commit. A lost race for the
-// snapshot id is retried with backoff from the new latest snapshot.
+// Commit writes the snapshots for msgs under identifier: an APPEND snapshot
+// for new files, then a COMPACT snapshot for compaction results (checked
+// for conflicts with what other committers did meanwhile). It returns the
+// id of the last snapshot written, or 0 when there was nothing to commit. A
+// lost race for a snapshot id is retried with backoff from the new latest
+// snapshot.
 func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMessage) (int64, error) {
-	var delta []spec.ManifestEntry
+	var appendEntries, compactEntries []spec.ManifestEntry
 	for _, m := range msgs {
+		entry := func(kind spec.FileKind, f spec.DataFileMeta) spec.ManifestEntry {
+			return spec.ManifestEntry{Kind: kind, Partition: m.Partition, Bucket: m.Bucket, TotalBuckets: m.TotalBuckets, File: f}
+		}
 		for _, f := range m.NewFiles {
-			delta = append(delta, spec.ManifestEntry{Kind: spec.FileKindAdd, Partition: m.Partition,
-				Bucket: m.Bucket, TotalBuckets: m.TotalBuckets, File: f})
+			appendEntries = append(appendEntries, entry(spec.FileKindAdd, f))
+		}
+		for _, f := range m.CompactBefore {
+			compactEntries = append(compactEntries, entry(spec.FileKindDelete, f))
+		}
+		for _, f := range m.CompactAfter {
+			compactEntries = append(compactEntries, entry(spec.FileKindAdd, f))
 		}
 	}
-	if len(delta) == 0 {
-		return 0, nil
+	var last int64
+	for _, step := range []struct {
+		kind    spec.CommitKind
+		entries []spec.ManifestEntry
+	}{{spec.CommitKindAppend, appendEntries}, {spec.CommitKindCompact, compactEntries}} {
+		if len(step.entries) == 0 {
+			continue
+		}
+		id, err := c.commitWithRetry(ctx, identifier, step.kind, step.entries)
+		if err != nil {
+			return last, err
+		}
+		last = id
 	}
+	return last, nil
+}
+
+func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spec.CommitKind, delta []spec.ManifestEntry) (int64, error) {
 	maxRetries := c.t.opts.CommitMaxRetries
 	wait := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		id, ok, err := c.tryCommitOnce(ctx, identifier, spec.CommitKindAppend, delta)
+		id, ok, err := c.tryCommitOnce(ctx, identifier, kind, delta)
 		if err != nil {
 			return 0, err
 		}
@@ -69,6 +98,56 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 		}
 		wait = min(wait*2, 10*time.Second)
 	}
+}
+
+// checkConflicts verifies that delta still applies to the latest snapshot's
+// files, as Java's ConflictDetection does for compactions: nothing it
+// deletes is gone, nothing it adds exists, and no two files of a level ≥ 1
+// overlap afterwards.
+func (c *Commit) checkConflicts(ctx context.Context, latest *spec.Snapshot, delta []spec.ManifestEntry) error {
+	if _, err := manifest.Merge(delta); err != nil {
+		return err
+	}
+	var base []spec.ManifestEntry
+	if latest != nil {
+		var err error
+		if base, err = c.t.liveFiles(ctx, latest); err != nil {
+			return err
+		}
+	}
+	merged, err := manifest.Merge(append(base, delta...))
+	if err != nil {
+		return fmt.Errorf("%w (another commit changed the files this one replaces)", err)
+	}
+	type group struct {
+		part   string
+		bucket int32
+		level  int32
+	}
+	byLevel := map[group][]*lsm.File{}
+	for _, e := range merged {
+		if e.Kind == spec.FileKindDelete {
+			return fmt.Errorf("%w: trying to delete file %s, which is not live (it was compacted or removed by another commit)", spec.ErrConflict, e.File.FileName)
+		}
+		if e.File.Level == 0 || c.t.layout == nil {
+			continue
+		}
+		f, err := lsm.NewFile(e.File, c.t.layout.KeyTypes())
+		if err != nil {
+			return err
+		}
+		g := group{string(e.Partition), e.Bucket, e.File.Level}
+		byLevel[g] = append(byLevel[g], f)
+	}
+	for g, fs := range byLevel {
+		slices.SortFunc(fs, func(a, b *lsm.File) int { return lsm.CompareKeys(a.MinKey, b.MinKey) })
+		for i := 1; i < len(fs); i++ {
+			if lsm.CompareKeys(fs[i-1].MaxKey, fs[i].MinKey) >= 0 {
+				return fmt.Errorf("%w: LSM conflict in bucket %d level %d: %s and %s overlap", spec.ErrConflict, g.bucket, g.level, fs[i-1].Meta.FileName, fs[i].Meta.FileName)
+			}
+		}
+	}
+	return nil
 }
 
 // tryCommitOnce writes manifests and tries to publish snapshot latest+1. It
@@ -94,6 +173,11 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 			nextRowID = *latest.NextRowID
 		}
 		indexManifest = latest.IndexManifest
+	}
+	if kind == spec.CommitKindCompact {
+		if err := c.checkConflicts(ctx, latest, delta); err != nil {
+			return 0, false, err
+		}
 	}
 	// Every file of a bucket must agree on the bucket count.
 	for _, e := range delta {

@@ -96,8 +96,8 @@ func TestManifestEntryMatchesJava(t *testing.T) {
 			// The serialized BinaryRows are compared byte for byte.
 			for what, pair := range map[string][2][]byte{
 				"min key": {got.File.MinKey, je.File.MinKey}, "max key": {got.File.MaxKey, je.File.MaxKey},
-				"key min": {got.File.KeyStats.MinValues, je.File.KeyStats.MinValues},
-				"key max": {got.File.KeyStats.MaxValues, je.File.KeyStats.MaxValues},
+				"key min":   {got.File.KeyStats.MinValues, je.File.KeyStats.MinValues},
+				"key max":   {got.File.KeyStats.MaxValues, je.File.KeyStats.MaxValues},
 				"value min": {got.File.ValueStats.MinValues, je.File.ValueStats.MinValues},
 				"value max": {got.File.ValueStats.MaxValues, je.File.ValueStats.MaxValues},
 			} {
@@ -108,4 +108,3 @@ func TestManifestEntryMatchesJava(t *testing.T) {
 		})
 	}
 }
-

@@ -10,37 +10,53 @@ import (
 )
 
 // CommitMessage is what a writer hands to the committer for one bucket of one
-// partition: the files it added (and, after compaction, replaced).
+// partition: the files it added, and what its compactions replaced.
 type CommitMessage struct {
 	Partition    []byte // serialized BinaryRow
 	Bucket       int32
 	TotalBuckets int32
-	NewFiles     []spec.DataFileMeta
+	// NewFiles are level-0 files from flushes (the APPEND snapshot).
+	NewFiles []spec.DataFileMeta
+	// CompactBefore and CompactAfter are the files compaction removed and
+	// added (the COMPACT snapshot); an upgrade appears in both under the
+	// same name at two levels.
+	CompactBefore []spec.DataFileMeta
+	CompactAfter  []spec.DataFileMeta
 }
 
-// Write buffers rows per bucket and turns them into level-0 files. It is not
-// safe for concurrent use.
+// IsEmpty reports whether the message changes nothing.
+func (m *CommitMessage) IsEmpty() bool {
+	return len(m.NewFiles) == 0 && len(m.CompactBefore) == 0 && len(m.CompactAfter) == 0
+}
+
+// WriteOption configures a Write.
+type WriteOption func(*Write)
+
+// WithWaitCompaction makes PrepareCommit wait for running compactions, as
+// batch writes do (the default); streaming writers turn it off to keep
+// compaction in the background across commits.
+func WithWaitCompaction(wait bool) WriteOption { return func(w *Write) { w.waitCompaction = wait } }
+
+// Write buffers rows per bucket and turns them into level-0 files, compacting
+// in the background. It is not safe for concurrent use.
 type Write struct {
-	t       *Table
-	buckets map[int32]*bucketWriter
-	keyBuf  []spec.DataType
-	bkIdx   []int
-	mergeFn func() (lsm.MergeFunction, error)
+	t              *Table
+	buckets        map[int32]*bucketWriter
+	restored       map[int32][]spec.DataFileMeta
+	keyBuf         []spec.DataType
+	bkIdx          []int
+	waitCompaction bool
 }
 
-type bucketWriter struct {
-	bucket int32
-	buf    *lsm.Buffer
-	fw     *lsm.FileWriter
-	files  []spec.DataFileMeta
-}
-
-// NewWrite starts a write to the table's latest snapshot.
-func (t *Table) NewWrite(ctx context.Context) (*Write, error) {
+// NewWrite starts a write on top of the table's latest snapshot.
+func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, error) {
 	if err := t.checkWritable(); err != nil {
 		return nil, err
 	}
-	w := &Write{t: t, buckets: map[int32]*bucketWriter{}}
+	w := &Write{t: t, buckets: map[int32]*bucketWriter{}, restored: map[int32][]spec.DataFileMeta{}, waitCompaction: true}
+	for _, o := range opts {
+		o(w)
+	}
 	for _, name := range t.schema.BucketKeys() {
 		i := t.schema.FieldIndex(name)
 		if i < 0 {
@@ -49,13 +65,9 @@ func (t *Table) NewWrite(ctx context.Context) (*Write, error) {
 		w.bkIdx = append(w.bkIdx, i)
 		w.keyBuf = append(w.keyBuf, t.schema.Fields[i].Type)
 	}
-	w.mergeFn = func() (lsm.MergeFunction, error) {
-		return lsm.NewMergeFunction(lsm.MergeOptions{Engine: string(t.opts.MergeEngine), IgnoreDelete: t.opts.IgnoreDelete})
-	}
-	if _, err := w.mergeFn(); err != nil {
+	if _, err := t.newMergeFunction(); err != nil {
 		return nil, err
 	}
-	// Sequence numbers continue per bucket from the live files.
 	snap, err := t.snapshots.Latest(ctx)
 	if err != nil {
 		return nil, err
@@ -66,24 +78,23 @@ func (t *Table) NewWrite(ctx context.Context) (*Write, error) {
 			return nil, err
 		}
 		for _, e := range files {
-			bw := w.bucketWriter(e.Bucket, 0)
-			if next := e.File.MaxSequenceNumber + 1; next > bw.buf.NextSeq() {
-				bw.buf = lsm.NewBuffer(next)
-			}
+			w.restored[e.Bucket] = append(w.restored[e.Bucket], e.File)
 		}
 	}
 	return w, nil
 }
 
-func (w *Write) bucketWriter(bucket int32, nextSeq int64) *bucketWriter {
-	bw, ok := w.buckets[bucket]
-	if !ok {
-		dir := w.t.bucketDir("", bucket)
-		bw = &bucketWriter{bucket: bucket, buf: lsm.NewBuffer(nextSeq),
-			fw: lsm.NewFileWriter(w.t.fs, dir, w.t.opts.DataFilePrefix, w.t.layout, w.t.opts.TargetFileSizeBytes(true))}
-		w.buckets[bucket] = bw
+func (w *Write) bucketWriter(bucket int32) (*bucketWriter, error) {
+	if bw, ok := w.buckets[bucket]; ok {
+		return bw, nil
 	}
-	return bw
+	bw, err := w.t.newBucketWriter(bucket, w.restored[bucket])
+	if err != nil {
+		return nil, err
+	}
+	delete(w.restored, bucket)
+	w.buckets[bucket] = bw
+	return bw, nil
 }
 
 // BucketOf returns the bucket a row belongs to: Paimon's hash of the
@@ -110,15 +121,18 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if err != nil {
 		return err
 	}
-	bw := w.bucketWriter(bucket, 0)
+	bw, err := w.bucketWriter(bucket)
+	if err != nil {
+		return err
+	}
 	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row}, approxSize(row))
 	if bw.buf.Bytes() >= w.t.opts.WriteBufferSize {
-		return w.flush(ctx, bw)
+		return bw.flush(ctx, false, false)
 	}
 	return nil
 }
 
-// checkRow validates arity, nullability and Go types of a row.
+// checkRow validates arity and nullability of a row.
 func (t *Table) checkRow(row spec.Row) error {
 	if len(row) != len(t.schema.Fields) {
 		return fmt.Errorf("%w: row has %d values, table has %d columns", spec.ErrSchemaMismatch, len(row), len(t.schema.Fields))
@@ -144,55 +158,64 @@ func approxSize(row spec.Row) int64 {
 	return n
 }
 
-func (w *Write) flush(ctx context.Context, bw *bucketWriter) error {
-	if bw.buf.Len() == 0 {
-		return nil
-	}
-	mf, err := w.mergeFn()
-	if err != nil {
-		return err
-	}
-	kvs, err := bw.buf.Drain(mf)
-	if err != nil {
-		return err
-	}
-	if len(kvs) == 0 {
-		return nil
-	}
-	files, err := bw.fw.Write(ctx, kvs, 0, spec.FileSourceAppend)
-	if err != nil {
-		return err
-	}
-	bw.files = append(bw.files, files...)
-	return nil
-}
-
-// PrepareCommit flushes every bucket and returns one message per bucket that
-// has new files. The write can go on afterwards.
-func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
+func (w *Write) sortedBuckets() []int32 {
 	buckets := make([]int32, 0, len(w.buckets))
 	for b := range w.buckets {
 		buckets = append(buckets, b)
 	}
 	slices.Sort(buckets)
+	return buckets
+}
+
+// PrepareCommit flushes every bucket and returns one message per bucket that
+// changed. The write can go on afterwards.
+func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 	var msgs []CommitMessage
-	for _, b := range buckets {
-		bw := w.buckets[b]
-		if err := w.flush(ctx, bw); err != nil {
+	for _, b := range w.sortedBuckets() {
+		msg, err := w.buckets[b].prepareCommit(ctx, w.waitCompaction)
+		if err != nil {
 			return nil, err
 		}
-		if len(bw.files) == 0 {
-			continue
+		if !msg.IsEmpty() {
+			msgs = append(msgs, msg)
 		}
-		msgs = append(msgs, CommitMessage{Partition: spec.SerializedEmptyRow(), Bucket: b,
-			TotalBuckets: int32(w.t.opts.Bucket), NewFiles: bw.files})
-		bw.files = nil
 	}
 	return msgs, nil
+}
+
+// Compact compacts every bucket that has files (all of them with full, as a
+// dedicated compaction job does) and waits; progress, when set, is called
+// after each bucket. The result reaches the table through PrepareCommit and
+// Commit.
+func (w *Write) Compact(ctx context.Context, full bool, progress func(done, total int)) error {
+	for b := range w.restored {
+		if _, err := w.bucketWriter(b); err != nil {
+			return err
+		}
+	}
+	buckets := w.sortedBuckets()
+	for i, b := range buckets {
+		if err := w.buckets[b].compact(ctx, full); err != nil {
+			return fmt.Errorf("bucket %d: %w", b, err)
+		}
+		if progress != nil {
+			progress(i+1, len(buckets))
+		}
+	}
+	return nil
+}
+
+// Close stops background compactions. Files not yet committed stay behind as
+// orphans.
+func (w *Write) Close() {
+	for _, bw := range w.buckets {
+		bw.close()
+	}
 }
 
 // setNextSeq makes the bucket's next record get sequence number seq; tests
 // use it to line up with Java-written files.
 func (w *Write) setNextSeq(bucket int32, seq int64) {
-	w.bucketWriter(bucket, 0).buf = lsm.NewBuffer(seq)
+	bw, _ := w.bucketWriter(bucket)
+	bw.buf = lsm.NewBuffer(seq)
 }

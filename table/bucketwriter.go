@@ -1,0 +1,234 @@
+package table
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"github.com/stratalake/strata/compaction"
+	"github.com/stratalake/strata/lsm"
+	"github.com/stratalake/strata/reader"
+	"github.com/stratalake/strata/spec"
+)
+
+// bucketWriter is one bucket's LSM writer (Paimon's MergeTreeWriter): a
+// write buffer flushed into level-0 files, and a compaction manager that
+// keeps the number of sorted runs bounded in the background.
+type bucketWriter struct {
+	t       *Table
+	bucket  int32
+	dir     string
+	buf     *lsm.Buffer
+	fw      *lsm.FileWriter
+	levels  *lsm.Levels
+	manager *compaction.Manager // nil for write-only writers
+
+	newFiles      []spec.DataFileMeta
+	compactBefore []spec.DataFileMeta
+	compactAfter  []spec.DataFileMeta
+}
+
+func (t *Table) newBucketWriter(bucket int32, restored []spec.DataFileMeta) (*bucketWriter, error) {
+	dir := t.bucketDir("", bucket)
+	nextSeq := int64(0)
+	files := make([]*lsm.File, 0, len(restored))
+	for _, m := range restored {
+		nextSeq = max(nextSeq, m.MaxSequenceNumber+1)
+		f, err := lsm.NewFile(m, t.layout.KeyTypes())
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	levels, err := lsm.NewLevels(files, t.opts.NumLevels)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %d: %w", bucket, err)
+	}
+	bw := &bucketWriter{t: t, bucket: bucket, dir: dir, buf: lsm.NewBuffer(nextSeq), levels: levels,
+		fw: lsm.NewFileWriter(t.fs, dir, t.opts.DataFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))}
+	if !t.opts.WriteOnly {
+		bw.manager = compaction.NewManager(levels, t.rewriter(bw), compaction.ManagerOptions{
+			Strategy:        t.compactStrategy(),
+			SmallFileSize:   int64(float64(t.opts.TargetFileSizeBytes(true)) * t.smallFileRatio()),
+			StopTrigger:     t.opts.NumSortedRunStopTrigger,
+			DeletionVectors: t.opts.DeletionVectorsEnabled,
+		})
+	}
+	return bw, nil
+}
+
+func (t *Table) smallFileRatio() float64 { return 0.7 }
+
+// needLookup is Paimon's LookupStrategy.needLookup: these tables must not
+// keep data in level 0 for long.
+func (t *Table) needLookup() bool {
+	return t.opts.ChangelogProducer == spec.ChangelogProducerLookup || t.opts.DeletionVectorsEnabled ||
+		t.opts.MergeEngine == spec.MergeEngineFirstRow
+}
+
+func (t *Table) compactStrategy() compaction.Strategy {
+	u := compaction.Universal{MaxSizeAmp: t.opts.CompactionMaxSizeAmpPercent, SizeRatio: t.opts.CompactionSizeRatio,
+		Trigger: t.opts.NumSortedRunCompactTrigger}
+	if t.needLookup() || t.opts.CompactionForceUpLevel0 {
+		return &compaction.ForceUpLevel0{Universal: u}
+	}
+	return u
+}
+
+// rewriter reads and writes a bucket's files for compaction.
+func (t *Table) rewriter(bw *bucketWriter) *lsm.Rewriter {
+	compactWriter := lsm.NewFileWriter(t.fs, bw.dir, t.opts.DataFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))
+	return &lsm.Rewriter{
+		Writer:   compactWriter,
+		KeyTypes: t.layout.KeyTypes(),
+		Open: func(ctx context.Context, f *lsm.File) lsm.Run {
+			return t.openFile(ctx, bw.dir, f.Meta, nil)
+		},
+		NewMerge: t.newMergeFunction,
+	}
+}
+
+func (t *Table) newMergeFunction() (lsm.MergeFunction, error) {
+	return lsm.NewMergeFunction(lsm.MergeOptions{Engine: string(t.opts.MergeEngine), IgnoreDelete: t.opts.IgnoreDelete})
+}
+
+// openFile streams one data file's records, read in the table's latest
+// schema.
+func (t *Table) openFile(ctx context.Context, dir string, meta spec.DataFileMeta, dv *spec.DeletionVector) lsm.Run {
+	return func(yield func(*spec.KeyValue, error) bool) {
+		fileSchema, err := t.schemas.Get(ctx, meta.SchemaID)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		req := reader.Request{Dir: dir, File: &meta, FileSchema: fileSchema, ReadFields: t.schema.Fields, KeyIndex: t.layout.KeyIndex, DV: dv}
+		for kv, err := range reader.ReadKeyValues(ctx, t.fs, req) {
+			if !yield(kv, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// flush writes the buffer as level-0 files, collects a finished compaction
+// (waiting for it when asked or when the tree has too many runs) and
+// triggers the next one.
+func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool) error {
+	if bw.buf.Len() > 0 {
+		if bw.manager != nil && bw.manager.ShouldWait() {
+			waitForLatest = true
+		}
+		mf, err := bw.t.newMergeFunction()
+		if err != nil {
+			return err
+		}
+		kvs, err := bw.buf.Drain(mf)
+		if err != nil {
+			return err
+		}
+		if len(kvs) > 0 {
+			metas, err := bw.fw.Write(ctx, kvs, 0, spec.FileSourceAppend)
+			if err != nil {
+				return err
+			}
+			for _, m := range metas {
+				f, err := lsm.NewFile(m, bw.t.layout.KeyTypes())
+				if err != nil {
+					return err
+				}
+				bw.newFiles = append(bw.newFiles, m)
+				bw.levels.AddLevel0(f)
+			}
+		}
+	}
+	if bw.manager == nil {
+		return nil
+	}
+	if err := bw.syncCompaction(ctx, waitForLatest || forceFull); err != nil {
+		return err
+	}
+	_, err := bw.manager.Trigger(ctx, forceFull)
+	return err
+}
+
+// syncCompaction collects the running compaction's result, if finished (or
+// always, when blocking).
+func (bw *bucketWriter) syncCompaction(ctx context.Context, block bool) error {
+	res, err := bw.manager.Result(block)
+	if err != nil || res == nil {
+		return err
+	}
+	afterNames := map[string]bool{}
+	for _, f := range res.After {
+		afterNames[f.Meta.FileName] = true
+	}
+	for _, f := range res.Before {
+		if i := indexOfFile(bw.compactAfter, f.Meta); i >= 0 {
+			// An intermediate file of this uncommitted round: forget it,
+			// and delete it unless it lives on under a new level.
+			bw.compactAfter = append(bw.compactAfter[:i], bw.compactAfter[i+1:]...)
+			if !afterNames[f.Meta.FileName] {
+				_ = bw.t.fs.Delete(ctx, path.Join(bw.dir, f.Meta.FileName))
+			}
+			continue
+		}
+		bw.compactBefore = append(bw.compactBefore, f.Meta)
+	}
+	for _, f := range res.After {
+		bw.compactAfter = append(bw.compactAfter, f.Meta)
+	}
+	return nil
+}
+
+func indexOfFile(fs []spec.DataFileMeta, m spec.DataFileMeta) int {
+	for i, f := range fs {
+		if f.FileName == m.FileName && f.Level == m.Level {
+			return i
+		}
+	}
+	return -1
+}
+
+// prepareCommit flushes and hands over what this bucket changed since the
+// last commit.
+func (bw *bucketWriter) prepareCommit(ctx context.Context, waitCompaction bool) (CommitMessage, error) {
+	if err := bw.flush(ctx, waitCompaction, false); err != nil {
+		return CommitMessage{}, err
+	}
+	if bw.manager != nil {
+		if bw.levels.NumberOfSortedRuns() > bw.t.opts.NumSortedRunStopTrigger+1 {
+			waitCompaction = true
+		}
+		if err := bw.syncCompaction(ctx, waitCompaction); err != nil {
+			return CommitMessage{}, err
+		}
+	}
+	msg := CommitMessage{Partition: spec.SerializedEmptyRow(), Bucket: bw.bucket, TotalBuckets: int32(bw.t.opts.Bucket),
+		NewFiles: bw.newFiles, CompactBefore: bw.compactBefore, CompactAfter: bw.compactAfter}
+	bw.newFiles, bw.compactBefore, bw.compactAfter = nil, nil, nil
+	return msg, nil
+}
+
+// compact runs a compaction now (full, or as the strategy picks) and waits
+// for it.
+func (bw *bucketWriter) compact(ctx context.Context, full bool) error {
+	if bw.manager == nil {
+		return fmt.Errorf("%w: compacting a write-only writer", ErrUnsupported)
+	}
+	if err := bw.flush(ctx, true, false); err != nil {
+		return err
+	}
+	if err := bw.syncCompaction(ctx, true); err != nil {
+		return err
+	}
+	if _, err := bw.manager.Trigger(ctx, full); err != nil {
+		return err
+	}
+	return bw.syncCompaction(ctx, true)
+}
+
+func (bw *bucketWriter) close() {
+	if bw.manager != nil {
+		bw.manager.Close()
+	}
+}
