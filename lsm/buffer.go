@@ -34,13 +34,17 @@ func (b *Buffer) Bytes() int64 { return b.bytes }
 // NextSeq is the sequence number the next record will get.
 func (b *Buffer) NextSeq() int64 { return b.nextSeq }
 
-// Drain sorts the buffered records by (key, seq), merges each key with mf and
-// returns the merged records, emptying the buffer. Retractions are kept: a
-// level-0 file must carry deletes down to older levels.
-func (b *Buffer) Drain(mf MergeFunction) ([]*KeyValue, error) {
-	slices.SortFunc(b.kvs, compareKV)
+// Drain is DrainOrdered with the default ordering (no sequence.field).
+func (b *Buffer) Drain(mf MergeFunction) ([]*KeyValue, error) { return b.DrainOrdered(mf, nil) }
+
+// DrainOrdered sorts the buffered records by ord (key, sequence.field
+// columns, sequence number), merges each key with mf and returns the merged
+// records, emptying the buffer. Retractions are kept: a level-0 file must
+// carry deletes down to older levels.
+func (b *Buffer) DrainOrdered(mf MergeFunction, ord *Ordering) ([]*KeyValue, error) {
+	slices.SortFunc(b.kvs, ord.Compare)
 	out := make([]*KeyValue, 0, len(b.kvs))
-	for kv, err := range MergeRuns([]Run{SliceRun(b.kvs)}, mf) {
+	for kv, err := range MergeRunsOrdered([]Run{SliceRun(b.kvs)}, mf, ord) {
 		if err != nil {
 			return nil, err
 		}

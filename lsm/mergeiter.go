@@ -5,17 +5,24 @@ import (
 	"iter"
 )
 
-// Run is one sorted run: records in (key, seq) order, each key at most once
-// per run for merged runs (raw input runs may repeat a key).
+// Run is one sorted run: records in Ordering order (key, sequence.field
+// columns, seq), each key at most once per run for merged runs (raw input
+// runs may repeat a key).
 type Run = iter.Seq2[*KeyValue, error]
 
-// MergeRuns merges sorted runs into one stream of merged records: for each
-// key, every record from every run is fed to mf in sequence order and the
+// MergeRuns is MergeRunsOrdered with the default ordering (no
+// sequence.field).
+func MergeRuns(runs []Run, mf MergeFunction) iter.Seq2[*KeyValue, error] {
+	return MergeRunsOrdered(runs, mf, nil)
+}
+
+// MergeRunsOrdered merges sorted runs into one stream of merged records: for
+// each key, every record from every run is fed to mf in ord's order and the
 // result (if any) is yielded. Memory is bounded by the number of runs plus
 // the records of one key.
-func MergeRuns(runs []Run, mf MergeFunction) iter.Seq2[*KeyValue, error] {
+func MergeRunsOrdered(runs []Run, mf MergeFunction, ord *Ordering) iter.Seq2[*KeyValue, error] {
 	return func(yield func(*KeyValue, error) bool) {
-		h := &kvHeap{}
+		h := &kvHeap{ord: ord}
 		stops := make([]func(), 0, len(runs))
 		defer func() {
 			for _, s := range stops {
@@ -70,10 +77,13 @@ type cursor struct {
 	next func() (*KeyValue, error, bool)
 }
 
-type kvHeap struct{ items []cursor }
+type kvHeap struct {
+	items []cursor
+	ord   *Ordering
+}
 
 func (h *kvHeap) Len() int           { return len(h.items) }
-func (h *kvHeap) Less(i, j int) bool { return compareKV(h.items[i].kv, h.items[j].kv) < 0 }
+func (h *kvHeap) Less(i, j int) bool { return h.ord.Compare(h.items[i].kv, h.items[j].kv) < 0 }
 func (h *kvHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
 func (h *kvHeap) Push(x any)         { h.items = append(h.items, x.(cursor)) }
 func (h *kvHeap) Pop() any {

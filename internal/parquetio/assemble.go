@@ -53,6 +53,11 @@ func (c *cursor) fill() error {
 				c.done = true
 				continue
 			}
+			// The chunk is in memory (chunkCache), so a failure here is
+			// in the data, not in I/O.
+			if err != nil && !errors.Is(err, spec.ErrCorrupt) {
+				err = fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
+			}
 			if err != nil {
 				return fmt.Errorf("column %d: %w", c.col, err)
 			}

@@ -117,11 +117,11 @@ func planLeaf(e *schemaElement, t spec.DataType) (dec leafDec, scale int, err er
 			return timestampDec(e, t), 0, nil
 		}
 	case spec.TypeDecimal:
-		scale := t.Scale
+		scale, annotated := t.Scale, false
 		if d, ok := lt.(*format.DecimalType); ok {
-			scale = int(d.Scale)
-		} else if s, ok := e.Scale.Get(); ok {
-			scale = int(s)
+			scale, annotated = int(d.Scale), true
+		} else if c, ok := e.ConvertedType.Get(); ok && c == deprecated.Decimal {
+			scale, annotated = int(e.Scale.V), true
 		}
 		switch phys {
 		case format.Int32:
@@ -129,7 +129,10 @@ func planLeaf(e *schemaElement, t spec.DataType) (dec leafDec, scale int, err er
 		case format.Int64:
 			return decDecimalInt64, scale, nil
 		case format.ByteArray, format.FixedLenByteArray:
-			return decDecimalBytes, scale, nil
+			// Bytes are a decimal only when the file says so.
+			if annotated {
+				return decDecimalBytes, scale, nil
+			}
 		}
 	}
 	return mismatch()

@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -171,5 +172,47 @@ func TestFixtureProjection(t *testing.T) {
 			t.Fatal("reading a STRING column as INT succeeded")
 		}
 		break
+	}
+}
+
+// TestFixtureFields derives Paimon fields from a Java file the way Java's
+// convertToPaimonRowType does; VECTOR comes back as ARRAY.
+func TestFixtureFields(t *testing.T) {
+	f := openFile(t, fixtureFiles(t, "test_pk_vector_golden")[0])
+	got, err := f.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := KVFields(globalIndexKey, []spec.DataField{
+		{ID: 0, Name: "id", Type: spec.IntType.NotNull()},
+		{ID: 1, Name: "embedding", Type: arrayOf(spec.FloatType)},
+	})
+	if len(got) != len(want) {
+		t.Fatalf("got %d fields, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID || got[i].Name != want[i].Name || !got[i].Type.Equal(want[i].Type) {
+			t.Errorf("field %d: got %d %s %s, want %d %s %s", i, got[i].ID, got[i].Name, got[i].Type, want[i].ID, want[i].Name, want[i].Type)
+		}
+	}
+}
+
+func TestOpenRejectsGarbage(t *testing.T) {
+	good, err := os.ReadFile(fixtureFiles(t, "test_pk_global_index_golden")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"empty":       nil,
+		"short":       []byte("PAR1"),
+		"text":        []byte("this is not a parquet file at all"),
+		"no footer":   []byte("PAR1\x00\x00\x00\x00PAR1"),
+		"truncated":   good[:len(good)-1],
+		"head cut":    good[4:],
+		"huge footer": append(append([]byte{}, good[:len(good)-8]...), 0xff, 0xff, 0xff, 0x7f, 'P', 'A', 'R', '1'),
+	} {
+		if _, err := Open(bytes.NewReader(data), int64(len(data))); !errors.Is(err, spec.ErrCorrupt) {
+			t.Errorf("%s: Open returned %v, want ErrCorrupt", name, err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -87,10 +88,12 @@ const footerTail = 8
 
 var magic = []byte("PAR1")
 
-// patchFooter rewrites a parquet-go file tail (anything, then footer, length
-// and magic) so that the footer's schema is elems and its created_by is
-// createdBy. Offsets in the footer point before the tail and stay valid.
-func patchFooter(tail []byte, elems []schemaElement, createdBy string) ([]byte, error) {
+// patchFooter rewrites the tail parquet-go wrote from file offset tailStart
+// on (pages still buffered, page indexes, footer, length, magic): the
+// footer's schema becomes elems and its created_by createdBy, and the column
+// indexes of the leaf columns noIndex are cut out, the other page indexes
+// moving up to stay contiguous as readers expect.
+func patchFooter(tail []byte, tailStart int64, elems []schemaElement, noIndex []int, createdBy string) ([]byte, error) {
 	if len(tail) < footerTail || string(tail[len(tail)-4:]) != string(magic) {
 		return nil, fmt.Errorf("parquetio: parquet-go wrote an unexpected file tail")
 	}
@@ -115,15 +118,66 @@ func patchFooter(tail []byte, elems []schemaElement, createdBy string) ([]byte, 
 	md.CreatedBy = createdBy
 	// parquet-mr writes version 1, and so do we: the pages are v1 pages.
 	md.Version = 1
+	out, err := rewritePageIndexes(tail[:start], tailStart, &md, noIndex)
+	if err != nil {
+		return nil, err
+	}
 	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: encoding footer: %w", err)
 	}
-	out := make([]byte, 0, start+len(footer)+footerTail)
-	out = append(out, tail[:start]...)
 	out = append(out, footer...)
 	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
 	return append(out, magic...), nil
+}
+
+// rewritePageIndexes copies body (the tail before the footer) leaving out
+// the column indexes of the columns drop, and points md at the new offsets.
+// parquet-go writes all page indexes after the last row group, column
+// indexes first, so they all lie in body.
+func rewritePageIndexes(body []byte, bodyStart int64, md *fileMetaData, drop []int) ([]byte, error) {
+	first := bodyStart + int64(len(body))
+	for i := range md.RowGroups {
+		for j := range md.RowGroups[i].Columns {
+			c := &md.RowGroups[i].Columns[j]
+			if c.ColumnIndexLength > 0 && slices.Contains(drop, j) {
+				c.ColumnIndexOffset, c.ColumnIndexLength = 0, 0
+			}
+			for _, r := range []struct {
+				off *int64
+				n   int32
+			}{{&c.ColumnIndexOffset, c.ColumnIndexLength}, {&c.OffsetIndexOffset, c.OffsetIndexLength}} {
+				if r.n <= 0 {
+					continue
+				}
+				if *r.off < bodyStart || *r.off+int64(r.n) > bodyStart+int64(len(body)) {
+					return nil, fmt.Errorf("parquetio: page index at %d lies outside the footer section", *r.off)
+				}
+				first = min(first, *r.off)
+			}
+		}
+	}
+	out := append([]byte(nil), body[:first-bodyStart]...)
+	// Column indexes first, then offset indexes, each in row group and
+	// column order, as parquet-go and parquet-mr lay them out.
+	for pass := range 2 {
+		for i := range md.RowGroups {
+			for j := range md.RowGroups[i].Columns {
+				c := &md.RowGroups[i].Columns[j]
+				off, n := &c.ColumnIndexOffset, c.ColumnIndexLength
+				if pass == 1 {
+					off, n = &c.OffsetIndexOffset, c.OffsetIndexLength
+				}
+				if n <= 0 {
+					continue
+				}
+				from := *off - bodyStart
+				*off = bodyStart + int64(len(out))
+				out = append(out, body[from:from+int64(n)]...)
+			}
+		}
+	}
+	return out, nil
 }
 
 // readFooter reads and checks the footer of a Parquet file and returns its
@@ -251,18 +305,17 @@ func annotation(e schemaElement) string {
 		return fmt.Sprint(lt)
 	}
 	if c, ok := e.ConvertedType.Get(); ok {
-		if int(c) < len(convertedNames) {
-			return convertedNames[c]
+		// parquet-format's ConvertedType names, by value.
+		names := [...]string{
+			"UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM", "DECIMAL", "DATE",
+			"TIME_MILLIS", "TIME_MICROS", "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS",
+			"UINT_8", "UINT_16", "UINT_32", "UINT_64", "INT_8", "INT_16", "INT_32",
+			"INT_64", "JSON", "BSON", "INTERVAL",
+		}
+		if c >= 0 && int(c) < len(names) {
+			return names[c]
 		}
 		return fmt.Sprintf("CONVERTED(%d)", c)
 	}
 	return ""
-}
-
-// convertedNames are parquet-format's ConvertedType names, by value.
-var convertedNames = [...]string{
-	"UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM", "DECIMAL", "DATE",
-	"TIME_MILLIS", "TIME_MICROS", "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS",
-	"UINT_8", "UINT_16", "UINT_32", "UINT_64", "INT_8", "INT_16", "INT_32",
-	"INT_64", "JSON", "BSON", "INTERVAL",
 }

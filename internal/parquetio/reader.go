@@ -1,6 +1,7 @@
 package parquetio
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -61,7 +62,12 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 		pf, err = parquet.OpenFile(cache, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 		return err
 	}); err != nil {
-		return nil, err
+		if errors.Is(err, spec.ErrCorrupt) {
+			return nil, err
+		}
+		// The footer was read and checked above; what parquet-go still
+		// rejects is its content.
+		return nil, fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
 	}
 	if got := len(pf.Schema().Columns()); got != len(leaves) {
 		return nil, fmt.Errorf("%w: schema has %d leaf columns, parquet-go sees %d", spec.ErrCorrupt, len(leaves), got)
@@ -329,8 +335,8 @@ func planNode(f *fnode, t spec.DataType, path string) (*rnode, error) {
 	}
 	switch t.Root {
 	case spec.TypeArray, spec.TypeVector:
-		if f.leaf() || t.Elem == nil {
-			return nil, mismatch("a primitive")
+		if f.leaf() || isMap(f) || t.Elem == nil {
+			return nil, mismatch("no list")
 		}
 		elem, rep, err := listElement(f)
 		if err != nil {
@@ -342,8 +348,8 @@ func planNode(f *fnode, t spec.DataType, path string) (*rnode, error) {
 		}
 		n.kind, n.rep, n.children = kindList, rep, []*rnode{child}
 	case spec.TypeMap, spec.TypeMultiset:
-		if f.leaf() {
-			return nil, mismatch("a primitive")
+		if f.leaf() || isList(f) {
+			return nil, mismatch("no map")
 		}
 		key, value, rep, err := mapKeyValue(f)
 		if err != nil {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -61,7 +63,7 @@ func TestWriteMatchesJavaSchema(t *testing.T) {
 	if !reflect.DeepEqual(got.elems, java.elems) {
 		t.Errorf("schema differs from Java's:\n%s\nwant\n%s", got.SchemaString(), java.SchemaString())
 	}
-	if out := readAll(t, got, fields); !reflect.DeepEqual(out, rows) {
+	if out := readAll(t, got, fields); !equalRows(out, rows) {
 		t.Errorf("rows %v, want %v", out, rows)
 	}
 	if got.pf.Metadata().CreatedBy != CreatedBy {
@@ -77,7 +79,9 @@ func allTypes() []spec.DataField {
 	}
 	vector := spec.DataType{Root: spec.TypeVector, Nullable: true, Length: 3, Elem: ptr(spec.FloatType.NotNull())}
 	multiset := spec.DataType{Root: spec.TypeMultiset, Nullable: true, Elem: ptr(spec.StringType)}
-	ltz := func(p int) spec.DataType { return spec.DataType{Root: spec.TypeTimestampLTZ, Nullable: true, Precision: p} }
+	ltz := func(p int) spec.DataType {
+		return spec.DataType{Root: spec.TypeTimestampLTZ, Nullable: true, Precision: p}
+	}
 	return []spec.DataField{
 		{ID: 0, Name: "id", Type: spec.IntType.NotNull()},
 		{ID: 1, Name: "bool", Type: spec.BooleanType},
@@ -180,7 +184,7 @@ func TestRoundTripAllTypes(t *testing.T) {
 				}
 				for i := range rows {
 					for j := range fields {
-						if !reflect.DeepEqual(got[i][j], rows[i][j]) {
+						if !equalValues(got[i][j], rows[i][j]) {
 							t.Errorf("row %d column %s: got %#v, want %#v", i, fields[j].Name, got[i][j], rows[i][j])
 						}
 					}
@@ -310,7 +314,7 @@ func TestEmptyFileAndRowGroups(t *testing.T) {
 	if f.NumRowGroups() < 2 {
 		t.Errorf("%d row groups, want several", f.NumRowGroups())
 	}
-	if got := readAll(t, f, fields); !reflect.DeepEqual(got, rows) {
+	if got := readAll(t, f, fields); !equalRows(got, rows) {
 		t.Errorf("multi row group round trip differs")
 	}
 	// Early stop of the iterator.
@@ -320,6 +324,154 @@ func TestEmptyFileAndRowGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n++; n == 10 {
+			break
+		}
+	}
+}
+
+// TestDictionaryFallback writes more distinct strings than the dictionary
+// may hold, so the column switches to PLAIN pages mid-chunk.
+func TestDictionaryFallback(t *testing.T) {
+	fields := []spec.DataField{{ID: 0, Name: "s", Type: spec.StringType}, {ID: 1, Name: "d", Type: spec.DecimalType(30, 0)}}
+	var rows []spec.Row
+	for i := range 60_000 {
+		rows = append(rows, spec.Row{fmt.Sprintf("%040d", i), spec.NewDecimal(int64(i), 0)})
+	}
+	f := openBytes(t, writeFile(t, fields, rows))
+	got := readAll(t, f, fields)
+	if len(got) != len(rows) {
+		t.Fatalf("read %d rows, want %d", len(got), len(rows))
+	}
+	bad := 0
+	for i := range rows {
+		if !equalValues(got[i], rows[i]) {
+			if bad++; bad < 5 {
+				t.Errorf("row %d: got %v, want %v", i, got[i], rows[i])
+			}
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d rows differ after dictionary fallback", bad)
+	}
+}
+
+// equalValues compares Go values like reflect.DeepEqual, except that
+// decimals compare by value and scale (big.Int's internal form varies).
+func equalValues(a, b any) bool {
+	switch x := a.(type) {
+	case spec.Decimal:
+		y, ok := b.(spec.Decimal)
+		return ok && x.Scale == y.Scale && x.Cmp(y) == 0
+	case spec.Row:
+		y, ok := b.(spec.Row)
+		return ok && equalSlices(x, y)
+	case []any:
+		y, ok := b.([]any)
+		return ok && equalSlices(x, y)
+	case spec.Map:
+		y, ok := b.(spec.Map)
+		return ok && equalSlices(x.Keys, y.Keys) && equalSlices(x.Values, y.Values)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func equalSlices(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !equalValues(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalRows(a, b []spec.Row) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !equalValues(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPageIndexes checks that the page indexes stay readable by a reader
+// that loads them eagerly (parquet-go's default), and that the columns whose
+// bounds parquet-go would order wrongly have none.
+func TestPageIndexes(t *testing.T) {
+	fields := allTypes()
+	var rows []spec.Row
+	for range 200 {
+		rows = append(rows, allTypesRows()...)
+	}
+	b := writeFile(t, fields, rows, WithRowGroupSize(8<<10))
+	pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("parquet-go cannot open the file with its page index: %v", err)
+	}
+	if len(pf.RowGroups()) < 2 {
+		t.Fatalf("want several row groups, got %d", len(pf.RowGroups()))
+	}
+	_, unordered := unorderedLeaves(mustBuild(t, fields))
+	for _, rg := range pf.RowGroups() {
+		for j, cc := range rg.ColumnChunks() {
+			_, err := cc.ColumnIndex()
+			if slices.Contains(unordered, j) != (err != nil) {
+				t.Errorf("column %d: column index error %v, unordered %t", j, err, slices.Contains(unordered, j))
+			}
+		}
+	}
+	if got := readAll(t, openBytes(t, b), fields); !equalRows(got, rows) {
+		t.Error("rows differ")
+	}
+}
+
+func mustBuild(t *testing.T, fields []spec.DataField) *pnode {
+	t.Helper()
+	root, err := buildSchema(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestNestedProjection reads a ROW column through a different ROW type:
+// fields match by name, a missing nested field reads as null, and an
+// unrequested one is not returned.
+func TestNestedProjection(t *testing.T) {
+	fields := allTypes()
+	b := writeFile(t, fields, allTypesRows())
+	f := openBytes(t, b)
+	req := []spec.DataField{
+		{ID: 26, Name: "row", Type: spec.RowType(
+			spec.DataField{ID: 101, Name: "b", Type: arrayOf(spec.StringType)},
+			spec.DataField{ID: 200, Name: "missing", Type: spec.IntType},
+		)},
+		{ID: 27, Name: "arrRow", Type: arrayOf(spec.RowType(spec.DataField{ID: 300, Name: "gone", Type: spec.IntType}))},
+	}
+	got := readAll(t, f, req)
+	want := []spec.Row{
+		{spec.Row{[]any{"p", "q"}, nil}, []any{spec.Row{nil}, nil, spec.Row{nil}}},
+		{nil, nil},
+		{spec.Row{nil, nil}, []any{}},
+	}
+	if !equalRows(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for _, bad := range []spec.DataField{
+		{Name: "row", Type: spec.IntType},
+		{Name: "arr", Type: mapOf(spec.IntType, spec.IntType)},
+		{Name: "map", Type: arrayOf(spec.IntType)},
+		{Name: "str", Type: spec.DecimalType(5, 0)},
+	} {
+		for _, err := range f.ReadRows([]spec.DataField{bad}) {
+			if !errors.Is(err, spec.ErrSchemaMismatch) {
+				t.Errorf("reading %s as %s: got %v, want ErrSchemaMismatch", bad.Name, bad.Type, err)
+			}
 			break
 		}
 	}

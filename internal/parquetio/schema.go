@@ -359,17 +359,17 @@ type groupNode struct {
 	fields []parquet.Field
 }
 
-func (g *groupNode) ID() int                      { return 0 }
-func (g *groupNode) String() string               { return "group " + g.name }
-func (g *groupNode) Type() parquet.Type           { return g.typ }
-func (g *groupNode) Optional() bool               { return false }
-func (g *groupNode) Repeated() bool               { return false }
-func (g *groupNode) Required() bool               { return true }
-func (g *groupNode) Leaf() bool                   { return false }
-func (g *groupNode) Fields() []parquet.Field      { return g.fields }
-func (g *groupNode) Encoding() encoding.Encoding  { return nil }
-func (g *groupNode) Compression() compress.Codec  { return nil }
-func (g *groupNode) GoType() reflect.Type         { return reflect.TypeFor[map[string]any]() }
+func (g *groupNode) ID() int                     { return 0 }
+func (g *groupNode) String() string              { return "group " + g.name }
+func (g *groupNode) Type() parquet.Type          { return g.typ }
+func (g *groupNode) Optional() bool              { return false }
+func (g *groupNode) Repeated() bool              { return false }
+func (g *groupNode) Required() bool              { return true }
+func (g *groupNode) Leaf() bool                  { return false }
+func (g *groupNode) Fields() []parquet.Field     { return g.fields }
+func (g *groupNode) Encoding() encoding.Encoding { return nil }
+func (g *groupNode) Compression() compress.Codec { return nil }
+func (g *groupNode) GoType() reflect.Type        { return reflect.TypeFor[map[string]any]() }
 
 type groupField struct {
 	parquet.Node

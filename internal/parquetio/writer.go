@@ -76,6 +76,7 @@ type Writer struct {
 	elems   []schemaElement
 	shred   shredder
 	opts    options
+	noIdx   []int // leaf columns whose column index Close drops
 	numRows int64
 	err     error
 	closed  bool
@@ -125,12 +126,15 @@ func NewWriter(w io.Writer, fields []spec.DataField, opts ...Option) (*Writer, e
 		parquet.DataPageVersion(1),
 		parquet.PageBufferSize(o.pageSize),
 		parquet.DictionaryMaxBytes(DefaultDictionarySize),
+		// The column index carries page bounds; page headers need not.
+		parquet.DataPageStatistics(false),
 	}
 	// parquet-go orders FIXED_LEN_BYTE_ARRAY and INT96 statistics as unsigned
-	// bytes, which is wrong for negative decimals and timestamps; engines
-	// prune on those statistics, so leave them out as parquet-mr does for
-	// INT96.
-	for _, path := range unorderedLeaves(root) {
+	// bytes, which is wrong for negative decimals and timestamps. Engines
+	// prune on statistics, so those columns get none: no chunk min/max here,
+	// and Close drops their column index.
+	paths, unordered := unorderedLeaves(root)
+	for _, path := range paths {
 		cfg = append(cfg, parquet.SkipPageBounds(path...))
 	}
 	tw := &tailWriter{w: w}
@@ -140,22 +144,25 @@ func NewWriter(w io.Writer, fields []spec.DataField, opts ...Option) (*Writer, e
 		root:  root,
 		elems: root.elements(),
 		opts:  o,
+		noIdx: unordered,
 	}
 	wr.shred.init(root)
 	return wr, nil
 }
 
-// unorderedLeaves lists the paths of leaves whose Parquet statistics
-// parquet-go would order wrongly.
-func unorderedLeaves(root *pnode) [][]string {
-	var out [][]string
+// unorderedLeaves lists the paths and column indexes of leaves whose
+// Parquet statistics parquet-go would order wrongly.
+func unorderedLeaves(root *pnode) (paths [][]string, cols []int) {
+	col := 0
 	var walk func(n *pnode, path []string)
 	walk = func(n *pnode, path []string) {
 		path = append(path[:len(path):len(path)], n.name)
 		if n.kind == kindLeaf {
 			if n.phys == format.FixedLenByteArray || n.phys == format.Int96 {
-				out = append(out, path)
+				paths = append(paths, path)
+				cols = append(cols, col)
 			}
+			col++
 			return
 		}
 		for _, c := range n.children {
@@ -165,7 +172,7 @@ func unorderedLeaves(root *pnode) [][]string {
 	for _, c := range root.children {
 		walk(c, nil)
 	}
-	return out
+	return paths, cols
 }
 
 // Write appends rows; each row holds one Go value per top-level field, in
@@ -249,7 +256,7 @@ func (w *Writer) Close() error {
 		w.err = fmt.Errorf("parquetio: closing parquet writer: %w", err)
 		return w.err
 	}
-	tail, err := patchFooter(w.out.held, w.elems, CreatedBy)
+	tail, err := patchFooter(w.out.held, w.out.n, w.elems, w.noIdx, CreatedBy)
 	if err == nil {
 		w.out.holding = false
 		_, err = w.out.Write(tail)

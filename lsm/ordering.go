@@ -1,0 +1,232 @@
+package lsm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stratalake/strata/spec"
+)
+
+// Option names read here that spec.Options does not type.
+const (
+	optRowKindField       = "rowkind.field"
+	optIgnoreUpdateBefore = "ignore-update-before"
+)
+
+// Ordering is the order in which Paimon feeds the records of one key to a
+// merge function: key ascending, then the sequence.field columns (ascending,
+// or descending with sequence.field.sort-order=descending; a null always
+// sorts first, so it loses), then the system sequence number, then retracts
+// before adds. A nil *Ordering orders by key, sequence number and kind only.
+type Ordering struct {
+	fields []int // value positions of the sequence.field columns
+	desc   bool
+}
+
+// NewOrdering builds the record ordering of a table from its sequence.field
+// options. It returns nil (a valid ordering) when sequence.field is unset.
+// Errors wrap spec.ErrInvalidSchema and name the option.
+func NewOrdering(schema *spec.TableSchema, opts spec.Options) (*Ordering, error) {
+	if len(opts.SequenceField) == 0 {
+		return nil, nil
+	}
+	if opts.MergeEngine == spec.MergeEngineFirstRow {
+		return nil, optionErr(spec.OptSequenceField, "Do not support use sequence field on FIRST_ROW merge engine.")
+	}
+	o := &Ordering{desc: opts.SequenceFieldSortOrder == spec.SortOrderDescending}
+	seen := map[string]bool{}
+	for _, name := range opts.SequenceField {
+		i := schema.FieldIndex(name)
+		if i < 0 {
+			return nil, optionErr(spec.OptSequenceField, "Sequence field: '%s' can not be found in table schema.", name)
+		}
+		if seen[name] {
+			return nil, optionErr(spec.OptSequenceField, "Sequence field '%s' is defined repeatedly.", name)
+		}
+		seen[name] = true
+		o.fields = append(o.fields, i)
+	}
+	return o, nil
+}
+
+// SequenceFields returns the value positions of the sequence.field columns.
+func (o *Ordering) SequenceFields() []int {
+	if o == nil {
+		return nil
+	}
+	return o.fields
+}
+
+// Compare orders two records as Paimon's sort-merge reader does: key, then
+// the user sequence fields, then the sequence number, then retract before
+// add (so that an update's -U precedes its +U when both share a number).
+func (o *Ordering) Compare(a, b *KeyValue) int {
+	if c := CompareKeys(a.Key, b.Key); c != 0 {
+		return c
+	}
+	return o.CompareSequence(a, b)
+}
+
+// CompareSequence orders two records of the same key: the user sequence
+// fields, then the sequence number, then retract before add.
+func (o *Ordering) CompareSequence(a, b *KeyValue) int {
+	if c := o.compareFields(a.Value, b.Value); c != 0 {
+		return c
+	}
+	switch {
+	case a.Seq < b.Seq:
+		return -1
+	case a.Seq > b.Seq:
+		return 1
+	}
+	ra, rb := a.Kind.IsRetract(), b.Kind.IsRetract()
+	switch {
+	case ra == rb:
+		return 0
+	case ra:
+		return -1
+	}
+	return 1
+}
+
+// compareFields compares the sequence fields. Java's generated comparator
+// returns "null is smaller" for both directions and negates only non-null
+// comparisons, so nulls sort first even when descending.
+func (o *Ordering) compareFields(a, b spec.Row) int {
+	if o == nil {
+		return 0
+	}
+	return compareFieldsNullsFirst(o.fields, a, b, o.desc)
+}
+
+func compareFieldsNullsFirst(fields []int, a, b spec.Row, desc bool) int {
+	for _, i := range fields {
+		x, y := a[i], b[i]
+		switch {
+		case x == nil && y == nil:
+			continue
+		case x == nil:
+			return -1
+		case y == nil:
+			return 1
+		}
+		c := spec.CompareValues(x, y)
+		if c != 0 {
+			if desc {
+				return -c
+			}
+			return c
+		}
+	}
+	return 0
+}
+
+// RowKindResolver decides the row kind of a record the writer receives, the
+// way Java's TableWriteImpl does before buffering: the kind comes from the
+// rowkind.field column when that option is set, and records are dropped when
+// ignore-delete (-U and -D) or ignore-update-before (-U) says so. The
+// aggregation engine itself never checks ignore-delete, so this filter is what
+// keeps retracts away from it.
+type RowKindResolver struct {
+	index              int // -1 when rowkind.field is unset
+	ignoreDelete       bool
+	ignoreUpdateBefore bool
+}
+
+// NewRowKindResolver reads rowkind.field, ignore-delete and
+// ignore-update-before. Errors wrap spec.ErrInvalidSchema and name the option.
+func NewRowKindResolver(schema *spec.TableSchema, opts spec.Options) (*RowKindResolver, error) {
+	r := &RowKindResolver{index: -1, ignoreDelete: opts.IgnoreDelete}
+	v, err := rawBool(opts, optIgnoreUpdateBefore, false)
+	if err != nil {
+		return nil, err
+	}
+	r.ignoreUpdateBefore = v
+	if name, ok := opts.Raw[optRowKindField]; ok {
+		i := schema.FieldIndex(name)
+		if i < 0 {
+			return nil, optionErr(optRowKindField, "Rowkind field: '%s' can not be found in table schema.", name)
+		}
+		t := schema.Fields[i].Type
+		if t.Root != spec.TypeChar && t.Root != spec.TypeVarChar {
+			return nil, optionErr(optRowKindField, "only support string type for rowkind, but %s is %s", name, t)
+		}
+		r.index = i
+	}
+	return r, nil
+}
+
+// Resolve returns the kind to buffer row with (given the kind it arrived
+// with) and whether to keep it at all. A null or unknown rowkind.field value
+// is an error wrapping ErrMergeFailed, as Java throws for it.
+func (r *RowKindResolver) Resolve(kind spec.RowKind, row spec.Row) (spec.RowKind, bool, error) {
+	if r == nil {
+		return kind, true, nil
+	}
+	if r.index >= 0 {
+		v := row[r.index]
+		if v == nil {
+			return 0, false, fmt.Errorf("%w: Row kind cannot be null.", ErrMergeFailed)
+		}
+		s, _ := v.(string)
+		switch strings.ToUpper(s) {
+		case "+I":
+			kind = spec.RowKindInsert
+		case "-U":
+			kind = spec.RowKindUpdateBefore
+		case "+U":
+			kind = spec.RowKindUpdateAfter
+		case "-D":
+			kind = spec.RowKindDelete
+		default:
+			return 0, false, fmt.Errorf("%w: Unsupported short string '%s' for row kind.", ErrMergeFailed, s)
+		}
+	}
+	switch kind {
+	case spec.RowKindDelete:
+		return kind, !r.ignoreDelete, nil
+	case spec.RowKindUpdateBefore:
+		return kind, !r.ignoreDelete && !r.ignoreUpdateBefore, nil
+	}
+	return kind, true, nil
+}
+
+// optionErr is a configuration error that names the option it is about.
+func optionErr(option, format string, args ...any) error {
+	return fmt.Errorf("%w: option %q: %s", spec.ErrInvalidSchema, option, fmt.Sprintf(format, args...))
+}
+
+// rawBool reads a boolean option the way Paimon does (true/false in any case).
+func rawBool(opts spec.Options, key string, def bool) (bool, error) {
+	v, ok := opts.Raw[key]
+	if !ok {
+		return def, nil
+	}
+	switch strings.ToLower(v) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, optionErr(key, "%q is not a boolean (want true or false)", v)
+}
+
+// rawString reads an optional string option.
+func rawString(opts spec.Options, key string) (string, bool) {
+	v, ok := opts.Raw[key]
+	return v, ok
+}
+
+// javaSplit splits s on sep as Java's String.split does for a literal
+// separator: trailing empty strings are dropped, and a string without the
+// separator (the empty string included) is returned whole.
+func javaSplit(s, sep string) []string {
+	parts := strings.Split(s, sep)
+	if len(parts) == 1 {
+		return parts
+	}
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
