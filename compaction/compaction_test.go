@@ -166,7 +166,7 @@ func TestIntervalPartitionData(t *testing.T) {
 // rewriter of Paimon's MergeTreeCompactManagerTest.
 type spanRewriter struct{ n int }
 
-func (r *spanRewriter) Rewrite(_ context.Context, out int, _ bool, sections [][]lsm.SortedRun) ([]*lsm.File, error) {
+func (r *spanRewriter) Rewrite(_ context.Context, out int, _ bool, sections [][]lsm.SortedRun) ([]*lsm.File, []spec.DataFileMeta, error) {
 	minK, maxK := 1<<30, -1
 	for _, sec := range sections {
 		for _, run := range sec {
@@ -177,13 +177,13 @@ func (r *spanRewriter) Rewrite(_ context.Context, out int, _ bool, sections [][]
 		}
 	}
 	r.n++
-	return []*lsm.File{intFile(out, minK, maxK, 100+r.n)}, nil
+	return []*lsm.File{intFile(out, minK, maxK, 100+r.n)}, nil, nil
 }
 
-func (r *spanRewriter) Upgrade(_ context.Context, out int, f *lsm.File) (*lsm.File, error) {
+func (r *spanRewriter) Upgrade(_ context.Context, out int, f *lsm.File) ([]*lsm.File, []spec.DataFileMeta, error) {
 	up := *f
 	up.Meta.Level = int32(out)
-	return &up, nil
+	return []*lsm.File{&up}, nil, nil
 }
 
 func TestTaskData(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/stratalake/strata/lsm"
+	"github.com/stratalake/strata/spec"
 )
 
 // Rewriter does the I/O of a compaction.
@@ -11,17 +12,20 @@ type Rewriter interface {
 	// Rewrite merges the sections (each a set of overlapping sorted runs, in
 	// key order) into new files at outputLevel, dropping retractions when
 	// dropDelete is set.
-	Rewrite(ctx context.Context, outputLevel int, dropDelete bool, sections [][]lsm.SortedRun) ([]*lsm.File, error)
-	// Upgrade moves a file to outputLevel without rewriting it: same file,
-	// new level in the metadata.
-	Upgrade(ctx context.Context, outputLevel int, f *lsm.File) (*lsm.File, error)
+	// It also returns the changelog files the rewrite produced, if any.
+	Rewrite(ctx context.Context, outputLevel int, dropDelete bool, sections [][]lsm.SortedRun) ([]*lsm.File, []spec.DataFileMeta, error)
+	// Upgrade moves a file to outputLevel, normally without rewriting it
+	// (same file, new level in the metadata); a changelog producer may
+	// still read it, or rewrite it.
+	Upgrade(ctx context.Context, outputLevel int, f *lsm.File) ([]*lsm.File, []spec.DataFileMeta, error)
 }
 
 // Result is what a compaction replaced: files to delete (at their old level)
 // and files to add.
 type Result struct {
-	Before []*lsm.File
-	After  []*lsm.File
+	Before    []*lsm.File
+	After     []*lsm.File
+	Changelog []spec.DataFileMeta
 }
 
 // Task is one compaction unit with the facts needed to run it.
@@ -45,21 +49,23 @@ func (t *Task) Run(ctx context.Context, rw Rewriter) (*Result, error) {
 	out := t.Unit.OutputLevel
 	if t.Unit.FileRewrite {
 		for _, f := range t.Unit.Files {
-			after, err := rw.Rewrite(ctx, out, t.DropDelete, [][]lsm.SortedRun{{{Level: f.Level(), Files: []*lsm.File{f}}}})
+			after, changelog, err := rw.Rewrite(ctx, out, t.DropDelete, [][]lsm.SortedRun{{{Level: f.Level(), Files: []*lsm.File{f}}}})
 			if err != nil {
 				return nil, err
 			}
 			res.Before = append(res.Before, f)
 			res.After = append(res.After, after...)
+			res.Changelog = append(res.Changelog, changelog...)
 		}
 		return res, nil
 	}
 	var candidate [][]lsm.SortedRun
 	rewrite := func(sections [][]lsm.SortedRun) error {
-		after, err := rw.Rewrite(ctx, out, t.DropDelete, sections)
+		after, changelog, err := rw.Rewrite(ctx, out, t.DropDelete, sections)
 		if err != nil {
 			return err
 		}
+		res.Changelog = append(res.Changelog, changelog...)
 		for _, sec := range sections {
 			for _, r := range sec {
 				res.Before = append(res.Before, r.Files...)
@@ -76,12 +82,13 @@ func (t *Task) Run(ctx context.Context, rw Rewriter) (*Result, error) {
 		if f.Level() == out {
 			return nil
 		}
-		up, err := rw.Upgrade(ctx, out, f)
+		after, changelog, err := rw.Upgrade(ctx, out, f)
 		if err != nil {
 			return err
 		}
 		res.Before = append(res.Before, f)
-		res.After = append(res.After, up)
+		res.After = append(res.After, after...)
+		res.Changelog = append(res.Changelog, changelog...)
 		return nil
 	}
 	flush := func() error {

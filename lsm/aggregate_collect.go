@@ -23,6 +23,9 @@ func collectAggregator(field string, elem spec.DataType, opts spec.Options) (*fi
 		return nil, err
 	}
 	listDistinct := distinct && needsEqualiser(elem)
+	// Without distinct Java compares elements with equals, which for a
+	// byte[] is identity: a retracted binary element never matches.
+	identityElems := !distinct && (elem.Root == spec.TypeBinary || elem.Root == spec.TypeVarBinary)
 	agg := func(acc, in any) (any, error) {
 		if acc == nil && in == nil {
 			return nil, nil
@@ -77,7 +80,7 @@ func collectAggregator(field string, elem spec.DataType, opts spec.Options) (*fi
 			if err != nil {
 				return nil, err
 			}
-			if len(r) == 0 {
+			if len(r) == 0 || identityElems {
 				return acc, nil
 			}
 			a, err := arrayOf(acc)

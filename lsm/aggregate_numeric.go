@@ -263,6 +263,9 @@ func decimalArith(x, y spec.Decimal, op rune, precision, scale int) (any, error)
 		return fromBigDecimal(new(big.Int).Mul(ux, uy), x.Scale+y.Scale, precision, scale), nil
 	}
 	if uy.Sign() == 0 {
+		if ux.Sign() == 0 {
+			return nil, fmt.Errorf("%w: Division undefined", ErrMergeFailed)
+		}
 		return nil, fmt.Errorf("%w: Division by zero", ErrMergeFailed)
 	}
 	// x/y = (ux * 10^y.Scale) / (uy * 10^x.Scale); it is a finite decimal

@@ -76,7 +76,7 @@ type aggregate struct {
 
 // Reset implements MergeFunction.
 func (a *aggregate) Reset() {
-	a.latest, a.row, a.deleteRow = nil, make(spec.Row, len(a.cfg.fields)), false
+	a.latest, a.row, a.deleteRow = nil, nil, false // row allocated by the first Add
 	for _, g := range a.aggs {
 		g.Reset()
 	}
@@ -84,11 +84,11 @@ func (a *aggregate) Reset() {
 
 // Add implements MergeFunction.
 func (a *aggregate) Add(kv *KeyValue) error {
-	if a.row == nil {
-		a.Reset()
-	}
 	if err := checkWidth(kv, len(a.cfg.fields)); err != nil {
 		return err
+	}
+	if a.row == nil {
+		a.row = make(spec.Row, len(a.cfg.fields))
 	}
 	a.latest = kv
 	a.deleteRow = a.cfg.removeOnDelete && kv.Kind == spec.RowKindDelete

@@ -35,7 +35,8 @@ import (
 //	runs             merges sorted runs (separated by "--" lines) with
 //	                 MergeRunsOrdered and a reducer.
 //	sort             prints records in the table's ordering.
-//	lookup           feeds records with "L<level>" tags to a LookupMerger.
+//	lookup           merges records with "L<level>" tags by LookupMergeGroup
+//	                 (Java's LookupMergeFunction).
 //	agg <fn> <type>  calls a field aggregator for a column "f" of the SQL
 //	                 type: input "set key=value" (options, before any call),
 //	                 "agg A B", "aggrev A B", "retract A B", "reset" and
@@ -43,7 +44,8 @@ import (
 //	                 its result.
 //
 // A record is "<kind> <one value per column> [@seq] [L<level>]"; without
-// @seq records are numbered from 0 in each case. Results print as
+// @seq records are numbered from 0 in each case, and the level defaults to
+// -1 (not yet on disk). Results print as
 // "<kind> <values> @<seq>", "null" for no result, or "error: <message>".
 // Values: null, numbers, true/false, strings (bare or Go-quoted), 0x<hex>
 // bytes, [a,b] arrays, {k:v} maps, (a,b) rows, dates 2024-01-31,
@@ -174,7 +176,7 @@ func (s *scriptState) run(c scriptCase) string {
 	}
 	var out []string
 	emit := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
-	records, runs, levels, err := s.records(c.input)
+	records, runs, err := s.records(c.input)
 	if err != nil {
 		return "error: " + err.Error()
 	}
@@ -235,12 +237,7 @@ func (s *scriptState) run(c scriptCase) string {
 			out = append(out, s.format(kv))
 		}
 	case "lookup":
-		l := NewLookupMerger(s.factory.Create())
-		l.Reset()
-		for i, kv := range records {
-			l.Add(kv, levels[i])
-		}
-		res, err := l.Result()
+		res, err := LookupMergeGroup(s.factory.Create(), records)
 		if err != nil {
 			return "error: " + err.Error()
 		}
@@ -321,9 +318,8 @@ func splitNames(s string) []string {
 }
 
 // records parses record lines; "--" lines split them into runs.
-func (s *scriptState) records(input []string) ([]*KeyValue, [][]*KeyValue, []int, error) {
+func (s *scriptState) records(input []string) ([]*KeyValue, [][]*KeyValue, error) {
 	var all []*KeyValue
-	var levels []int
 	runs := [][]*KeyValue{nil}
 	var seq int64
 	for _, l := range input {
@@ -333,37 +329,38 @@ func (s *scriptState) records(input []string) ([]*KeyValue, [][]*KeyValue, []int
 		}
 		toks, err := splitTop(l, isSpace)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		n := len(s.schema.Fields)
 		if len(toks) < n+1 {
-			return nil, nil, nil, fmt.Errorf("record %q needs a kind and %d values", l, n)
+			return nil, nil, fmt.Errorf("record %q needs a kind and %d values", l, n)
 		}
 		kind, err := spec.ParseRowKind(toks[0])
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		row := make(spec.Row, n)
 		for i, f := range s.schema.Fields {
 			if row[i], err = parseValue(toks[i+1], f.Type); err != nil {
-				return nil, nil, nil, fmt.Errorf("column %s: %w", f.Name, err)
+				return nil, nil, fmt.Errorf("column %s: %w", f.Name, err)
 			}
 		}
-		kv := &KeyValue{Seq: seq, Kind: kind, Value: row}
+		kv := &KeyValue{Seq: seq, Kind: kind, Value: row, Level: -1}
 		seq++
-		level := -1
 		for _, a := range toks[n+1:] {
 			switch {
 			case strings.HasPrefix(a, "@"):
 				if kv.Seq, err = strconv.ParseInt(a[1:], 10, 64); err != nil {
-					return nil, nil, nil, err
+					return nil, nil, err
 				}
 			case strings.HasPrefix(a, "L"):
-				if level, err = strconv.Atoi(a[1:]); err != nil {
-					return nil, nil, nil, err
+				level, err := strconv.ParseInt(a[1:], 10, 32)
+				if err != nil {
+					return nil, nil, err
 				}
+				kv.Level = int32(level)
 			default:
-				return nil, nil, nil, fmt.Errorf("unknown record tag %q", a)
+				return nil, nil, fmt.Errorf("unknown record tag %q", a)
 			}
 		}
 		kv.Key = make(spec.Row, len(s.keyIdx))
@@ -371,10 +368,9 @@ func (s *scriptState) records(input []string) ([]*KeyValue, [][]*KeyValue, []int
 			kv.Key[i] = row[j]
 		}
 		all = append(all, kv)
-		levels = append(levels, level)
 		runs[len(runs)-1] = append(runs[len(runs)-1], kv)
 	}
-	return all, runs, levels, nil
+	return all, runs, nil
 }
 
 func (s *scriptState) format(kv *KeyValue) string {

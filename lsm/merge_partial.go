@@ -110,6 +110,8 @@ func newPartialUpdateFactory(schema *spec.TableSchema, opts spec.Options) (Merge
 	if err := c.resolveAggregators(schema, orderingNames, protectedNames); err != nil {
 		return nil, err
 	}
+	// Java creates the aggregators lazily, after the checks below, so their
+	// errors are reported last.
 	removeOnGroup, hasRemoveOnGroup := rawString(opts, optPURemoveOnSeqGroup)
 	conflict := "%s and %s have conflicting behavior so should not be enabled at the same time."
 	switch {
@@ -131,12 +133,21 @@ func newPartialUpdateFactory(schema *spec.TableSchema, opts spec.Options) (Merge
 			c.partialDelete[i] = true
 		}
 	}
+	for i, fn := range c.aggFuncs {
+		if fn == "" {
+			continue
+		}
+		if _, err := newFieldAggregator(fn, c.aggKeys[i], c.fields[i], opts); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
-// resolveAggregators picks each field's aggregator as Java's getAggFuncName
-// does and builds one to surface configuration errors now rather than at
-// the first merge.
+// resolveAggregators picks each field's aggregate function as Java's
+// getAggFuncName does: none for ordering fields, primary-key for key
+// fields, else the field's or the default function, which must be
+// last_non_null_value unless a sequence group protects the field.
 func (c *partialUpdateConfig) resolveAggregators(schema *spec.TableSchema, ordering, protected []string) error {
 	n := len(schema.Fields)
 	c.aggFuncs, c.aggKeys = make([]string, n), make([]string, n)
@@ -160,9 +171,6 @@ func (c *partialUpdateConfig) resolveAggregators(schema *spec.TableSchema, order
 				return optionErr(key, "Must use sequence group for aggregation functions but not found for field %s.", f.Name)
 			}
 			c.aggFuncs[i], c.aggKeys[i] = fn, key
-		}
-		if _, err := newFieldAggregator(c.aggFuncs[i], c.aggKeys[i], f, c.opts); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -198,9 +206,10 @@ type partialUpdate struct {
 	processed  []bool
 }
 
-// Reset implements MergeFunction.
+// Reset implements MergeFunction. The row is allocated by the first Add, so
+// keys that the reducer passes through cost nothing here.
 func (p *partialUpdate) Reset() {
-	p.key, p.row, p.latestSeq = nil, make(spec.Row, len(p.cfg.fields)), 0
+	p.key, p.row, p.latestSeq = nil, nil, 0
 	p.added, p.meetInsert, p.deleteRow, p.filled = false, false, false, false
 	for _, a := range p.aggs {
 		if a != nil {
@@ -211,11 +220,11 @@ func (p *partialUpdate) Reset() {
 
 // Add implements MergeFunction.
 func (p *partialUpdate) Add(kv *KeyValue) error {
-	if p.row == nil {
-		p.Reset()
-	}
 	if err := checkWidth(kv, len(p.cfg.fields)); err != nil {
 		return err
+	}
+	if p.row == nil {
+		p.row = make(spec.Row, len(p.cfg.fields))
 	}
 	p.key, p.added, p.deleteRow = kv.Key, true, false
 	if kv.Kind.IsRetract() {

@@ -7,9 +7,26 @@ import (
 	"github.com/stratalake/strata/spec"
 )
 
+// ChangelogMode is how a bucket's compactions produce changelog.
+type ChangelogMode uint8
+
+// Changelog produced at compaction.
+const (
+	ChangelogNone ChangelogMode = iota
+	// ChangelogLookup: compactions of level-0 files look up the previous
+	// version of each key and emit -U/+U, +I or -D.
+	ChangelogLookup
+	// ChangelogFullCompaction: compactions into the max level diff the
+	// merged result against the max level's previous version.
+	ChangelogFullCompaction
+)
+
 // Rewriter writes compaction output for one bucket: it merges sorted runs
 // with the table's merge function and writes the result at a level, or
-// moves a file to a new level without touching its bytes.
+// moves a file to a new level without touching its bytes. With a Lookup it
+// merges as Paimon's lookup mode does (only the newest high-level version
+// counts), marks superseded rows in deletion vectors and produces lookup
+// changelog.
 type Rewriter struct {
 	Writer   *FileWriter
 	KeyTypes []spec.DataType
@@ -17,46 +34,283 @@ type Rewriter struct {
 	Open func(ctx context.Context, f *File) Run
 	// NewMerge returns a fresh merge function.
 	NewMerge func() (MergeFunction, error)
+	Ordering *Ordering
+	MaxLevel int
+
+	Lookup    *LookupLevels // set when the table needs lookup
+	DV        *DVMaintainer // set for deletion-vector tables
+	Changelog ChangelogMode
+	// ChangelogWriter writes changelog files (prefix changelog-).
+	ChangelogWriter *FileWriter
+	RowDedup        bool // changelog-producer.row-deduplicate
+	// UpgradeWithoutRewrite: a lone level-0 file may move up in metadata
+	// only (deduplicate without sequence.field).
+	UpgradeWithoutRewrite bool
+	// FirstRow: the first-row engine keeps the oldest version, so a key
+	// already present above the output level drops its new records.
+	FirstRow bool
 }
 
 // Rewrite merges each section's runs and writes the result at outputLevel;
 // with dropDelete, retractions do not reach the output.
-func (r *Rewriter) Rewrite(ctx context.Context, outputLevel int, dropDelete bool, sections [][]SortedRun) ([]*File, error) {
+func (r *Rewriter) Rewrite(ctx context.Context, outputLevel int, dropDelete bool, sections [][]SortedRun) ([]*File, []spec.DataFileMeta, error) {
+	return r.rewrite(ctx, outputLevel, dropDelete, sections, true)
+}
+
+func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool, sections [][]SortedRun, writeData bool) ([]*File, []spec.DataFileMeta, error) {
 	mf, err := r.NewMerge()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	hasL0 := false
+	for _, sec := range sections {
+		for _, run := range sec {
+			if run.Level == 0 {
+				hasL0 = true
+			}
+		}
+	}
+	lookupPath := r.Lookup != nil && outputLevel != 0 && hasL0
+	fullPath := r.Changelog == ChangelogFullCompaction && outputLevel == r.MaxLevel
+	var changes []*KeyValue
+	emit := func(kind spec.RowKind, kv *KeyValue) {
+		c := *kv
+		c.Kind = kind
+		changes = append(changes, &c)
+	}
+	var firstErr error
 	merged := func(yield func(*KeyValue, error) bool) {
 		for _, sec := range sections {
 			runs := make([]Run, len(sec))
 			for i, run := range sec {
 				runs[i] = r.concat(ctx, run)
 			}
-			for kv, err := range MergeRuns(runs, mf) {
+			for group, err := range GroupRuns(runs, r.Ordering) {
 				if err != nil {
 					yield(nil, err)
 					return
 				}
-				if dropDelete && kv.Kind.IsRetract() {
+				var res *KeyValue
+				switch {
+				case r.Lookup != nil:
+					res, err = r.lookupMerge(ctx, mf, group, outputLevel, lookupPath, hasL0, emit)
+				case fullPath:
+					res, err = r.fullMerge(mf, group, emit)
+				default:
+					res, err = mergeGroup(mf, group)
+				}
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if res == nil || (dropDelete && res.Kind.IsRetract()) {
 					continue
 				}
-				if !yield(kv, nil) {
+				if !yield(res, nil) {
 					return
 				}
 			}
 		}
 	}
-	metas, err := r.Writer.WriteSeq(ctx, iter.Seq2[*KeyValue, error](merged), int32(outputLevel), spec.FileSourceCompact)
-	if err != nil {
-		return nil, err
+	var out []*File
+	if writeData {
+		metas, err := r.Writer.WriteSeq(ctx, iter.Seq2[*KeyValue, error](merged), int32(outputLevel), spec.FileSourceCompact)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = make([]*File, len(metas))
+		for i, m := range metas {
+			if out[i], err = NewFile(m, r.KeyTypes); err != nil {
+				return nil, nil, err
+			}
+		}
+	} else {
+		for _, err := range merged {
+			if err != nil {
+				firstErr = err
+				break
+			}
+		}
+		if firstErr != nil {
+			return nil, nil, firstErr
+		}
 	}
-	out := make([]*File, len(metas))
-	for i, m := range metas {
-		if out[i], err = NewFile(m, r.KeyTypes); err != nil {
+	var changelog []spec.DataFileMeta
+	if len(changes) > 0 && r.ChangelogWriter != nil {
+		if changelog, err = r.ChangelogWriter.Write(ctx, changes, int32(outputLevel), spec.FileSourceCompact); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, changelog, nil
+}
+
+func mergeGroup(mf MergeFunction, group []*KeyValue) (*KeyValue, error) {
+	mf.Reset()
+	for _, kv := range group {
+		if err := mf.Add(kv); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return mf.Result(), nil
+}
+
+// lookupMerge is Paimon's LookupMergeFunction with the lookup changelog
+// wrapper: merge the level-0 records with only the newest high-level
+// version (looked up above the output level when the compaction has none),
+// and describe the change against that version.
+func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*KeyValue, out int, lookup, hasL0 bool, emit func(spec.RowKind, *KeyValue)) (*KeyValue, error) {
+	if r.FirstRow {
+		return r.firstRowMerge(ctx, group, out, lookup, emit)
+	}
+	var high *KeyValue
+	for _, kv := range group {
+		if kv.Level > 0 && (high == nil || kv.Level < high.Level) {
+			high = kv
+		}
+	}
+	candidates := group
+	if high == nil && lookup {
+		hit, err := r.Lookup.Lookup(ctx, group[0].Key, out+1)
+		if err != nil {
+			return nil, err
+		}
+		if hit != nil {
+			if r.DV != nil {
+				if err := r.DV.MarkDeleted(hit.File.Meta.FileName, hit.Pos); err != nil {
+					return nil, err
+				}
+			}
+			high = hit.KV
+			// Insert the old version where its sequence puts it.
+			candidates = make([]*KeyValue, 0, len(group)+1)
+			placed := false
+			for _, c := range group {
+				if !placed && r.Ordering.CompareSequence(high, c) < 0 {
+					candidates = append(candidates, high)
+					placed = true
+				}
+				candidates = append(candidates, c)
+			}
+			if !placed {
+				candidates = append(candidates, high)
+			}
+		}
+	}
+	mf.Reset()
+	for _, kv := range candidates {
+		if kv.Level <= 0 || kv == high {
+			if err := mf.Add(kv); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res := mf.Result()
+	if r.Changelog == ChangelogLookup && hasL0 && lookup {
+		switch {
+		case high == nil || high.Kind.IsRetract():
+			if res != nil && !res.Kind.IsRetract() {
+				emit(spec.RowKindInsert, res)
+			}
+		case res == nil || res.Kind.IsRetract():
+			emit(spec.RowKindDelete, high)
+		case !r.RowDedup || spec.CompareRows(high.Value, res.Value) != 0:
+			emit(spec.RowKindUpdateBefore, high)
+			emit(spec.RowKindUpdateAfter, res)
+		}
+	}
+	return res, nil
+}
+
+// firstRowMerge is Paimon's FirstRowMergeFunctionWrapper: the oldest record
+// wins; new keys produce +I, keys already present above are dropped.
+func (r *Rewriter) firstRowMerge(ctx context.Context, group []*KeyValue, out int, lookup bool, emit func(spec.RowKind, *KeyValue)) (*KeyValue, error) {
+	var first *KeyValue
+	for _, kv := range group {
+		if kv.Kind.IsRetract() {
+			continue
+		}
+		if kv.Level > 0 {
+			return group[0], nil
+		}
+		if first == nil {
+			first = kv
+		}
+	}
+	if first == nil {
+		return nil, nil
+	}
+	if lookup {
+		hit, err := r.Lookup.Lookup(ctx, first.Key, out+1)
+		if err != nil {
+			return nil, err
+		}
+		if hit != nil {
+			return nil, nil
+		}
+		if r.Changelog == ChangelogLookup {
+			emit(spec.RowKindInsert, first)
+		}
+	}
+	return first, nil
+}
+
+// LookupMergeGroup merges one key's records as lookup-mode reads do: the
+// level-0 (and unflushed) records plus only the newest version above level
+// 0, which lookup mode keeps fully merged.
+func LookupMergeGroup(mf MergeFunction, group []*KeyValue) (*KeyValue, error) {
+	var high *KeyValue
+	for _, kv := range group {
+		if kv.Level > 0 && (high == nil || kv.Level < high.Level) {
+			high = kv
+		}
+	}
+	mf.Reset()
+	for _, kv := range group {
+		if kv.Level <= 0 || kv == high {
+			if err := mf.Add(kv); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return mf.Result(), nil
+}
+
+// fullMerge is Paimon's full-compaction changelog wrapper: compare the max
+// level's version of the key with the merged result. Retractions are never
+// written to the max level.
+func (r *Rewriter) fullMerge(mf MergeFunction, group []*KeyValue, emit func(spec.RowKind, *KeyValue)) (*KeyValue, error) {
+	var top *KeyValue
+	for _, kv := range group {
+		if int(kv.Level) == r.MaxLevel {
+			top = kv
+		}
+	}
+	var m *KeyValue
+	if len(group) == 1 {
+		m = group[0]
+	} else {
+		var err error
+		if m, err = mergeGroup(mf, group); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case top == m:
+		// Unchanged: the max-level version is the result.
+	case top == nil:
+		if m != nil && !m.Kind.IsRetract() {
+			emit(spec.RowKindInsert, m)
+		}
+	case m == nil || m.Kind.IsRetract():
+		emit(spec.RowKindDelete, top)
+	case !r.RowDedup || spec.CompareRows(top.Value, m.Value) != 0:
+		emit(spec.RowKindUpdateBefore, top)
+		emit(spec.RowKindUpdateAfter, m)
+	}
+	if m != nil && m.Kind.IsRetract() {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // concat chains a run's files (in key order) into one stream.
@@ -73,8 +327,37 @@ func (r *Rewriter) concat(ctx context.Context, run SortedRun) Run {
 }
 
 // Upgrade moves f to outputLevel: the same file, listed at a new level.
-func (r *Rewriter) Upgrade(_ context.Context, outputLevel int, f *File) (*File, error) {
+// In lookup mode a level-0 file is first streamed through the lookup merge
+// (marking deletion vectors, producing changelog), and rewritten when its
+// records may change (Paimon's upgrade strategy).
+func (r *Rewriter) Upgrade(ctx context.Context, outputLevel int, f *File) ([]*File, []spec.DataFileMeta, error) {
+	section := [][]SortedRun{{{Level: f.Level(), Files: []*File{f}}}}
+	if f.Level() == 0 && outputLevel > 0 {
+		switch {
+		case r.Lookup != nil:
+			mayHoldDeletes := f.Meta.DeleteRowCount == nil || *f.Meta.DeleteRowCount > 0
+			if (r.DV != nil && mayHoldDeletes) || (outputLevel != r.MaxLevel && !r.UpgradeWithoutRewrite) {
+				return r.rewrite(ctx, outputLevel, r.DV != nil, section, true)
+			}
+			_, changelog, err := r.rewrite(ctx, outputLevel, r.DV != nil, section, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			return []*File{upgraded(f, outputLevel)}, changelog, nil
+		case r.Changelog == ChangelogFullCompaction && outputLevel == r.MaxLevel:
+			// Every record of a file moving to the max level is new there.
+			_, changelog, err := r.rewrite(ctx, outputLevel, true, section, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			return []*File{upgraded(f, outputLevel)}, changelog, nil
+		}
+	}
+	return []*File{upgraded(f, outputLevel)}, nil, nil
+}
+
+func upgraded(f *File, level int) *File {
 	up := *f
-	up.Meta.Level = int32(outputLevel)
-	return &up, nil
+	up.Meta.Level = int32(level)
+	return &up
 }

@@ -30,8 +30,26 @@ type Request struct {
 // by key for level files).
 func ReadKeyValues(ctx context.Context, fs storage.Storage, req Request) iter.Seq2[*spec.KeyValue, error] {
 	return func(yield func(*spec.KeyValue, error) bool) {
+		for p, err := range ReadPositioned(ctx, fs, req) {
+			if !yield(p.KV, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Positioned is a record with its row position in the file (what deletion
+// vectors mark).
+type Positioned struct {
+	KV  *spec.KeyValue
+	Pos int64
+}
+
+// ReadPositioned is ReadKeyValues with each record's row position.
+func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.Seq2[Positioned, error] {
+	return func(yield func(Positioned, error) bool) {
 		p := path.Join(req.Dir, req.File.FileName)
-		fail := func(err error) { yield(nil, fmt.Errorf("read %s: %w", p, err)) }
+		fail := func(err error) { yield(Positioned{}, fmt.Errorf("read %s: %w", p, err)) }
 		size := req.File.FileSize
 		if size <= 0 {
 			fi, err := fs.Stat(ctx, p)
@@ -83,7 +101,8 @@ func ReadKeyValues(ctx context.Context, fs storage.Storage, req Request) iter.Se
 			for i, j := range req.KeyIndex {
 				key[i] = value[j]
 			}
-			if !yield(&spec.KeyValue{Key: key, Seq: seq, Kind: spec.RowKind(kind), Value: value}, nil) {
+			kv := &spec.KeyValue{Key: key, Seq: seq, Kind: spec.RowKind(kind), Value: value, Level: req.File.Level}
+			if !yield(Positioned{kv, pos}, nil) {
 				return
 			}
 		}

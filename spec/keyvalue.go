@@ -2,10 +2,13 @@ package spec
 
 // KeyValue is one record of a primary-key table as stored in a data file:
 // the trimmed primary key, the bucket-local sequence number, the row kind and
-// the full value row.
+// the full value row. Level is the LSM level of the file the record was read
+// from (lookup merging and changelog production need it); records not yet
+// on disk have level -1.
 type KeyValue struct {
 	Key   Row
 	Seq   int64
 	Kind  RowKind
 	Value Row
+	Level int32
 }

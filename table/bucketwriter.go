@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 
+	"github.com/google/uuid"
+
 	"github.com/stratalake/strata/compaction"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/reader"
@@ -23,12 +25,18 @@ type bucketWriter struct {
 	levels  *lsm.Levels
 	manager *compaction.Manager // nil for write-only writers
 
-	newFiles      []spec.DataFileMeta
-	compactBefore []spec.DataFileMeta
-	compactAfter  []spec.DataFileMeta
+	lookup    *lsm.LookupLevels
+	dv        *lsm.DVMaintainer
+	changelog *lsm.FileWriter // changelog files, when a producer is set
+
+	newFiles         []spec.DataFileMeta
+	newChangelog     []spec.DataFileMeta
+	compactBefore    []spec.DataFileMeta
+	compactAfter     []spec.DataFileMeta
+	compactChangelog []spec.DataFileMeta
 }
 
-func (t *Table) newBucketWriter(bucket int32, restored []spec.DataFileMeta) (*bucketWriter, error) {
+func (t *Table) newBucketWriter(bucket int32, restored []spec.DataFileMeta, dvs map[string]*spec.DeletionVector) (*bucketWriter, error) {
 	dir := t.bucketDir("", bucket)
 	nextSeq := int64(0)
 	files := make([]*lsm.File, 0, len(restored))
@@ -46,6 +54,21 @@ func (t *Table) newBucketWriter(bucket int32, restored []spec.DataFileMeta) (*bu
 	}
 	bw := &bucketWriter{t: t, bucket: bucket, dir: dir, buf: lsm.NewBuffer(nextSeq), levels: levels,
 		fw: lsm.NewFileWriter(t.fs, dir, t.opts.DataFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))}
+	if t.opts.ChangelogProducer != spec.ChangelogProducerNone {
+		bw.changelog = lsm.NewFileWriter(t.fs, dir, t.opts.ChangelogFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))
+	}
+	if t.opts.DeletionVectorsEnabled {
+		kind := spec.DVBitmap32
+		if t.opts.DeletionVectorsBitmap64 {
+			kind = spec.DVBitmap64
+		}
+		bw.dv = lsm.NewDVMaintainer(kind, dvs)
+	}
+	if t.needLookup() {
+		bw.lookup = lsm.NewLookupLevels(levels, func(ctx context.Context, f *lsm.File) lsm.PositionedRun {
+			return t.openPositioned(ctx, dir, f.Meta, bw.dvOf(f.Meta.FileName))
+		}, bw.dv)
+	}
 	if !t.opts.WriteOnly {
 		bw.manager = compaction.NewManager(levels, t.rewriter(bw), compaction.ManagerOptions{
 			Strategy:        t.compactStrategy(),
@@ -75,21 +98,66 @@ func (t *Table) compactStrategy() compaction.Strategy {
 	return u
 }
 
+func (bw *bucketWriter) dvOf(file string) *spec.DeletionVector {
+	if bw.dv == nil {
+		return nil
+	}
+	return bw.dv.Get(file)
+}
+
 // rewriter reads and writes a bucket's files for compaction.
 func (t *Table) rewriter(bw *bucketWriter) *lsm.Rewriter {
 	compactWriter := lsm.NewFileWriter(t.fs, bw.dir, t.opts.DataFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))
-	return &lsm.Rewriter{
+	rw := &lsm.Rewriter{
 		Writer:   compactWriter,
 		KeyTypes: t.layout.KeyTypes(),
 		Open: func(ctx context.Context, f *lsm.File) lsm.Run {
-			return t.openFile(ctx, bw.dir, f.Meta, nil)
+			return t.openFile(ctx, bw.dir, f.Meta, bw.dvOf(f.Meta.FileName))
 		},
-		NewMerge: t.newMergeFunction,
+		NewMerge:              t.newMergeFunction,
+		Ordering:              t.ordering,
+		MaxLevel:              bw.levels.MaxLevel(),
+		Lookup:                bw.lookup,
+		DV:                    bw.dv,
+		ChangelogWriter:       bw.changelog,
+		RowDedup:              t.opts.ChangelogRowDeduplicate,
+		FirstRow:              t.opts.MergeEngine == spec.MergeEngineFirstRow,
+		UpgradeWithoutRewrite: t.opts.MergeEngine == spec.MergeEngineDeduplicate && len(t.opts.SequenceField) == 0,
 	}
+	switch t.opts.ChangelogProducer {
+	case spec.ChangelogProducerLookup:
+		rw.Changelog = lsm.ChangelogLookup
+	case spec.ChangelogProducerFullCompaction:
+		rw.Changelog = lsm.ChangelogFullCompaction
+	}
+	return rw
 }
 
+// newMergeFunction returns the table's merge function wrapped as Java's
+// ReducerMergeFunctionWrapper (a key's only record passes through).
 func (t *Table) newMergeFunction() (lsm.MergeFunction, error) {
-	return lsm.NewMergeFunction(lsm.MergeOptions{Engine: string(t.opts.MergeEngine), IgnoreDelete: t.opts.IgnoreDelete})
+	if t.mergeFn == nil {
+		return nil, fmt.Errorf("%w: tables without a primary key", ErrUnsupported)
+	}
+	return lsm.NewReducer(t.mergeFn.Create()), nil
+}
+
+// openPositioned streams a file's records with row positions, skipping
+// those dv marks deleted.
+func (t *Table) openPositioned(ctx context.Context, dir string, meta spec.DataFileMeta, dv *spec.DeletionVector) lsm.PositionedRun {
+	return func(yield func(lsm.PositionedKV, error) bool) {
+		fileSchema, err := t.schemas.Get(ctx, meta.SchemaID)
+		if err != nil {
+			yield(lsm.PositionedKV{}, err)
+			return
+		}
+		req := reader.Request{Dir: dir, File: &meta, FileSchema: fileSchema, ReadFields: t.schema.Fields, KeyIndex: t.layout.KeyIndex, DV: dv}
+		for p, err := range reader.ReadPositioned(ctx, t.fs, req) {
+			if !yield(lsm.PositionedKV{KV: p.KV, Pos: p.Pos}, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // openFile streams one data file's records, read in the table's latest
@@ -122,9 +190,16 @@ func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool
 		if err != nil {
 			return err
 		}
-		kvs, err := bw.buf.Drain(mf)
+		raw, kvs, err := bw.buf.DrainWithInput(mf, bw.t.ordering, bw.changelog != nil && bw.t.opts.ChangelogProducer == spec.ChangelogProducerInput)
 		if err != nil {
 			return err
+		}
+		if len(raw) > 0 {
+			metas, err := bw.changelog.Write(ctx, raw, 0, spec.FileSourceAppend)
+			if err != nil {
+				return err
+			}
+			bw.newChangelog = append(bw.newChangelog, metas...)
 		}
 		if len(kvs) > 0 {
 			metas, err := bw.fw.Write(ctx, kvs, 0, spec.FileSourceAppend)
@@ -162,6 +237,19 @@ func (bw *bucketWriter) syncCompaction(ctx context.Context, block bool) error {
 	for _, f := range res.After {
 		afterNames[f.Meta.FileName] = true
 	}
+	var rewritten []*lsm.File
+	for _, f := range res.Before {
+		if !afterNames[f.Meta.FileName] {
+			rewritten = append(rewritten, f)
+		}
+	}
+	if bw.dv != nil {
+		bw.dv.Remove(rewritten)
+	}
+	if bw.lookup != nil {
+		bw.lookup.Forget(res.Before)
+	}
+	bw.compactChangelog = append(bw.compactChangelog, res.Changelog...)
 	for _, f := range res.Before {
 		if i := indexOfFile(bw.compactAfter, f.Meta); i >= 0 {
 			// An intermediate file of this uncommitted round: forget it,
@@ -204,8 +292,18 @@ func (bw *bucketWriter) prepareCommit(ctx context.Context, waitCompaction bool) 
 		}
 	}
 	msg := CommitMessage{Partition: spec.SerializedEmptyRow(), Bucket: bw.bucket, TotalBuckets: int32(bw.t.opts.Bucket),
-		NewFiles: bw.newFiles, CompactBefore: bw.compactBefore, CompactAfter: bw.compactAfter}
-	bw.newFiles, bw.compactBefore, bw.compactAfter = nil, nil, nil
+		NewFiles: bw.newFiles, NewChangelog: bw.newChangelog,
+		CompactBefore: bw.compactBefore, CompactAfter: bw.compactAfter, CompactChangelog: bw.compactChangelog}
+	if bw.dv != nil {
+		if entries, changed := bw.dv.TakeChanged(); changed {
+			idx, err := bw.t.writeDVIndex(ctx, msg.Partition, bw.bucket, entries)
+			if err != nil {
+				return CommitMessage{}, err
+			}
+			msg.NewIndexFiles = append(msg.NewIndexFiles, idx)
+		}
+	}
+	bw.newFiles, bw.newChangelog, bw.compactBefore, bw.compactAfter, bw.compactChangelog = nil, nil, nil, nil, nil
 	return msg, nil
 }
 
@@ -231,4 +329,24 @@ func (bw *bucketWriter) close() {
 	if bw.manager != nil {
 		bw.manager.Close()
 	}
+}
+
+// writeDVIndex writes one bucket's deletion vectors as an index file and
+// returns its index manifest entry.
+func (t *Table) writeDVIndex(ctx context.Context, partition []byte, bucket int32, entries []spec.DVIndexEntry) (spec.IndexManifestEntry, error) {
+	data, metas, err := spec.EncodeDVIndexFile(entries)
+	if err != nil {
+		return spec.IndexManifestEntry{}, err
+	}
+	name := "index-" + uuid.NewString() + "-0"
+	if err := t.fs.Put(ctx, path.Join(t.path, "index", name), data); err != nil {
+		return spec.IndexManifestEntry{}, fmt.Errorf("write deletion vectors: %w", err)
+	}
+	ranges := make([]*spec.DeletionVectorMeta, len(metas))
+	for i := range metas {
+		ranges[i] = &metas[i]
+	}
+	return spec.IndexManifestEntry{Kind: spec.FileKindAdd, Partition: partition, Bucket: bucket,
+		IndexType: spec.DVIndexType, FileName: name, FileSize: int64(len(data)), RowCount: int64(len(metas)),
+		DVRanges: ranges}, nil
 }

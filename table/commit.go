@@ -44,30 +44,37 @@ func (c *Commit) User() string { return c.user }
 // lost race for a snapshot id is retried with backoff from the new latest
 // snapshot.
 func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMessage) (int64, error) {
-	var appendEntries, compactEntries []spec.ManifestEntry
+	var app, cmp changes
 	for _, m := range msgs {
 		entry := func(kind spec.FileKind, f spec.DataFileMeta) spec.ManifestEntry {
 			return spec.ManifestEntry{Kind: kind, Partition: m.Partition, Bucket: m.Bucket, TotalBuckets: m.TotalBuckets, File: f}
 		}
 		for _, f := range m.NewFiles {
-			appendEntries = append(appendEntries, entry(spec.FileKindAdd, f))
+			app.files = append(app.files, entry(spec.FileKindAdd, f))
+		}
+		for _, f := range m.NewChangelog {
+			app.changelog = append(app.changelog, entry(spec.FileKindAdd, f))
 		}
 		for _, f := range m.CompactBefore {
-			compactEntries = append(compactEntries, entry(spec.FileKindDelete, f))
+			cmp.files = append(cmp.files, entry(spec.FileKindDelete, f))
 		}
 		for _, f := range m.CompactAfter {
-			compactEntries = append(compactEntries, entry(spec.FileKindAdd, f))
+			cmp.files = append(cmp.files, entry(spec.FileKindAdd, f))
 		}
+		for _, f := range m.CompactChangelog {
+			cmp.changelog = append(cmp.changelog, entry(spec.FileKindAdd, f))
+		}
+		cmp.index = append(cmp.index, m.NewIndexFiles...)
 	}
 	var last int64
 	for _, step := range []struct {
-		kind    spec.CommitKind
-		entries []spec.ManifestEntry
-	}{{spec.CommitKindAppend, appendEntries}, {spec.CommitKindCompact, compactEntries}} {
-		if len(step.entries) == 0 {
+		kind spec.CommitKind
+		ch   changes
+	}{{spec.CommitKindAppend, app}, {spec.CommitKindCompact, cmp}} {
+		if step.ch.empty() {
 			continue
 		}
-		id, err := c.commitWithRetry(ctx, identifier, step.kind, step.entries)
+		id, err := c.commitWithRetry(ctx, identifier, step.kind, step.ch)
 		if err != nil {
 			return last, err
 		}
@@ -76,7 +83,19 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 	return last, nil
 }
 
-func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spec.CommitKind, delta []spec.ManifestEntry) (int64, error) {
+// changes are what one snapshot adds: data file entries, changelog file
+// entries and index files.
+type changes struct {
+	files     []spec.ManifestEntry
+	changelog []spec.ManifestEntry
+	index     []spec.IndexManifestEntry
+}
+
+func (ch changes) empty() bool {
+	return len(ch.files) == 0 && len(ch.changelog) == 0 && len(ch.index) == 0
+}
+
+func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spec.CommitKind, delta changes) (int64, error) {
 	maxRetries := c.t.opts.CommitMaxRetries
 	wait := 10 * time.Millisecond
 	for attempt := 0; ; attempt++ {
@@ -152,7 +171,8 @@ func (c *Commit) checkConflicts(ctx context.Context, latest *spec.Snapshot, delt
 
 // tryCommitOnce writes manifests and tries to publish snapshot latest+1. It
 // reports false when another committer published that id first.
-func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.CommitKind, delta []spec.ManifestEntry) (int64, bool, error) {
+func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.CommitKind, ch changes) (int64, bool, error) {
+	delta := ch.files
 	t := c.t
 	latest, err := t.snapshots.Latest(ctx)
 	if err != nil {
@@ -198,19 +218,48 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 			deltaCount -= e.File.RowCount
 		}
 	}
-	mf, err := t.manifests.WriteManifest(ctx, delta, t.schema.ID, partTypes)
+	var deltaMetas []spec.ManifestFileMeta
+	if len(delta) > 0 {
+		mf, err := t.manifests.WriteManifest(ctx, delta, t.schema.ID, partTypes)
+		if err != nil {
+			return 0, false, err
+		}
+		deltaMetas = append(deltaMetas, mf)
+	}
+	deltaName, deltaSize, err := t.manifests.WriteManifestList(ctx, deltaMetas)
 	if err != nil {
 		return 0, false, err
 	}
-	deltaName, deltaSize, err := t.manifests.WriteManifestList(ctx, []spec.ManifestFileMeta{mf})
-	if err != nil {
-		return 0, false, err
+	var changelogName *string
+	var changelogSize, changelogCount *int64
+	if len(ch.changelog) > 0 {
+		mf, err := t.manifests.WriteManifest(ctx, ch.changelog, t.schema.ID, partTypes)
+		if err != nil {
+			return 0, false, err
+		}
+		name, size, err := t.manifests.WriteManifestList(ctx, []spec.ManifestFileMeta{mf})
+		if err != nil {
+			return 0, false, err
+		}
+		var n int64
+		for _, e := range ch.changelog {
+			n += e.File.RowCount
+		}
+		changelogName, changelogSize, changelogCount = &name, &size, &n
+	}
+	if len(ch.index) > 0 {
+		name, err := c.writeIndexManifest(ctx, indexManifest, ch.index)
+		if err != nil {
+			return 0, false, err
+		}
+		indexManifest = &name
 	}
 	snapUUID := uuid.NewString()
 	snap := &spec.Snapshot{
 		Version: 3, UUID: &snapUUID, ID: newID, SchemaID: t.schema.ID,
 		BaseManifestList: baseName, BaseManifestListSize: &baseSize,
 		DeltaManifestList: deltaName, DeltaManifestListSize: &deltaSize,
+		ChangelogManifestList: changelogName, ChangelogManifestListSize: changelogSize, ChangelogRecordCount: changelogCount,
 		IndexManifest: indexManifest, CommitUser: c.user,
 		CommitIdentifier: identifier, CommitKind: kind, TimeMillis: time.Now().UnixMilli(),
 		TotalRecordCount: prevTotal + deltaCount, DeltaRecordCount: deltaCount,
@@ -233,4 +282,38 @@ func fieldTypes(fs []spec.DataField) []spec.DataType {
 		out[i] = f.Type
 	}
 	return out
+}
+
+// writeIndexManifest writes the snapshot's full list of index files: the
+// previous list with each (partition, bucket, type) that added replaces
+// swapped for the new entry.
+func (c *Commit) writeIndexManifest(ctx context.Context, previous *string, added []spec.IndexManifestEntry) (string, error) {
+	key := func(e *spec.IndexManifestEntry) string {
+		return splitKey(e.Partition, e.Bucket) + "/" + e.IndexType
+	}
+	replaced := map[string]bool{}
+	for i := range added {
+		replaced[key(&added[i])] = true
+	}
+	var entries []spec.IndexManifestEntry
+	if previous != nil {
+		old, err := c.t.manifests.ReadIndexManifest(ctx, *previous)
+		if err != nil {
+			return "", err
+		}
+		for i := range old {
+			if !replaced[key(&old[i])] {
+				entries = append(entries, old[i])
+			}
+		}
+	}
+	for _, e := range added {
+		// An empty deletion-vector file still replaces the old one, but
+		// need not be listed.
+		if e.IndexType == spec.DVIndexType && len(e.DVRanges) == 0 {
+			continue
+		}
+		entries = append(entries, e)
+	}
+	return c.t.manifests.WriteIndexManifest(ctx, entries)
 }

@@ -103,8 +103,12 @@ func (s *Scan) Fields() ([]spec.DataField, error) {
 }
 
 // skipLevel0 reports whether batch reads must ignore level-0 files, as Java
-// does for deletion-vector and first-row tables.
+// does for deletion-vector and first-row tables (unless
+// deletion-vectors.merge-on-read asks to merge every level, vectors applied).
 func (t *Table) skipLevel0() bool {
+	if t.opts.DeletionVectorsEnabled && t.opts.Raw["deletion-vectors.merge-on-read"] == "true" {
+		return false
+	}
 	return t.opts.DeletionVectorsEnabled || t.opts.MergeEngine == spec.MergeEngineFirstRow
 }
 
@@ -155,12 +159,12 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 		return int(a.bucket - b.bucket)
 	})
 	if s.t.opts.DeletionVectorsEnabled && snap.IndexManifest != nil {
-		byName := make(map[string]*Split, len(byBucket))
-		for k, sp := range byBucket {
-			byName[splitKey([]byte(k.part), k.bucket)] = sp
-		}
-		if err := s.attachDVs(ctx, *snap.IndexManifest, byName); err != nil {
+		dvs, err := s.t.readDVs(ctx, *snap.IndexManifest)
+		if err != nil {
 			return nil, err
+		}
+		for k, sp := range byBucket {
+			sp.DVs = dvs[splitKey([]byte(k.part), k.bucket)]
 		}
 	}
 	for _, k := range order {
@@ -173,25 +177,22 @@ func splitKey(partition []byte, bucket int32) string {
 	return fmt.Sprintf("%x/%d", partition, bucket)
 }
 
-// attachDVs loads the deletion vectors of the planned files from the index
-// manifest.
-func (s *Scan) attachDVs(ctx context.Context, indexManifest string, splits map[string]*Split) error {
-	entries, err := s.t.manifests.ReadIndexManifest(ctx, indexManifest)
+// readDVs loads every deletion vector of a snapshot's index manifest, by
+// splitKey(partition, bucket) and data file name.
+func (t *Table) readDVs(ctx context.Context, indexManifest string) (map[string]map[string]*spec.DeletionVector, error) {
+	entries, err := t.manifests.ReadIndexManifest(ctx, indexManifest)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	out := map[string]map[string]*spec.DeletionVector{}
 	for _, e := range entries {
 		if e.Kind != spec.FileKindAdd || e.IndexType != spec.DVIndexType {
 			continue
 		}
-		sp, ok := splits[splitKey(e.Partition, e.Bucket)]
-		if !ok {
-			continue
-		}
-		p := path.Join(s.t.path, "index", e.FileName)
-		data, err := s.t.fs.Get(ctx, p)
+		p := path.Join(t.path, "index", e.FileName)
+		data, err := t.fs.Get(ctx, p)
 		if err != nil {
-			return fmt.Errorf("read deletion vectors %s: %w", p, err)
+			return nil, fmt.Errorf("read deletion vectors %s: %w", p, err)
 		}
 		metas := make([]spec.DeletionVectorMeta, 0, len(e.DVRanges))
 		for _, m := range e.DVRanges {
@@ -201,16 +202,17 @@ func (s *Scan) attachDVs(ctx context.Context, indexManifest string, splits map[s
 		}
 		dvs, err := spec.ReadDVIndexFile(data, metas)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		if sp.DVs == nil {
-			sp.DVs = map[string]*spec.DeletionVector{}
+		k := splitKey(e.Partition, e.Bucket)
+		if out[k] == nil {
+			out[k] = map[string]*spec.DeletionVector{}
 		}
 		for name, dv := range dvs {
-			sp.DVs[name] = dv
+			out[k][name] = dv
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // Rows streams the scan's rows: for each bucket, in primary-key order.
@@ -295,12 +297,34 @@ func (t *Table) readSplit(ctx context.Context, sp Split) iter.Seq2[*spec.KeyValu
 			yield(nil, err)
 			return
 		}
-		mf, err := lsm.NewMergeFunction(lsm.MergeOptions{Engine: string(t.opts.MergeEngine), IgnoreDelete: t.opts.IgnoreDelete})
+		mf, err := t.newMergeFunction()
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		for kv, err := range lsm.MergeRuns(runs, mf) {
+		var merged iter.Seq2[*spec.KeyValue, error]
+		if t.needLookup() {
+			// Lookup mode keeps levels ≥ 1 fully merged: only the newest
+			// high-level version of a key counts.
+			merged = func(y func(*spec.KeyValue, error) bool) {
+				for group, err := range lsm.GroupRuns(runs, t.ordering) {
+					var res *spec.KeyValue
+					if err == nil {
+						res, err = lsm.LookupMergeGroup(mf, group)
+					}
+					if err != nil {
+						y(nil, err)
+						return
+					}
+					if res != nil && !y(res, nil) {
+						return
+					}
+				}
+			}
+		} else {
+			merged = lsm.MergeRunsOrdered(runs, mf, t.ordering)
+		}
+		for kv, err := range merged {
 			if err != nil {
 				yield(nil, err)
 				return

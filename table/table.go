@@ -25,6 +25,9 @@ type Table struct {
 	schemas   *Schemas
 	manifests *manifest.Store
 	layout    *lsm.FileLayout
+	mergeFn   lsm.MergeFunctionFactory
+	ordering  *lsm.Ordering
+	rowKinds  *lsm.RowKindResolver
 }
 
 // Create writes schema-0 for a new table at tablePath (relative to fs) and
@@ -64,6 +67,15 @@ func Open(ctx context.Context, fs storage.Storage, tablePath string) (*Table, er
 		if t.layout, err = lsm.NewFileLayout(sc, opts); err != nil {
 			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
 		}
+		if t.mergeFn, err = lsm.NewMergeFunctionFactory(sc, opts); err != nil {
+			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
+		}
+		if t.ordering, err = lsm.NewOrdering(sc, opts); err != nil {
+			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
+		}
+		if t.rowKinds, err = lsm.NewRowKindResolver(sc, opts); err != nil {
+			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
+		}
 	}
 	return t, nil
 }
@@ -98,12 +110,12 @@ func (t *Table) checkWritable() error {
 		return fmt.Errorf("%w: tables without a primary key", ErrUnsupported)
 	case t.opts.Bucket <= 0:
 		return fmt.Errorf("%w: bucket=%d (dynamic or postpone buckets); create the table with -o bucket=N", ErrUnsupported, t.opts.Bucket)
-	case t.opts.MergeEngine != spec.MergeEngineDeduplicate:
-		return fmt.Errorf("%w: merge-engine %s", ErrUnsupported, t.opts.MergeEngine)
 	case len(t.schema.PartitionKeys) > 0:
 		return fmt.Errorf("%w: writing partitioned tables", ErrUnsupported)
-	case t.opts.DeletionVectorsEnabled:
-		return fmt.Errorf("%w: writing tables with deletion-vectors.enabled (needs compaction)", ErrUnsupported)
+	case t.opts.DeletionVectorsEnabled && t.opts.MergeEngine == spec.MergeEngineFirstRow:
+		return fmt.Errorf("%w: deletion vectors with merge-engine first-row (Paimon rejects it too)", spec.ErrInvalidSchema)
+	case t.opts.DeletionVectorsEnabled && t.opts.ChangelogProducer == spec.ChangelogProducerFullCompaction:
+		return fmt.Errorf("%w: deletion vectors with changelog-producer full-compaction (Paimon rejects it too)", spec.ErrInvalidSchema)
 	}
 	return nil
 }

@@ -22,11 +22,19 @@ type CommitMessage struct {
 	// same name at two levels.
 	CompactBefore []spec.DataFileMeta
 	CompactAfter  []spec.DataFileMeta
+	// NewChangelog (input producer) and CompactChangelog (lookup and
+	// full-compaction producers) are changelog files.
+	NewChangelog     []spec.DataFileMeta
+	CompactChangelog []spec.DataFileMeta
+	// NewIndexFiles replace the bucket's index files of their type
+	// (deletion vectors, written with compaction results).
+	NewIndexFiles []spec.IndexManifestEntry
 }
 
 // IsEmpty reports whether the message changes nothing.
 func (m *CommitMessage) IsEmpty() bool {
-	return len(m.NewFiles) == 0 && len(m.CompactBefore) == 0 && len(m.CompactAfter) == 0
+	return len(m.NewFiles) == 0 && len(m.CompactBefore) == 0 && len(m.CompactAfter) == 0 &&
+		len(m.NewChangelog) == 0 && len(m.CompactChangelog) == 0 && len(m.NewIndexFiles) == 0
 }
 
 // WriteOption configures a Write.
@@ -43,9 +51,11 @@ type Write struct {
 	t              *Table
 	buckets        map[int32]*bucketWriter
 	restored       map[int32][]spec.DataFileMeta
+	restoredDVs    map[string]map[string]*spec.DeletionVector // by splitKey
 	keyBuf         []spec.DataType
 	bkIdx          []int
 	waitCompaction bool
+	commits        int // PrepareCommit calls, for full-compaction.delta-commits
 }
 
 // NewWrite starts a write on top of the table's latest snapshot.
@@ -80,6 +90,11 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 		for _, e := range files {
 			w.restored[e.Bucket] = append(w.restored[e.Bucket], e.File)
 		}
+		if t.opts.DeletionVectorsEnabled && snap.IndexManifest != nil {
+			if w.restoredDVs, err = t.readDVs(ctx, *snap.IndexManifest); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return w, nil
 }
@@ -88,7 +103,7 @@ func (w *Write) bucketWriter(bucket int32) (*bucketWriter, error) {
 	if bw, ok := w.buckets[bucket]; ok {
 		return bw, nil
 	}
-	bw, err := w.t.newBucketWriter(bucket, w.restored[bucket])
+	bw, err := w.t.newBucketWriter(bucket, w.restored[bucket], w.restoredDVs[splitKey(spec.SerializedEmptyRow(), bucket)])
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +140,11 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if err != nil {
 		return err
 	}
-	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row}, approxSize(row))
+	kind, keep, err := w.t.rowKinds.Resolve(kind, row)
+	if err != nil || !keep {
+		return err
+	}
+	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
 	if bw.buf.Bytes() >= w.t.opts.WriteBufferSize {
 		return bw.flush(ctx, false, false)
 	}
@@ -170,6 +189,14 @@ func (w *Write) sortedBuckets() []int32 {
 // PrepareCommit flushes every bucket and returns one message per bucket that
 // changed. The write can go on afterwards.
 func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
+	w.commits++
+	if w.fullCompactionDue() {
+		for _, b := range w.sortedBuckets() {
+			if err := w.buckets[b].compact(ctx, true); err != nil {
+				return nil, fmt.Errorf("bucket %d: %w", b, err)
+			}
+		}
+	}
 	var msgs []CommitMessage
 	for _, b := range w.sortedBuckets() {
 		msg, err := w.buckets[b].prepareCommit(ctx, w.waitCompaction)
@@ -218,4 +245,17 @@ func (w *Write) Close() {
 func (w *Write) setNextSeq(bucket int32, seq int64) {
 	bw, _ := w.bucketWriter(bucket)
 	bw.buf = lsm.NewBuffer(seq)
+}
+
+// fullCompactionDue reports whether this commit must run a full compaction:
+// every full-compaction.delta-commits commits, or every commit for the
+// full-compaction changelog producer without that option (as Flink does).
+func (w *Write) fullCompactionDue() bool {
+	if w.t.opts.WriteOnly {
+		return false
+	}
+	if d := w.t.opts.FullCompactionDeltaCommits; d != nil && *d > 0 {
+		return w.commits%*d == 0
+	}
+	return w.t.opts.ChangelogProducer == spec.ChangelogProducerFullCompaction
 }

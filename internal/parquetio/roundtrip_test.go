@@ -476,3 +476,36 @@ func TestNestedProjection(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentReads reads one File from several goroutines at once.
+func TestConcurrentReads(t *testing.T) {
+	fields := allTypes()
+	var rows []spec.Row
+	for range 50 {
+		rows = append(rows, allTypesRows()...)
+	}
+	f := openBytes(t, writeFile(t, fields, rows, WithRowGroupSize(4<<10)))
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var got []spec.Row
+			for row, err := range f.ReadRows(fields) {
+				if err != nil {
+					errs <- err
+					return
+				}
+				got = append(got, row)
+			}
+			if !equalRows(got, rows) {
+				errs <- errors.New("rows differ")
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

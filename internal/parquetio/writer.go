@@ -26,7 +26,9 @@ type Compression uint8
 const (
 	// CompressionZstd is Paimon's default (zstd level 1).
 	CompressionZstd Compression = iota
+	// CompressionSnappy is Paimon's file.compression=snappy.
 	CompressionSnappy
+	// CompressionNone stores pages uncompressed.
 	CompressionNone
 )
 
@@ -218,8 +220,9 @@ func (w *Writer) writeBatch(rows []spec.Row) error {
 		return fmt.Errorf("parquetio: writing rows: %w", err)
 	}
 	w.numRows += int64(len(rows))
-	// Size counts buffered values uncompressed, so row groups come out at
-	// most this large on disk.
+	// parquet-go's Size counts finished pages compressed and the open page
+	// and dictionaries raw, a close upper bound of the row group on disk,
+	// like parquet-mr's estimate behind parquet.block.size.
 	if w.pw.Size()-w.out.n >= w.opts.rowGroupSize {
 		if err := w.pw.Flush(); err != nil {
 			return fmt.Errorf("parquetio: flushing row group: %w", err)
@@ -232,7 +235,7 @@ func (w *Writer) writeBatch(rows []spec.Row) error {
 func (w *Writer) NumRows() int64 { return w.numRows }
 
 // Size estimates the bytes the file holds so far, buffered rows included
-// (uncompressed), for rolling files at a target size.
+// (their open pages uncompressed), for rolling files at a target size.
 func (w *Writer) Size() int64 { return w.pw.Size() }
 
 // Close flushes the last row group and writes the footer. It does not close

@@ -1,0 +1,19 @@
+package lsm
+
+import "slices"
+
+// DrainWithInput is DrainOrdered that, with keepInput, also returns the raw
+// records in sorted order (the input changelog producer writes them). Raw
+// records are copied, since merging may hand them on.
+func (b *Buffer) DrainWithInput(mf MergeFunction, ord *Ordering, keepInput bool) (raw, merged []*KeyValue, err error) {
+	if keepInput {
+		slices.SortStableFunc(b.kvs, ord.Compare)
+		raw = make([]*KeyValue, len(b.kvs))
+		for i, kv := range b.kvs {
+			c := *kv
+			raw[i] = &c
+		}
+	}
+	merged, err = b.DrainOrdered(mf, ord)
+	return raw, merged, err
+}

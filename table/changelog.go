@@ -1,0 +1,42 @@
+package table
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/stratalake/strata/spec"
+)
+
+// Changelog streams the changelog records one snapshot produced (its
+// changelogManifestList), file by file: what a streaming reader of a table
+// with a changelog producer consumes. A snapshot without changelog yields
+// nothing.
+func (t *Table) Changelog(ctx context.Context, snapshotID int64) iter.Seq2[*spec.KeyValue, error] {
+	return func(yield func(*spec.KeyValue, error) bool) {
+		snap, err := t.snapshots.Get(ctx, snapshotID)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if snap.ChangelogManifestList == nil {
+			return
+		}
+		entries, err := t.manifests.ReadEntries(ctx, *snap.ChangelogManifestList)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, e := range entries {
+			if e.Kind != spec.FileKindAdd {
+				yield(nil, fmt.Errorf("%w: changelog manifest of snapshot %d deletes %s", spec.ErrCorrupt, snapshotID, e.File.FileName))
+				return
+			}
+			for kv, err := range t.openFile(ctx, t.bucketDir("", e.Bucket), e.File, nil) {
+				if !yield(kv, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
