@@ -78,7 +78,9 @@ func (m *Manager) Trigger(ctx context.Context, full bool) (bool, error) {
 	out := unit.OutputLevel
 	task := &Task{Unit: unit, MaxLevel: m.levels.MaxLevel(), SmallFileSize: m.smallFileSize,
 		DropDelete: out != 0 && (out >= m.levels.NonEmptyHighestLevel() || m.dv)}
-	cctx, cancel := context.WithCancel(ctx)
+	// The compaction outlives the call that started it (it runs across
+	// writes and commits); Close cancels it.
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan taskResult, 1)
 	m.running, m.cancel = done, cancel
 	go func() {

@@ -3,7 +3,10 @@ package table
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -197,14 +200,26 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 			}
 		}
 	}
+	// Buckets flush in parallel: each is an independent tree, and a flush
+	// (sort, merge, encode, compress) is CPU-bound.
+	buckets := w.sortedBuckets()
+	out := make([]CommitMessage, len(buckets))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, b := range buckets {
+		g.Go(func() error {
+			msg, err := w.buckets[b].prepareCommit(gctx, w.waitCompaction)
+			out[i] = msg
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	var msgs []CommitMessage
-	for _, b := range w.sortedBuckets() {
-		msg, err := w.buckets[b].prepareCommit(ctx, w.waitCompaction)
-		if err != nil {
-			return nil, err
-		}
-		if !msg.IsEmpty() {
-			msgs = append(msgs, msg)
+	for _, m := range out {
+		if !m.IsEmpty() {
+			msgs = append(msgs, m)
 		}
 	}
 	return msgs, nil
