@@ -32,17 +32,3 @@ func CompareKeys(a, b spec.Row) int {
 	}
 	return spec.CompareRows(a, b)
 }
-
-// compareKV orders records by key, then sequence number.
-func compareKV(a, b *KeyValue) int {
-	if c := CompareKeys(a.Key, b.Key); c != 0 {
-		return c
-	}
-	switch {
-	case a.Seq < b.Seq:
-		return -1
-	case a.Seq > b.Seq:
-		return 1
-	}
-	return 0
-}
