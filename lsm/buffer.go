@@ -42,14 +42,27 @@ func (b *Buffer) Drain(mf MergeFunction) ([]*KeyValue, error) { return b.DrainOr
 // records, emptying the buffer. Retractions are kept: a level-0 file must
 // carry deletes down to older levels.
 func (b *Buffer) DrainOrdered(mf MergeFunction, ord *Ordering) ([]*KeyValue, error) {
-	slices.SortFunc(b.kvs, ord.Compare)
+	slices.SortStableFunc(b.kvs, ord.Compare)
 	out := make([]*KeyValue, 0, len(b.kvs))
-	for kv, err := range MergeRunsOrdered([]Run{SliceRun(b.kvs)}, mf, ord) {
-		if err != nil {
-			return nil, err
+	// One sorted run: group equal keys in place rather than through the
+	// k-way merge, whose iterator switching dominates a flush.
+	for i := 0; i < len(b.kvs); {
+		j := i + 1
+		for j < len(b.kvs) && CompareKeys(b.kvs[j].Key, b.kvs[i].Key) == 0 {
+			j++
 		}
-		out = append(out, kv)
+		mf.Reset()
+		for _, kv := range b.kvs[i:j] {
+			if err := mf.Add(kv); err != nil {
+				return nil, err
+			}
+		}
+		if res := mf.Result(); res != nil {
+			out = append(out, res)
+		}
+		i = j
 	}
+	clear(b.kvs)
 	b.kvs, b.bytes = b.kvs[:0], 0
 	return out, nil
 }
