@@ -11,6 +11,8 @@ type Buffer struct {
 	kvs     []*KeyValue
 	nextSeq int64
 	bytes   int64
+	spilled []spillRun // sorted runs on local disk
+	spiller *Spiller
 }
 
 // NewBuffer returns a buffer whose first record gets sequence number
@@ -25,8 +27,11 @@ func (b *Buffer) Add(kv *KeyValue, approxBytes int64) {
 	b.bytes += approxBytes
 }
 
-// Len is the number of buffered records.
+// Len is the number of buffered records in memory.
 func (b *Buffer) Len() int { return len(b.kvs) }
+
+// Empty reports whether nothing is buffered, in memory or spilled.
+func (b *Buffer) Empty() bool { return len(b.kvs) == 0 && len(b.spilled) == 0 }
 
 // Bytes is an estimate of the buffered size.
 func (b *Buffer) Bytes() int64 { return b.bytes }
@@ -42,6 +47,9 @@ func (b *Buffer) Drain(mf MergeFunction) ([]*KeyValue, error) { return b.DrainOr
 // records, emptying the buffer. Retractions are kept: a level-0 file must
 // carry deletes down to older levels.
 func (b *Buffer) DrainOrdered(mf MergeFunction, ord *Ordering) ([]*KeyValue, error) {
+	if len(b.spilled) > 0 {
+		return b.drainSpilled(mf, ord)
+	}
 	slices.SortStableFunc(b.kvs, ord.Compare)
 	out := make([]*KeyValue, 0, len(b.kvs))
 	// One sorted run: group equal keys in place rather than through the

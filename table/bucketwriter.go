@@ -182,7 +182,7 @@ func (t *Table) openFile(ctx context.Context, dir string, meta spec.DataFileMeta
 // (waiting for it when asked or when the tree has too many runs) and
 // triggers the next one.
 func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool) error {
-	if bw.buf.Len() > 0 {
+	if !bw.buf.Empty() {
 		if bw.manager != nil && bw.manager.ShouldWait() {
 			waitForLatest = true
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/stratalake/strata/spec"
@@ -27,6 +28,10 @@ func TestModelProducers(t *testing.T) {
 		{"dv", []string{"deletion-vectors.enabled", "true"}},
 		{"dv+lookup", []string{"deletion-vectors.enabled", "true", "changelog-producer", "lookup"}},
 		{"dv+input+bitmap64", []string{"deletion-vectors.enabled", "true", "changelog-producer", "input", "deletion-vectors.bitmap64", "true"}},
+		// A tiny write buffer spills to local disk many times per commit.
+		{"spill+input", []string{"write-buffer-size", "4 kb", "changelog-producer", "input"}},
+		{"spill+lookup+dv", []string{"write-buffer-size", "4 kb", "changelog-producer", "lookup", "deletion-vectors.enabled", "true"}},
+		{"no-spill", []string{"write-buffer-size", "4 kb", "write-buffer-spillable", "false"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,12 +45,20 @@ func TestModelProducers(t *testing.T) {
 			producer := tb.opts.ChangelogProducer
 			model := map[int64]spec.Row{}
 			replayed := map[int64]spec.Row{}
+			maxL0 := 0
+			defer func() {
+				// Without spilling, a 4 kb buffer flushes several files a commit.
+				if tb.opts.Raw["write-buffer-spillable"] == "false" && maxL0 < 2 {
+					t.Errorf("no-spill table flushed at most %d file per commit", maxL0)
+				}
+			}()
 			commits := 15
 			if testing.Short() {
 				commits = 6
 			}
 			for c := 0; c < commits; c++ {
-				w, err := tb.NewWrite(ctx)
+				spillDir := t.TempDir()
+				w, err := tb.NewWrite(ctx, WithSpillDir(spillDir))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -76,6 +89,15 @@ func TestModelProducers(t *testing.T) {
 				w.Close()
 				if err != nil {
 					t.Fatal(err)
+				}
+				if left, _ := os.ReadDir(spillDir); len(left) > 0 {
+					t.Fatalf("spill files left behind: %v", left)
+				}
+				for _, m := range msgs {
+					maxL0 = max(maxL0, len(m.NewFiles))
+					if tb.opts.Raw["write-buffer-size"] != "" && tb.opts.Raw["write-buffer-spillable"] != "false" && len(m.NewFiles) != 1 {
+						t.Fatalf("bucket %d: %d level-0 files from one spilled buffer, want 1", m.Bucket, len(m.NewFiles))
+					}
 				}
 				want := modelRows(model)
 				checkEqual(t, fmt.Sprintf("commit %d scan", c), scanAll(t, tb), want)

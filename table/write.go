@@ -59,6 +59,34 @@ type Write struct {
 	bkIdx          []int
 	waitCompaction bool
 	commits        int // PrepareCommit calls, for full-compaction.delta-commits
+	spiller        *lsm.Spiller
+	spillDir       string
+}
+
+// WithSpillDir sets the local directory write buffers spill to
+// (write-buffer-spillable); the default is the system's temporary directory.
+func WithSpillDir(dir string) WriteOption { return func(w *Write) { w.spillDir = dir } }
+
+// spillable reads write-buffer-spillable (default true) and
+// write-buffer-spill.max-disk-size (default unlimited).
+func (w *Write) initSpill() error {
+	v := w.t.opts.Raw["write-buffer-spillable"]
+	if v == "false" {
+		return nil
+	}
+	if v != "" && v != "true" {
+		return fmt.Errorf("%w: write-buffer-spillable must be true or false, got %q", spec.ErrInvalidSchema, v)
+	}
+	s := &lsm.Spiller{Dir: w.spillDir, ValueTypes: fieldTypes(w.t.schema.Fields), KeyIndex: w.t.layout.KeyIndex}
+	if m, ok := w.t.opts.Raw["write-buffer-spill.max-disk-size"]; ok {
+		n, err := spec.ParseMemorySize(m)
+		if err != nil {
+			return fmt.Errorf("%w: write-buffer-spill.max-disk-size: %v", spec.ErrInvalidSchema, err)
+		}
+		s.MaxBytes = n
+	}
+	w.spiller = s
+	return nil
 }
 
 // NewWrite starts a write on top of the table's latest snapshot.
@@ -69,6 +97,9 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 	w := &Write{t: t, buckets: map[int32]*bucketWriter{}, restored: map[int32][]spec.DataFileMeta{}, waitCompaction: true}
 	for _, o := range opts {
 		o(w)
+	}
+	if err := w.initSpill(); err != nil {
+		return nil, err
 	}
 	for _, name := range t.schema.BucketKeys() {
 		i := t.schema.FieldIndex(name)
@@ -149,6 +180,14 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	}
 	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
 	if bw.buf.Bytes() >= w.t.opts.WriteBufferSize {
+		if w.spiller != nil {
+			// Spill the sorted buffer to local disk; level-0 files are
+			// written at commit, or once the disk budget is used.
+			ok, err := bw.buf.Spill(w.spiller, w.t.ordering)
+			if err != nil || ok {
+				return err
+			}
+		}
 		return bw.flush(ctx, false, false)
 	}
 	return nil
@@ -252,6 +291,7 @@ func (w *Write) Compact(ctx context.Context, full bool, progress func(done, tota
 func (w *Write) Close() {
 	for _, bw := range w.buckets {
 		bw.close()
+		bw.buf.Discard()
 	}
 }
 
