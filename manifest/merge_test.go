@@ -1,0 +1,70 @@
+package manifest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
+)
+
+func entry(kind spec.FileKind, name string, level int32) spec.ManifestEntry {
+	return spec.ManifestEntry{Kind: kind, Partition: spec.SerializedEmptyRow(), Bucket: 0, TotalBuckets: 1,
+		File: spec.DataFileMeta{FileName: name, Level: level, ExtraFiles: []string{}}}
+}
+
+func names(es []spec.ManifestEntry) string {
+	s := ""
+	for _, e := range es {
+		s += fmt.Sprintf("%s:%s@%d ", e.Kind, e.File.FileName, e.File.Level)
+	}
+	return s
+}
+
+// Java's FileEntry.mergeEntries: ADD then DELETE cancel; a level change is
+// a DELETE and an ADD of the same name; a dangling DELETE is kept; adding a
+// live file twice is a conflict.
+func TestMerge(t *testing.T) {
+	got, err := Merge([]spec.ManifestEntry{
+		entry(spec.FileKindAdd, "a", 0), entry(spec.FileKindAdd, "b", 0),
+		entry(spec.FileKindDelete, "a", 0), entry(spec.FileKindAdd, "a", 2),
+		entry(spec.FileKindDelete, "x", 1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := names(got); s != "ADD:b@0 ADD:a@2 DELETE:x@1 " {
+		t.Fatalf("merged %q", s)
+	}
+	_, err = Merge([]spec.ManifestEntry{entry(spec.FileKindAdd, "a", 0), entry(spec.FileKindAdd, "a", 0)})
+	if !errors.Is(err, spec.ErrConflict) {
+		t.Fatalf("double add: %v", err)
+	}
+}
+
+func TestStoreRoundTripAndStats(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(storage.NewMemory(), "db.db/t", "zstd")
+	es := []spec.ManifestEntry{entry(spec.FileKindAdd, "a", 0), entry(spec.FileKindDelete, "b", 3)}
+	es[1].Bucket = 5
+	meta, err := s.WriteManifest(ctx, es, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.NumAddedFiles != 1 || meta.NumDeletedFiles != 1 || *meta.MinBucket != 0 || *meta.MaxBucket != 5 || *meta.MinLevel != 0 || *meta.MaxLevel != 3 {
+		t.Fatalf("meta %+v", meta)
+	}
+	list, _, err := s.WriteManifestList(ctx, []spec.ManifestFileMeta{meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.ReadEntries(ctx, list)
+	if err != nil || names(back) != names(es) {
+		t.Fatalf("read back %q, %v", names(back), err)
+	}
+	if _, err := s.ReadManifest(ctx, "manifest-missing"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("missing manifest: %v", err)
+	}
+}
