@@ -46,6 +46,8 @@ import (
 //	    Writes the records through RowKindResolver into a Buffer and drains
 //	    it with DrainWithInput (the input changelog producer): prints
 //	    "changelog: <raw record>" lines, then "data: <merged record>" lines.
+//	    A line "spill" spills the buffer to local disk (Buffer.Spill) at
+//	    that point.
 //	compact out=N [levels=N] [dropdelete=B] [upgrade] [mf=...] [rowdedup=B] [dv=B] [changelog=P]
 //	    Runs Rewriter.Rewrite (or, with upgrade, Rewriter.Upgrade of the one
 //	    input file) over real files written to in-memory storage and reads
@@ -530,21 +532,58 @@ func (s *changelogState) full(args map[string]string, input []string) ([]string,
 }
 
 func (s *changelogState) input(args map[string]string, input []string) ([]string, error) {
-	kvs, _, err := s.records(input)
-	if err != nil {
-		return nil, err
-	}
 	keep := args["keep"] != "false"
 	buf := NewBuffer(0)
-	for _, kv := range kvs {
-		kind, ok, err := s.resolver.Resolve(kv.Kind, kv.Value)
+	var spiller *Spiller
+	defer func() {
+		buf.Discard()
+		if spiller != nil {
+			os.RemoveAll(spiller.Dir)
+		}
+	}()
+	add := func(lines []string) error {
+		kvs, _, err := s.records(lines)
 		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			kind, ok, err := s.resolver.Resolve(kv.Kind, kv.Value)
+			if err != nil {
+				return err
+			}
+			if ok {
+				kv.Kind = kind
+				buf.Add(kv, 1)
+			}
+		}
+		return nil
+	}
+	var chunk []string
+	for _, l := range input {
+		if l != "spill" {
+			chunk = append(chunk, l)
+			continue
+		}
+		if err := add(chunk); err != nil {
 			return nil, err
 		}
-		if ok {
-			kv.Kind = kind
-			buf.Add(kv, 1)
+		chunk = nil
+		if spiller == nil {
+			dir, err := os.MkdirTemp("", "strata-changelog-test-*")
+			if err != nil {
+				return nil, err
+			}
+			spiller = &Spiller{Dir: dir, KeyIndex: s.keyIdx}
+			for _, f := range s.schema.Fields {
+				spiller.ValueTypes = append(spiller.ValueTypes, f.Type)
+			}
 		}
+		if ok, err := buf.Spill(spiller, s.ord); err != nil || !ok {
+			return nil, fmt.Errorf("spill: %v %v", ok, err)
+		}
+	}
+	if err := add(chunk); err != nil {
+		return nil, err
 	}
 	raw, merged, err := buf.DrainWithInput(NewReducer(s.factory.Create()), s.ord, keep)
 	if err != nil {
@@ -557,8 +596,8 @@ func (s *changelogState) input(args map[string]string, input []string) ([]string
 	for _, kv := range merged {
 		out = append(out, "data: "+s.format(kv))
 	}
-	if buf.Len() != 0 {
-		out = append(out, fmt.Sprintf("buffer not empty: %d", buf.Len()))
+	if !buf.Empty() {
+		out = append(out, "buffer not empty")
 	}
 	return out, nil
 }

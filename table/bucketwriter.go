@@ -17,8 +17,9 @@ import (
 // write buffer flushed into level-0 files, and a compaction manager that
 // keeps the number of sorted runs bounded in the background.
 type bucketWriter struct {
-	t       *Table
-	bucket  int32
+	t         *Table
+	partition []byte // serialized partition BinaryRow
+	bucket    int32
 	dir     string
 	buf     *lsm.Buffer
 	fw      *lsm.FileWriter
@@ -36,8 +37,12 @@ type bucketWriter struct {
 	compactChangelog []spec.DataFileMeta
 }
 
-func (t *Table) newBucketWriter(bucket int32, restored []spec.DataFileMeta, dvs map[string]*spec.DeletionVector) (*bucketWriter, error) {
-	dir := t.bucketDir("", bucket)
+func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.DataFileMeta, dvs map[string]*spec.DeletionVector) (*bucketWriter, error) {
+	pp, err := t.partitionPath(partition)
+	if err != nil {
+		return nil, err
+	}
+	dir := t.bucketDir(pp, bucket)
 	nextSeq := int64(0)
 	files := make([]*lsm.File, 0, len(restored))
 	for _, m := range restored {
@@ -52,7 +57,7 @@ func (t *Table) newBucketWriter(bucket int32, restored []spec.DataFileMeta, dvs 
 	if err != nil {
 		return nil, fmt.Errorf("bucket %d: %w", bucket, err)
 	}
-	bw := &bucketWriter{t: t, bucket: bucket, dir: dir, buf: lsm.NewBuffer(nextSeq), levels: levels,
+	bw := &bucketWriter{t: t, partition: partition, bucket: bucket, dir: dir, buf: lsm.NewBuffer(nextSeq), levels: levels,
 		fw: lsm.NewFileWriter(t.fs, dir, t.opts.DataFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))}
 	if t.opts.ChangelogProducer != spec.ChangelogProducerNone {
 		bw.changelog = lsm.NewFileWriter(t.fs, dir, t.opts.ChangelogFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))
@@ -291,7 +296,7 @@ func (bw *bucketWriter) prepareCommit(ctx context.Context, waitCompaction bool) 
 			return CommitMessage{}, err
 		}
 	}
-	msg := CommitMessage{Partition: spec.SerializedEmptyRow(), Bucket: bw.bucket, TotalBuckets: int32(bw.t.opts.Bucket),
+	msg := CommitMessage{Partition: bw.partition, Bucket: bw.bucket, TotalBuckets: int32(bw.t.opts.Bucket),
 		NewFiles: bw.newFiles, NewChangelog: bw.newChangelog,
 		CompactBefore: bw.compactBefore, CompactAfter: bw.compactAfter, CompactChangelog: bw.compactChangelog}
 	if bw.dv != nil {

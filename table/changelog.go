@@ -32,7 +32,12 @@ func (t *Table) Changelog(ctx context.Context, snapshotID int64) iter.Seq2[*spec
 				yield(nil, fmt.Errorf("%w: changelog manifest of snapshot %d deletes %s", spec.ErrCorrupt, snapshotID, e.File.FileName))
 				return
 			}
-			for kv, err := range t.openFile(ctx, t.bucketDir("", e.Bucket), e.File, nil) {
+			pp, err := t.partitionPath(e.Partition)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for kv, err := range t.openFile(ctx, t.bucketDir(pp, e.Bucket), e.File, nil) {
 				if !yield(kv, err) || err != nil {
 					return
 				}

@@ -15,16 +15,36 @@ import (
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/manifest"
-	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
 )
 
 // liveFiles returns the ADD entries that survive merging a snapshot's base
 // and delta manifests: its live data files.
 func (t *Table) liveFiles(ctx context.Context, snap *spec.Snapshot) ([]spec.ManifestEntry, error) {
-	entries, err := t.manifests.ReadEntries(ctx, snap.BaseManifestList, snap.DeltaManifestList)
+	return t.liveFilesWhere(ctx, snap, nil)
+}
+
+// liveFilesWhere is liveFiles restricted to partitions that match: manifests
+// whose partition stats rule the partition out are not even read.
+func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *partitionFilter) ([]spec.ManifestEntry, error) {
+	metas, err := t.manifests.ReadManifestFiles(ctx, snap.BaseManifestList, snap.DeltaManifestList)
 	if err != nil {
 		return nil, err
+	}
+	var entries []spec.ManifestEntry
+	for _, m := range metas {
+		if pf != nil && !pf.mayMatch(m.PartitionStats) {
+			continue
+		}
+		es, err := t.manifests.ReadManifest(ctx, m.FileName)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if pf == nil || pf.matches(e.Partition) {
+				entries = append(entries, e)
+			}
+		}
 	}
 	merged, err := manifest.Merge(entries)
 	if err != nil {
@@ -46,6 +66,13 @@ type ScanOption func(*Scan)
 // WithSnapshot reads snapshot id instead of the latest one.
 func WithSnapshot(id int64) ScanOption { return func(s *Scan) { s.snapshotID = id } }
 
+// WithPartition restricts the scan to partitions whose columns equal the
+// given values (a subset of the partition columns; nil matches null).
+// Manifests whose partition ranges exclude them are skipped unread.
+func WithPartition(values map[string]any) ScanOption {
+	return func(s *Scan) { s.partition = values }
+}
+
 // WithProjection returns only the named columns, in the given order.
 func WithProjection(columns ...string) ScanOption {
 	return func(s *Scan) { s.columns = columns }
@@ -58,6 +85,7 @@ type Scan struct {
 	t          *Table
 	snapshotID int64
 	columns    []string
+	partition  map[string]any
 }
 
 // NewScan returns a scan of the latest snapshot unless options say
@@ -129,7 +157,13 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 		return p, err
 	}
 	p.Snapshot = snap
-	files, err := s.t.liveFiles(ctx, snap)
+	var pf *partitionFilter
+	if s.partition != nil {
+		if pf, err = s.t.newPartitionFilter(s.partition); err != nil {
+			return nil, err
+		}
+	}
+	files, err := s.t.liveFilesWhere(ctx, snap, pf)
 	if err != nil {
 		return nil, err
 	}
@@ -253,31 +287,17 @@ func (t *Table) readSplit(ctx context.Context, sp Split) iter.Seq2[*spec.KeyValu
 			yield(nil, fmt.Errorf("%w: reading tables without a primary key", ErrUnsupported))
 			return
 		}
-		dir := t.bucketDir(partitionPathPlaceholder(sp.Partition), sp.Bucket)
-		keyIdx := t.layout.KeyIndex
-		open := func(f spec.DataFileMeta) lsm.Run {
-			return func(y func(*spec.KeyValue, error) bool) {
-				fileSchema, err := t.schemas.Get(ctx, f.SchemaID)
-				if err != nil {
-					y(nil, err)
-					return
-				}
-				req := reader.Request{Dir: dir, File: &f, FileSchema: fileSchema, ReadFields: t.schema.Fields, KeyIndex: keyIdx, DV: sp.DVs[f.FileName]}
-				for kv, err := range reader.ReadKeyValues(ctx, t.fs, req) {
-					if !y(kv, err) || err != nil {
-						return
-					}
-				}
-			}
+		pp, err := t.partitionPath(sp.Partition)
+		if err != nil {
+			yield(nil, err)
+			return
 		}
-		var runs []lsm.Run
+		dir := t.bucketDir(pp, sp.Bucket)
+		open := func(f spec.DataFileMeta) lsm.Run { return t.openFile(ctx, dir, f, sp.DVs[f.FileName]) }
 		if t.skipLevel0() {
 			// Deletion vectors already hide replaced rows: no merging.
 			for _, f := range sp.Files {
-				runs = append(runs, open(f))
-			}
-			for _, r := range runs {
-				for kv, err := range r {
+				for kv, err := range open(f) {
 					if err != nil {
 						yield(nil, err)
 						return
@@ -388,10 +408,6 @@ func concatRuns(fs []spec.DataFileMeta, open func(spec.DataFileMeta) lsm.Run) ls
 	}
 }
 
-// partitionPathPlaceholder maps an unpartitioned table's empty partition to
-// its directory; partitioned tables come with partition support.
-func partitionPathPlaceholder([]byte) string { return "" }
-
 // Records returns the scan as a stream of Arrow record batches of up to
 // batchSize rows. Batches are built as the reader advances, so memory holds
 // one batch at a time. The caller releases the reader.
@@ -473,3 +489,73 @@ func (r *recordReader) RecordBatch() arrow.RecordBatch { return r.cur }
 func (r *recordReader) Record() arrow.RecordBatch { return r.cur }
 
 func (r *recordReader) Err() error { return r.err }
+
+// partitionFilter is an equality predicate on partition columns.
+type partitionFilter struct {
+	t      *Table
+	idx    []int // positions among the partition columns
+	values []any
+}
+
+func (t *Table) newPartitionFilter(values map[string]any) (*partitionFilter, error) {
+	pf := &partitionFilter{t: t}
+	keys := t.schema.PartitionKeys
+	for name, v := range values {
+		i := slices.Index(keys, name)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %q is not a partition column (partition columns: %v)", spec.ErrSchemaMismatch, name, keys)
+		}
+		// Validate the Go type now: comparisons assume it.
+		if _, err := spec.EncodeBinaryRow([]spec.DataType{t.schema.PartitionFields()[i].Type}, spec.Row{v}, spec.RowKindInsert); err != nil {
+			return nil, fmt.Errorf("partition value for %s: %w", name, err)
+		}
+		pf.idx = append(pf.idx, i)
+		pf.values = append(pf.values, v)
+	}
+	return pf, nil
+}
+
+// matches tests one entry's partition.
+func (pf *partitionFilter) matches(partition []byte) bool {
+	vals, err := pf.t.partitionValues(partition)
+	if err != nil {
+		return true // let the read report it
+	}
+	for j, i := range pf.idx {
+		if spec.CompareValues(vals[i], pf.values[j]) != 0 || (vals[i] == nil) != (pf.values[j] == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// mayMatch tests a manifest's partition stats: false only when the value is
+// outside a column's [min, max].
+func (pf *partitionFilter) mayMatch(st spec.SimpleStats) bool {
+	types := pf.t.partitionTypes()
+	decode := func(b []byte) spec.Row {
+		arity, row, err := spec.DeserializeBinaryRow(b)
+		if err != nil || arity != len(types) {
+			return nil
+		}
+		vals, _, err := spec.DecodeBinaryRow(types, row)
+		if err != nil {
+			return nil
+		}
+		return vals
+	}
+	mins, maxs := decode(st.MinValues), decode(st.MaxValues)
+	if mins == nil || maxs == nil {
+		return true
+	}
+	for j, i := range pf.idx {
+		v := pf.values[j]
+		if v == nil || mins[i] == nil || maxs[i] == nil {
+			continue
+		}
+		if spec.CompareValues(v, mins[i]) < 0 || spec.CompareValues(v, maxs[i]) > 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -103,6 +103,54 @@ func (t *Table) bucketDir(partitionPath string, bucket int32) string {
 	return path.Join(t.path, partitionPath, fmt.Sprintf("bucket-%d", bucket))
 }
 
+// partitionTypes are the partition columns' types.
+func (t *Table) partitionTypes() []spec.DataType { return fieldTypes(t.schema.PartitionFields()) }
+
+// partitionOf returns a row's serialized partition BinaryRow.
+func (t *Table) partitionOf(row spec.Row) ([]byte, error) {
+	pf := t.schema.PartitionFields()
+	if len(pf) == 0 {
+		return spec.SerializedEmptyRow(), nil
+	}
+	vals := make(spec.Row, len(pf))
+	for i, f := range pf {
+		vals[i] = row[t.schema.FieldIndex(f.Name)]
+	}
+	b, err := spec.EncodeBinaryRow(t.partitionTypes(), vals, spec.RowKindInsert)
+	if err != nil {
+		return nil, err
+	}
+	return spec.SerializeBinaryRow(len(pf), b), nil
+}
+
+// partitionPath returns the directory of a serialized partition, as Java
+// names it (partition.legacy-name, partition.default-name).
+func (t *Table) partitionPath(partition []byte) (string, error) {
+	pf := t.schema.PartitionFields()
+	if len(pf) == 0 {
+		return "", nil
+	}
+	vals, err := t.partitionValues(partition)
+	if err != nil {
+		return "", err
+	}
+	return spec.PartitionPath(pf, vals, t.opts.PartitionDefaultName, t.opts.PartitionLegacyName)
+}
+
+// partitionValues decodes a serialized partition.
+func (t *Table) partitionValues(partition []byte) (spec.Row, error) {
+	arity, row, err := spec.DeserializeBinaryRow(partition)
+	if err != nil {
+		return nil, err
+	}
+	types := t.partitionTypes()
+	if arity != len(types) {
+		return nil, fmt.Errorf("%w: partition of arity %d, table has %d partition columns", spec.ErrCorrupt, arity, len(types))
+	}
+	vals, _, err := spec.DecodeBinaryRow(types, row)
+	return vals, err
+}
+
 // checkWritable reports why the table cannot be written by this version.
 func (t *Table) checkWritable() error {
 	switch {
@@ -110,12 +158,25 @@ func (t *Table) checkWritable() error {
 		return fmt.Errorf("%w: tables without a primary key", ErrUnsupported)
 	case t.opts.Bucket <= 0:
 		return fmt.Errorf("%w: bucket=%d (dynamic or postpone buckets); create the table with -o bucket=N", ErrUnsupported, t.opts.Bucket)
-	case len(t.schema.PartitionKeys) > 0:
-		return fmt.Errorf("%w: writing partitioned tables", ErrUnsupported)
+	case !containsAll(t.schema.PrimaryKeys, t.schema.PartitionKeys):
+		return fmt.Errorf("%w: a primary key without every partition key (cross-partition upserts need dynamic buckets)", ErrUnsupported)
 	case t.opts.DeletionVectorsEnabled && t.opts.MergeEngine == spec.MergeEngineFirstRow:
 		return fmt.Errorf("%w: deletion vectors with merge-engine first-row (Paimon rejects it too)", spec.ErrInvalidSchema)
 	case t.opts.DeletionVectorsEnabled && t.opts.ChangelogProducer == spec.ChangelogProducerFullCompaction:
 		return fmt.Errorf("%w: deletion vectors with changelog-producer full-compaction (Paimon rejects it too)", spec.ErrInvalidSchema)
 	}
 	return nil
+}
+
+func containsAll(set, items []string) bool {
+	for _, it := range items {
+		found := false
+		for _, s := range set {
+			found = found || s == it
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -52,9 +52,10 @@ func WithWaitCompaction(wait bool) WriteOption { return func(w *Write) { w.waitC
 // in the background. It is not safe for concurrent use.
 type Write struct {
 	t              *Table
-	buckets        map[int32]*bucketWriter
-	restored       map[int32][]spec.DataFileMeta
+	buckets        map[string]*bucketWriter // by splitKey(partition, bucket)
+	restored       map[string][]spec.DataFileMeta
 	restoredDVs    map[string]map[string]*spec.DeletionVector // by splitKey
+	restoredParts  map[string]restoredBucket
 	keyBuf         []spec.DataType
 	bkIdx          []int
 	waitCompaction bool
@@ -94,7 +95,7 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 	if err := t.checkWritable(); err != nil {
 		return nil, err
 	}
-	w := &Write{t: t, buckets: map[int32]*bucketWriter{}, restored: map[int32][]spec.DataFileMeta{}, waitCompaction: true}
+	w := &Write{restoredParts: map[string]restoredBucket{}, t: t, buckets: map[string]*bucketWriter{}, restored: map[string][]spec.DataFileMeta{}, waitCompaction: true}
 	for _, o := range opts {
 		o(w)
 	}
@@ -122,7 +123,11 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 			return nil, err
 		}
 		for _, e := range files {
-			w.restored[e.Bucket] = append(w.restored[e.Bucket], e.File)
+			k := splitKey(e.Partition, e.Bucket)
+			w.restored[k] = append(w.restored[k], e.File)
+			if _, ok := w.restoredParts[k]; !ok {
+				w.restoredParts[k] = restoredBucket{e.Partition, e.Bucket}
+			}
 		}
 		if t.opts.DeletionVectorsEnabled && snap.IndexManifest != nil {
 			if w.restoredDVs, err = t.readDVs(ctx, *snap.IndexManifest); err != nil {
@@ -133,16 +138,22 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 	return w, nil
 }
 
-func (w *Write) bucketWriter(bucket int32) (*bucketWriter, error) {
-	if bw, ok := w.buckets[bucket]; ok {
+type restoredBucket struct {
+	partition []byte
+	bucket    int32
+}
+
+func (w *Write) bucketWriter(partition []byte, bucket int32) (*bucketWriter, error) {
+	k := splitKey(partition, bucket)
+	if bw, ok := w.buckets[k]; ok {
 		return bw, nil
 	}
-	bw, err := w.t.newBucketWriter(bucket, w.restored[bucket], w.restoredDVs[splitKey(spec.SerializedEmptyRow(), bucket)])
+	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k])
 	if err != nil {
 		return nil, err
 	}
-	delete(w.restored, bucket)
-	w.buckets[bucket] = bw
+	delete(w.restored, k)
+	w.buckets[k] = bw
 	return bw, nil
 }
 
@@ -170,7 +181,11 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if err != nil {
 		return err
 	}
-	bw, err := w.bucketWriter(bucket)
+	partition, err := w.t.partitionOf(row)
+	if err != nil {
+		return err
+	}
+	bw, err := w.bucketWriter(partition, bucket)
 	if err != nil {
 		return err
 	}
@@ -219,13 +234,13 @@ func approxSize(row spec.Row) int64 {
 	return n
 }
 
-func (w *Write) sortedBuckets() []int32 {
-	buckets := make([]int32, 0, len(w.buckets))
-	for b := range w.buckets {
-		buckets = append(buckets, b)
+func (w *Write) sortedBuckets() []string {
+	keys := make([]string, 0, len(w.buckets))
+	for k := range w.buckets {
+		keys = append(keys, k)
 	}
-	slices.Sort(buckets)
-	return buckets
+	slices.Sort(keys)
+	return keys
 }
 
 // PrepareCommit flushes every bucket and returns one message per bucket that
@@ -235,7 +250,7 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 	if w.fullCompactionDue() {
 		for _, b := range w.sortedBuckets() {
 			if err := w.buckets[b].compact(ctx, true); err != nil {
-				return nil, fmt.Errorf("bucket %d: %w", b, err)
+				return nil, fmt.Errorf("bucket %d: %w", w.buckets[b].bucket, err)
 			}
 		}
 	}
@@ -269,15 +284,16 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 // after each bucket. The result reaches the table through PrepareCommit and
 // Commit.
 func (w *Write) Compact(ctx context.Context, full bool, progress func(done, total int)) error {
-	for b := range w.restored {
-		if _, err := w.bucketWriter(b); err != nil {
+	for k := range w.restored {
+		rb := w.restoredParts[k]
+		if _, err := w.bucketWriter(rb.partition, rb.bucket); err != nil {
 			return err
 		}
 	}
 	buckets := w.sortedBuckets()
 	for i, b := range buckets {
 		if err := w.buckets[b].compact(ctx, full); err != nil {
-			return fmt.Errorf("bucket %d: %w", b, err)
+			return fmt.Errorf("bucket %d: %w", w.buckets[b].bucket, err)
 		}
 		if progress != nil {
 			progress(i+1, len(buckets))
@@ -298,7 +314,7 @@ func (w *Write) Close() {
 // setNextSeq makes the bucket's next record get sequence number seq; tests
 // use it to line up with Java-written files.
 func (w *Write) setNextSeq(bucket int32, seq int64) {
-	bw, _ := w.bucketWriter(bucket)
+	bw, _ := w.bucketWriter(spec.SerializedEmptyRow(), bucket)
 	bw.buf = lsm.NewBuffer(seq)
 }
 
