@@ -175,6 +175,9 @@ func (s *changelogState) rewriter(args map[string]string) (*Rewriter, error) {
 		FirstRow:              engine == spec.MergeEngineFirstRow,
 		UpgradeWithoutRewrite: (engine == spec.MergeEngineDeduplicate || engine == "") && len(s.opts.SequenceField) == 0,
 	}
+	if r.DedupIgnore, err = DedupIgnoreFields(s.schema, s.opts); err != nil {
+		return nil, err
+	}
 	producer := string(s.opts.ChangelogProducer)
 	if v, ok := args["changelog"]; ok {
 		producer = v
@@ -194,6 +197,7 @@ func (s *changelogState) rewriter(args map[string]string) (*Rewriter, error) {
 			return nil, err
 		}
 	}
+	r.NewBareMerge = func() (MergeFunction, error) { return s.factory.Create(), nil }
 	switch args["mf"] {
 	case "", "reduce":
 		r.NewMerge = func() (MergeFunction, error) { return NewReducer(s.factory.Create()), nil }
@@ -478,7 +482,7 @@ func (s *changelogState) lookup(args map[string]string, input []string) ([]strin
 	}
 	hasL0 := args["hasl0"] == "true" || slices.ContainsFunc(kvs, func(kv *KeyValue) bool { return kv.Level == 0 })
 	lookupPath := outLevel != 0 && hasL0 // as rewrite() computes it
-	mf, err := r.NewMerge()
+	mf, err := r.NewBareMerge()          // as rewrite() does on the lookup path
 	if err != nil {
 		return nil, err
 	}
@@ -490,7 +494,7 @@ func (s *changelogState) lookup(args map[string]string, input []string) ([]strin
 			c.Kind = kind
 			changes = append(changes, "changelog: "+s.format(&c))
 		}
-		res, err := r.lookupMerge(context.Background(), mf, g, outLevel, lookupPath, hasL0, emit)
+		res, err := r.lookupMerge(context.Background(), mf, g, outLevel, lookupPath, emit)
 		if err != nil {
 			return out, err
 		}
@@ -509,7 +513,7 @@ func (s *changelogState) full(args map[string]string, input []string) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	mf, err := r.NewMerge()
+	mf, err := r.NewBareMerge() // as rewrite() does for full-compaction changelog
 	if err != nil {
 		return nil, err
 	}

@@ -89,6 +89,22 @@ func (o *Ordering) CompareSequence(a, b *KeyValue) int {
 	return 1
 }
 
+// CompareSeqOnly orders two records of the same key by the user sequence
+// fields, then the sequence number, with no row-kind tie-break (how the
+// lookup changelog wrapper places a looked-up version among candidates).
+func (o *Ordering) CompareSeqOnly(a, b *KeyValue) int {
+	if c := o.compareFields(a.Value, b.Value); c != 0 {
+		return c
+	}
+	switch {
+	case a.Seq < b.Seq:
+		return -1
+	case a.Seq > b.Seq:
+		return 1
+	}
+	return 0
+}
+
 // compareFields compares the sequence fields. Java's generated comparator
 // returns "null is smaller" for both directions and negates only non-null
 // comparisons, so nulls sort first even when descending.

@@ -3,6 +3,8 @@ package lsm
 import (
 	"context"
 	"iter"
+	"slices"
+	"strings"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -32,10 +34,14 @@ type Rewriter struct {
 	KeyTypes []spec.DataType
 	// Open streams a file's records in key order.
 	Open func(ctx context.Context, f *File) Run
-	// NewMerge returns a fresh merge function.
+	// NewMerge returns a fresh merge function wrapped as Java's reducer (a
+	// key's only record passes through), for plain rewrites.
 	NewMerge func() (MergeFunction, error)
-	Ordering *Ordering
-	MaxLevel int
+	// NewBareMerge returns the engine itself, which lookup and full
+	// changelog merging feed every record to, as Java does.
+	NewBareMerge func() (MergeFunction, error)
+	Ordering     *Ordering
+	MaxLevel     int
 
 	Lookup    *LookupLevels // set when the table needs lookup
 	DV        *DVMaintainer // set for deletion-vector tables
@@ -43,6 +49,9 @@ type Rewriter struct {
 	// ChangelogWriter writes changelog files (prefix changelog-).
 	ChangelogWriter *FileWriter
 	RowDedup        bool // changelog-producer.row-deduplicate
+	// DedupIgnore are value positions row deduplication does not compare
+	// (changelog-producer.row-deduplicate-ignore-fields).
+	DedupIgnore []int
 	// UpgradeWithoutRewrite: a lone level-0 file may move up in metadata
 	// only (deduplicate without sequence.field).
 	UpgradeWithoutRewrite bool
@@ -61,6 +70,12 @@ func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool
 	mf, err := r.NewMerge()
 	if err != nil {
 		return nil, nil, err
+	}
+	bare := mf
+	if r.NewBareMerge != nil && (r.Lookup != nil || r.Changelog == ChangelogFullCompaction) {
+		if bare, err = r.NewBareMerge(); err != nil {
+			return nil, nil, err
+		}
 	}
 	hasL0 := false
 	for _, sec := range sections {
@@ -93,9 +108,9 @@ func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool
 				var res *KeyValue
 				switch {
 				case r.Lookup != nil:
-					res, err = r.lookupMerge(ctx, mf, group, outputLevel, lookupPath, hasL0, emit)
+					res, err = r.lookupMerge(ctx, bare, group, outputLevel, lookupPath, emit)
 				case fullPath:
-					res, err = r.fullMerge(mf, group, emit)
+					res, err = r.fullMerge(bare, group, emit)
 				default:
 					res, err = mergeGroup(mf, group)
 				}
@@ -158,9 +173,14 @@ func mergeGroup(mf MergeFunction, group []*KeyValue) (*KeyValue, error) {
 // wrapper: merge the level-0 records with only the newest high-level
 // version (looked up above the output level when the compaction has none),
 // and describe the change against that version.
-func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*KeyValue, out int, lookup, hasL0 bool, emit func(spec.RowKind, *KeyValue)) (*KeyValue, error) {
+func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*KeyValue, out int, lookup bool, emit func(spec.RowKind, *KeyValue)) (*KeyValue, error) {
 	if r.FirstRow {
-		return r.firstRowMerge(ctx, group, out, lookup, emit)
+		return r.firstRowMerge(ctx, mf, group, out, lookup, emit)
+	}
+	// Changelog is about keys this compaction brings up from level 0.
+	hasL0 := false
+	for _, kv := range group {
+		hasL0 = hasL0 || kv.Level == 0
 	}
 	var high *KeyValue
 	for _, kv := range group {
@@ -185,7 +205,7 @@ func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*K
 			candidates = make([]*KeyValue, 0, len(group)+1)
 			placed := false
 			for _, c := range group {
-				if !placed && r.Ordering.CompareSequence(high, c) < 0 {
+				if !placed && r.Ordering.CompareSeqOnly(high, c) < 0 {
 					candidates = append(candidates, high)
 					placed = true
 				}
@@ -213,7 +233,7 @@ func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*K
 			}
 		case res == nil || res.Kind.IsRetract():
 			emit(spec.RowKindDelete, high)
-		case !r.RowDedup || spec.CompareRows(high.Value, res.Value) != 0:
+		case !r.RowDedup || !r.sameValue(high.Value, res.Value):
 			emit(spec.RowKindUpdateBefore, high)
 			emit(spec.RowKindUpdateAfter, res)
 		}
@@ -221,26 +241,23 @@ func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*K
 	return res, nil
 }
 
-// firstRowMerge is Paimon's FirstRowMergeFunctionWrapper: the oldest record
-// wins; new keys produce +I, keys already present above are dropped.
-func (r *Rewriter) firstRowMerge(ctx context.Context, group []*KeyValue, out int, lookup bool, emit func(spec.RowKind, *KeyValue)) (*KeyValue, error) {
-	var first *KeyValue
-	for _, kv := range group {
-		if kv.Kind.IsRetract() {
-			continue
-		}
-		if kv.Level > 0 {
-			return group[0], nil
-		}
-		if first == nil {
-			first = kv
-		}
+// firstRowMerge is Paimon's FirstRowMergeFunctionWrapper: the engine keeps
+// the first record (and rejects or skips retracts); a key already above
+// level 0 keeps its version silently; a key found above the output level
+// drops its new records; otherwise the kept record is new and goes to the
+// changelog as it is.
+func (r *Rewriter) firstRowMerge(ctx context.Context, mf MergeFunction, group []*KeyValue, out int, lookup bool, emit func(spec.RowKind, *KeyValue)) (*KeyValue, error) {
+	res, err := mergeGroup(mf, group)
+	if err != nil || res == nil {
+		return nil, err
 	}
-	if first == nil {
-		return nil, nil
+	for _, kv := range group {
+		if kv.Level > 0 {
+			return res, nil
+		}
 	}
 	if lookup {
-		hit, err := r.Lookup.Lookup(ctx, first.Key, out+1)
+		hit, err := r.Lookup.Lookup(ctx, res.Key, out+1)
 		if err != nil {
 			return nil, err
 		}
@@ -248,10 +265,10 @@ func (r *Rewriter) firstRowMerge(ctx context.Context, group []*KeyValue, out int
 			return nil, nil
 		}
 		if r.Changelog == ChangelogLookup {
-			emit(spec.RowKindInsert, first)
+			emit(res.Kind, res)
 		}
 	}
-	return first, nil
+	return res, nil
 }
 
 // LookupMergeGroup merges one key's records as lookup-mode reads do: the
@@ -295,15 +312,15 @@ func (r *Rewriter) fullMerge(mf MergeFunction, group []*KeyValue, emit func(spec
 		}
 	}
 	switch {
-	case top == m:
-		// Unchanged: the max-level version is the result.
+	case len(group) == 1 && top != nil:
+		// Only the max-level version: nothing changed.
 	case top == nil:
 		if m != nil && !m.Kind.IsRetract() {
 			emit(spec.RowKindInsert, m)
 		}
 	case m == nil || m.Kind.IsRetract():
 		emit(spec.RowKindDelete, top)
-	case !r.RowDedup || spec.CompareRows(top.Value, m.Value) != 0:
+	case !r.RowDedup || !r.sameValue(top.Value, m.Value):
 		emit(spec.RowKindUpdateBefore, top)
 		emit(spec.RowKindUpdateAfter, m)
 	}
@@ -332,9 +349,8 @@ func (r *Rewriter) concat(ctx context.Context, run SortedRun) Run {
 // records may change (Paimon's upgrade strategy).
 func (r *Rewriter) Upgrade(ctx context.Context, outputLevel int, f *File) ([]*File, []spec.DataFileMeta, error) {
 	section := [][]SortedRun{{{Level: f.Level(), Files: []*File{f}}}}
-	if f.Level() == 0 && outputLevel > 0 {
-		switch {
-		case r.Lookup != nil:
+	if f.Level() == 0 && outputLevel > 0 && r.Lookup != nil {
+		{
 			mayHoldDeletes := f.Meta.DeleteRowCount == nil || *f.Meta.DeleteRowCount > 0
 			if (r.DV != nil && mayHoldDeletes) || (outputLevel != r.MaxLevel && !r.UpgradeWithoutRewrite) {
 				return r.rewrite(ctx, outputLevel, r.DV != nil, section, true)
@@ -344,14 +360,15 @@ func (r *Rewriter) Upgrade(ctx context.Context, outputLevel int, f *File) ([]*Fi
 				return nil, nil, err
 			}
 			return []*File{upgraded(f, outputLevel)}, changelog, nil
-		case r.Changelog == ChangelogFullCompaction && outputLevel == r.MaxLevel:
-			// Every record of a file moving to the max level is new there.
-			_, changelog, err := r.rewrite(ctx, outputLevel, true, section, false)
-			if err != nil {
-				return nil, nil, err
-			}
-			return []*File{upgraded(f, outputLevel)}, changelog, nil
 		}
+	}
+	if r.Changelog == ChangelogFullCompaction && outputLevel == r.MaxLevel && f.Level() != outputLevel {
+		// Every record of a file moving to the max level is new there.
+		_, changelog, err := r.rewrite(ctx, outputLevel, true, section, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*File{upgraded(f, outputLevel)}, changelog, nil
 	}
 	return []*File{upgraded(f, outputLevel)}, nil, nil
 }
@@ -360,4 +377,39 @@ func upgraded(f *File, level int) *File {
 	up := *f
 	up.Meta.Level = int32(level)
 	return &up
+}
+
+// sameValue compares two value rows for row deduplication, leaving out the
+// ignored fields.
+func (r *Rewriter) sameValue(a, b spec.Row) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if slices.Contains(r.DedupIgnore, i) {
+			continue
+		}
+		if spec.CompareValues(a[i], b[i]) != 0 || (a[i] == nil) != (b[i] == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// DedupIgnoreFields resolves changelog-producer.row-deduplicate-ignore-fields
+// to value positions.
+func DedupIgnoreFields(schema *spec.TableSchema, opts spec.Options) ([]int, error) {
+	v := opts.Raw["changelog-producer.row-deduplicate-ignore-fields"]
+	if v == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, name := range strings.Split(v, ",") {
+		i := schema.FieldIndex(strings.TrimSpace(name))
+		if i < 0 {
+			return nil, optionErr("changelog-producer.row-deduplicate-ignore-fields", "field %s can not be found in table schema", name)
+		}
+		out = append(out, i)
+	}
+	return out, nil
 }

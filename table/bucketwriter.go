@@ -20,11 +20,11 @@ type bucketWriter struct {
 	t         *Table
 	partition []byte // serialized partition BinaryRow
 	bucket    int32
-	dir     string
-	buf     *lsm.Buffer
-	fw      *lsm.FileWriter
-	levels  *lsm.Levels
-	manager *compaction.Manager // nil for write-only writers
+	dir       string
+	buf       *lsm.Buffer
+	fw        *lsm.FileWriter
+	levels    *lsm.Levels
+	manager   *compaction.Manager // nil for write-only writers
 
 	lookup    *lsm.LookupLevels
 	dv        *lsm.DVMaintainer

@@ -28,6 +28,8 @@ type Table struct {
 	mergeFn   lsm.MergeFunctionFactory
 	ordering  *lsm.Ordering
 	rowKinds  *lsm.RowKindResolver
+	// dedupIgnore: value positions changelog row deduplication ignores.
+	dedupIgnore []int
 }
 
 // Create writes schema-0 for a new table at tablePath (relative to fs) and
@@ -74,6 +76,9 @@ func Open(ctx context.Context, fs storage.Storage, tablePath string) (*Table, er
 			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
 		}
 		if t.rowKinds, err = lsm.NewRowKindResolver(sc, opts); err != nil {
+			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
+		}
+		if t.dedupIgnore, err = lsm.DedupIgnoreFields(sc, opts); err != nil {
 			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
 		}
 	}
