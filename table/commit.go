@@ -23,6 +23,10 @@ const BatchCommitIdentifier = math.MaxInt64
 type Commit struct {
 	t    *Table
 	user string
+	// What this user committed last, once looked up (see AlreadyCommitted).
+	known, has     bool
+	lastIdentifier int64
+	lastSnapshot   int64
 }
 
 // NewCommit returns a committer that signs snapshots with commitUser (a new
@@ -44,6 +48,19 @@ func (c *Commit) User() string { return c.user }
 // lost race for a snapshot id is retried with backoff from the new latest
 // snapshot.
 func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMessage) (int64, error) {
+	// Exactly once per (commit user, identifier): a replayed checkpoint
+	// finds its snapshot and commits nothing again. Batch writes use
+	// BatchCommitIdentifier with a fresh user, so the check is cheap for
+	// them only when the user is new.
+	if identifier != BatchCommitIdentifier {
+		done, snap, err := c.AlreadyCommitted(ctx, identifier)
+		if err != nil {
+			return 0, err
+		}
+		if done {
+			return snap, nil
+		}
+	}
 	var app, cmp changes
 	for _, m := range msgs {
 		entry := func(kind spec.FileKind, f spec.DataFileMeta) spec.ManifestEntry {
@@ -79,6 +96,9 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 			return last, err
 		}
 		last = id
+	}
+	if last > 0 {
+		c.remember(identifier, last)
 	}
 	return last, nil
 }

@@ -159,3 +159,42 @@ func TestCompactionConflict(t *testing.T) {
 		t.Fatalf("rows after conflict: %d %v", len(rows), rows[0])
 	}
 }
+
+// Committing the same (user, identifier) twice, even from a new committer
+// after a "crash", writes one set of snapshots.
+func TestCommitIdempotent(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1)
+	write := func(id int64) []CommitMessage {
+		w, _ := tb.NewWrite(ctx, WithWaitCompaction(true))
+		defer w.Close()
+		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{id, "x", 1.0}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := w.PrepareCommit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msgs
+	}
+	first, err := tb.NewCommit("job").Commit(ctx, 7, write(1))
+	if err != nil || first == 0 {
+		t.Fatal(first, err)
+	}
+	again, err := tb.NewCommit("job").Commit(ctx, 7, write(1))
+	if err != nil || again != first {
+		t.Fatalf("replay: snapshot %d (%v), want %d", again, err, first)
+	}
+	if done, _, _ := tb.NewCommit("job").AlreadyCommitted(ctx, 8); done {
+		t.Fatal("identifier 8 reported committed")
+	}
+	if _, err := tb.NewCommit("job").Commit(ctx, 8, write(2)); err != nil {
+		t.Fatal(err)
+	}
+	if rows := scanAll(t, tb); len(rows) != 2 {
+		t.Fatalf("rows %v", rows)
+	}
+	if ids, _ := tb.Snapshots().IDs(ctx); len(ids) != 2 {
+		t.Fatalf("snapshots %v", ids)
+	}
+}

@@ -115,3 +115,24 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("second demo:\n%s", out)
 	}
 }
+
+func TestCLICheckpointExactlyOnce(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id")
+	in := "{\"id\":1,\"v\":1}\n"
+	if out := c.ok(in, "write", "t", "--commit-user", "job", "--checkpoint", "5"); !strings.Contains(out, "snapshot 1") {
+		t.Fatal(out)
+	}
+	if out := c.ok(in, "write", "t", "--commit-user", "job", "--checkpoint", "5"); !strings.Contains(out, "already committed") {
+		t.Fatal(out)
+	}
+	if out := c.ok("{\"id\":2,\"v\":2}\n", "write", "t", "--commit-user", "job", "--checkpoint", "6"); !strings.Contains(out, "snapshot 2") {
+		t.Fatal(out)
+	}
+	if _, _, code := c.run(in, "write", "t", "--checkpoint", "7"); code != 2 {
+		t.Fatalf("--checkpoint without --commit-user: exit %d", code)
+	}
+	if out := c.ok("", "snapshots", "t", "--format", "jsonl"); strings.Count(out, "\n") != 2 {
+		t.Fatalf("snapshots:\n%s", out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 func newWriteCmd(e *env) *cobra.Command {
 	var input, format, user string
+	var checkpoint int64
 	cmd := &cobra.Command{
 		Use:   "write DB.TABLE [--input FILE] [--format jsonl|csv]",
 		Short: "Write rows in one commit",
@@ -27,7 +28,11 @@ A -D row deletes its primary key.
 
 Any bad line (unknown column, wrong type, null primary key, malformed line)
 fails the command with its line number and nothing is committed.
-Prints the new snapshot id and the number of rows written.`,
+Prints the new snapshot id and the number of rows written.
+
+With --commit-user and --checkpoint, the commit is exactly once: running the
+same command again (say after a crash) finds the checkpoint committed and
+writes nothing.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -53,10 +58,30 @@ Prints the new snapshot id and the number of rows written.`,
 			default:
 				return usagef("--format %q: want jsonl or csv", format)
 			}
+			identifier := int64(table.BatchCommitIdentifier)
+			committer := t.NewCommit(user)
+			if cmd.Flags().Changed("checkpoint") {
+				if user == "" {
+					return usagef("--checkpoint needs --commit-user: exactly-once is per commit user")
+				}
+				if checkpoint < 0 {
+					return usagef("--checkpoint must not be negative")
+				}
+				identifier = checkpoint
+				done, snap, err := committer.AlreadyCommitted(ctx, identifier)
+				if err != nil {
+					return err
+				}
+				if done {
+					fmt.Fprintf(e.stdout, "checkpoint %d of %s is already committed (snapshot %d): nothing written\n", checkpoint, user, snap)
+					return nil
+				}
+			}
 			w, err := t.NewWrite(ctx)
 			if err != nil {
 				return err
 			}
+			defer w.Close()
 			start := time.Now()
 			var n int64
 			for {
@@ -76,7 +101,7 @@ Prints the new snapshot id and the number of rows written.`,
 			if err != nil {
 				return err
 			}
-			id, err := t.NewCommit(user).Commit(ctx, table.BatchCommitIdentifier, msgs)
+			id, err := committer.Commit(ctx, identifier, msgs)
 			if err != nil {
 				return err
 			}
@@ -91,5 +116,6 @@ Prints the new snapshot id and the number of rows written.`,
 	cmd.Flags().StringVar(&input, "input", "", "read rows from FILE instead of stdin")
 	cmd.Flags().StringVar(&format, "format", "jsonl", "input format: jsonl or csv")
 	cmd.Flags().StringVar(&user, "commit-user", "", "commit user recorded in the snapshot (default: random)")
+	cmd.Flags().Int64Var(&checkpoint, "checkpoint", 0, "commit identifier; with --commit-user, re-runs commit at most once")
 	return cmd
 }

@@ -1,0 +1,57 @@
+package table
+
+import (
+	"context"
+	"errors"
+
+	"github.com/stratalake/strata/spec"
+)
+
+// committedIdentifier returns the commit identifier of the newest snapshot
+// the user committed, and whether there is one. It walks back from the latest
+// snapshot until an expired (missing) one, as Java's filterCommitted does.
+func (c *Commit) committedIdentifier(ctx context.Context) (int64, int64, bool, error) {
+	latest, err := c.t.snapshots.LatestID(ctx)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	for id := latest; id >= 1; id-- {
+		s, err := c.t.snapshots.Get(ctx, id)
+		if errors.Is(err, spec.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if s.CommitUser == c.user {
+			return s.CommitIdentifier, s.ID, true, nil
+		}
+	}
+	return 0, 0, false, nil
+}
+
+// AlreadyCommitted reports whether identifier was committed by this commit
+// user already (its newest snapshot has an identifier at least as large),
+// and that snapshot's id. Replaying a checkpoint after a crash uses it to
+// commit nothing twice.
+func (c *Commit) AlreadyCommitted(ctx context.Context, identifier int64) (bool, int64, error) {
+	if !c.known {
+		last, snap, ok, err := c.committedIdentifier(ctx)
+		if err != nil {
+			return false, 0, err
+		}
+		c.known, c.has, c.lastIdentifier, c.lastSnapshot = true, ok, last, snap
+	}
+	if !c.has {
+		return false, 0, nil
+	}
+	return identifier <= c.lastIdentifier, c.lastSnapshot, nil
+}
+
+// remember records a successful commit, so the next ones need not walk the
+// snapshots again.
+func (c *Commit) remember(identifier, snapshot int64) {
+	if c.known && (!c.has || identifier >= c.lastIdentifier) {
+		c.has, c.lastIdentifier, c.lastSnapshot = true, identifier, snapshot
+	}
+}
