@@ -226,6 +226,14 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 		}
 	}
 	partTypes := fieldTypes(t.schema.PartitionFields())
+	// The base list of the new snapshot is the previous snapshot's
+	// manifests, merged so that they stay few under long streams.
+	base, err = t.manifests.Compact(ctx, base, manifest.MergeOptions{
+		TargetSize: t.opts.ManifestTargetFileSize, MinCount: t.opts.ManifestMergeMinCount,
+		FullThreshold: t.opts.ManifestFullCompactionSize, SchemaID: t.schema.ID, PartTypes: partTypes})
+	if err != nil {
+		return 0, false, err
+	}
 	baseName, baseSize, err := t.manifests.WriteManifestList(ctx, base)
 	if err != nil {
 		return 0, false, err

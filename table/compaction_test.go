@@ -198,3 +198,45 @@ func TestCommitIdempotent(t *testing.T) {
 		t.Fatalf("snapshots %v", ids)
 	}
 }
+
+// Under a long stream of commits the manifests of the base list stay few
+// (minor merges past manifest.merge-min-count, full compaction past the
+// threshold), and the table reads the same.
+func TestManifestMerging(t *testing.T) {
+	for _, opts := range [][]string{
+		{"manifest.merge-min-count", "5"},
+		{"manifest.merge-min-count", "5", "manifest.full-compaction-threshold-size", "4 kb"},
+	} {
+		ctx := context.Background()
+		tb := newTestTable(t, storage.NewMemory(), 2, append([]string{"write-only", "true"}, opts...)...)
+		model := map[int64]spec.Row{}
+		rng := rand.New(rand.NewPCG(9, 9))
+		maxManifests := 0
+		for c := 0; c < 60; c++ {
+			w, _ := tb.NewWrite(ctx)
+			for i := 0; i < 5; i++ {
+				id := rng.Int64N(40)
+				row := spec.Row{id, fmt.Sprint(c), 0.0}
+				if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+					t.Fatal(err)
+				}
+				model[id] = row
+			}
+			msgs, _ := w.PrepareCommit(ctx)
+			if _, err := tb.NewCommit("m").Commit(ctx, int64(c), msgs); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			snap, _ := tb.Snapshots().Latest(ctx)
+			metas, err := tb.manifests.ReadManifestList(ctx, snap.BaseManifestList)
+			if err != nil {
+				t.Fatal(err)
+			}
+			maxManifests = max(maxManifests, len(metas))
+		}
+		if maxManifests > 6 {
+			t.Fatalf("%v: base list grew to %d manifests", opts, maxManifests)
+		}
+		checkEqual(t, fmt.Sprint(opts), scanAll(t, tb), modelRows(model))
+	}
+}
