@@ -26,6 +26,7 @@ type bucketWriter struct {
 	levels    *lsm.Levels
 	manager   *compaction.Manager // nil for write-only writers
 
+	hashes    *hashSet // dynamic buckets: the bucket's key hashes
 	lookup    *lsm.LookupLevels
 	dv        *lsm.DVMaintainer
 	changelog *lsm.FileWriter // changelog files, when a producer is set
@@ -299,6 +300,14 @@ func (bw *bucketWriter) prepareCommit(ctx context.Context, waitCompaction bool) 
 	msg := CommitMessage{Partition: bw.partition, Bucket: bw.bucket, TotalBuckets: int32(bw.t.opts.Bucket),
 		NewFiles: bw.newFiles, NewChangelog: bw.newChangelog,
 		CompactBefore: bw.compactBefore, CompactAfter: bw.compactAfter, CompactChangelog: bw.compactChangelog}
+	if bw.hashes != nil && bw.hashes.grown {
+		idx, err := bw.t.writeHashIndex(ctx, msg.Partition, bw.bucket, bw.hashes.order)
+		if err != nil {
+			return CommitMessage{}, err
+		}
+		msg.NewIndexFiles = append(msg.NewIndexFiles, idx)
+		bw.hashes.grown = false
+	}
 	if bw.dv != nil {
 		if entries, changed := bw.dv.TakeChanged(); changed {
 			idx, err := bw.t.writeDVIndex(ctx, msg.Partition, bw.bucket, entries)

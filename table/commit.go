@@ -81,7 +81,15 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 		for _, f := range m.CompactChangelog {
 			cmp.changelog = append(cmp.changelog, entry(spec.FileKindAdd, f))
 		}
-		cmp.index = append(cmp.index, m.NewIndexFiles...)
+		for _, e := range m.NewIndexFiles {
+			// Dynamic-bucket HASH files go with the data they index (APPEND);
+			// deletion vectors with the compaction that made them.
+			if e.IndexType == spec.IndexTypeHash {
+				app.index = append(app.index, e)
+			} else {
+				cmp.index = append(cmp.index, e)
+			}
+		}
 	}
 	var last int64
 	for _, step := range []struct {

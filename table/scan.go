@@ -3,10 +3,13 @@ package table
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"iter"
 	"path"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -209,6 +212,23 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 
 func splitKey(partition []byte, bucket int32) string {
 	return fmt.Sprintf("%x/%d", partition, bucket)
+}
+
+// parseSplitKey inverts splitKey.
+func parseSplitKey(k string) (partition string, bucket int32, ok bool) {
+	i := strings.LastIndexByte(k, '/')
+	if i < 0 {
+		return "", 0, false
+	}
+	p, err := hex.DecodeString(k[:i])
+	if err != nil {
+		return "", 0, false
+	}
+	b, err := strconv.ParseInt(k[i+1:], 10, 32)
+	if err != nil {
+		return "", 0, false
+	}
+	return string(p), int32(b), true
 }
 
 // readDVs loads every deletion vector of a snapshot's index manifest, by

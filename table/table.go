@@ -161,8 +161,10 @@ func (t *Table) checkWritable() error {
 	switch {
 	case len(t.schema.PrimaryKeys) == 0:
 		return fmt.Errorf("%w: tables without a primary key", ErrUnsupported)
-	case t.opts.Bucket <= 0:
-		return fmt.Errorf("%w: bucket=%d (dynamic or postpone buckets); create the table with -o bucket=N", ErrUnsupported, t.opts.Bucket)
+	case t.opts.Bucket == 0 || t.opts.Bucket < spec.BucketDynamic:
+		return fmt.Errorf("%w: bucket=%d (postpone buckets); create the table with -o bucket=N or -1", ErrUnsupported, t.opts.Bucket)
+	case t.opts.Bucket == spec.BucketDynamic && t.schema.CrossPartitionUpdate():
+		return fmt.Errorf("%w: cross-partition upserts (dynamic bucket with a primary key lacking partition keys)", ErrUnsupported)
 	case !containsAll(t.schema.PrimaryKeys, t.schema.PartitionKeys):
 		return fmt.Errorf("%w: a primary key without every partition key (cross-partition upserts need dynamic buckets)", ErrUnsupported)
 	case t.opts.DeletionVectorsEnabled && t.opts.MergeEngine == spec.MergeEngineFirstRow:

@@ -62,6 +62,19 @@ type Write struct {
 	commits        int // PrepareCommit calls, for full-compaction.delta-commits
 	spiller        *lsm.Spiller
 	spillDir       string
+	// Dynamic buckets: the assigner and the HASH index of the snapshot the
+	// write started from.
+	assigner              *bucketAssigner
+	hashes                map[string][]int32
+	assignerID, assigners int32
+}
+
+// WithAssigner makes this writer assigner id of n for a dynamic-bucket
+// table: it creates only buckets b with b % n == id % n, so several writer
+// processes can add keys to one partition, as Paimon's parallel assigners
+// do. Every key must always be routed to the same writer.
+func WithAssigner(id, n int) WriteOption {
+	return func(w *Write) { w.assignerID, w.assigners = int32(id), int32(n) }
 }
 
 // WithSpillDir sets the local directory write buffers spill to
@@ -135,6 +148,19 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 			}
 		}
 	}
+	if t.dynamicBuckets() {
+		if w.assigners <= 0 {
+			w.assignerID, w.assigners = 0, 1
+		}
+		w.assigner = t.newBucketAssigner(w.assignerID, w.assigners)
+		var idx *string
+		if snap != nil {
+			idx = snap.IndexManifest
+		}
+		if w.hashes, _, err = t.readHashIndexes(ctx, idx); err != nil {
+			return nil, err
+		}
+	}
 	return w, nil
 }
 
@@ -151,6 +177,9 @@ func (w *Write) bucketWriter(partition []byte, bucket int32) (*bucketWriter, err
 	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k])
 	if err != nil {
 		return nil, err
+	}
+	if w.assigner != nil {
+		bw.hashes = newHashSet(w.hashes[k])
 	}
 	delete(w.restored, k)
 	w.buckets[k] = bw
@@ -177,23 +206,34 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if err := w.t.checkRow(row); err != nil {
 		return err
 	}
-	bucket, err := w.BucketOf(row)
+	partition, err := w.t.partitionOf(row)
 	if err != nil {
 		return err
 	}
-	partition, err := w.t.partitionOf(row)
-	if err != nil {
+	key := w.t.layout.KeyOf(row)
+	var bucket, hash int32
+	if w.assigner != nil {
+		if hash, err = w.t.keyHash(key); err != nil {
+			return err
+		}
+		if bucket, err = w.assigner.assign(ctx, partition, hash, w.hashes); err != nil {
+			return err
+		}
+	} else if bucket, err = w.BucketOf(row); err != nil {
 		return err
 	}
 	bw, err := w.bucketWriter(partition, bucket)
 	if err != nil {
 		return err
 	}
+	if bw.hashes != nil {
+		bw.hashes.add(hash)
+	}
 	kind, keep, err := w.t.rowKinds.Resolve(kind, row)
 	if err != nil || !keep {
 		return err
 	}
-	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
+	bw.buf.Add(&lsm.KeyValue{Key: key, Kind: kind, Value: row, Level: -1}, approxSize(row))
 	if bw.buf.Bytes() >= w.t.opts.WriteBufferSize {
 		if w.spiller != nil {
 			// Spill the sorted buffer to local disk; level-0 files are

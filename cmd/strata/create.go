@@ -25,9 +25,10 @@ Types are Paimon's: BOOLEAN, TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE,
 DECIMAL(p, s), CHAR(n), VARCHAR(n), STRING, BINARY(n), VARBINARY(n), BYTES,
 DATE, TIME(p), TIMESTAMP(p), TIMESTAMP_LTZ(p), ARRAY<T>, MAP<K, V>,
 MULTISET<T>, ROW<name T, ...>, VECTOR<T, n>; add NOT NULL as needed.
-Primary-key columns become NOT NULL. Options (-o) are Paimon table options.
-Strata writes fixed-bucket tables: when no bucket option is given it sets
-bucket=1.`,
+Primary-key columns become NOT NULL. Options (-o) are Paimon table options:
+-o bucket=N gives N fixed buckets (Paimon's hash of the bucket key); without
+it a primary-key table has dynamic buckets (bucket=-1), filled up to
+dynamic-bucket.target-row-num keys each.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -49,9 +50,6 @@ bucket=1.`,
 					return usagef("-o %q: want key=value", o)
 				}
 				options.Set(strings.TrimSpace(k), strings.TrimSpace(v))
-			}
-			if _, ok := options.Get("bucket"); !ok {
-				options.Set("bucket", "1")
 			}
 			sc, err := spec.NewSchema(fields, splitList(part), splitList(pk), options, nil)
 			if err != nil {
