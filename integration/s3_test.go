@@ -157,3 +157,116 @@ func TestCLIOnS3(t *testing.T) {
 		t.Fatalf("demo on S3:\n%s", got)
 	}
 }
+
+// Four independent committers append to four partitions of one table at
+// once, compacting their own partitions: every commit lands exactly once and
+// snapshot ids stay contiguous, locally and on MinIO.
+func TestPartitionCommitters(t *testing.T) {
+	for _, backend := range []string{"local", "s3"} {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			var fs storage.Storage
+			if backend == "s3" {
+				fs, _, _ = s3Storage(t)
+			} else {
+				l, err := storage.NewLocal(t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				fs = l
+			}
+			fields, _ := spec.ParseColumns("p INT NOT NULL, id BIGINT NOT NULL, v STRING")
+			sc, _ := spec.NewSchema(fields, []string{"p"}, []string{"p", "id"},
+				spec.NewStringMap("bucket", "2", "num-sorted-run.compaction-trigger", "2"), nil)
+			tb, err := catalog.New(fs).CreateTable(ctx, catalog.Identifier{Database: "db", Table: "parts"}, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const committers, commits = 4, 6
+			var wg sync.WaitGroup
+			errs := make(chan error, committers)
+			snapshots := make([][]int64, committers)
+			for c := 0; c < committers; c++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					commit := tb.NewCommit(fmt.Sprint("committer-", c))
+					for i := 0; i < commits; i++ {
+						w, err := tb.NewWrite(ctx)
+						if err != nil {
+							errs <- err
+							return
+						}
+						for k := int64(0); k < 20; k++ {
+							if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int32(c), k, fmt.Sprint(i)}); err != nil {
+								errs <- err
+								return
+							}
+						}
+						msgs, err := w.PrepareCommit(ctx)
+						w.Close()
+						if err != nil {
+							errs <- err
+							return
+						}
+						id, err := commit.Commit(ctx, int64(i), msgs)
+						if err != nil {
+							errs <- err
+							return
+						}
+						snapshots[c] = append(snapshots[c], id)
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			ids, _ := tb.Snapshots().IDs(ctx)
+			for i, id := range ids {
+				if id != int64(i+1) {
+					t.Fatalf("snapshot ids not contiguous: %v", ids)
+				}
+			}
+			// Each committer's commits are in the table once each.
+			perUser := map[string]map[int64]int{}
+			for _, id := range ids {
+				s, err := tb.Snapshots().Get(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.CommitKind != spec.CommitKindAppend {
+					continue
+				}
+				if perUser[s.CommitUser] == nil {
+					perUser[s.CommitUser] = map[int64]int{}
+				}
+				perUser[s.CommitUser][s.CommitIdentifier]++
+			}
+			for u, m := range perUser {
+				if len(m) != commits {
+					t.Fatalf("%s: %d identifiers committed, want %d", u, len(m), commits)
+				}
+				for ident, n := range m {
+					if n != 1 {
+						t.Fatalf("%s identifier %d committed %d times", u, ident, n)
+					}
+				}
+			}
+			var n int
+			for row, err := range tb.NewScan().Rows(ctx) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if row[2] != fmt.Sprint(commits-1) {
+					t.Fatalf("row %v is not from the last commit", row)
+				}
+				n++
+			}
+			if n != committers*20 {
+				t.Fatalf("%d rows", n)
+			}
+		})
+	}
+}
