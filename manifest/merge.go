@@ -41,6 +41,8 @@ func Identifier(e *spec.ManifestEntry) string {
 // spec.ErrConflict. The result keeps first-insertion order.
 func Merge(entries []spec.ManifestEntry) ([]spec.ManifestEntry, error) {
 	m := NewMerger(len(entries))
+	m.out = make([]spec.ManifestEntry, 0, len(entries))
+	m.live = make([]bool, 0, len(entries))
 	for i := range entries {
 		if err := m.Add(&entries[i]); err != nil {
 			return nil, err
@@ -51,19 +53,37 @@ func Merge(entries []spec.ManifestEntry) ([]spec.ManifestEntry, error) {
 
 // Merger merges entries incrementally; see Merge.
 type Merger struct {
-	index map[string]int
+	index map[fileKey]int
 	out   []spec.ManifestEntry
 	live  []bool
 }
 
+// fileKey is Identifier as a comparable struct: the common case (no extra
+// files, embedded index or external path) needs no string building.
+type fileKey struct {
+	partition string
+	bucket    int32
+	level     int32
+	name      string
+	rest      string // Identifier's remaining parts, when any is set
+}
+
+func keyOf(e *spec.ManifestEntry) fileKey {
+	k := fileKey{partition: string(e.Partition), bucket: e.Bucket, level: e.File.Level, name: e.File.FileName}
+	if len(e.File.ExtraFiles) > 0 || len(e.File.EmbeddedIndex) > 0 || e.File.ExternalPath != nil {
+		k.rest = Identifier(e)
+	}
+	return k
+}
+
 // NewMerger returns an empty merger sized for about n entries.
 func NewMerger(n int) *Merger {
-	return &Merger{index: make(map[string]int, n)}
+	return &Merger{index: make(map[fileKey]int, n)}
 }
 
 // Add folds one entry in.
 func (m *Merger) Add(e *spec.ManifestEntry) error {
-	id := Identifier(e)
+	id := keyOf(e)
 	i, ok := m.index[id]
 	switch {
 	case ok && e.Kind == spec.FileKindAdd:

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
 	"fmt"
 	"iter"
 	"path"
@@ -34,20 +37,42 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *par
 	if err != nil {
 		return nil, err
 	}
-	var entries []spec.ManifestEntry
+	// Manifests are read in parallel; entries keep manifest order, which
+	// merging depends on.
+	var keep []spec.ManifestFileMeta
 	for _, m := range metas {
-		if pf != nil && !pf.mayMatch(m.PartitionStats) {
-			continue
+		if pf == nil || pf.mayMatch(m.PartitionStats) {
+			keep = append(keep, m)
 		}
-		es, err := t.manifests.ReadManifest(ctx, m.FileName)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range es {
-			if pf == nil || pf.matches(e.Partition) {
-				entries = append(entries, e)
+	}
+	parts := make([][]spec.ManifestEntry, len(keep))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, m := range keep {
+		g.Go(func() error {
+			es, err := t.manifests.ReadManifest(gctx, m.FileName)
+			if err != nil {
+				return err
 			}
-		}
+			if pf != nil {
+				kept := es[:0]
+				for _, e := range es {
+					if pf.matches(e.Partition) {
+						kept = append(kept, e)
+					}
+				}
+				es = kept
+			}
+			parts[i] = es
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var entries []spec.ManifestEntry
+	for _, p := range parts {
+		entries = append(entries, p...)
 	}
 	merged, err := manifest.Merge(entries)
 	if err != nil {
