@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"runtime"
 
-	"golang.org/x/sync/errgroup"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"iter"
 	"path"
 	"slices"
