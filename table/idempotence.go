@@ -55,3 +55,9 @@ func (c *Commit) remember(identifier, snapshot int64) {
 		c.has, c.lastIdentifier, c.lastSnapshot = true, identifier, snapshot
 	}
 }
+
+// LastCommitted returns the identifier and snapshot of this commit user's
+// newest snapshot, if any: where a restarted job resumes.
+func (c *Commit) LastCommitted(ctx context.Context) (identifier, snapshot int64, ok bool, err error) {
+	return c.committedIdentifier(ctx)
+}
