@@ -163,10 +163,8 @@ func (t *Table) checkWritable() error {
 		return fmt.Errorf("%w: tables without a primary key", ErrUnsupported)
 	case t.opts.Bucket == 0 || t.opts.Bucket < spec.BucketDynamic:
 		return fmt.Errorf("%w: bucket=%d (postpone buckets); create the table with -o bucket=N or -1", ErrUnsupported, t.opts.Bucket)
-	case t.opts.Bucket == spec.BucketDynamic && t.schema.CrossPartitionUpdate():
-		return fmt.Errorf("%w: cross-partition upserts (dynamic bucket with a primary key lacking partition keys)", ErrUnsupported)
-	case !containsAll(t.schema.PrimaryKeys, t.schema.PartitionKeys):
-		return fmt.Errorf("%w: a primary key without every partition key (cross-partition upserts need dynamic buckets)", ErrUnsupported)
+	case t.opts.Bucket != spec.BucketDynamic && !containsAll(t.schema.PrimaryKeys, t.schema.PartitionKeys):
+		return fmt.Errorf("%w: a primary key without every partition key needs dynamic buckets (bucket=-1) for cross-partition upserts", spec.ErrInvalidSchema)
 	case t.opts.DeletionVectorsEnabled && t.opts.MergeEngine == spec.MergeEngineFirstRow:
 		return fmt.Errorf("%w: deletion vectors with merge-engine first-row (Paimon rejects it too)", spec.ErrInvalidSchema)
 	case t.opts.DeletionVectorsEnabled && t.opts.ChangelogProducer == spec.ChangelogProducerFullCompaction:

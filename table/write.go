@@ -65,6 +65,7 @@ type Write struct {
 	// Dynamic buckets: the assigner and the HASH index of the snapshot the
 	// write started from.
 	assigner              *bucketAssigner
+	global                *globalIndex // cross-partition upserts
 	hashes                map[string][]int32
 	assignerID, assigners int32
 }
@@ -148,7 +149,11 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 			}
 		}
 	}
-	if t.dynamicBuckets() {
+	if t.crossPartition() {
+		if w.global, err = t.newGlobalIndex(ctx, snap); err != nil {
+			return nil, err
+		}
+	} else if t.dynamicBuckets() {
 		if w.assigners <= 0 {
 			w.assignerID, w.assigners = 0, 1
 		}
@@ -210,6 +215,22 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if err != nil {
 		return err
 	}
+	if w.global != nil {
+		kind, keep, err := w.t.rowKinds.Resolve(kind, row)
+		if err != nil || !keep {
+			return err
+		}
+		rs, err := w.routeCrossPartition(kind, row, partition)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if err := w.add(ctx, r.kind, r.row, r.partition, r.bucket, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	key := w.t.layout.KeyOf(row)
 	var bucket, hash int32
 	if w.assigner != nil {
@@ -222,6 +243,15 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	} else if bucket, err = w.BucketOf(row); err != nil {
 		return err
 	}
+	kind, keep, err := w.t.rowKinds.Resolve(kind, row)
+	if err != nil || !keep {
+		return err
+	}
+	return w.add(ctx, kind, row, partition, bucket, hash)
+}
+
+// add buffers one routed record in its partition-bucket's writer.
+func (w *Write) add(ctx context.Context, kind spec.RowKind, row spec.Row, partition []byte, bucket, hash int32) error {
 	bw, err := w.bucketWriter(partition, bucket)
 	if err != nil {
 		return err
@@ -229,11 +259,7 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if bw.hashes != nil {
 		bw.hashes.add(hash)
 	}
-	kind, keep, err := w.t.rowKinds.Resolve(kind, row)
-	if err != nil || !keep {
-		return err
-	}
-	bw.buf.Add(&lsm.KeyValue{Key: key, Kind: kind, Value: row, Level: -1}, approxSize(row))
+	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
 	if bw.buf.Bytes() >= w.t.opts.WriteBufferSize {
 		if w.spiller != nil {
 			// Spill the sorted buffer to local disk; level-0 files are
