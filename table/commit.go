@@ -227,6 +227,9 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 			return 0, false, err
 		}
 	}
+	if err := c.checkTotalBuckets(ctx, latest, delta); err != nil {
+		return 0, false, err
+	}
 	// Every file of a bucket must agree on the bucket count.
 	for _, e := range delta {
 		if e.TotalBuckets > 0 && int(e.TotalBuckets) != t.opts.Bucket {
@@ -352,4 +355,53 @@ func (c *Commit) writeIndexManifest(ctx context.Context, previous *string, added
 		entries = append(entries, e)
 	}
 	return c.t.manifests.WriteIndexManifest(ctx, entries)
+}
+
+// checkTotalBuckets rejects new files whose bucket count differs from the
+// files already in their partition (a table rescaled by one writer and not
+// another would otherwise route keys to two buckets).
+func (c *Commit) checkTotalBuckets(ctx context.Context, latest *spec.Snapshot, delta []spec.ManifestEntry) error {
+	if latest == nil || c.t.opts.Bucket <= 0 {
+		return nil
+	}
+	t := c.t
+	for _, e := range delta {
+		if e.Kind != spec.FileKindAdd || e.TotalBuckets <= 0 {
+			continue
+		}
+		t.mu.Lock()
+		n, ok := t.totalBuckets[string(e.Partition)]
+		t.mu.Unlock()
+		if !ok {
+			vals, err := c.t.partitionValues(e.Partition)
+			if err != nil {
+				return err
+			}
+			filter := map[string]any{}
+			for i, name := range c.t.schema.PartitionKeys {
+				filter[name] = vals[i]
+			}
+			var pf *partitionFilter
+			if len(filter) > 0 {
+				if pf, err = c.t.newPartitionFilter(filter); err != nil {
+					return err
+				}
+			}
+			files, err := c.t.liveFilesWhere(ctx, latest, pf)
+			if err != nil {
+				return err
+			}
+			n = e.TotalBuckets
+			if len(files) > 0 && files[0].TotalBuckets > 0 {
+				n = files[0].TotalBuckets
+			}
+			t.mu.Lock()
+			t.totalBuckets[string(e.Partition)] = n
+			t.mu.Unlock()
+		}
+		if e.TotalBuckets != n {
+			return fmt.Errorf("%w: total buckets of partition changed from %d to %d (file %s); rescale the partition first", spec.ErrConflict, n, e.TotalBuckets, e.File.FileName)
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"sync"
 
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/manifest"
@@ -30,6 +31,11 @@ type Table struct {
 	rowKinds  *lsm.RowKindResolver
 	// dedupIgnore: value positions changelog row deduplication ignores.
 	dedupIgnore []int
+
+	mu sync.Mutex
+	// totalBuckets caches, per partition, the bucket count of its files
+	// (bucket counts never change under a table's schema).
+	totalBuckets map[string]int32
 }
 
 // Create writes schema-0 for a new table at tablePath (relative to fs) and
@@ -62,7 +68,7 @@ func Open(ctx context.Context, fs storage.Storage, tablePath string) (*Table, er
 	}
 	t := &Table{
 		fs: fs, path: tablePath, schema: sc, opts: opts,
-		snapshots: newSnapshots(fs, tablePath), schemas: schemas,
+		snapshots: newSnapshots(fs, tablePath), schemas: schemas, totalBuckets: map[string]int32{},
 		manifests: manifest.NewStore(fs, tablePath, opts.ManifestCompression),
 	}
 	if len(sc.PrimaryKeys) > 0 {
