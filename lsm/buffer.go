@@ -50,7 +50,7 @@ func (b *Buffer) DrainOrdered(mf MergeFunction, ord *Ordering) ([]*KeyValue, err
 	if len(b.spilled) > 0 {
 		return b.drainSpilled(mf, ord)
 	}
-	slices.SortStableFunc(b.kvs, ord.Compare)
+	slices.SortFunc(b.kvs, ord.Compare) // seq makes the order total
 	out := make([]*KeyValue, 0, len(b.kvs))
 	// One sorted run: group equal keys in place rather than through the
 	// k-way merge, whose iterator switching dominates a flush.

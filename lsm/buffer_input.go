@@ -7,7 +7,7 @@ import "slices"
 // records are copied, since merging may hand them on.
 func (b *Buffer) DrainWithInput(mf MergeFunction, ord *Ordering, keepInput bool) (raw, merged []*KeyValue, err error) {
 	if keepInput && len(b.spilled) > 0 {
-		slices.SortStableFunc(b.kvs, ord.Compare)
+		slices.SortFunc(b.kvs, ord.Compare) // seq makes the order total
 		runs := []Run{SliceRun(b.kvs)}
 		for _, r := range b.spilled {
 			runs = append(runs, b.spiller.readSpill(r.path))
@@ -22,7 +22,7 @@ func (b *Buffer) DrainWithInput(mf MergeFunction, ord *Ordering, keepInput bool)
 			}
 		}
 	} else if keepInput {
-		slices.SortStableFunc(b.kvs, ord.Compare)
+		slices.SortFunc(b.kvs, ord.Compare) // seq makes the order total
 		raw = make([]*KeyValue, len(b.kvs))
 		for i, kv := range b.kvs {
 			c := *kv

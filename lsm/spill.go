@@ -41,7 +41,7 @@ func (b *Buffer) Spill(s *Spiller, ord *Ordering) (bool, error) {
 	if s.MaxBytes > 0 && used >= s.MaxBytes {
 		return false, nil
 	}
-	slices.SortStableFunc(b.kvs, ord.Compare)
+	slices.SortFunc(b.kvs, ord.Compare) // seq makes the order total
 	f, err := os.CreateTemp(s.Dir, "strata-spill-*")
 	if err != nil {
 		return false, fmt.Errorf("spill: %w", err)
@@ -124,7 +124,7 @@ func (s *Spiller) readSpill(path string) Run {
 
 // drainSpilled merges the spilled runs with the in-memory records.
 func (b *Buffer) drainSpilled(mf MergeFunction, ord *Ordering) ([]*KeyValue, error) {
-	slices.SortStableFunc(b.kvs, ord.Compare)
+	slices.SortFunc(b.kvs, ord.Compare) // seq makes the order total
 	runs := []Run{SliceRun(b.kvs)}
 	for _, r := range b.spilled {
 		runs = append(runs, b.spiller.readSpill(r.path))
