@@ -132,11 +132,7 @@ func writerMain(ctx context.Context) error {
 				return err
 			}
 		}
-		msgs, err := w.PrepareCommit(ctx)
-		if err != nil {
-			return err
-		}
-		data, err := table.EncodeCommitMessages(int64(c), msgs)
+		data, err := w.PrepareCommitBytes(ctx, int64(c))
 		if err != nil {
 			return err
 		}
@@ -167,7 +163,7 @@ func committerMain(ctx context.Context) error {
 		if c >= total {
 			return nil
 		}
-		var all []table.CommitMessage
+		var all [][]byte
 		ready := true
 		for w := 0; w < mpWriters && ready; w++ {
 			data, err := os.ReadFile(filepath.Join(spool, fmt.Sprintf("ckpt-%06d-w%d", c, w)))
@@ -178,17 +174,13 @@ func committerMain(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			_, msgs, err := table.DecodeCommitMessages(data)
-			if err != nil {
-				return err
-			}
-			all = append(all, msgs...)
+			all = append(all, data)
 		}
 		if !ready {
 			time.Sleep(200 * time.Millisecond)
 			continue
 		}
-		if _, err := committer.Commit(ctx, int64(c), all); err != nil {
+		if _, err := committer.CommitBytes(ctx, all...); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package table
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -48,4 +49,35 @@ func DecodeCommitMessages(data []byte) (int64, []CommitMessage, error) {
 		}
 	}
 	return s.Identifier, s.Messages, nil
+}
+
+// PrepareCommitBytes is the writer half of a two-phase commit: it prepares
+// checkpoint's commit messages and serializes them for a committer in
+// another process, which passes them to DecodeCommitMessages and Commit.
+func (w *Write) PrepareCommitBytes(ctx context.Context, checkpoint int64) ([]byte, error) {
+	msgs, err := w.PrepareCommit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return EncodeCommitMessages(checkpoint, msgs)
+}
+
+// CommitBytes is the committer half: it decodes serialized messages (from
+// any number of writers) and commits them under their checkpoint, exactly
+// once per commit user.
+func (c *Commit) CommitBytes(ctx context.Context, data ...[]byte) (int64, error) {
+	var all []CommitMessage
+	var checkpoint int64
+	for i, d := range data {
+		id, msgs, err := DecodeCommitMessages(d)
+		if err != nil {
+			return 0, err
+		}
+		if i > 0 && id != checkpoint {
+			return 0, fmt.Errorf("%w: messages of checkpoints %d and %d in one commit", spec.ErrConflict, checkpoint, id)
+		}
+		checkpoint = id
+		all = append(all, msgs...)
+	}
+	return c.Commit(ctx, checkpoint, all)
 }
