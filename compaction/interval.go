@@ -56,7 +56,13 @@ func partitionSection(files []*lsm.File) []lsm.SortedRun {
 	}
 	runs := make([]lsm.SortedRun, 0, h.Len())
 	for _, r := range *h {
-		runs = append(runs, lsm.SortedRun{Level: r[0].Level(), Files: r})
+		// A packed run may mix levels; it carries the lowest, so that a
+		// level-0 file is never hidden behind a higher one's label.
+		lv := r[0].Level()
+		for _, f := range r {
+			lv = min(lv, f.Level())
+		}
+		runs = append(runs, lsm.SortedRun{Level: lv, Files: r})
 	}
 	return runs
 }

@@ -17,6 +17,7 @@ type Manager struct {
 	smallFileSize int64
 	stopTrigger   int
 	dv            bool
+	needsRewrite  func(*lsm.File) bool
 	running       chan taskResult
 	cancel        context.CancelFunc
 }
@@ -33,12 +34,16 @@ type ManagerOptions struct {
 	StopTrigger   int   // num-sorted-run.stop-trigger
 	// DeletionVectors: deletes are dropped at every output level ≥ 1.
 	DeletionVectors bool
+	// NeedsRewrite picks, in a full compaction of a tree that is already
+	// one run at the max level, the files to rewrite anyway (those with a
+	// deletion vector, as Java's pickFullCompaction does).
+	NeedsRewrite func(*lsm.File) bool
 }
 
 // NewManager returns a manager of levels.
 func NewManager(levels *lsm.Levels, rw Rewriter, o ManagerOptions) *Manager {
 	return &Manager{levels: levels, strategy: o.Strategy, rw: rw, smallFileSize: o.SmallFileSize,
-		stopTrigger: o.StopTrigger, dv: o.DeletionVectors}
+		stopTrigger: o.StopTrigger, dv: o.DeletionVectors, needsRewrite: o.NeedsRewrite}
 }
 
 // Levels is the tree the manager compacts.
@@ -63,9 +68,7 @@ func (m *Manager) Trigger(ctx context.Context, full bool) (bool, error) {
 	var unit *Unit
 	runs := m.levels.SortedRuns()
 	if full {
-		unit = PickFull(m.levels.NumberOfLevels(), runs, func(f *lsm.File) bool {
-			return f.Meta.DeleteRowCount == nil || *f.Meta.DeleteRowCount > 0
-		})
+		unit = PickFull(m.levels.NumberOfLevels(), runs, m.needsRewrite)
 	} else {
 		unit = m.strategy.Pick(m.levels.NumberOfLevels(), runs)
 	}

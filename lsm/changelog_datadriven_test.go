@@ -397,6 +397,10 @@ func (t *scriptTree) dvLines() []string {
 	if t.dv == nil {
 		return nil
 	}
+	// As the writer does when it collects a finished compaction.
+	if err := t.dv.ApplyStaged(); err != nil {
+		return []string{"error: " + err.Error()}
+	}
 	var out []string
 	for _, sf := range t.files {
 		name := sf.file.Meta.FileName

@@ -16,6 +16,10 @@ type DVMaintainer struct {
 	kind    spec.DVKind
 	dvs     map[string]*spec.DeletionVector
 	changed bool
+	// staged are the marks of the running compaction: they become part of
+	// the bucket's vectors only with that compaction's result, as Java
+	// ships a compaction's deletion file with its CompactResult.
+	staged map[string][]int64
 }
 
 // NewDVMaintainer starts from the bucket's committed vectors.
@@ -26,12 +30,20 @@ func NewDVMaintainer(kind spec.DVKind, restored map[string]*spec.DeletionVector)
 	return &DVMaintainer{kind: kind, dvs: restored}
 }
 
-// IsDeleted reports whether row pos of file is marked deleted.
+// IsDeleted reports whether row pos of file is marked deleted, by a
+// committed vector or by the running compaction.
 func (m *DVMaintainer) IsDeleted(file string, pos int64) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	dv := m.dvs[file]
-	return dv != nil && dv.IsDeleted(pos)
+	if dv := m.dvs[file]; dv != nil && dv.IsDeleted(pos) {
+		return true
+	}
+	for _, p := range m.staged[file] {
+		if p == pos {
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns a file's vector, or nil.
@@ -41,20 +53,48 @@ func (m *DVMaintainer) Get(file string) *spec.DeletionVector {
 	return m.dvs[file]
 }
 
-// MarkDeleted marks row pos of file deleted.
+// MarkDeleted stages row pos of file as deleted by the running compaction;
+// ApplyStaged makes it part of the vectors, DiscardStaged forgets it.
 func (m *DVMaintainer) MarkDeleted(file string, pos int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	dv := m.dvs[file]
-	if dv == nil {
-		dv = spec.NewDeletionVector(m.kind)
-		m.dvs[file] = dv
+	if m.staged == nil {
+		m.staged = map[string][]int64{}
 	}
-	added, err := dv.CheckedDelete(pos)
-	if added {
-		m.changed = true
+	m.staged[file] = append(m.staged[file], pos)
+	return nil
+}
+
+// ApplyStaged folds the finished compaction's marks into the vectors.
+func (m *DVMaintainer) ApplyStaged() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for file, positions := range m.staged {
+		dv := m.dvs[file]
+		if dv == nil {
+			dv = spec.NewDeletionVector(m.kind)
+			m.dvs[file] = dv
+		}
+		for _, pos := range positions {
+			added, err := dv.CheckedDelete(pos)
+			if err != nil {
+				return err
+			}
+			if added {
+				m.changed = true
+			}
+		}
 	}
-	return err
+	m.staged = nil
+	return nil
+}
+
+// DiscardStaged forgets the marks of a compaction that failed or was
+// cancelled.
+func (m *DVMaintainer) DiscardStaged() {
+	m.mu.Lock()
+	m.staged = nil
+	m.mu.Unlock()
 }
 
 // Remove drops the vectors of files that compaction rewrote.

@@ -78,10 +78,11 @@ func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool
 		}
 	}
 	hasL0 := false
+	// Per file: a run packed by the interval partition may mix levels.
 	for _, sec := range sections {
 		for _, run := range sec {
-			if run.Level == 0 {
-				hasL0 = true
+			for _, f := range run.Files {
+				hasL0 = hasL0 || f.Level() == 0
 			}
 		}
 	}

@@ -81,6 +81,10 @@ func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.
 			SmallFileSize:   int64(float64(t.opts.TargetFileSizeBytes(true)) * t.smallFileRatio()),
 			StopTrigger:     t.opts.NumSortedRunStopTrigger,
 			DeletionVectors: t.opts.DeletionVectorsEnabled,
+			NeedsRewrite: func(f *lsm.File) bool {
+				dv := bw.dvOf(f.Meta.FileName)
+				return dv != nil && !dv.IsEmpty()
+			},
 		})
 	}
 	return bw, nil
@@ -236,8 +240,19 @@ func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool
 // always, when blocking).
 func (bw *bucketWriter) syncCompaction(ctx context.Context, block bool) error {
 	res, err := bw.manager.Result(block)
-	if err != nil || res == nil {
+	if err != nil {
+		if bw.dv != nil {
+			bw.dv.DiscardStaged()
+		}
 		return err
+	}
+	if res == nil {
+		return nil
+	}
+	if bw.dv != nil {
+		if err := bw.dv.ApplyStaged(); err != nil {
+			return err
+		}
 	}
 	afterNames := map[string]bool{}
 	for _, f := range res.After {
@@ -342,6 +357,9 @@ func (bw *bucketWriter) compact(ctx context.Context, full bool) error {
 func (bw *bucketWriter) close() {
 	if bw.manager != nil {
 		bw.manager.Close()
+	}
+	if bw.dv != nil {
+		bw.dv.DiscardStaged()
 	}
 }
 

@@ -48,19 +48,6 @@ func (c *Commit) User() string { return c.user }
 // lost race for a snapshot id is retried with backoff from the new latest
 // snapshot.
 func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMessage) (int64, error) {
-	// Exactly once per (commit user, identifier): a replayed checkpoint
-	// finds its snapshot and commits nothing again. Batch writes use
-	// BatchCommitIdentifier with a fresh user, so the check is cheap for
-	// them only when the user is new.
-	if identifier != BatchCommitIdentifier {
-		done, snap, err := c.AlreadyCommitted(ctx, identifier)
-		if err != nil {
-			return 0, err
-		}
-		if done {
-			return snap, nil
-		}
-	}
 	var app, cmp changes
 	for _, m := range msgs {
 		entry := func(kind spec.FileKind, f spec.DataFileMeta) spec.ManifestEntry {
@@ -99,14 +86,25 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 		if step.ch.empty() {
 			continue
 		}
+		// Exactly once per (commit user, identifier, kind): a replayed
+		// checkpoint finds its snapshots and skips them, and one whose
+		// COMPACT snapshot was lost gets just that one (Java's retry check).
+		if identifier != BatchCommitIdentifier {
+			done, snap, err := c.stepCommitted(ctx, identifier, step.kind)
+			if err != nil {
+				return last, err
+			}
+			if done {
+				last = snap
+				continue
+			}
+		}
 		id, err := c.commitWithRetry(ctx, identifier, step.kind, step.ch)
 		if err != nil {
 			return last, err
 		}
+		c.remember(identifier, id)
 		last = id
-	}
-	if last > 0 {
-		c.remember(identifier, last)
 	}
 	return last, nil
 }

@@ -48,10 +48,13 @@ func (c *Commit) AlreadyCommitted(ctx context.Context, identifier int64) (bool, 
 	return identifier <= c.lastIdentifier, c.lastSnapshot, nil
 }
 
-// remember records a successful commit, so the next ones need not walk the
-// snapshots again.
+// remember records a successful snapshot, so the next commits need not walk
+// the snapshots again.
 func (c *Commit) remember(identifier, snapshot int64) {
-	if c.known && (!c.has || identifier >= c.lastIdentifier) {
+	if !c.known {
+		return
+	}
+	if !c.has || identifier >= c.lastIdentifier {
 		c.has, c.lastIdentifier, c.lastSnapshot = true, identifier, snapshot
 	}
 }
@@ -60,4 +63,39 @@ func (c *Commit) remember(identifier, snapshot int64) {
 // newest snapshot, if any: where a restarted job resumes.
 func (c *Commit) LastCommitted(ctx context.Context) (identifier, snapshot int64, ok bool, err error) {
 	return c.committedIdentifier(ctx)
+}
+
+// stepCommitted reports whether this user already has a snapshot of kind
+// for identifier. It walks back from the latest snapshot, past other users'
+// snapshots, until one of this user's with a smaller identifier.
+func (c *Commit) stepCommitted(ctx context.Context, identifier int64, kind spec.CommitKind) (bool, int64, error) {
+	if _, _, err := c.AlreadyCommitted(ctx, identifier); err != nil { // fills the cache
+		return false, 0, err
+	}
+	if !c.has || identifier > c.lastIdentifier {
+		return false, 0, nil
+	}
+	latest, err := c.t.snapshots.LatestID(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	for id := latest; id >= 1; id-- {
+		s, err := c.t.snapshots.Get(ctx, id)
+		if errors.Is(err, spec.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return false, 0, err
+		}
+		if s.CommitUser != c.user {
+			continue
+		}
+		if s.CommitIdentifier == identifier && s.CommitKind == kind {
+			return true, s.ID, nil
+		}
+		if s.CommitIdentifier < identifier {
+			break
+		}
+	}
+	return false, 0, nil
 }
