@@ -544,7 +544,7 @@ func (s *changelogState) input(args map[string]string, input []string) ([]string
 	buf := NewBuffer(0)
 	var spiller *Spiller
 	defer func() {
-		buf.Discard()
+		buf.Reset()
 		if spiller != nil {
 			os.RemoveAll(spiller.Dir)
 		}

@@ -122,37 +122,10 @@ func (s *Spiller) readSpill(path string) Run {
 	}
 }
 
-// drainSpilled merges the spilled runs with the in-memory records.
-func (b *Buffer) drainSpilled(mf MergeFunction, ord *Ordering) ([]*KeyValue, error) {
-	slices.SortFunc(b.kvs, ord.Compare) // seq makes the order total
-	runs := []Run{SliceRun(b.kvs)}
-	for _, r := range b.spilled {
-		runs = append(runs, b.spiller.readSpill(r.path))
-	}
-	var out []*KeyValue
-	for kv, err := range MergeRunsOrdered(runs, mf, ord) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, kv)
-	}
-	b.discardSpill()
-	clear(b.kvs)
-	b.kvs, b.bytes = b.kvs[:0], 0
-	return out, nil
-}
-
 // discardSpill removes the spill files.
 func (b *Buffer) discardSpill() {
 	for _, r := range b.spilled {
 		os.Remove(r.path)
 	}
 	b.spilled = nil
-}
-
-// Discard drops everything buffered, spill files included.
-func (b *Buffer) Discard() {
-	b.discardSpill()
-	clear(b.kvs)
-	b.kvs, b.bytes = b.kvs[:0], 0
 }

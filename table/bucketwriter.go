@@ -200,30 +200,28 @@ func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool
 		if err != nil {
 			return err
 		}
-		raw, kvs, err := bw.buf.DrainWithInput(mf, bw.t.ordering, bw.changelog != nil && bw.t.opts.ChangelogProducer == spec.ChangelogProducerInput)
-		if err != nil {
-			return err
-		}
-		if len(raw) > 0 {
-			metas, err := bw.changelog.Write(ctx, raw, 0, spec.FileSourceAppend)
+		// Both streams read the (possibly spilled) buffer from disk as
+		// they go: memory stays bounded by the write buffer. A failed
+		// flush drops the buffer: the write cannot be committed anyway.
+		defer bw.buf.Reset()
+		if bw.changelog != nil && bw.t.opts.ChangelogProducer == spec.ChangelogProducerInput {
+			metas, err := bw.changelog.WriteSeq(ctx, bw.buf.Input(bw.t.ordering), 0, spec.FileSourceAppend)
 			if err != nil {
 				return err
 			}
 			bw.newChangelog = append(bw.newChangelog, metas...)
 		}
-		if len(kvs) > 0 {
-			metas, err := bw.fw.Write(ctx, kvs, 0, spec.FileSourceAppend)
+		metas, err := bw.fw.WriteSeq(ctx, bw.buf.Merged(mf, bw.t.ordering), 0, spec.FileSourceAppend)
+		if err != nil {
+			return err
+		}
+		for _, m := range metas {
+			f, err := lsm.NewFile(m, bw.t.layout.KeyTypes())
 			if err != nil {
 				return err
 			}
-			for _, m := range metas {
-				f, err := lsm.NewFile(m, bw.t.layout.KeyTypes())
-				if err != nil {
-					return err
-				}
-				bw.newFiles = append(bw.newFiles, m)
-				bw.levels.AddLevel0(f)
-			}
+			bw.newFiles = append(bw.newFiles, m)
+			bw.levels.AddLevel0(f)
 		}
 	}
 	if bw.manager == nil {

@@ -373,7 +373,7 @@ func (w *Write) Compact(ctx context.Context, full bool, progress func(done, tota
 func (w *Write) Close() {
 	for _, bw := range w.buckets {
 		bw.close()
-		bw.buf.Discard()
+		bw.buf.Reset()
 	}
 }
 
