@@ -75,8 +75,7 @@ func (t *Task) Run(ctx context.Context, rw Rewriter) (*Result, error) {
 		return nil
 	}
 	upgrade := func(f *lsm.File) error {
-		mayHoldDeletes := f.Meta.DeleteRowCount == nil || *f.Meta.DeleteRowCount > 0
-		if out == t.MaxLevel && mayHoldDeletes {
+		if out == t.MaxLevel && f.MayHoldDeletes() {
 			return rewrite([][]lsm.SortedRun{{{Level: f.Level(), Files: []*lsm.File{f}}}})
 		}
 		if f.Level() == out {

@@ -18,6 +18,12 @@ type File struct {
 // Level is the file's LSM level.
 func (f *File) Level() int { return int(f.Meta.Level) }
 
+// MayHoldDeletes reports whether the file may contain retractions: its
+// delete count is unknown (older writers) or positive.
+func (f *File) MayHoldDeletes() bool {
+	return f.Meta.DeleteRowCount == nil || *f.Meta.DeleteRowCount > 0
+}
+
 // Size is the file's size in bytes.
 func (f *File) Size() int64 { return f.Meta.FileSize }
 

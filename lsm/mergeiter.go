@@ -1,7 +1,6 @@
 package lsm
 
 import (
-	"container/heap"
 	"iter"
 )
 
@@ -22,51 +21,17 @@ func MergeRuns(runs []Run, mf MergeFunction) iter.Seq2[*KeyValue, error] {
 // the records of one key.
 func MergeRunsOrdered(runs []Run, mf MergeFunction, ord *Ordering) iter.Seq2[*KeyValue, error] {
 	return func(yield func(*KeyValue, error) bool) {
-		h := &kvHeap{ord: ord}
-		stops := make([]func(), 0, len(runs))
-		defer func() {
-			for _, s := range stops {
-				s()
+		for group, err := range GroupRuns(runs, ord) {
+			var res *KeyValue
+			if err == nil {
+				res, err = mergeGroup(mf, group)
 			}
-		}()
-		for _, r := range runs {
-			next, stop := iter.Pull2(r)
-			stops = append(stops, stop)
-			kv, err, ok := next()
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			if ok {
-				h.items = append(h.items, cursor{kv: kv, next: next})
-			}
-		}
-		heap.Init(h)
-		for h.Len() > 0 {
-			key := h.items[0].kv.Key
-			mf.Reset()
-			for h.Len() > 0 && CompareKeys(h.items[0].kv.Key, key) == 0 {
-				c := &h.items[0]
-				if err := mf.Add(c.kv); err != nil {
-					yield(nil, err)
-					return
-				}
-				kv, err, ok := c.next()
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				if ok {
-					c.kv = kv
-					heap.Fix(h, 0)
-				} else {
-					heap.Pop(h)
-				}
-			}
-			if res := mf.Result(); res != nil {
-				if !yield(res, nil) {
-					return
-				}
+			if res != nil && !yield(res, nil) {
+				return
 			}
 		}
 	}

@@ -70,14 +70,8 @@ func (o *Ordering) Compare(a, b *KeyValue) int {
 // CompareSequence orders two records of the same key: the user sequence
 // fields, then the sequence number, then retract before add.
 func (o *Ordering) CompareSequence(a, b *KeyValue) int {
-	if c := o.compareFields(a.Value, b.Value); c != 0 {
+	if c := o.CompareSeqOnly(a, b); c != 0 {
 		return c
-	}
-	switch {
-	case a.Seq < b.Seq:
-		return -1
-	case a.Seq > b.Seq:
-		return 1
 	}
 	ra, rb := a.Kind.IsRetract(), b.Kind.IsRetract()
 	switch {

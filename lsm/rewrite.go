@@ -352,8 +352,7 @@ func (r *Rewriter) Upgrade(ctx context.Context, outputLevel int, f *File) ([]*Fi
 	section := [][]SortedRun{{{Level: f.Level(), Files: []*File{f}}}}
 	if f.Level() == 0 && outputLevel > 0 && r.Lookup != nil {
 		{
-			mayHoldDeletes := f.Meta.DeleteRowCount == nil || *f.Meta.DeleteRowCount > 0
-			if (r.DV != nil && mayHoldDeletes) || (outputLevel != r.MaxLevel && !r.UpgradeWithoutRewrite) {
+			if (r.DV != nil && f.MayHoldDeletes()) || (outputLevel != r.MaxLevel && !r.UpgradeWithoutRewrite) {
 				return r.rewrite(ctx, outputLevel, r.DV != nil, section, true)
 			}
 			_, changelog, err := r.rewrite(ctx, outputLevel, r.DV != nil, section, false)

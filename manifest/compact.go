@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"context"
+	"slices"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -30,7 +31,7 @@ func (s *Store) Compact(ctx context.Context, metas []spec.ManifestFileMeta, o Me
 		}
 	}
 	if mustChange >= o.FullThreshold && len(metas) > 1 {
-		return s.fullCompact(ctx, metas, o)
+		return s.mergeFiles(ctx, metas, o, true)
 	}
 	var out, cand []spec.ManifestFileMeta
 	var size int64
@@ -38,7 +39,7 @@ func (s *Store) Compact(ctx context.Context, metas []spec.ManifestFileMeta, o Me
 		if len(cand) == 1 {
 			out = append(out, cand...)
 		} else if len(cand) > 1 {
-			merged, err := s.mergeFiles(ctx, cand, o)
+			merged, err := s.mergeFiles(ctx, cand, o, false)
 			if err != nil {
 				return err
 			}
@@ -66,8 +67,9 @@ func (s *Store) Compact(ctx context.Context, metas []spec.ManifestFileMeta, o Me
 	return out, nil
 }
 
-// mergeFiles folds the entries of several manifests into new ones.
-func (s *Store) mergeFiles(ctx context.Context, metas []spec.ManifestFileMeta, o MergeOptions) ([]spec.ManifestFileMeta, error) {
+// mergeFiles folds the entries of several manifests into new ones; with
+// liveOnly (full compaction) DELETE entries are dropped too.
+func (s *Store) mergeFiles(ctx context.Context, metas []spec.ManifestFileMeta, o MergeOptions, liveOnly bool) ([]spec.ManifestFileMeta, error) {
 	m := NewMerger(0)
 	for _, meta := range metas {
 		es, err := s.ReadManifest(ctx, meta.FileName)
@@ -80,30 +82,11 @@ func (s *Store) mergeFiles(ctx context.Context, metas []spec.ManifestFileMeta, o
 			}
 		}
 	}
-	return s.WriteManifests(ctx, m.Result(), o)
-}
-
-// fullCompact rewrites everything as the live ADD entries only.
-func (s *Store) fullCompact(ctx context.Context, metas []spec.ManifestFileMeta, o MergeOptions) ([]spec.ManifestFileMeta, error) {
-	m := NewMerger(0)
-	for _, meta := range metas {
-		es, err := s.ReadManifest(ctx, meta.FileName)
-		if err != nil {
-			return nil, err
-		}
-		for i := range es {
-			if err := m.Add(&es[i]); err != nil {
-				return nil, err
-			}
-		}
+	merged := m.Result()
+	if liveOnly {
+		merged = slices.DeleteFunc(merged, func(e spec.ManifestEntry) bool { return e.Kind != spec.FileKindAdd })
 	}
-	live := m.Result()[:0:0]
-	for _, e := range m.Result() {
-		if e.Kind == spec.FileKindAdd {
-			live = append(live, e)
-		}
-	}
-	return s.WriteManifests(ctx, live, o)
+	return s.WriteManifests(ctx, merged, o)
 }
 
 // WriteManifests writes entries as manifest files of about TargetSize each.

@@ -171,17 +171,11 @@ func (t *Table) openPositioned(ctx context.Context, dir string, meta spec.DataFi
 }
 
 // openFile streams one data file's records, read in the table's latest
-// schema.
+// schema, skipping rows dv marks deleted.
 func (t *Table) openFile(ctx context.Context, dir string, meta spec.DataFileMeta, dv *spec.DeletionVector) lsm.Run {
 	return func(yield func(*spec.KeyValue, error) bool) {
-		fileSchema, err := t.schemas.Get(ctx, meta.SchemaID)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		req := reader.Request{Dir: dir, File: &meta, FileSchema: fileSchema, ReadFields: t.schema.Fields, KeyIndex: t.layout.KeyIndex, DV: dv}
-		for kv, err := range reader.ReadKeyValues(ctx, t.fs, req) {
-			if !yield(kv, err) || err != nil {
+		for p, err := range t.openPositioned(ctx, dir, meta, dv) {
+			if !yield(p.KV, err) || err != nil {
 				return
 			}
 		}
