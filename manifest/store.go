@@ -46,43 +46,33 @@ func (s *Store) read(ctx context.Context, name string) ([]byte, error) {
 	return data, nil
 }
 
-// ReadManifestList reads a manifest list by file name.
-func (s *Store) ReadManifestList(ctx context.Context, name string) ([]spec.ManifestFileMeta, error) {
+// readDecoded reads one manifest-directory file and decodes it, naming the
+// file in errors.
+func readDecoded[T any](ctx context.Context, s *Store, name string, decode func([]byte) ([]T, error)) ([]T, error) {
 	data, err := s.read(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	metas, err := spec.DecodeManifestList(data)
+	out, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %s: %w", s.Path(name), err)
 	}
-	return metas, nil
+	return out, nil
+}
+
+// ReadManifestList reads a manifest list by file name.
+func (s *Store) ReadManifestList(ctx context.Context, name string) ([]spec.ManifestFileMeta, error) {
+	return readDecoded(ctx, s, name, spec.DecodeManifestList)
 }
 
 // ReadManifest reads the entries of one manifest file.
 func (s *Store) ReadManifest(ctx context.Context, name string) ([]spec.ManifestEntry, error) {
-	data, err := s.read(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	es, err := spec.DecodeManifestEntries(data)
-	if err != nil {
-		return nil, fmt.Errorf("manifest: %s: %w", s.Path(name), err)
-	}
-	return es, nil
+	return readDecoded(ctx, s, name, spec.DecodeManifestEntries)
 }
 
 // ReadIndexManifest reads an index manifest by file name.
 func (s *Store) ReadIndexManifest(ctx context.Context, name string) ([]spec.IndexManifestEntry, error) {
-	data, err := s.read(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	es, err := spec.DecodeIndexManifest(data)
-	if err != nil {
-		return nil, fmt.Errorf("manifest: %s: %w", s.Path(name), err)
-	}
-	return es, nil
+	return readDecoded(ctx, s, name, spec.DecodeIndexManifest)
 }
 
 // WriteManifest writes entries to a new manifest file and returns its
