@@ -56,3 +56,43 @@ func TestCommitRetryDoesNotDuplicateAppend(t *testing.T) {
 		}
 	}
 }
+
+// lostAnswerFS writes snapshot files but reports an error, as when an S3
+// PUT succeeds and its response is lost (or an SDK retry then sees 412).
+type lostAnswerFS struct {
+	storage.Storage
+	answer error
+}
+
+func (f *lostAnswerFS) PutIfAbsent(ctx context.Context, p string, data []byte) error {
+	if err := f.Storage.PutIfAbsent(ctx, p, data); err != nil {
+		return err
+	}
+	if strings.Contains(p, "/snapshot/snapshot-") {
+		return f.answer
+	}
+	return nil
+}
+
+// A snapshot write whose answer is lost is settled by reading it back: the
+// commit succeeds once, with no duplicate snapshot.
+func TestLostSnapshotAnswerIsReadBack(t *testing.T) {
+	for _, answer := range []error{errors.New("connection reset"), storage.ErrExist} {
+		ctx := context.Background()
+		fs := &lostAnswerFS{Storage: storage.NewMemory(), answer: answer}
+		tb := newTestTable(t, fs, 1, "write-only", "true")
+		w, _ := tb.NewWrite(ctx)
+		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, _ := w.PrepareCommit(ctx)
+		w.Close()
+		id, err := tb.NewCommit("job").Commit(ctx, 1, msgs)
+		if err != nil || id != 1 {
+			t.Fatalf("%v: commit gave snapshot %d, %v", answer, id, err)
+		}
+		if ids, _ := tb.Snapshots().IDs(ctx); len(ids) != 1 {
+			t.Fatalf("%v: snapshots %v", answer, ids)
+		}
+	}
+}
