@@ -194,27 +194,34 @@ func encodeOCF[T any](schemaIdx int, compression string, rows []T) ([]byte, erro
 	return buf.Bytes(), nil
 }
 
-func decodeOCF[T any](schemaIdx int, data []byte) (rows []T, err error) {
+// decodeOCF decodes every row of an OCF file and hands it to each, which
+// converts it at once: keeping only the converted rows halves the memory
+// and copying of large manifests.
+func decodeOCF[T any](schemaIdx int, data []byte, each func(*T) error) error {
 	ss, err := schemas()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The file's own schema may be older or newer than ours; resolve it
 	// against ours so that added fields read as null and unknown ones are
 	// skipped, as Java's reader does.
 	r, err := ocf.NewReader(bytes.NewReader(data), ocf.WithReaderSchema(ss[schemaIdx]))
 	if err != nil {
-		return nil, fmt.Errorf("%w: avro header: %v", ErrCorrupt, err)
+		return fmt.Errorf("%w: avro header: %v", ErrCorrupt, err)
 	}
-	for {
-		var v T
+	var v T
+	for n := 0; ; n++ {
+		var zero T
+		v = zero
 		if err := r.Decode(&v); err != nil {
 			if errors.Is(err, io.EOF) {
-				return rows, nil
+				return nil
 			}
-			return nil, fmt.Errorf("%w: avro row %d: %v", ErrCorrupt, len(rows), err)
+			return fmt.Errorf("%w: avro row %d: %v", ErrCorrupt, n, err)
 		}
-		rows = append(rows, v)
+		if err := each(&v); err != nil {
+			return err
+		}
 	}
 }
 
@@ -297,25 +304,21 @@ func EncodeManifestEntries(entries []ManifestEntry, compression string) ([]byte,
 
 // DecodeManifestEntries reads a manifest file. Errors wrap ErrCorrupt.
 func DecodeManifestEntries(data []byte) ([]ManifestEntry, error) {
-	rows, err := decodeOCF[avroEntry](0, data)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ManifestEntry, len(rows))
-	for i, r := range rows {
+	var out []ManifestEntry
+	err := decodeOCF(0, data, func(r *avroEntry) error {
 		if r.Version != manifestVersion {
-			return nil, fmt.Errorf("%w: manifest entry version %d (want %d)", ErrCorrupt, r.Version, manifestVersion)
+			return fmt.Errorf("%w: manifest entry version %d (want %d)", ErrCorrupt, r.Version, manifestVersion)
 		}
 		if r.Kind != 0 && r.Kind != 1 {
-			return nil, fmt.Errorf("%w: manifest entry kind %d", ErrCorrupt, r.Kind)
+			return fmt.Errorf("%w: manifest entry kind %d", ErrCorrupt, r.Kind)
 		}
-		f := r.File
+		f := &r.File
 		var src *FileSource
 		if f.FileSource != nil {
 			v := FileSource(*f.FileSource)
 			src = &v
 		}
-		out[i] = ManifestEntry{
+		e := ManifestEntry{
 			Kind: FileKind(r.Kind), Partition: r.Partition, Bucket: r.Bucket, TotalBuckets: r.TotalBuckets,
 			File: DataFileMeta{
 				FileName: f.FileName, FileSize: f.FileSize, RowCount: f.RowCount,
@@ -328,9 +331,14 @@ func DecodeManifestEntries(data []byte) ([]ManifestEntry, error) {
 				FirstRowID: f.FirstRowID, WriteCols: f.WriteCols,
 			},
 		}
-		if out[i].File.ExtraFiles == nil {
-			out[i].File.ExtraFiles = []string{}
+		if e.File.ExtraFiles == nil {
+			e.File.ExtraFiles = []string{}
 		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -352,21 +360,21 @@ func EncodeManifestList(metas []ManifestFileMeta, compression string) ([]byte, e
 
 // DecodeManifestList reads a manifest list. Errors wrap ErrCorrupt.
 func DecodeManifestList(data []byte) ([]ManifestFileMeta, error) {
-	rows, err := decodeOCF[avroManifestFileMeta](1, data)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ManifestFileMeta, len(rows))
-	for i, r := range rows {
+	var out []ManifestFileMeta
+	err := decodeOCF(1, data, func(r *avroManifestFileMeta) error {
 		if r.Version != manifestVersion {
-			return nil, fmt.Errorf("%w: manifest list version %d (want %d)", ErrCorrupt, r.Version, manifestVersion)
+			return fmt.Errorf("%w: manifest list version %d (want %d)", ErrCorrupt, r.Version, manifestVersion)
 		}
-		out[i] = ManifestFileMeta{
+		out = append(out, ManifestFileMeta{
 			FileName: r.FileName, FileSize: r.FileSize, NumAddedFiles: r.NumAddedFiles,
 			NumDeletedFiles: r.NumDeletedFiles, PartitionStats: fromAvroStats(r.PartitionStats),
 			SchemaID: r.SchemaID, MinBucket: r.MinBucket, MaxBucket: r.MaxBucket,
 			MinLevel: r.MinLevel, MaxLevel: r.MaxLevel, MinRowID: r.MinRowID, MaxRowID: r.MaxRowID,
-		}
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -406,14 +414,10 @@ func EncodeIndexManifest(entries []IndexManifestEntry, compression string) ([]by
 
 // DecodeIndexManifest reads an index manifest. Errors wrap ErrCorrupt.
 func DecodeIndexManifest(data []byte) ([]IndexManifestEntry, error) {
-	rows, err := decodeOCF[avroIndexEntry](2, data)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]IndexManifestEntry, len(rows))
-	for i, r := range rows {
+	var out []IndexManifestEntry
+	err := decodeOCF(2, data, func(r *avroIndexEntry) error {
 		if r.Version != indexManifestVersion {
-			return nil, fmt.Errorf("%w: index manifest version %d (want %d)", ErrCorrupt, r.Version, indexManifestVersion)
+			return fmt.Errorf("%w: index manifest version %d (want %d)", ErrCorrupt, r.Version, indexManifestVersion)
 		}
 		e := IndexManifestEntry{
 			Kind: FileKind(r.Kind), Partition: r.Partition, Bucket: r.Bucket, IndexType: r.IndexType,
@@ -436,7 +440,11 @@ func DecodeIndexManifest(data []byte) ([]IndexManifestEntry, error) {
 				e.GlobalIndex.ExtraFieldIDs = *g.ExtraFieldIDs
 			}
 		}
-		out[i] = e
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
