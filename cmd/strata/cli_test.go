@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,5 +137,26 @@ func TestCLICheckpointExactlyOnce(t *testing.T) {
 	}
 	if out := c.ok("", "snapshots", "t", "--format", "jsonl"); strings.Count(out, "\n") != 2 {
 		t.Fatalf("snapshots:\n%s", out)
+	}
+}
+
+func TestCLIPartitions(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "p", "--schema", "dt DATE NOT NULL, id INT NOT NULL, v STRING", "--primary-key", "dt,id", "--partition", "dt")
+	c.ok("dt,id,v\n2024-01-01,1,a\n2024-01-02,1,b\n2024-01-02,2,c\n", "write", "p", "--format", "csv")
+	if got := c.ok("", "scan", "p", "--partition", "dt=2024-01-02", "--format", "csv", "--select", "id,v"); got != "id,v\n1,b\n2,c\n" {
+		t.Fatalf("partition scan: %q", got)
+	}
+	if _, errs, code := c.run("", "scan", "p", "--partition", "id=1"); code != 2 || !strings.Contains(errs, "not a partition column") {
+		t.Fatalf("non-partition column: %d %s", code, errs)
+	}
+	// Legacy partition names: a DATE directory is its epoch day.
+	entries, _ := os.ReadDir(filepath.Join(c.wh, "default.db", "p"))
+	var dirs []string
+	for _, e := range entries {
+		dirs = append(dirs, e.Name())
+	}
+	if !slices.Contains(dirs, "dt=19723") {
+		t.Fatalf("partition directories %v", dirs)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +26,7 @@ func newEncoder(w io.Writer, format string, fields []spec.DataField) (textrow.En
 }
 
 func newScanCmd(e *env) *cobra.Command {
-	var sel, format string
+	var sel, format, part string
 	var snapshot, limit int64
 	cmd := &cobra.Command{
 		Use:   "scan DB.TABLE [--select a,b] [--snapshot N] [--limit N] [--format table|jsonl|csv]",
@@ -49,6 +51,13 @@ objects.`,
 			}
 			if cols := splitList(sel); len(cols) > 0 {
 				opts = append(opts, table.WithProjection(cols...))
+			}
+			if part != "" {
+				values, err := parsePartition(t.Schema(), part)
+				if err != nil {
+					return usageError{err}
+				}
+				opts = append(opts, table.WithPartition(values))
 			}
 			s := t.NewScan(opts...)
 			fields, err := s.Fields()
@@ -76,6 +85,7 @@ objects.`,
 		},
 	}
 	cmd.Flags().StringVar(&sel, "select", "", "columns to print, comma-separated (default: all)")
+	cmd.Flags().StringVar(&part, "partition", "", "only this partition, as col=value[,col2=value2] (values as in CSV input)")
 	cmd.Flags().Int64Var(&snapshot, "snapshot", 0, "snapshot id to read (default: latest)")
 	cmd.Flags().Int64Var(&limit, "limit", 0, "print at most N rows (0: all)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, jsonl or csv")
@@ -96,4 +106,33 @@ func newSchemaCmd(e *env) *cobra.Command {
 			return err
 		},
 	}
+}
+
+// parsePartition reads "col=value,..." with each value typed by its column,
+// through the CSV input rules.
+func parsePartition(schema *spec.TableSchema, s string) (map[string]any, error) {
+	var names, vals []string
+	var fields []spec.DataField
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("--partition %q: want col=value", kv)
+		}
+		k = strings.TrimSpace(k)
+		if !slices.Contains(schema.PartitionKeys, k) {
+			return nil, fmt.Errorf("--partition: %q is not a partition column (partition columns: %v)", k, schema.PartitionKeys)
+		}
+		f, _ := schema.Field(k)
+		names, vals, fields = append(names, k), append(vals, v), append(fields, f)
+	}
+	in := strings.Join(names, ",") + "\n" + strings.Join(vals, ",") + "\n"
+	row, _, err := textrow.NewCSVDecoder(strings.NewReader(in), fields).Next()
+	if err != nil {
+		return nil, fmt.Errorf("--partition: %w", err)
+	}
+	out := make(map[string]any, len(names))
+	for i, n := range names {
+		out[n] = row[i]
+	}
+	return out, nil
 }
