@@ -154,12 +154,15 @@ func committerMain(ctx context.Context) error {
 		return err
 	}
 	committer := tb.NewCommit("committer")
+	done, err := committedCheckpoint(ctx, tb)
+	if err != nil {
+		return err
+	}
+	// A restarted committer first commits its last checkpoint again: the
+	// previous life may have died half way through it, and whatever landed
+	// is found and skipped.
+	c := max(done, 0)
 	for {
-		done, err := committedCheckpoint(ctx, tb)
-		if err != nil {
-			return err
-		}
-		c := done + 1
 		if c >= total {
 			return nil
 		}
@@ -183,6 +186,7 @@ func committerMain(ctx context.Context) error {
 		if _, err := committer.CommitBytes(ctx, all...); err != nil {
 			return err
 		}
+		c++
 	}
 }
 
@@ -334,6 +338,18 @@ func TestMultiProcessWritersAndCommitter(t *testing.T) {
 				}
 			}
 			ids, _ := tb.Snapshots().IDs(ctx)
+			seen := map[string]bool{}
+			for _, id := range ids {
+				s, err := tb.Snapshots().Get(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k := fmt.Sprint(s.CommitUser, s.CommitIdentifier, s.CommitKind)
+				if seen[k] {
+					t.Fatalf("checkpoint %d (%s) committed twice", s.CommitIdentifier, s.CommitKind)
+				}
+				seen[k] = true
+			}
 			if len(ids) != total {
 				t.Fatalf("%d snapshots for %d checkpoints", len(ids), total)
 			}

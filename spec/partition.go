@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // DefaultPartitionName is partition.default-name's default: the directory
@@ -50,7 +51,7 @@ func PartitionValueString(t DataType, v any, legacy bool) (s string, ok bool, er
 		if legacy {
 			s = strconv.Itoa(int(v.(Time)))
 		} else {
-			s = v.(Time).String()
+			s = javaTimeString(v.(Time), t.Precision)
 		}
 	case TypeTimestamp, TypeTimestampLTZ:
 		ts := v.(Timestamp)
@@ -72,10 +73,40 @@ func PartitionValueString(t DataType, v any, legacy bool) (s string, ok bool, er
 	default:
 		return "", false, fmt.Errorf("%w: %s cannot be a partition column", ErrSchemaMismatch, t)
 	}
-	if strings.TrimSpace(s) == "" {
+	if strings.TrimFunc(s, javaIsWhitespace) == "" {
 		return "", false, nil
 	}
 	return s, true, nil
+}
+
+// javaTimeString is Java's DateTimeUtils.formatTimestampMillis for a time of
+// day: HH:mm:ss, then for precision > 0 a '.' and the millisecond digits up
+// to the last non-zero one (at least one, at most precision).
+func javaTimeString(t Time, precision int) string {
+	ms := int(t)
+	s := fmt.Sprintf("%02d:%02d:%02d", ms/3600000, ms/60000%60, ms/1000%60)
+	if precision <= 0 {
+		return s
+	}
+	frac := fmt.Sprintf("%03d", ms%1000)[:min(3, precision)]
+	frac = strings.TrimRight(frac, "0")
+	if frac == "" {
+		frac = "0"
+	}
+	return s + "." + frac
+}
+
+// javaIsWhitespace is Java's Character.isWhitespace: Unicode space
+// separators except the non-breaking ones, and the ASCII controls \t \n
+// \v \f \r and 0x1C-0x1F.
+func javaIsWhitespace(r rune) bool {
+	switch r {
+	case '\u00a0', '\u2007', '\u202f':
+		return false
+	case '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f:
+		return true
+	}
+	return unicode.Is(unicode.Zs, r) || r == '\u2028' || r == '\u2029'
 }
 
 // javaLocalDateTime is java.time.LocalDateTime.toString.

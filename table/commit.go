@@ -2,6 +2,7 @@ package table
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -101,6 +102,8 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 		}
 		id, err := c.commitWithRetry(ctx, identifier, step.kind, step.ch)
 		if err != nil {
+			// What landed is not known: the next attempt must look.
+			c.known = false
 			return last, err
 		}
 		c.remember(identifier, id)
@@ -121,11 +124,31 @@ func (ch changes) empty() bool {
 	return len(ch.files) == 0 && len(ch.changelog) == 0 && len(ch.index) == 0
 }
 
-func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spec.CommitKind, delta changes) (int64, error) {
+func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spec.CommitKind, delta changes) (id int64, err error) {
 	maxRetries := c.t.opts.CommitMaxRetries
 	wait := 10 * time.Millisecond
+	seen := int64(-1) // latest snapshot id when the previous attempt started
 	for attempt := 0; ; attempt++ {
+		if seen >= 0 {
+			// After a lost race or an uncertain attempt our snapshot may be
+			// there already: look among the snapshots published since that
+			// attempt began, as Java does before retrying.
+			c.known = false
+			snap, err := c.findSince(ctx, seen, identifier, kind)
+			if err != nil {
+				return 0, err
+			}
+			if snap > 0 {
+				return snap, nil
+			}
+		}
+		if seen, err = c.t.snapshots.LatestID(ctx); err != nil {
+			return 0, err
+		}
 		id, ok, err := c.tryCommitOnce(ctx, identifier, kind, delta)
+		if errors.Is(err, ErrUncertainCommit) && attempt < maxRetries {
+			ok, err = false, nil // retry: the check above settles it
+		}
 		if err != nil {
 			return 0, err
 		}

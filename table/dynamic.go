@@ -121,6 +121,9 @@ func (a *bucketAssigner) assign(ctx context.Context, partition []byte, hash int3
 	for b := range idx.counts {
 		owned = append(owned, b)
 	}
+	if len(owned) == 0 {
+		return 0, fmt.Errorf("%w: assigner %d of %d owns no bucket below dynamic-bucket.max-buckets=%d", spec.ErrInvalidSchema, a.id, a.num, a.t.opts.DynamicBucketMaxBuckets)
+	}
 	slices.Sort(owned)
 	b := owned[a.rng.IntN(len(owned))]
 	idx.hash2bucket[hash] = b

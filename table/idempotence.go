@@ -60,7 +60,9 @@ func (c *Commit) remember(identifier, snapshot int64) {
 }
 
 // LastCommitted returns the identifier and snapshot of this commit user's
-// newest snapshot, if any: where a restarted job resumes.
+// newest snapshot, if any. A restarted committer resumes there: it commits
+// that identifier's messages again (the snapshots that landed are found and
+// skipped, a missing COMPACT is written), then the later ones.
 func (c *Commit) LastCommitted(ctx context.Context) (identifier, snapshot int64, ok bool, err error) {
 	return c.committedIdentifier(ctx)
 }
@@ -98,4 +100,26 @@ func (c *Commit) stepCommitted(ctx context.Context, identifier int64, kind spec.
 		}
 	}
 	return false, 0, nil
+}
+
+// findSince looks for this user's (identifier, kind) snapshot among those
+// newer than after; it returns its id, or 0.
+func (c *Commit) findSince(ctx context.Context, after, identifier int64, kind spec.CommitKind) (int64, error) {
+	latest, err := c.t.snapshots.LatestID(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for id := latest; id > after; id-- {
+		s, err := c.t.snapshots.Get(ctx, id)
+		if errors.Is(err, spec.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+		if s.CommitUser == c.user && s.CommitIdentifier == identifier && s.CommitKind == kind {
+			return s.ID, nil
+		}
+	}
+	return 0, nil
 }

@@ -13,6 +13,11 @@ import (
 	"github.com/stratalake/strata/storage"
 )
 
+// ErrUncertainCommit marks a commit whose snapshot write may or may not have
+// landed. Committing the same (user, identifier) again is safe: the
+// committer finds its snapshot if it landed.
+var ErrUncertainCommit = errors.New("strata: commit outcome unknown")
+
 // Snapshots reads and publishes a table's snapshot files.
 type Snapshots struct {
 	fs  storage.Storage
@@ -142,8 +147,13 @@ func (s *Snapshots) publish(ctx context.Context, snap *spec.Snapshot) (bool, err
 		got, rerr := s.fs.Get(ctx, s.path(snap.ID))
 		switch {
 		case rerr == nil && string(got) == string(data):
-		case errors.Is(err, storage.ErrExist):
-			return false, nil
+		case rerr == nil && errors.Is(err, storage.ErrExist):
+			return false, nil // another committer's snapshot: a lost race
+		case rerr != nil:
+			// Neither the write nor the read-back answered: the outcome
+			// is unknown, and guessing either way could lose or
+			// duplicate the commit.
+			return false, fmt.Errorf("%w: publish snapshot %d: outcome unknown (%v; read-back: %v)", ErrUncertainCommit, snap.ID, err, rerr)
 		default:
 			return false, fmt.Errorf("publish snapshot %d: %w", snap.ID, err)
 		}
