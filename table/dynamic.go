@@ -62,14 +62,15 @@ func (t *Table) newBucketAssigner(id, num int32) *bucketAssigner {
 
 func (a *bucketAssigner) mine(b int32) bool { return b%a.num == a.id%a.num }
 
-// load builds a partition's index from the HASH files of the latest snapshot.
-func (a *bucketAssigner) load(ctx context.Context, partition []byte, hashes map[string][]int32) *partitionIndex {
+// load builds a partition's index from the HASH files of the snapshot the
+// write started from.
+func (a *bucketAssigner) load(ctx context.Context, partition []byte, index *hashIndex) (*partitionIndex, error) {
 	idx := &partitionIndex{hash2bucket: map[int32]int32{}, counts: map[int32]int64{}}
-	for k, hs := range hashes {
-		p, b, ok := parseSplitKey(k)
-		if !ok || p != string(partition) {
-			continue
-		}
+	buckets, err := index.partition(ctx, partition)
+	if err != nil {
+		return nil, err
+	}
+	for b, hs := range buckets {
 		for _, h := range hs {
 			idx.hash2bucket[h] = b
 		}
@@ -81,14 +82,17 @@ func (a *bucketAssigner) load(ctx context.Context, partition []byte, hashes map[
 		idx.nonFull = append(idx.nonFull, b)
 	}
 	slices.Sort(idx.nonFull)
-	return idx
+	return idx, nil
 }
 
 // assign returns the bucket of a key hash in a partition.
-func (a *bucketAssigner) assign(ctx context.Context, partition []byte, hash int32, hashes map[string][]int32) (int32, error) {
+func (a *bucketAssigner) assign(ctx context.Context, partition []byte, hash int32, index *hashIndex) (int32, error) {
 	idx, ok := a.partitions[string(partition)]
 	if !ok {
-		idx = a.load(ctx, partition, hashes)
+		var err error
+		if idx, err = a.load(ctx, partition, index); err != nil {
+			return 0, err
+		}
 		a.partitions[string(partition)] = idx
 	}
 	if b, ok := idx.hash2bucket[hash]; ok {
@@ -130,39 +134,94 @@ func (a *bucketAssigner) assign(ctx context.Context, partition []byte, hash int3
 	return b, nil
 }
 
-// readHashIndexes loads every HASH index file of a snapshot, by
-// splitKey(partition, bucket).
-func (t *Table) readHashIndexes(ctx context.Context, indexManifest *string) (map[string][]int32, map[string]spec.IndexManifestEntry, error) {
-	out := map[string][]int32{}
-	entries := map[string]spec.IndexManifestEntry{}
+// hashIndex is a snapshot's HASH index, loaded a partition at a time (a
+// writer touching a few partitions of a large table reads only theirs).
+type hashIndex struct {
+	t       *Table
+	entries map[string]spec.IndexManifestEntry // by splitKey
+	loaded  map[string][]int32
+}
+
+func (t *Table) newHashIndex(ctx context.Context, indexManifest *string) (*hashIndex, error) {
+	h := &hashIndex{t: t, entries: map[string]spec.IndexManifestEntry{}, loaded: map[string][]int32{}}
 	if indexManifest == nil {
-		return out, entries, nil
+		return h, nil
 	}
 	es, err := t.manifests.ReadIndexManifest(ctx, *indexManifest)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, e := range es {
-		if e.Kind != spec.FileKindAdd || e.IndexType != spec.IndexTypeHash {
+		if e.Kind == spec.FileKindAdd && e.IndexType == spec.IndexTypeHash {
+			h.entries[splitKey(e.Partition, e.Bucket)] = e
+		}
+	}
+	return h, nil
+}
+
+// bucket returns one bucket's key hashes.
+func (h *hashIndex) bucket(ctx context.Context, key string) ([]int32, error) {
+	if hs, ok := h.loaded[key]; ok {
+		return hs, nil
+	}
+	e, ok := h.entries[key]
+	if !ok {
+		return nil, nil
+	}
+	hs, err := h.t.readHashFile(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	h.loaded[key] = hs
+	return hs, nil
+}
+
+// partition returns the key hashes of every bucket of a partition.
+func (h *hashIndex) partition(ctx context.Context, partition []byte) (map[int32][]int32, error) {
+	out := map[int32][]int32{}
+	for k, e := range h.entries {
+		if string(e.Partition) != string(partition) {
 			continue
 		}
-		p := path.Join(t.path, "index", e.FileName)
-		data, err := t.fs.Get(ctx, p)
+		hs, err := h.bucket(ctx, k)
 		if err != nil {
-			return nil, nil, fmt.Errorf("read hash index %s: %w", p, err)
+			return nil, err
 		}
-		if len(data)%4 != 0 {
-			return nil, nil, fmt.Errorf("%w: hash index %s has %d bytes", spec.ErrCorrupt, p, len(data))
-		}
-		hs := make([]int32, len(data)/4)
-		for i := range hs {
-			hs[i] = int32(binary.BigEndian.Uint32(data[4*i:]))
-		}
-		k := splitKey(e.Partition, e.Bucket)
-		out[k] = hs
-		entries[k] = e
+		out[e.Bucket] = hs
 	}
-	return out, entries, nil
+	return out, nil
+}
+
+func (t *Table) readHashFile(ctx context.Context, e spec.IndexManifestEntry) ([]int32, error) {
+	p := path.Join(t.path, "index", e.FileName)
+	data, err := t.fs.Get(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("read hash index %s: %w", p, err)
+	}
+	if len(data)%4 != 0 {
+		return nil, fmt.Errorf("%w: hash index %s has %d bytes", spec.ErrCorrupt, p, len(data))
+	}
+	hs := make([]int32, len(data)/4)
+	for i := range hs {
+		hs[i] = int32(binary.BigEndian.Uint32(data[4*i:]))
+	}
+	return hs, nil
+}
+
+// readHashIndexes loads every HASH index file of a snapshot, by
+// splitKey(partition, bucket).
+func (t *Table) readHashIndexes(ctx context.Context, indexManifest *string) (map[string][]int32, map[string]spec.IndexManifestEntry, error) {
+	h, err := t.newHashIndex(ctx, indexManifest)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := map[string][]int32{}
+	for k := range h.entries {
+		if out[k], err = h.bucket(ctx, k); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, h.entries, nil
 }
 
 // writeHashIndex writes a bucket's complete set of key hashes.

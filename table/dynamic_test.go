@@ -128,12 +128,12 @@ func BenchmarkDynamicIndexReload(b *testing.B) {
 	}
 	b.Run("reload", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			hashes, _, err := tb.readHashIndexes(ctx, &name)
+			index, err := tb.newHashIndex(ctx, &name)
 			if err != nil {
 				b.Fatal(err)
 			}
 			a := tb.newBucketAssigner(0, 1)
-			if _, err := a.assign(ctx, spec.SerializedEmptyRow(), 12345, hashes); err != nil {
+			if _, err := a.assign(ctx, spec.SerializedEmptyRow(), 12345, index); err != nil {
 				b.Fatal(err)
 			}
 		}

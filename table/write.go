@@ -66,7 +66,7 @@ type Write struct {
 	// write started from.
 	assigner              *bucketAssigner
 	global                *globalIndex // cross-partition upserts
-	hashes                map[string][]int32
+	hashes                *hashIndex
 	assignerID, assigners int32
 }
 
@@ -162,7 +162,7 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 		if snap != nil {
 			idx = snap.IndexManifest
 		}
-		if w.hashes, _, err = t.readHashIndexes(ctx, idx); err != nil {
+		if w.hashes, err = t.newHashIndex(ctx, idx); err != nil {
 			return nil, err
 		}
 	}
@@ -174,7 +174,7 @@ type restoredBucket struct {
 	bucket    int32
 }
 
-func (w *Write) bucketWriter(partition []byte, bucket int32) (*bucketWriter, error) {
+func (w *Write) bucketWriter(ctx context.Context, partition []byte, bucket int32) (*bucketWriter, error) {
 	k := splitKey(partition, bucket)
 	if bw, ok := w.buckets[k]; ok {
 		return bw, nil
@@ -184,7 +184,11 @@ func (w *Write) bucketWriter(partition []byte, bucket int32) (*bucketWriter, err
 		return nil, err
 	}
 	if w.assigner != nil {
-		bw.hashes = newHashSet(w.hashes[k])
+		restored, err := w.hashes.bucket(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		bw.hashes = newHashSet(restored)
 	}
 	delete(w.restored, k)
 	w.buckets[k] = bw
@@ -252,7 +256,7 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 
 // add buffers one routed record in its partition-bucket's writer.
 func (w *Write) add(ctx context.Context, kind spec.RowKind, row spec.Row, partition []byte, bucket, hash int32) error {
-	bw, err := w.bucketWriter(partition, bucket)
+	bw, err := w.bucketWriter(ctx, partition, bucket)
 	if err != nil {
 		return err
 	}
@@ -352,7 +356,7 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 func (w *Write) Compact(ctx context.Context, full bool, progress func(done, total int)) error {
 	for k := range w.restored {
 		rb := w.restoredParts[k]
-		if _, err := w.bucketWriter(rb.partition, rb.bucket); err != nil {
+		if _, err := w.bucketWriter(ctx, rb.partition, rb.bucket); err != nil {
 			return err
 		}
 	}
@@ -380,7 +384,7 @@ func (w *Write) Close() {
 // setNextSeq makes the bucket's next record get sequence number seq; tests
 // use it to line up with Java-written files.
 func (w *Write) setNextSeq(bucket int32, seq int64) {
-	bw, _ := w.bucketWriter(spec.SerializedEmptyRow(), bucket)
+	bw, _ := w.bucketWriter(context.Background(), spec.SerializedEmptyRow(), bucket)
 	bw.buf = lsm.NewBuffer(seq)
 }
 
