@@ -206,12 +206,19 @@ func (w *FileWriter) open() (*openFile, error) {
 
 func (f *openFile) add(kv *KeyValue) error {
 	nk := len(f.l.KeyFields)
-	row := make(spec.Row, nk+2+len(kv.Value))
+	// The Parquet writer copies values out of a batch, so batch rows are
+	// reused rather than allocated per record.
+	i := len(f.batch)
+	f.batch = f.batch[:i+1]
+	row := f.batch[i]
+	if len(row) != nk+2+len(kv.Value) {
+		row = make(spec.Row, nk+2+len(kv.Value))
+		f.batch[i] = row
+	}
 	copy(row, kv.Key)
 	row[nk] = kv.Seq
 	row[nk+1] = int8(kv.Kind)
 	copy(row[nk+2:], kv.Value)
-	f.batch = append(f.batch, row)
 	f.keyStats.Add(kv.Key)
 	f.valStats.Add(kv.Value)
 	if kv.Kind.IsRetract() {
