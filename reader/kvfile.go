@@ -70,6 +70,8 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 		cols = append(cols,
 			spec.DataField{ID: parquetio.SequenceNumberFieldID, Name: parquetio.SequenceNumberName, Type: spec.BigIntType.NotNull()},
 			spec.DataField{ID: parquetio.ValueKindFieldID, Name: parquetio.ValueKindName, Type: spec.TinyIntType.NotNull()})
+		var casts []int // read fields whose file type differs
+		var fileTypes []spec.DataType
 		for _, rf := range req.ReadFields {
 			ff, ok := req.FileSchema.FieldByID(rf.ID)
 			if !ok {
@@ -79,6 +81,10 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 			}
 			// Read with the file's type; a later type change is cast below.
 			cols = append(cols, spec.DataField{ID: ff.ID, Name: ff.Name, Type: ff.Type})
+			if !ff.Type.WithNullable(true).Equal(rf.Type.WithNullable(true)) {
+				casts = append(casts, len(cols)-3)
+				fileTypes = append(fileTypes, ff.Type)
+			}
 		}
 		pos := int64(-1)
 		for row, err := range f.ReadRows(cols) {
@@ -97,6 +103,12 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 				return
 			}
 			value := row[2:]
+			for i, j := range casts {
+				if value[j], err = spec.CastValue(value[j], fileTypes[i], req.ReadFields[j].Type); err != nil {
+					fail(fmt.Errorf("column %s: %w", req.ReadFields[j].Name, err))
+					return
+				}
+			}
 			key := make(spec.Row, len(req.KeyIndex))
 			for i, j := range req.KeyIndex {
 				key[i] = value[j]

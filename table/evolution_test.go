@@ -100,3 +100,38 @@ func TestReaderAppliesDeletionVector(t *testing.T) {
 		}
 	}
 }
+
+// Files written before a column's type was widened read in the new type.
+func TestSchemaEvolutionTypeWidening(t *testing.T) {
+	ctx := context.Background()
+	fs := storage.NewMemory()
+	fields, _ := spec.ParseColumns("id INT NOT NULL, n INT, price DECIMAL(10, 3)")
+	sc, _ := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap("bucket", "1"), nil)
+	tb, err := Create(ctx, fs, "db.db/w", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := tb.NewWrite(ctx)
+	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int32(1), int32(7), spec.NewDecimal(12345, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := w.PrepareCommit(ctx)
+	w.Close()
+	if _, err := tb.NewCommit("u").Commit(ctx, 1, msgs); err != nil {
+		t.Fatal(err)
+	}
+	s1 := *tb.Schema()
+	s1.ID = 1
+	s1.Fields = []spec.DataField{s1.Fields[0], {ID: 1, Name: "n", Type: spec.BigIntType}, {ID: 2, Name: "price", Type: spec.DecimalType(12, 4)}}
+	if err := tb.schemas.create(ctx, &s1); err != nil {
+		t.Fatal(err)
+	}
+	tb2, err := Open(ctx, fs, tb.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := scanAll(t, tb2)
+	if len(rows) != 1 || rows[0][1] != int64(7) || rows[0][2].(spec.Decimal).String() != "12.3450" {
+		t.Fatalf("rows %v", rows)
+	}
+}
