@@ -45,6 +45,7 @@ type WriteResult struct {
 	WriteAmp     float64
 }
 
+// String renders the result as one aligned line.
 func (r WriteResult) String() string {
 	return fmt.Sprintf("%-8s %9d rows  %7.2fs  %9.0f rows/s  %9.0f rows/s/core  write-amp %.2f",
 		r.Engine, r.Rows, r.Seconds, r.RowsPerSec, r.RowsPerCore, r.WriteAmp)
