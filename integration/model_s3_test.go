@@ -37,6 +37,22 @@ func TestModelOnMinIO(t *testing.T) {
 	}
 	model := map[key]spec.Row{}
 	replayed := map[key]spec.Row{}
+	// replay applies the changelog of snapshots (from, to] to replayed.
+	replay := func(from, to int64) {
+		for id := from + 1; id <= to; id++ {
+			for kv, err := range tb.Changelog(ctx, id) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				k := key{kv.Value[0].(string), kv.Value[1].(int64)}
+				if kv.Kind.IsRetract() {
+					delete(replayed, k)
+				} else {
+					replayed[k] = kv.Value
+				}
+			}
+		}
+	}
 	rng := rand.New(rand.NewPCG(11, 12))
 	var w *table.Write
 	commits := 10
@@ -75,19 +91,7 @@ func TestModelOnMinIO(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for id := before + 1; id <= last; id++ {
-			for kv, err := range tb.Changelog(ctx, id) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				k := key{kv.Value[0].(string), kv.Value[1].(int64)}
-				if kv.Kind.IsRetract() {
-					delete(replayed, k)
-				} else {
-					replayed[k] = kv.Value
-				}
-			}
-		}
+		replay(before, last)
 	}
 	// Drain the last background compaction so that every row is visible
 	// to the deletion-vector scan, as a batch commit would.
@@ -104,19 +108,7 @@ func TestModelOnMinIO(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	for id := before + 1; id <= last; id++ {
-		for kv, err := range tb.Changelog(ctx, id) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			k := key{kv.Value[0].(string), kv.Value[1].(int64)}
-			if kv.Kind.IsRetract() {
-				delete(replayed, k)
-			} else {
-				replayed[k] = kv.Value
-			}
-		}
-	}
+	replay(before, last)
 	var got []spec.Row
 	for row, err := range tb.NewScan().Rows(ctx) {
 		if err != nil {

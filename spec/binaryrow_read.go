@@ -72,24 +72,12 @@ func (r *binReader) read(pos int, t DataType) (any, error) {
 	s := r.slot(pos)
 	le := binary.LittleEndian
 	switch t.Root {
-	case TypeBoolean:
-		return r.buf[s] != 0, nil
-	case TypeTinyInt:
-		return int8(r.buf[s]), nil
-	case TypeSmallInt:
-		return int16(le.Uint16(r.buf[s:])), nil
-	case TypeInt:
-		return int32(le.Uint32(r.buf[s:])), nil
+	case TypeBoolean, TypeTinyInt, TypeSmallInt, TypeInt, TypeBigInt, TypeFloat, TypeDouble:
+		return r.readFixed(pos, t)
 	case TypeDate:
 		return Date(int32(le.Uint32(r.buf[s:]))), nil
 	case TypeTime:
 		return Time(int32(le.Uint32(r.buf[s:]))), nil
-	case TypeBigInt:
-		return int64(le.Uint64(r.buf[s:])), nil
-	case TypeFloat:
-		return math.Float32frombits(le.Uint32(r.buf[s:])), nil
-	case TypeDouble:
-		return math.Float64frombits(le.Uint64(r.buf[s:])), nil
 	case TypeDecimal:
 		if t.Precision <= 18 {
 			return NewDecimal(int64(le.Uint64(r.buf[s:])), t.Scale), nil
