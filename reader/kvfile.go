@@ -120,3 +120,61 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 		}
 	}
 }
+
+// ReadAppendRows streams the rows of an append-only (no primary key) data
+// file: the table columns only, matched to ReadFields by field id as for
+// key-value files. Rows DV marks deleted are skipped.
+func ReadAppendRows(ctx context.Context, fs storage.Storage, req Request) iter.Seq2[spec.Row, error] {
+	return func(yield func(spec.Row, error) bool) {
+		p := path.Join(req.Dir, req.File.FileName)
+		fail := func(err error) { yield(nil, fmt.Errorf("read %s: %w", p, err)) }
+		size := req.File.FileSize
+		if size <= 0 {
+			fi, err := fs.Stat(ctx, p)
+			if err != nil {
+				fail(err)
+				return
+			}
+			size = fi.Size
+		}
+		f, err := parquetio.Open(storage.NewReaderAt(ctx, fs, p, size), size)
+		if err != nil {
+			fail(err)
+			return
+		}
+		cols := make([]spec.DataField, 0, len(req.ReadFields))
+		var casts []int
+		var fileTypes []spec.DataType
+		for _, rf := range req.ReadFields {
+			ff, ok := req.FileSchema.FieldByID(rf.ID)
+			if !ok {
+				ff = spec.DataField{ID: rf.ID, Name: "\x00missing-" + rf.Name, Type: rf.Type}
+			}
+			cols = append(cols, spec.DataField{ID: ff.ID, Name: ff.Name, Type: ff.Type})
+			if !ff.Type.WithNullable(true).Equal(rf.Type.WithNullable(true)) {
+				casts = append(casts, len(cols)-1)
+				fileTypes = append(fileTypes, ff.Type)
+			}
+		}
+		pos := int64(-1)
+		for row, err := range f.ReadRows(cols) {
+			if err != nil {
+				fail(err)
+				return
+			}
+			pos++
+			if req.DV != nil && req.DV.IsDeleted(pos) {
+				continue
+			}
+			for i, j := range casts {
+				if row[j], err = spec.CastValue(row[j], fileTypes[i], req.ReadFields[j].Type); err != nil {
+					fail(fmt.Errorf("column %s: %w", req.ReadFields[j].Name, err))
+					return
+				}
+			}
+			if !yield(row, nil) {
+				return
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package table
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/manifest"
+	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -162,6 +164,9 @@ func (s *Scan) Fields() ([]spec.DataField, error) {
 // does for deletion-vector and first-row tables (unless
 // deletion-vectors.merge-on-read asks to merge every level, vectors applied).
 func (t *Table) skipLevel0() bool {
+	if len(t.schema.PrimaryKeys) == 0 {
+		return false // append tables only have level 0
+	}
 	if t.opts.DeletionVectorsEnabled && t.opts.Raw["deletion-vectors.merge-on-read"] == "true" {
 		return false
 	}
@@ -328,16 +333,16 @@ func (s *Scan) Rows(ctx context.Context) iter.Seq2[spec.Row, error] {
 // retractions.
 func (t *Table) readSplit(ctx context.Context, sp Split) iter.Seq2[*spec.KeyValue, error] {
 	return func(yield func(*spec.KeyValue, error) bool) {
-		if len(t.schema.PrimaryKeys) == 0 {
-			yield(nil, fmt.Errorf("%w: reading tables without a primary key", ErrUnsupported))
-			return
-		}
 		pp, err := t.partitionPath(sp.Partition)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
 		dir := t.bucketDir(pp, sp.Bucket)
+		if len(t.schema.PrimaryKeys) == 0 {
+			t.readAppendSplit(ctx, dir, sp, yield)
+			return
+		}
 		open := func(f spec.DataFileMeta) lsm.Run { return t.openFile(ctx, dir, f, sp.DVs[f.FileName]) }
 		if t.skipLevel0() {
 			// Deletion vectors already hide replaced rows: no merging.
@@ -603,4 +608,33 @@ func (pf *partitionFilter) mayMatch(st spec.SimpleStats) bool {
 		}
 	}
 	return true
+}
+
+// readAppendSplit streams an append-only table's bucket: its files in
+// sequence order, rows as written (no merging; all are inserts).
+func (t *Table) readAppendSplit(ctx context.Context, dir string, sp Split, yield func(*spec.KeyValue, error) bool) {
+	files := slices.Clone(sp.Files)
+	slices.SortFunc(files, func(a, b spec.DataFileMeta) int {
+		if a.MinSequenceNumber != b.MinSequenceNumber {
+			return cmp.Compare(a.MinSequenceNumber, b.MinSequenceNumber)
+		}
+		return strings.Compare(a.FileName, b.FileName)
+	})
+	for _, f := range files {
+		fileSchema, err := t.schemas.Get(ctx, f.SchemaID)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		req := reader.Request{Dir: dir, File: &f, FileSchema: fileSchema, ReadFields: t.schema.Fields, DV: sp.DVs[f.FileName]}
+		for row, err := range reader.ReadAppendRows(ctx, t.fs, req) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(&spec.KeyValue{Value: row}, nil) {
+				return
+			}
+		}
+	}
 }

@@ -1,0 +1,79 @@
+package table
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stratalake/strata/internal/parquetio"
+	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
+)
+
+// An append-only table (no primary key) as Java writes one: bucket-unaware
+// files of table columns only, in bucket-0, level 0. Strata scans it (rows
+// in write order, deletion vectors applied) but does not write it yet.
+func TestScanAppendTable(t *testing.T) {
+	ctx := context.Background()
+	fs := storage.NewMemory()
+	fields, _ := spec.ParseColumns("ts BIGINT, msg STRING")
+	sc, _ := spec.NewSchema(fields, nil, nil, spec.NewStringMap("bucket", "-1"), nil)
+	tb, err := Create(ctx, fs, "db.db/log", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []spec.ManifestEntry
+	seq := int64(0)
+	for f := 0; f < 3; f++ {
+		var buf bytes.Buffer
+		pw, err := parquetio.NewWriter(&buf, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []spec.Row
+		for i := 0; i < 4; i++ {
+			rows = append(rows, spec.Row{int64(f*10 + i), fmt.Sprint("line ", f, i)})
+		}
+		if err := pw.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := pw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("data-append-%d.parquet", f)
+		if err := fs.Put(ctx, "db.db/log/bucket-0/"+name, buf.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		zero := int64(0)
+		entries = append(entries, spec.ManifestEntry{Kind: spec.FileKindAdd, Partition: spec.SerializedEmptyRow(), TotalBuckets: -1,
+			File: spec.DataFileMeta{FileName: name, FileSize: int64(buf.Len()), RowCount: 4,
+				MinKey: spec.SerializedEmptyRow(), MaxKey: spec.SerializedEmptyRow(), KeyStats: spec.EmptyStats(), ValueStats: spec.EmptyStats(),
+				MinSequenceNumber: seq, MaxSequenceNumber: seq + 3, ExtraFiles: []string{}, DeleteRowCount: &zero}})
+		seq += 4
+	}
+	// Files listed out of order: the scan orders them by sequence number.
+	entries[0], entries[2] = entries[2], entries[0]
+	mf, err := tb.manifests.WriteManifest(ctx, entries, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, baseSize, _ := tb.manifests.WriteManifestList(ctx, nil)
+	delta, deltaSize, _ := tb.manifests.WriteManifestList(ctx, []spec.ManifestFileMeta{mf})
+	next := int64(0)
+	snap := &spec.Snapshot{Version: 3, ID: 1, BaseManifestList: base, BaseManifestListSize: &baseSize,
+		DeltaManifestList: delta, DeltaManifestListSize: &deltaSize, CommitUser: "java",
+		CommitIdentifier: BatchCommitIdentifier, CommitKind: spec.CommitKindAppend, TimeMillis: time.Now().UnixMilli(),
+		TotalRecordCount: 12, DeltaRecordCount: 12, NextRowID: &next}
+	if ok, err := tb.snapshots.publish(ctx, snap); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	rows := scanAll(t, tb)
+	if len(rows) != 12 || rows[0][0] != int64(0) || rows[11][0] != int64(23) || rows[5][1] != "line 1 1" {
+		t.Fatalf("rows %v", rows)
+	}
+	if _, err := tb.NewWrite(ctx); err == nil {
+		t.Fatal("writing an append table should be refused (not supported yet)")
+	}
+}
