@@ -83,6 +83,7 @@ writes nothing.`,
 			}
 			defer w.Close()
 			start := time.Now()
+			lastReport := start
 			var n int64
 			for {
 				row, kind, err := dec.Next()
@@ -96,6 +97,11 @@ writes nothing.`,
 					return fmt.Errorf("nothing committed: row %d: %w", n+1, err)
 				}
 				n++
+				// Long writes show progress on stderr every few seconds.
+				if n%10000 == 0 && time.Since(lastReport) > 2*time.Second {
+					lastReport = time.Now()
+					fmt.Fprintf(e.stderr, "%d rows read (%.0f rows/s)\n", n, float64(n)/time.Since(start).Seconds())
+				}
 			}
 			msgs, err := w.PrepareCommit(ctx)
 			if err != nil {
