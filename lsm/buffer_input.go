@@ -104,3 +104,7 @@ func (b *Buffer) DrainWithInput(mf MergeFunction, ord *Ordering, keepInput bool)
 	}
 	return raw, merged, nil
 }
+
+// Arrival streams the buffered records in the order they were added, for
+// append tables, which keep rows as written. Nothing is spilled for them.
+func (b *Buffer) Arrival() iter.Seq2[*KeyValue, error] { return SliceRun(b.kvs) }

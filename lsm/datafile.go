@@ -25,6 +25,9 @@ type FileLayout struct {
 	KeyIndex    []int            // position of each key field among the values
 	ValueModes  []spec.StatsMode // stats mode per value field
 	Compression parquetio.Compression
+	// Append: a table without a primary key, whose files hold only the
+	// table columns (no _KEY_, _SEQUENCE_NUMBER or _VALUE_KIND).
+	Append bool
 	// Dictionary turns Parquet dictionary encoding on
 	// (parquet.enable.dictionary). Off by default: on the unique values of
 	// a primary-key table it costs a third of the write path's CPU and zstd
@@ -35,7 +38,7 @@ type FileLayout struct {
 // NewFileLayout builds the layout of a primary-key table's data files.
 func NewFileLayout(schema *spec.TableSchema, opts spec.Options) (*FileLayout, error) {
 	keys := schema.TrimmedPrimaryKeyFields()
-	l := &FileLayout{SchemaID: schema.ID, KeyFields: keys, ValueFields: schema.Fields}
+	l := &FileLayout{SchemaID: schema.ID, KeyFields: keys, ValueFields: schema.Fields, Append: len(schema.PrimaryKeys) == 0}
 	for _, k := range keys {
 		i := schema.FieldIndex(k.Name)
 		if i < 0 {
@@ -186,7 +189,11 @@ type openFile struct {
 func (w *FileWriter) open() (*openFile, error) {
 	l := w.layout
 	f := &openFile{l: l, batch: make([]spec.Row, 0, 256)}
-	pw, err := parquetio.NewWriter(&f.buf, parquetio.KVFields(l.KeyFields, l.ValueFields), parquetio.WithCompression(l.Compression), parquetio.WithDictionary(l.Dictionary))
+	fields := parquetio.KVFields(l.KeyFields, l.ValueFields)
+	if l.Append {
+		fields = l.ValueFields
+	}
+	pw, err := parquetio.NewWriter(&f.buf, fields, parquetio.WithCompression(l.Compression), parquetio.WithDictionary(l.Dictionary))
 	if err != nil {
 		return nil, err
 	}
@@ -210,15 +217,19 @@ func (f *openFile) add(kv *KeyValue) error {
 	// reused rather than allocated per record.
 	i := len(f.batch)
 	f.batch = f.batch[:i+1]
-	row := f.batch[i]
-	if len(row) != nk+2+len(kv.Value) {
-		row = make(spec.Row, nk+2+len(kv.Value))
-		f.batch[i] = row
+	if f.l.Append {
+		f.batch[i] = kv.Value
+	} else {
+		row := f.batch[i]
+		if len(row) != nk+2+len(kv.Value) {
+			row = make(spec.Row, nk+2+len(kv.Value))
+			f.batch[i] = row
+		}
+		copy(row, kv.Key)
+		row[nk] = kv.Seq
+		row[nk+1] = int8(kv.Kind)
+		copy(row[nk+2:], kv.Value)
 	}
-	copy(row, kv.Key)
-	row[nk] = kv.Seq
-	row[nk+1] = int8(kv.Kind)
-	copy(row[nk+2:], kv.Value)
 	f.keyStats.Add(kv.Key)
 	f.valStats.Add(kv.Value)
 	if kv.Kind.IsRetract() {

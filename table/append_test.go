@@ -3,6 +3,7 @@ package table
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -73,7 +74,72 @@ func TestScanAppendTable(t *testing.T) {
 	if len(rows) != 12 || rows[0][0] != int64(0) || rows[11][0] != int64(23) || rows[5][1] != "line 1 1" {
 		t.Fatalf("rows %v", rows)
 	}
-	if _, err := tb.NewWrite(ctx); err == nil {
-		t.Fatal("writing an append table should be refused (not supported yet)")
+}
+
+// Append tables written by Strata: rows kept as written (no merging), in
+// bucket-0 for bucket=-1 or by bucket-key for fixed buckets, partitioned or
+// not; only inserts are accepted.
+func TestWriteAppendTable(t *testing.T) {
+	for _, opts := range [][]string{{"bucket", "-1"}, {"bucket", "3", "bucket-key", "user"}} {
+		t.Run(fmt.Sprint(opts), func(t *testing.T) {
+			ctx := context.Background()
+			fields, _ := spec.ParseColumns("day STRING NOT NULL, user BIGINT, event STRING")
+			sc, err := spec.NewSchema(fields, []string{"day"}, nil, spec.NewStringMap(opts...), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb, err := Create(ctx, storage.NewMemory(), "db.db/events", sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]int{}
+			for c := 0; c < 4; c++ {
+				w, err := tb.NewWrite(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i < 50; i++ {
+					row := spec.Row{fmt.Sprint("d", i%2), int64(i % 7), fmt.Sprint("e", c, "-", i)}
+					if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+						t.Fatal(err)
+					}
+					// Duplicates are kept: the same row twice is two rows.
+					if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+						t.Fatal(err)
+					}
+					want[fmt.Sprint(row)] += 2
+				}
+				if err := w.Write(ctx, spec.RowKindDelete, spec.Row{"d0", int64(1), "x"}); !errors.Is(err, spec.ErrSchemaMismatch) {
+					t.Fatalf("delete in an append table: %v", err)
+				}
+				msgs, err := w.PrepareCommit(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tb.NewCommit("a").Commit(ctx, int64(c), msgs); err != nil {
+					t.Fatal(err)
+				}
+				w.Close()
+			}
+			got := map[string]int{}
+			n := 0
+			for _, r := range scanAll(t, tb) {
+				got[fmt.Sprint(r)]++
+				n++
+			}
+			if n != 400 || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%d rows; multiset differs", n)
+			}
+			snap, _ := tb.Snapshots().Latest(ctx)
+			files, _ := tb.liveFiles(ctx, snap)
+			for _, e := range files {
+				if e.File.Level != 0 || !bytes.Equal(e.File.MinKey, spec.SerializedEmptyRow()) || int(e.TotalBuckets) != tb.opts.Bucket {
+					t.Fatalf("entry %+v", e)
+				}
+				if tb.opts.Bucket < 0 && e.Bucket != 0 {
+					t.Fatalf("bucket-unaware file in bucket %d", e.Bucket)
+				}
+			}
+		})
 	}
 }

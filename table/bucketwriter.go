@@ -3,6 +3,7 @@ package table
 import (
 	"context"
 	"fmt"
+	"iter"
 	"path"
 
 	"github.com/google/uuid"
@@ -75,7 +76,7 @@ func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.
 			return t.openPositioned(ctx, dir, f.Meta, bw.dvOf(f.Meta.FileName))
 		}, bw.dv)
 	}
-	if !t.opts.WriteOnly {
+	if !t.opts.WriteOnly && !t.appendOnly() {
 		bw.manager = compaction.NewManager(levels, t.rewriter(bw), compaction.ManagerOptions{
 			Strategy:        t.compactStrategy(),
 			SmallFileSize:   int64(float64(t.opts.TargetFileSizeBytes(true)) * t.smallFileRatio()),
@@ -190,6 +191,10 @@ func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool
 		if bw.manager != nil && bw.manager.ShouldWait() {
 			waitForLatest = true
 		}
+		defer bw.buf.Reset()
+		if bw.t.appendOnly() {
+			return bw.writeLevel0(ctx, bw.buf.Arrival())
+		}
 		mf, err := bw.t.newMergeFunction()
 		if err != nil {
 			return err
@@ -205,17 +210,8 @@ func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool
 			}
 			bw.newChangelog = append(bw.newChangelog, metas...)
 		}
-		metas, err := bw.fw.WriteSeq(ctx, bw.buf.Merged(mf, bw.t.ordering), 0, spec.FileSourceAppend)
-		if err != nil {
+		if err := bw.writeLevel0(ctx, bw.buf.Merged(mf, bw.t.ordering)); err != nil {
 			return err
-		}
-		for _, m := range metas {
-			f, err := lsm.NewFile(m, bw.t.layout.KeyTypes())
-			if err != nil {
-				return err
-			}
-			bw.newFiles = append(bw.newFiles, m)
-			bw.levels.AddLevel0(f)
 		}
 	}
 	if bw.manager == nil {
@@ -373,4 +369,21 @@ func (t *Table) writeDVIndex(ctx context.Context, partition []byte, bucket int32
 	return spec.IndexManifestEntry{Kind: spec.FileKindAdd, Partition: partition, Bucket: bucket,
 		IndexType: spec.DVIndexType, FileName: name, FileSize: int64(len(data)), RowCount: int64(len(metas)),
 		DVRanges: ranges}, nil
+}
+
+// writeLevel0 writes flushed records as level-0 files of the bucket.
+func (bw *bucketWriter) writeLevel0(ctx context.Context, kvs iter.Seq2[*spec.KeyValue, error]) error {
+	metas, err := bw.fw.WriteSeq(ctx, kvs, 0, spec.FileSourceAppend)
+	if err != nil {
+		return err
+	}
+	for _, m := range metas {
+		f, err := lsm.NewFile(m, bw.t.layout.KeyTypes())
+		if err != nil {
+			return err
+		}
+		bw.newFiles = append(bw.newFiles, m)
+		bw.levels.AddLevel0(f)
+	}
+	return nil
 }

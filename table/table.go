@@ -71,10 +71,10 @@ func Open(ctx context.Context, fs storage.Storage, tablePath string) (*Table, er
 		snapshots: newSnapshots(fs, tablePath), schemas: schemas, totalBuckets: map[string]int32{},
 		manifests: manifest.NewStore(fs, tablePath, opts.ManifestCompression),
 	}
+	if t.layout, err = lsm.NewFileLayout(sc, opts); err != nil {
+		return nil, fmt.Errorf("open table %s: %w", tablePath, err)
+	}
 	if len(sc.PrimaryKeys) > 0 {
-		if t.layout, err = lsm.NewFileLayout(sc, opts); err != nil {
-			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
-		}
 		if t.mergeFn, err = lsm.NewMergeFunctionFactory(sc, opts); err != nil {
 			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
 		}
@@ -165,11 +165,13 @@ func (t *Table) partitionValues(partition []byte) (spec.Row, error) {
 // checkWritable reports why the table cannot be written by this version.
 func (t *Table) checkWritable() error {
 	switch {
-	case len(t.schema.PrimaryKeys) == 0:
-		return fmt.Errorf("%w: tables without a primary key", ErrUnsupported)
+	case t.appendOnly() && t.opts.Bucket > 0 && len(t.schema.BucketKeys()) == 0:
+		return fmt.Errorf("%w: an append table with fixed buckets needs the bucket-key option", spec.ErrInvalidSchema)
 	case t.opts.Bucket == 0 || t.opts.Bucket < spec.BucketDynamic:
 		return fmt.Errorf("%w: bucket=%d (postpone buckets); create the table with -o bucket=N or -1", ErrUnsupported, t.opts.Bucket)
-	case t.opts.Bucket != spec.BucketDynamic && !containsAll(t.schema.PrimaryKeys, t.schema.PartitionKeys):
+	case t.appendOnly() && t.opts.DeletionVectorsEnabled:
+		return fmt.Errorf("%w: writing append tables with deletion vectors", ErrUnsupported)
+	case !t.appendOnly() && t.opts.Bucket != spec.BucketDynamic && !containsAll(t.schema.PrimaryKeys, t.schema.PartitionKeys):
 		return fmt.Errorf("%w: a primary key without every partition key needs dynamic buckets (bucket=-1) for cross-partition upserts", spec.ErrInvalidSchema)
 	case t.opts.DeletionVectorsEnabled && t.opts.MergeEngine == spec.MergeEngineFirstRow:
 		return fmt.Errorf("%w: deletion vectors with merge-engine first-row (Paimon rejects it too)", spec.ErrInvalidSchema)
@@ -191,3 +193,7 @@ func containsAll(set, items []string) bool {
 	}
 	return true
 }
+
+// appendOnly reports whether the table has no primary key: rows are only
+// appended, never merged.
+func (t *Table) appendOnly() bool { return len(t.schema.PrimaryKeys) == 0 }

@@ -124,8 +124,10 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 		w.bkIdx = append(w.bkIdx, i)
 		w.keyBuf = append(w.keyBuf, t.schema.Fields[i].Type)
 	}
-	if _, err := t.newMergeFunction(); err != nil {
-		return nil, err
+	if !t.appendOnly() {
+		if _, err := t.newMergeFunction(); err != nil {
+			return nil, err
+		}
 	}
 	snap, err := t.snapshots.Latest(ctx)
 	if err != nil {
@@ -149,7 +151,9 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 			}
 		}
 	}
-	if t.crossPartition() {
+	if t.appendOnly() {
+		w.spiller = nil // rows are written as they come; nothing to sort
+	} else if t.crossPartition() {
 		if w.global, err = t.newGlobalIndex(ctx, snap); err != nil {
 			return nil, err
 		}
@@ -234,6 +238,18 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 			}
 		}
 		return nil
+	}
+	if w.t.appendOnly() {
+		if kind.IsRetract() {
+			return fmt.Errorf("%w: %s in an append table (no primary key): rows can only be inserted", spec.ErrSchemaMismatch, kind)
+		}
+		var bucket int32 // bucket-unaware tables keep everything in bucket-0
+		if w.t.opts.Bucket > 0 {
+			if bucket, err = w.BucketOf(row); err != nil {
+				return err
+			}
+		}
+		return w.add(ctx, spec.RowKindInsert, row, partition, bucket, 0)
 	}
 	key := w.t.layout.KeyOf(row)
 	var bucket, hash int32
