@@ -33,10 +33,12 @@ Progress goes to stderr.`,
 				return err
 			}
 			defer w.Close()
+			last := time.Now()
 			err = w.Compact(ctx, full, func(done, total int) {
-				fmt.Fprintf(e.stderr, "\rcompacted %d/%d buckets", done, total)
-				if done == total {
-					fmt.Fprintln(e.stderr)
+				// A line every second or so, and the last one.
+				if done == total || time.Since(last) > time.Second {
+					last = time.Now()
+					fmt.Fprintf(e.stderr, "compacted %d/%d buckets (%s)\n", done, total, time.Since(start).Round(time.Millisecond))
 				}
 			})
 			if err != nil {
