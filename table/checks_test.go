@@ -1,0 +1,132 @@
+package table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
+)
+
+func commitRows(t *testing.T, tb *Table, user string, ident int64, rows ...spec.Row) []CommitMessage {
+	t.Helper()
+	ctx := context.Background()
+	w, err := tb.NewWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, r := range rows {
+		if err := w.Write(ctx, spec.RowKindInsert, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := w.PrepareCommit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.NewCommit(user).Commit(ctx, ident, msgs); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// A COMPACT commit whose new files overlap live files of the same level is
+// an LSM conflict (Java's ConflictDetection key-range check).
+func TestCompactOverlapIsConflict(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1)
+	commitRows(t, tb, "w", 1, spec.Row{int64(1), "a", 0.0}, spec.Row{int64(9), "b", 0.0})
+	w, _ := tb.NewWrite(ctx)
+	if err := w.Compact(ctx, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := w.PrepareCommit(ctx)
+	w.Close()
+	if _, err := tb.NewCommit("c").Commit(ctx, 1, msgs); err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := tb.Snapshots().Latest(ctx)
+	files, _ := tb.liveFiles(ctx, snap)
+	if len(files) != 1 || files[0].File.Level == 0 {
+		t.Fatalf("live files %+v", files)
+	}
+	// Another compaction result claims the same key range at that level.
+	dup := files[0].File
+	dup.FileName = "data-overlapping-0.parquet"
+	bad := []CommitMessage{{Partition: files[0].Partition, Bucket: files[0].Bucket, TotalBuckets: files[0].TotalBuckets, CompactAfter: []spec.DataFileMeta{dup}}}
+	if _, err := tb.NewCommit("c").Commit(ctx, 2, bad); !errors.Is(err, spec.ErrConflict) || !strings.Contains(err.Error(), "overlap") {
+		t.Fatalf("overlapping compaction result: %v, want an LSM conflict", err)
+	}
+}
+
+// Files written for another bucket count than their partition's existing
+// files are refused (the table was rescaled under a writer).
+func TestBucketCountChangeIsConflict(t *testing.T) {
+	ctx := context.Background()
+	fs := storage.NewMemory()
+	tb := newTestTable(t, fs, 2, "write-only", "true")
+	commitRows(t, tb, "w", 1, spec.Row{int64(1), "a", 0.0})
+	s1 := *tb.Schema()
+	s1.ID = 1
+	opts := s1.Options.Clone()
+	opts.Set("bucket", "3")
+	s1.Options = *opts
+	if err := tb.schemas.create(ctx, &s1); err != nil {
+		t.Fatal(err)
+	}
+	tb3, err := Open(ctx, fs, tb.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := tb3.NewWrite(ctx)
+	defer w.Close()
+	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(2), "b", 0.0}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := w.PrepareCommit(ctx)
+	if _, err := tb3.NewCommit("w").Commit(ctx, 2, msgs); !errors.Is(err, spec.ErrConflict) {
+		t.Fatalf("commit across a bucket-count change: %v, want ErrConflict", err)
+	}
+}
+
+// countingGets counts the manifest files read.
+type countingGets struct {
+	storage.Storage
+	manifests atomic.Int64
+}
+
+func (c *countingGets) Get(ctx context.Context, p string) ([]byte, error) {
+	if strings.Contains(p, "/manifest/manifest-") && !strings.Contains(p, "manifest-list") {
+		c.manifests.Add(1)
+	}
+	return c.Storage.Get(ctx, p)
+}
+
+// A partition-filtered plan skips the manifests whose partition stats rule
+// the partition out.
+func TestPartitionPruningSkipsManifests(t *testing.T) {
+	ctx := context.Background()
+	fs := &countingGets{Storage: storage.NewMemory()}
+	fields, _ := spec.ParseColumns("p INT NOT NULL, id BIGINT NOT NULL, v STRING")
+	sc, _ := spec.NewSchema(fields, []string{"p"}, []string{"p", "id"}, spec.NewStringMap("bucket", "1", "write-only", "true"), nil)
+	tb, err := Create(ctx, fs, "db.db/prune", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := int32(0); p < 8; p++ { // one commit, so one manifest, per partition
+		commitRows(t, tb, "w", int64(p), spec.Row{p, int64(1), fmt.Sprint(p)})
+	}
+	fs.manifests.Store(0)
+	plan, err := tb.NewScan(WithPartition(map[string]any{"p": int32(5)})).Plan(ctx)
+	if err != nil || len(plan.Splits) != 1 {
+		t.Fatalf("plan: %v %v", plan, err)
+	}
+	if n := fs.manifests.Load(); n != 1 {
+		t.Fatalf("read %d manifests for one partition, want 1", n)
+	}
+}
