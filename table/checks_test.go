@@ -130,3 +130,33 @@ func TestPartitionPruningSkipsManifests(t *testing.T) {
 		t.Fatalf("read %d manifests for one partition, want 1", n)
 	}
 }
+
+// changelog-producer.row-deduplicate reaches the lookup changelog: an
+// update that changes nothing produces no -U/+U, and one that does, does.
+func TestLookupChangelogRowDeduplicate(t *testing.T) {
+	ctx := context.Background()
+	for _, dedup := range []bool{false, true} {
+		tb := newTestTable(t, storage.NewMemory(), 1, "changelog-producer", "lookup",
+			"changelog-producer.row-deduplicate", fmt.Sprint(dedup))
+		commitRows(t, tb, "w", 1, spec.Row{int64(1), "same", 1.0}, spec.Row{int64(2), "old", 1.0})
+		before, _ := tb.Snapshots().LatestID(ctx)
+		commitRows(t, tb, "w", 2, spec.Row{int64(1), "same", 1.0}, spec.Row{int64(2), "new", 1.0})
+		last, _ := tb.Snapshots().LatestID(ctx)
+		var kinds []string
+		for id := before + 1; id <= last; id++ {
+			for kv, err := range tb.Changelog(ctx, id) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				kinds = append(kinds, kv.Kind.String()+fmt.Sprint(kv.Key[0]))
+			}
+		}
+		want := "[-U1 +U1 -U2 +U2]"
+		if dedup {
+			want = "[-U2 +U2]"
+		}
+		if fmt.Sprint(kinds) != want {
+			t.Fatalf("row-deduplicate=%v: changelog %v, want %s", dedup, kinds, want)
+		}
+	}
+}
