@@ -160,3 +160,30 @@ func TestLookupChangelogRowDeduplicate(t *testing.T) {
 		}
 	}
 }
+
+// Under a stream of flushes with no commit, a writer waits for compaction
+// once a bucket has more sorted runs than num-sorted-run.stop-trigger, so
+// the run count stays bounded even when compaction is slower than writing.
+func TestStopTriggerBoundsSortedRuns(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1, "write-buffer-size", "2 kb", "write-buffer-spillable", "false",
+		"num-sorted-run.compaction-trigger", "2", "num-sorted-run.stop-trigger", "3")
+	w, err := tb.NewWrite(ctx, WithWaitCompaction(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	maxRuns := 0
+	for i := int64(0); i < 20000; i++ {
+		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i % 5000, "some value to fill the buffer", float64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, bw := range w.buckets {
+			maxRuns = max(maxRuns, bw.levels.NumberOfSortedRuns())
+		}
+	}
+	if limit := tb.opts.NumSortedRunStopTrigger + 1; maxRuns > limit {
+		t.Fatalf("a bucket reached %d sorted runs; the stop trigger bounds it at %d", maxRuns, limit)
+	}
+	t.Logf("at most %d sorted runs", maxRuns)
+}
