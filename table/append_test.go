@@ -74,6 +74,30 @@ func TestScanAppendTable(t *testing.T) {
 	if len(rows) != 12 || rows[0][0] != int64(0) || rows[11][0] != int64(23) || rows[5][1] != "line 1 1" {
 		t.Fatalf("rows %v", rows)
 	}
+
+	// A deletion vector (as Java writes for append tables) hides rows 1 and
+	// 2 of the middle file in the next snapshot.
+	dv := spec.NewDeletionVector(spec.DVBitmap32)
+	_ = dv.Delete(1)
+	_ = dv.Delete(2)
+	idx, err := tb.writeDVIndex(ctx, spec.SerializedEmptyRow(), 0, []spec.DVIndexEntry{{DataFile: "data-append-1.parquet", DV: dv}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := tb.manifests.WriteIndexManifest(ctx, []spec.IndexManifestEntry{idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap2 := *snap
+	snap2.ID, snap2.IndexManifest = 2, &im
+	tb.opts.DeletionVectorsEnabled = true
+	if ok, err := tb.snapshots.publish(ctx, &snap2); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	rows = scanAll(t, tb)
+	if len(rows) != 10 || rows[4][0] != int64(10) || rows[5][0] != int64(13) {
+		t.Fatalf("rows with deletion vector %v", rows)
+	}
 }
 
 // Append tables written by Strata: rows kept as written (no merging), in

@@ -160,3 +160,24 @@ func TestCLIPartitions(t *testing.T) {
 		t.Fatalf("partition directories %v", dirs)
 	}
 }
+
+func TestCLICompact(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id", "-o", "bucket=1")
+	c.ok("{\"id\":1,\"v\":1}\n{\"id\":2,\"v\":2}\n", "write", "t")
+	c.ok("{\"id\":2,\"v\":3}\n", "write", "t")
+	// Two level-0 runs are below the trigger: a plain compaction has nothing to do.
+	if out := c.ok("", "compact", "t"); !strings.Contains(out, "nothing to compact") {
+		t.Fatalf("compact: %q", out)
+	}
+	out, errs, code := c.run("", "compact", "t", "--full")
+	if code != 0 || !strings.Contains(out, "compacted 2 files into 1") || !strings.Contains(errs, "compacted 1/1 buckets") {
+		t.Fatalf("compact --full: %d %q %q", code, out, errs)
+	}
+	if got := c.ok("", "scan", "t", "--format", "csv"); got != "id,v\n1,1\n2,3\n" {
+		t.Fatalf("scan after compaction: %q", got)
+	}
+	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); !strings.Contains(snaps, `"commitKind":"COMPACT"`) {
+		t.Fatalf("snapshots: %s", snaps)
+	}
+}
