@@ -187,3 +187,34 @@ func TestStopTriggerBoundsSortedRuns(t *testing.T) {
 	}
 	t.Logf("at most %d sorted runs", maxRuns)
 }
+
+// A compaction that deletes a file no snapshot holds is a conflict (another
+// commit replaced it), even when nothing it adds overlaps.
+func TestCompactDeletingMissingFileIsConflict(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1, "write-only", "true")
+	msgs := commitRows(t, tb, "w", 1, spec.Row{int64(1), "a", 0.0})
+	gone := msgs[0].NewFiles[0]
+	gone.FileName = "data-never-committed-0.parquet"
+	bad := []CommitMessage{{Partition: msgs[0].Partition, Bucket: msgs[0].Bucket, TotalBuckets: msgs[0].TotalBuckets,
+		CompactBefore: []spec.DataFileMeta{gone}}}
+	if _, err := tb.NewCommit("c").Commit(ctx, 1, bad); !errors.Is(err, spec.ErrConflict) || !strings.Contains(err.Error(), "not live") {
+		t.Fatalf("deleting a missing file: %v, want a conflict", err)
+	}
+}
+
+// New files written for another bucket count than the table's are refused.
+func TestFileBucketCountMismatchIsConflict(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 2, "write-only", "true")
+	w, _ := tb.NewWrite(ctx)
+	defer w.Close()
+	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 0.0}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := w.PrepareCommit(ctx)
+	msgs[0].TotalBuckets = 5
+	if _, err := tb.NewCommit("w").Commit(ctx, 1, msgs); !errors.Is(err, spec.ErrConflict) {
+		t.Fatalf("files for 5 buckets in a 2-bucket table: %v, want ErrConflict", err)
+	}
+}
