@@ -218,3 +218,25 @@ func TestFileBucketCountMismatchIsConflict(t *testing.T) {
 		t.Fatalf("files for 5 buckets in a 2-bucket table: %v, want ErrConflict", err)
 	}
 }
+
+// sequence.field and rowkind.field work through the table's write path.
+func TestSequenceAndRowKindFields(t *testing.T) {
+	ctx := context.Background()
+	fields, _ := spec.ParseColumns("id BIGINT NOT NULL, v STRING, ver BIGINT, op STRING")
+	sc, _ := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap("bucket", "1",
+		"sequence.field", "ver", "rowkind.field", "op"), nil)
+	tb, err := Create(ctx, storage.NewMemory(), "db.db/seq", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitRows(t, tb, "w", 1,
+		spec.Row{int64(1), "newer", int64(5), "+I"},
+		spec.Row{int64(1), "older", int64(3), "+I"}, // arrives later, loses on ver
+		spec.Row{int64(2), "gone", int64(1), "+I"},
+		spec.Row{int64(2), "gone", int64(2), "-D"}, // deleted through rowkind.field
+	)
+	rows := scanAll(t, tb)
+	if len(rows) != 1 || rows[0][1] != "newer" {
+		t.Fatalf("rows %v, want only id 1 = newer", rows)
+	}
+}
