@@ -240,3 +240,21 @@ func TestSequenceAndRowKindFields(t *testing.T) {
 		t.Fatalf("rows %v, want only id 1 = newer", rows)
 	}
 }
+
+// partial-update through the table: non-null fields of later records fill
+// in, across commits and compaction.
+func TestPartialUpdateEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	fields, _ := spec.ParseColumns("id BIGINT NOT NULL, a STRING, b STRING")
+	sc, _ := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap("bucket", "1", "merge-engine", "partial-update"), nil)
+	tb, err := Create(ctx, storage.NewMemory(), "db.db/pu", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitRows(t, tb, "w", 1, spec.Row{int64(1), "a1", nil})
+	commitRows(t, tb, "w", 2, spec.Row{int64(1), nil, "b1"})
+	rows := scanAll(t, tb)
+	if len(rows) != 1 || rows[0][1] != "a1" || rows[0][2] != "b1" {
+		t.Fatalf("rows %v, want [1 a1 b1]", rows)
+	}
+}
