@@ -28,6 +28,8 @@ type Commit struct {
 	known, has     bool
 	lastIdentifier int64
 	lastSnapshot   int64
+	// What snapshots changed, by id, for the concurrent-writer checks.
+	summaries map[int64]*snapshotSummary
 }
 
 // NewCommit returns a committer that signs snapshots with commitUser (a new
@@ -47,9 +49,76 @@ func (c *Commit) User() string { return c.user }
 // for conflicts with what other committers did meanwhile). It returns the
 // id of the last snapshot written, or 0 when there was nothing to commit. A
 // lost race for a snapshot id is retried with backoff from the new latest
-// snapshot.
+// snapshot. CommitSteps says which step landed when one fails.
 func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMessage) (int64, error) {
-	var app, cmp changes
+	res, err := c.CommitSteps(ctx, identifier, msgs)
+	return res.Last(), err
+}
+
+// CommitResult names the snapshots one commit wrote (0 for a step with
+// nothing to commit, or one that failed).
+type CommitResult struct {
+	Append, Compact int64
+}
+
+// Last is the id of the last snapshot written, or 0.
+func (r CommitResult) Last() int64 { return max(r.Append, r.Compact) }
+
+// CommitSteps is Commit, reporting each step's snapshot. When the APPEND
+// step lands and the COMPACT step then fails (another writer compacted the
+// same bucket, say), the result holds the APPEND snapshot and the error
+// wraps ErrCompactionNotCommitted: the rows are committed, and compacting
+// again from the latest snapshot is safe.
+func (c *Commit) CommitSteps(ctx context.Context, identifier int64, msgs []CommitMessage) (CommitResult, error) {
+	app, cmp := splitChanges(msgs)
+	defer c.forgetSummaries(msgs)
+	var res CommitResult
+	for _, step := range []struct {
+		kind spec.CommitKind
+		ch   changes
+		id   *int64
+	}{{spec.CommitKindAppend, app, &res.Append}, {spec.CommitKindCompact, cmp, &res.Compact}} {
+		if step.ch.empty() {
+			continue
+		}
+		// Exactly once per (commit user, identifier, kind): a replayed
+		// checkpoint finds its snapshots and skips them, and one whose
+		// COMPACT snapshot was lost gets just that one (Java's retry check).
+		if identifier != BatchCommitIdentifier {
+			done, snap, err := c.stepCommitted(ctx, identifier, step.kind)
+			if err != nil {
+				return res, c.stepError(step.kind, res, err)
+			}
+			if done {
+				*step.id = snap
+				continue
+			}
+		}
+		id, err := c.commitWithRetry(ctx, identifier, step.kind, step.ch)
+		if err != nil {
+			// What landed is not known: the next attempt must look.
+			c.known = false
+			return res, c.stepError(step.kind, res, err)
+		}
+		c.remember(identifier, id)
+		*step.id = id
+	}
+	return res, nil
+}
+
+// ErrCompactionNotCommitted marks a commit whose rows landed (its APPEND
+// snapshot) while its compaction results did not.
+var ErrCompactionNotCommitted = errors.New("strata: compaction not committed")
+
+func (c *Commit) stepError(kind spec.CommitKind, res CommitResult, err error) error {
+	if kind == spec.CommitKindCompact && res.Append > 0 {
+		return fmt.Errorf("%w (rows committed in snapshot %d): %w", ErrCompactionNotCommitted, res.Append, err)
+	}
+	return err
+}
+
+// splitChanges sorts messages into the APPEND and COMPACT steps' changes.
+func splitChanges(msgs []CommitMessage) (app, cmp changes) {
 	for _, m := range msgs {
 		entry := func(kind spec.FileKind, f spec.DataFileMeta) spec.ManifestEntry {
 			return spec.ManifestEntry{Kind: kind, Partition: m.Partition, Bucket: m.Bucket, TotalBuckets: m.TotalBuckets, File: f}
@@ -79,37 +148,9 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 			}
 		}
 	}
-	var last int64
-	for _, step := range []struct {
-		kind spec.CommitKind
-		ch   changes
-	}{{spec.CommitKindAppend, app}, {spec.CommitKindCompact, cmp}} {
-		if step.ch.empty() {
-			continue
-		}
-		// Exactly once per (commit user, identifier, kind): a replayed
-		// checkpoint finds its snapshots and skips them, and one whose
-		// COMPACT snapshot was lost gets just that one (Java's retry check).
-		if identifier != BatchCommitIdentifier {
-			done, snap, err := c.stepCommitted(ctx, identifier, step.kind)
-			if err != nil {
-				return last, err
-			}
-			if done {
-				last = snap
-				continue
-			}
-		}
-		id, err := c.commitWithRetry(ctx, identifier, step.kind, step.ch)
-		if err != nil {
-			// What landed is not known: the next attempt must look.
-			c.known = false
-			return last, err
-		}
-		c.remember(identifier, id)
-		last = id
-	}
-	return last, nil
+	app.claims = claimsOf(msgs, spec.CommitKindAppend)
+	cmp.claims = claimsOf(msgs, spec.CommitKindCompact)
+	return app, cmp
 }
 
 // changes are what one snapshot adds: data file entries, changelog file
@@ -118,6 +159,7 @@ type changes struct {
 	files     []spec.ManifestEntry
 	changelog []spec.ManifestEntry
 	index     []spec.IndexManifestEntry
+	claims    []bucketClaim // the buckets it changes, for conflict checks
 }
 
 func (ch changes) empty() bool {
@@ -247,6 +289,9 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 		if err := c.checkConflicts(ctx, latest, delta); err != nil {
 			return 0, false, err
 		}
+	}
+	if err := c.checkConcurrentWriters(ctx, latest, kind, ch.claims); err != nil {
+		return 0, false, err
 	}
 	if err := c.checkTotalBuckets(ctx, latest, delta); err != nil {
 		return 0, false, err

@@ -9,8 +9,9 @@ import (
 	"github.com/stratalake/strata/spec"
 )
 
-// commitMessagesVersion versions the serialized form of commit messages.
-const commitMessagesVersion = 1
+// commitMessagesVersion versions the serialized form of commit messages:
+// version 2 added each message's BaseSnapshot.
+const commitMessagesVersion = 2
 
 type serializedMessages struct {
 	Version    int             `json:"version"`
@@ -33,7 +34,14 @@ func DecodeCommitMessages(data []byte) (int64, []CommitMessage, error) {
 	if err := dec.Decode(&s); err != nil {
 		return 0, nil, fmt.Errorf("%w: commit messages: %v", spec.ErrCorrupt, err)
 	}
-	if s.Version != commitMessagesVersion {
+	switch s.Version {
+	case commitMessagesVersion:
+	case 1:
+		// Written before writers recorded their base: not checkable.
+		for i := range s.Messages {
+			s.Messages[i].BaseSnapshot = unknownBase
+		}
+	default:
 		return 0, nil, fmt.Errorf("%w: commit messages version %d (want %d)", spec.ErrCorrupt, s.Version, commitMessagesVersion)
 	}
 	for i, m := range s.Messages {

@@ -32,6 +32,10 @@ type CommitMessage struct {
 	// NewIndexFiles replace the bucket's index files of their type
 	// (deletion vectors, written with compaction results).
 	NewIndexFiles []spec.IndexManifestEntry
+	// BaseSnapshot is the snapshot the writer read the bucket at (0 for an
+	// empty table): the committer checks what was published after it for
+	// concurrent writers of the same bucket.
+	BaseSnapshot int64
 }
 
 // IsEmpty reports whether the message changes nothing.
@@ -68,6 +72,7 @@ type Write struct {
 	global                *globalIndex // cross-partition upserts
 	hashes                *hashIndex
 	assignerID, assigners int32
+	base                  int64 // the snapshot the write started from (0: none)
 }
 
 // WithAssigner makes this writer assigner id of n for a dynamic-bucket
@@ -134,6 +139,7 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 		return nil, err
 	}
 	if snap != nil {
+		w.base = snap.ID
 		files, err := t.liveFiles(ctx, snap)
 		if err != nil {
 			return nil, err
@@ -359,6 +365,7 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 	var msgs []CommitMessage
 	for _, m := range out {
 		if !m.IsEmpty() {
+			m.BaseSnapshot = w.base
 			msgs = append(msgs, m)
 		}
 	}

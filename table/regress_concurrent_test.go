@@ -1,0 +1,253 @@
+package table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
+)
+
+// change is one row write of a concurrent-writer case.
+type change struct {
+	kind spec.RowKind
+	row  spec.Row
+}
+
+func upserts(from, to int64, f func(id int64) spec.Row) []change {
+	var out []change
+	for id := from; id <= to; id++ {
+		out = append(out, change{spec.RowKindInsert, f(id)})
+	}
+	return out
+}
+
+// writeAll writes changes through a fresh writer and returns its messages.
+func writeAll(t *testing.T, tb *Table, cs []change, compact bool) []CommitMessage {
+	t.Helper()
+	ctx := context.Background()
+	w, err := tb.NewWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	for _, c := range cs {
+		if err := w.Write(ctx, c.kind, c.row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if compact {
+		if err := w.Compact(ctx, true, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := w.PrepareCommit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// Two writers open the same snapshot and change the same buckets; the
+// first commit lands, the second must be refused with nothing published
+// (before the conflict checks it landed and lost or reordered rows), and
+// succeeds when written again from the latest snapshot. The table then
+// holds every key once, in commit order.
+func TestConcurrentWritersOfOneBucket(t *testing.T) {
+	val := func(tag string) func(id int64) spec.Row {
+		return func(id int64) spec.Row { return spec.Row{int64(id), tag, float64(id)} }
+	}
+	cases := []struct {
+		name   string
+		opts   []string
+		before []change
+		a, b   []change
+		want   []spec.Row
+	}{
+		{"dv-updates", []string{"deletion-vectors.enabled", "true"}, upserts(1, 100, val("old")),
+			upserts(1, 50, val("a")), upserts(51, 100, val("b")),
+			append(rowsOf(upserts(1, 50, val("a"))), rowsOf(upserts(51, 100, val("b")))...)},
+		{"dv-deletes", []string{"deletion-vectors.enabled", "true"}, upserts(1, 100, val("old")),
+			deletes(1, 100), deletes(1, 100), nil},
+		{"same-key-order", nil, nil,
+			upserts(1, 10, val("a")), upserts(1, 10, val("b")), rowsOf(upserts(1, 10, val("b")))},
+		{"lookup-changelog", []string{"changelog-producer", "lookup"}, upserts(1, 20, val("old")),
+			upserts(1, 10, val("a")), upserts(11, 20, val("b")),
+			append(rowsOf(upserts(1, 10, val("a"))), rowsOf(upserts(11, 20, val("b")))...)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			tb := newTestTable(t, storage.NewMemory(), 1, tc.opts...)
+			if tc.before != nil {
+				if _, err := tb.NewCommit("setup").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, tc.before, true)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			compact := tb.needLookup()
+			ma, mb := writeAll(t, tb, tc.a, compact), writeAll(t, tb, tc.b, compact)
+			if _, err := tb.NewCommit("a").Commit(ctx, BatchCommitIdentifier, ma); err != nil {
+				t.Fatal(err)
+			}
+			latest, _ := tb.Snapshots().LatestID(ctx)
+			res, err := tb.NewCommit("b").CommitSteps(ctx, BatchCommitIdentifier, mb)
+			if !errors.Is(err, spec.ErrConflict) {
+				t.Fatalf("second writer of the bucket: err = %v, want a conflict", err)
+			}
+			if now, _ := tb.Snapshots().LatestID(ctx); now != latest || res.Last() != 0 {
+				t.Fatalf("a refused commit published snapshots %d..%d (result %+v)", latest+1, now, res)
+			}
+			if _, err := tb.NewCommit("b").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, tc.b, compact)); err != nil {
+				t.Fatalf("written again from the latest snapshot: %v", err)
+			}
+			if tb.skipLevel0() { // level 0 is hidden: compact it up
+				if _, err := tb.NewCommit("c").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, nil, true)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkEqual(t, tc.name, scanAll(t, tb), tc.want)
+		})
+	}
+}
+
+func deletes(from, to int64) []change {
+	var out []change
+	for id := from; id <= to; id++ {
+		out = append(out, change{spec.RowKindDelete, spec.Row{id, nil, nil}})
+	}
+	return out
+}
+
+func rowsOf(cs []change) []spec.Row {
+	var out []spec.Row
+	for _, c := range cs {
+		out = append(out, c.row)
+	}
+	return out
+}
+
+// Writers of different buckets do not conflict.
+func TestConcurrentWritersOfOtherBuckets(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 4, "deletion-vectors.enabled", "true")
+	w, err := tb.NewWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	byBucket := map[int32][]change{}
+	for id := int64(0); id < 200; id++ {
+		row := spec.Row{id, "x", 1.0}
+		b, _ := w.BucketOf(row)
+		byBucket[b] = append(byBucket[b], change{spec.RowKindInsert, row})
+	}
+	m0, m1 := writeAll(t, tb, byBucket[0], true), writeAll(t, tb, byBucket[1], true)
+	if _, err := tb.NewCommit("a").Commit(ctx, BatchCommitIdentifier, m0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.NewCommit("b").Commit(ctx, BatchCommitIdentifier, m1); err != nil {
+		t.Fatalf("writers of disjoint buckets conflict: %v", err)
+	}
+	want := append(rowsOf(byBucket[0]), rowsOf(byBucket[1])...)
+	slices.SortFunc(want, spec.CompareRows)
+	checkEqual(t, "two buckets", scanAll(t, tb), want)
+}
+
+// Dynamic buckets and cross-partition upserts route keys through an index
+// read when the writer started: a second writer of the same partition (or,
+// cross-partition, of the table) is refused, so no key lands in two
+// buckets or two partitions.
+func TestConcurrentWritersOfKeyIndex(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		pk         []string
+		partA      string
+		partB      string
+		overlapped bool
+	}{
+		{"dynamic-distinct-keys", []string{"dt", "id"}, "p", "p", false},
+		{"cross-partition-same-keys", []string{"id"}, "p1", "p2", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			fields, _ := spec.ParseColumns("dt STRING NOT NULL, id BIGINT NOT NULL, v STRING")
+			sc, err := spec.NewSchema(fields, []string{"dt"}, tc.pk, spec.NewStringMap("bucket", "-1", "dynamic-bucket.target-row-num", "20"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tb, err := Create(ctx, storage.NewMemory(), "db.db/k", sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gen := func(dt, tag string, from int64) []change {
+				var cs []change
+				for id := from; id < from+50; id++ {
+					cs = append(cs, change{spec.RowKindInsert, spec.Row{dt, id, tag}})
+				}
+				return cs
+			}
+			fromB := int64(50)
+			if tc.overlapped {
+				fromB = 0
+			}
+			ma, mb := writeAll(t, tb, gen(tc.partA, "a", 0), false), writeAll(t, tb, gen(tc.partB, "b", fromB), false)
+			if _, err := tb.NewCommit("a").Commit(ctx, BatchCommitIdentifier, ma); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tb.NewCommit("b").Commit(ctx, BatchCommitIdentifier, mb); !errors.Is(err, spec.ErrConflict) {
+				t.Fatalf("second writer of the key index: err = %v, want a conflict", err)
+			}
+			if _, err := tb.NewCommit("b").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, gen(tc.partB, "b", fromB), false)); err != nil {
+				t.Fatal(err)
+			}
+			// One more upsert of every key: each must still be one row.
+			again := append(gen(tc.partB, "c", 0), gen(tc.partB, "c", 50)...)
+			if _, err := tb.NewCommit("c").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, again, false)); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			for _, r := range scanAll(t, tb) {
+				k := fmt.Sprint(r[1])
+				if len(tc.pk) == 2 {
+					k = fmt.Sprint(r[0], "/", r[1])
+				}
+				if seen[k]++; seen[k] > 1 {
+					t.Fatalf("key %s twice", k)
+				}
+			}
+			if len(seen) != 100 {
+				t.Fatalf("%d keys, want 100", len(seen))
+			}
+		})
+	}
+}
+
+// A writer's rows land while its compaction loses to a compaction job that
+// replaced the same files: CommitSteps reports the APPEND snapshot and an
+// error wrapping ErrCompactionNotCommitted, never a failed write.
+func TestCompactionConflictAfterAppend(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1, "merge-engine", "aggregation", "fields.score.aggregate-function", "sum")
+	for i := 0; i < 3; i++ {
+		if _, err := tb.NewCommit("setup").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, upserts(1, 10, func(id int64) spec.Row { return spec.Row{id, "x", 1.0} }), false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	job := writeAll(t, tb, nil, true)
+	mine := writeAll(t, tb, upserts(1, 10, func(id int64) spec.Row { return spec.Row{id, "x", 1.0} }), true)
+	if _, err := tb.NewCommit("job").Commit(ctx, BatchCommitIdentifier, job); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tb.NewCommit("writer").CommitSteps(ctx, BatchCommitIdentifier, mine)
+	if !errors.Is(err, ErrCompactionNotCommitted) || !errors.Is(err, spec.ErrConflict) || res.Append == 0 || res.Compact != 0 {
+		t.Fatalf("result %+v, err %v: want the APPEND committed and ErrCompactionNotCommitted", res, err)
+	}
+	for _, r := range scanAll(t, tb) {
+		if r[2] != 4.0 {
+			t.Fatalf("row %v: sum %v, want 4 (three setup writes and the writer's rows, once)", r, r[2])
+		}
+	}
+}
