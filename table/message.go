@@ -45,6 +45,9 @@ func DecodeCommitMessages(data []byte) (int64, []CommitMessage, error) {
 		return 0, nil, fmt.Errorf("%w: commit messages version %d (want %d)", spec.ErrCorrupt, s.Version, commitMessagesVersion)
 	}
 	for i, m := range s.Messages {
+		if m.BaseSnapshot < unknownBase {
+			return 0, nil, fmt.Errorf("%w: commit message %d: base snapshot %d", spec.ErrCorrupt, i, m.BaseSnapshot)
+		}
 		if m.Bucket < 0 || len(m.Partition) < 4 {
 			return 0, nil, fmt.Errorf("%w: commit message %d: bucket %d, partition of %d bytes", spec.ErrCorrupt, i, m.Bucket, len(m.Partition))
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,5 +180,39 @@ func TestCLICompact(t *testing.T) {
 	}
 	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); !strings.Contains(snaps, `"commitKind":"COMPACT"`) {
 		t.Fatalf("snapshots: %s", snaps)
+	}
+}
+
+// A retried write reads its whole input again: stdin, read in part on the
+// first pass, is kept in a temporary file, which Close removes.
+func TestReplayableStdin(t *testing.T) {
+	r, err := openReplayable(strings.NewReader("line 1\nline 2\nline 3\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(first, buf); err != nil {
+		t.Fatal(err)
+	}
+	for pass := 2; pass <= 3; pass++ {
+		again, err := r.open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := io.ReadAll(again)
+		if err != nil || string(all) != "line 1\nline 2\nline 3\n" {
+			t.Fatalf("pass %d read %q, %v", pass, all, err)
+		}
+	}
+	name := r.tmp.Name()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(name); !os.IsNotExist(err) {
+		t.Fatalf("temporary copy of stdin left behind: %v", err)
 	}
 }

@@ -1,21 +1,36 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stratalake/strata/internal/textrow"
+	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/table"
 )
+
+// writeRun is one `strata write`: its parsed flags and what it has read.
+type writeRun struct {
+	e          *env
+	t          *table.Table
+	name       string // DB.TABLE, to open the table again
+	format     string
+	committer  *table.Commit
+	identifier int64
+	retries    int
+}
 
 func newWriteCmd(e *env) *cobra.Command {
 	var input, format, user string
 	var checkpoint int64
+	var retries int
 	cmd := &cobra.Command{
 		Use:   "write DB.TABLE [--input FILE] [--format jsonl|csv]",
 		Short: "Write rows in one commit",
@@ -28,7 +43,18 @@ A -D row deletes its primary key.
 
 Any bad line (unknown column, wrong type, null primary key, malformed line)
 fails the command with its line number and nothing is committed.
-Prints the new snapshot id and the number of rows written.
+
+On success it prints "snapshot N: wrote R rows ...", where N is the APPEND
+snapshot holding the rows (a COMPACT snapshot may follow it), and exits 0.
+On failure it exits non-zero and has committed nothing.
+
+Several writers may run at once. When another writer committed to the same
+buckets after this one started (or, for dynamic buckets and cross-partition
+keys, to the same key index), the write is done again from the latest
+snapshot, up to --retries times; stdin is kept in a temporary file for this.
+When the rows are committed but their compaction loses to another writer's,
+the compaction is redone; if that keeps failing, a warning says so and the
+write still succeeds (a later compaction catches up).
 
 With --commit-user and --checkpoint, the commit is exactly once: running the
 same command again (say after a crash) finds the checkpoint committed and
@@ -36,30 +62,18 @@ writes nothing.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if format != "jsonl" && format != "json" && format != "csv" {
+				return usagef("--format %q: want jsonl or csv", format)
+			}
+			if retries < 0 {
+				return usagef("--retries must not be negative")
+			}
 			t, err := e.table(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			in := e.stdin
-			if input != "" && input != "-" {
-				f, err := os.Open(input)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				in = f
-			}
-			var dec textrow.Decoder
-			switch format {
-			case "jsonl", "json":
-				dec = textrow.NewJSONDecoder(in, t.Schema().Fields)
-			case "csv":
-				dec = textrow.NewCSVDecoder(in, t.Schema().Fields)
-			default:
-				return usagef("--format %q: want jsonl or csv", format)
-			}
-			identifier := int64(table.BatchCommitIdentifier)
-			committer := t.NewCommit(user)
+			r := &writeRun{e: e, t: t, name: args[0], format: format, committer: t.NewCommit(user),
+				identifier: table.BatchCommitIdentifier, retries: retries}
 			if cmd.Flags().Changed("checkpoint") {
 				if user == "" {
 					return usagef("--checkpoint needs --commit-user: exactly-once is per commit user")
@@ -67,8 +81,8 @@ writes nothing.`,
 				if checkpoint < 0 {
 					return usagef("--checkpoint must not be negative")
 				}
-				identifier = checkpoint
-				done, snap, err := committer.AlreadyCommitted(ctx, identifier)
+				r.identifier = checkpoint
+				done, snap, err := r.committer.AlreadyCommitted(ctx, checkpoint)
 				if err != nil {
 					return err
 				}
@@ -77,51 +91,186 @@ writes nothing.`,
 					return nil
 				}
 			}
-			w, err := t.NewWrite(ctx)
+			src, err := openReplayable(e.stdin, input)
 			if err != nil {
 				return err
 			}
-			defer w.Close()
-			start := time.Now()
-			lastReport := start
-			var n int64
-			for {
-				row, kind, err := dec.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					return fmt.Errorf("nothing committed: %w", err)
-				}
-				if err := w.Write(ctx, kind, row); err != nil {
-					return fmt.Errorf("nothing committed: row %d: %w", n+1, err)
-				}
-				n++
-				// Long writes show progress on stderr every few seconds.
-				if n%10000 == 0 && time.Since(lastReport) > 2*time.Second {
-					lastReport = time.Now()
-					fmt.Fprintf(e.stderr, "%d rows read (%.0f rows/s)\n", n, float64(n)/time.Since(start).Seconds())
-				}
-			}
-			msgs, err := w.PrepareCommit(ctx)
-			if err != nil {
-				return err
-			}
-			id, err := committer.Commit(ctx, identifier, msgs)
-			if err != nil {
-				return err
-			}
-			if id == 0 {
-				fmt.Fprintf(e.stdout, "no rows: nothing committed\n")
-				return nil
-			}
-			fmt.Fprintf(e.stdout, "snapshot %d: wrote %d rows in %s\n", id, n, time.Since(start).Round(time.Millisecond))
-			return nil
+			defer src.Close()
+			return r.run(ctx, src)
 		},
 	}
 	cmd.Flags().StringVar(&input, "input", "", "read rows from FILE instead of stdin")
 	cmd.Flags().StringVar(&format, "format", "jsonl", "input format: jsonl or csv")
 	cmd.Flags().StringVar(&user, "commit-user", "", "commit user recorded in the snapshot (default: random)")
 	cmd.Flags().Int64Var(&checkpoint, "checkpoint", 0, "commit identifier; with --commit-user, re-runs commit at most once")
+	cmd.Flags().IntVar(&retries, "retries", 10, "times to write again when concurrent writers conflict")
 	return cmd
+}
+
+// run writes and commits, again from the latest snapshot while the commit
+// conflicts with other writers.
+func (r *writeRun) run(ctx context.Context, src *replayable) error {
+	start := time.Now()
+	wait := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		in, err := src.open()
+		if err != nil {
+			return err
+		}
+		n, msgs, res, err := r.writeOnce(ctx, in, start)
+		if err == nil || errors.Is(err, table.ErrCompactionNotCommitted) {
+			return r.report(ctx, n, msgs, res, err, start)
+		}
+		if !errors.Is(err, spec.ErrConflict) || attempt >= r.retries {
+			if errors.Is(err, spec.ErrConflict) {
+				return fmt.Errorf("nothing committed after %d attempts: %w", attempt+1, err)
+			}
+			return err
+		}
+		fmt.Fprintf(r.e.stderr, "concurrent writer: %v; writing again (attempt %d of %d)\n", err, attempt+2, r.retries+1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)))):
+		}
+		wait = min(2*wait, 2*time.Second)
+		// A fresh table handle: the bucket counts it cached may be stale.
+		if r.t, err = r.e.table(ctx, r.name); err != nil {
+			return err
+		}
+		r.committer = r.t.NewCommit(r.committer.User())
+	}
+}
+
+// writeOnce reads every row into a new writer and commits it.
+func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time) (int64, []table.CommitMessage, table.CommitResult, error) {
+	var res table.CommitResult
+	var dec textrow.Decoder
+	if r.format == "csv" {
+		dec = textrow.NewCSVDecoder(in, r.t.Schema().Fields)
+	} else {
+		dec = textrow.NewJSONDecoder(in, r.t.Schema().Fields)
+	}
+	w, err := r.t.NewWrite(ctx)
+	if err != nil {
+		return 0, nil, res, err
+	}
+	defer w.Close()
+	lastReport := start
+	var n int64
+	for {
+		row, kind, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return n, nil, res, fmt.Errorf("nothing committed: %w", err)
+		}
+		if err := w.Write(ctx, kind, row); err != nil {
+			return n, nil, res, fmt.Errorf("nothing committed: row %d: %w", n+1, err)
+		}
+		n++
+		// Long writes show progress on stderr every few seconds.
+		if n%10000 == 0 && time.Since(lastReport) > 2*time.Second {
+			lastReport = time.Now()
+			fmt.Fprintf(r.e.stderr, "%d rows read (%.0f rows/s)\n", n, float64(n)/time.Since(start).Seconds())
+		}
+	}
+	msgs, err := w.PrepareCommit(ctx)
+	if err != nil {
+		return n, nil, res, err
+	}
+	res, err = r.committer.CommitSteps(ctx, r.identifier, msgs)
+	return n, msgs, res, err
+}
+
+// report prints the outcome of a committed write; a compaction that lost
+// to another writer's is redone, and only warned about if it keeps losing.
+func (r *writeRun) report(ctx context.Context, n int64, msgs []table.CommitMessage, res table.CommitResult, cerr error, start time.Time) error {
+	if res.Append == 0 && res.Compact == 0 {
+		fmt.Fprintf(r.e.stdout, "no rows: nothing committed\n")
+		return nil
+	}
+	if cerr != nil {
+		id, err := r.committer.Recompact(ctx, r.identifier, msgs, r.retries+1)
+		if err != nil {
+			fmt.Fprintf(r.e.stderr, "warning: rows committed in snapshot %d, but their compaction was not: %v (a later compaction catches up)\n", res.Append, err)
+		}
+		res.Compact = id
+	}
+	line := fmt.Sprintf("snapshot %d: wrote %d rows in %s", res.Append, n, time.Since(start).Round(time.Millisecond))
+	if res.Append == 0 {
+		// Only compaction results (a retried checkpoint whose rows landed).
+		line = fmt.Sprintf("snapshot %d: compacted (the rows were committed before)", res.Compact)
+	} else if res.Compact > 0 {
+		line += fmt.Sprintf(" (compacted in snapshot %d)", res.Compact)
+	}
+	fmt.Fprintln(r.e.stdout, line)
+	return nil
+}
+
+// replayable is the write's input, readable again for a retry: a named
+// file is reopened; stdin is copied to a temporary file as it is read.
+type replayable struct {
+	stdin  io.Reader
+	path   string
+	tmp    *os.File
+	opened *os.File
+	reads  int
+}
+
+func openReplayable(stdin io.Reader, input string) (*replayable, error) {
+	r := &replayable{stdin: stdin}
+	if input != "" && input != "-" {
+		if _, err := os.Stat(input); err != nil {
+			return nil, err
+		}
+		r.path = input
+	}
+	return r, nil
+}
+
+// open returns a reader of the whole input from its start.
+func (r *replayable) open() (io.Reader, error) {
+	r.reads++
+	if r.opened != nil {
+		r.opened.Close()
+		r.opened = nil
+	}
+	if r.path != "" {
+		f, err := os.Open(r.path)
+		if err != nil {
+			return nil, err
+		}
+		r.opened = f
+		return f, nil
+	}
+	if r.reads == 1 {
+		tmp, err := os.CreateTemp("", "strata-write-*")
+		if err != nil {
+			return nil, fmt.Errorf("keeping stdin for retries: %w", err)
+		}
+		r.tmp = tmp
+		return io.TeeReader(r.stdin, tmp), nil
+	}
+	// A retry: whatever the first pass left unread is copied too.
+	if _, err := io.Copy(r.tmp, r.stdin); err != nil {
+		return nil, err
+	}
+	if _, err := r.tmp.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return r.tmp, nil
+}
+
+// Close removes the temporary copy of stdin.
+func (r *replayable) Close() error {
+	if r.opened != nil {
+		r.opened.Close()
+	}
+	if r.tmp != nil {
+		r.tmp.Close()
+		return os.Remove(r.tmp.Name())
+	}
+	return nil
 }
