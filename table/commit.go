@@ -107,7 +107,9 @@ func (c *Commit) CommitSteps(ctx context.Context, identifier int64, msgs []Commi
 }
 
 // ErrCompactionNotCommitted marks a commit whose rows landed (its APPEND
-// snapshot) while its compaction results did not.
+// snapshot) while its compaction results did not. The Write that made the
+// messages no longer matches the table: close it, and open a new one to
+// go on writing.
 var ErrCompactionNotCommitted = errors.New("strata: compaction not committed")
 
 func (c *Commit) stepError(kind spec.CommitKind, res CommitResult, err error) error {
