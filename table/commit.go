@@ -70,9 +70,12 @@ func (r CommitResult) Last() int64 { return max(r.Append, r.Compact) }
 // wraps ErrCompactionNotCommitted: the rows are committed, and compacting
 // again from the latest snapshot is safe.
 func (c *Commit) CommitSteps(ctx context.Context, identifier int64, msgs []CommitMessage) (CommitResult, error) {
-	app, cmp := splitChanges(msgs)
-	defer c.forgetSummaries(msgs)
 	var res CommitResult
+	app, cmp, err := c.t.splitChanges(msgs)
+	if err != nil {
+		return res, err
+	}
+	defer c.forgetSummaries(msgs)
 	for _, step := range []struct {
 		kind spec.CommitKind
 		ch   changes
@@ -120,7 +123,7 @@ func (c *Commit) stepError(kind spec.CommitKind, res CommitResult, err error) er
 }
 
 // splitChanges sorts messages into the APPEND and COMPACT steps' changes.
-func splitChanges(msgs []CommitMessage) (app, cmp changes) {
+func (t *Table) splitChanges(msgs []CommitMessage) (app, cmp changes, err error) {
 	for _, m := range msgs {
 		entry := func(kind spec.FileKind, f spec.DataFileMeta) spec.ManifestEntry {
 			return spec.ManifestEntry{Kind: kind, Partition: m.Partition, Bucket: m.Bucket, TotalBuckets: m.TotalBuckets, File: f}
@@ -150,9 +153,11 @@ func splitChanges(msgs []CommitMessage) (app, cmp changes) {
 			}
 		}
 	}
-	app.claims = claimsOf(msgs, spec.CommitKindAppend)
-	cmp.claims = claimsOf(msgs, spec.CommitKindCompact)
-	return app, cmp
+	if app.claims, err = t.claimsOf(msgs, spec.CommitKindAppend); err != nil {
+		return app, cmp, err
+	}
+	cmp.claims, err = t.claimsOf(msgs, spec.CommitKindCompact)
+	return app, cmp, err
 }
 
 // changes are what one snapshot adds: data file entries, changelog file

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -17,11 +18,13 @@ import (
 // replaced whole) or to reorder them (both writers number records from the
 // same sequence). The rules, per message:
 //
-//   - APPEND, any bucketed table: no file added to the bucket since the base
-//     may reach the message's first sequence number. Records are ordered by
-//     sequence number, so overlapping numbers from two writers would merge
-//     in no defined order; a writer whose numbers all lie above everything
-//     committed meanwhile is ordered after it, which is commit order.
+//   - APPEND, primary-key tables: no file added to the bucket since the base
+//     may overlap a new file of the message in both key range and sequence
+//     numbers. Records of a key are ordered by sequence number, so
+//     overlapping numbers from two writers would merge in no defined order;
+//     a writer whose numbers all lie above everything committed meanwhile
+//     is ordered after it, which is commit order. Writers of disjoint key
+//     ranges of one bucket do not conflict.
 //   - APPEND, dynamic buckets: no other commit user may have appended to the
 //     partition since the base, because new keys were assigned to buckets
 //     from the partition's HASH index as of the base.
@@ -41,12 +44,12 @@ import (
 const unknownBase = -1
 
 // bucketClaim is what one commit step needs of a bucket: the writer's base
-// snapshot and, for APPEND, the lowest sequence number it adds.
+// snapshot and, for APPEND, the files it adds.
 type bucketClaim struct {
 	partition string
 	bucket    int32
 	base      int64
-	minSeq    int64
+	added     []*lsm.File // APPEND: the new files, keys decoded
 }
 
 // snapshotSummary is what a snapshot changed, per bucket, for conflict
@@ -54,31 +57,57 @@ type bucketClaim struct {
 type snapshotSummary struct {
 	user    string
 	kind    spec.CommitKind
-	buckets map[string]int64 // splitKey → highest sequence number added (-1: only deletes)
-	parts   map[string]bool  // partitions with changes
+	buckets map[string][]*lsm.File // splitKey → files added (empty: only deletes)
+	parts   map[string]bool        // partitions with changes
 }
 
 // claimsOf returns the bucket claims of an APPEND step (buckets with new
 // data files) or a COMPACT step (buckets with compaction results).
-func claimsOf(msgs []CommitMessage, kind spec.CommitKind) []bucketClaim {
+func (t *Table) claimsOf(msgs []CommitMessage, kind spec.CommitKind) ([]bucketClaim, error) {
 	var out []bucketClaim
 	for _, m := range msgs {
-		c := bucketClaim{partition: string(m.Partition), bucket: m.Bucket, base: m.BaseSnapshot, minSeq: -1}
+		c := bucketClaim{partition: string(m.Partition), bucket: m.Bucket, base: m.BaseSnapshot}
 		if kind == spec.CommitKindAppend {
 			if len(m.NewFiles) == 0 {
 				continue
 			}
-			for i, f := range m.NewFiles {
-				if i == 0 || f.MinSequenceNumber < c.minSeq {
-					c.minSeq = f.MinSequenceNumber
+			for _, meta := range m.NewFiles {
+				f, err := t.decodedFile(meta)
+				if err != nil {
+					return nil, err
 				}
+				c.added = append(c.added, f)
 			}
 		} else if len(m.CompactBefore) == 0 && len(m.CompactAfter) == 0 && !hasDVIndex(m.NewIndexFiles) {
 			continue
 		}
 		out = append(out, c)
 	}
-	return out
+	return out, nil
+}
+
+// decodedFile is a data file with its key range decoded (keys are empty
+// for append tables, whose files carry none).
+func (t *Table) decodedFile(meta spec.DataFileMeta) (*lsm.File, error) {
+	if t.layout == nil || t.appendOnly() {
+		return &lsm.File{Meta: meta}, nil
+	}
+	return lsm.NewFile(meta, t.layout.KeyTypes())
+}
+
+// overlaps reports whether a file added by another commit may hold records
+// of a key that one of ours also holds, at sequence numbers ours does not
+// all exceed.
+func overlaps(theirs, ours []*lsm.File) *lsm.File {
+	for _, f := range theirs {
+		for _, g := range ours {
+			if f.Meta.MaxSequenceNumber >= g.Meta.MinSequenceNumber &&
+				lsm.CompareKeys(f.MinKey, g.MaxKey) <= 0 && lsm.CompareKeys(g.MinKey, f.MaxKey) <= 0 {
+				return f
+			}
+		}
+	}
+	return nil
 }
 
 func hasDVIndex(es []spec.IndexManifestEntry) bool {
@@ -96,7 +125,7 @@ func (c *Commit) checkConcurrentWriters(ctx context.Context, latest *spec.Snapsh
 	if latest == nil || len(claims) == 0 {
 		return nil
 	}
-	if err := checkClaimsOverlap(claims, kind); err != nil {
+	if err := c.t.checkClaimsOverlap(claims, kind); err != nil {
 		return err
 	}
 	t := c.t
@@ -118,9 +147,9 @@ func (c *Commit) checkConcurrentWriters(ctx context.Context, latest *spec.Snapsh
 			foreign := s.user != c.user
 			switch {
 			case kind == spec.CommitKindAppend:
-				if maxSeq, ok := s.buckets[k]; ok && maxSeq >= cl.minSeq {
-					return fmt.Errorf("%w: snapshot %d (by %s) added records to bucket %d of %s after this writer read snapshot %d; write again from the latest snapshot",
-						spec.ErrConflict, id, s.user, cl.bucket, c.partitionName(cl.partition), cl.base)
+				if f := overlaps(s.buckets[k], cl.added); f != nil && !t.appendOnly() {
+					return fmt.Errorf("%w: snapshot %d (by %s) added records of the same keys to bucket %d of %s (file %s) after this writer read snapshot %d; write again from the latest snapshot",
+						spec.ErrConflict, id, s.user, cl.bucket, c.partitionName(cl.partition), f.Meta.FileName, cl.base)
 				}
 				if s.kind != spec.CommitKindAppend || !foreign {
 					continue
@@ -144,20 +173,20 @@ func (c *Commit) checkConcurrentWriters(ctx context.Context, latest *spec.Snapsh
 	return nil
 }
 
-// checkClaimsOverlap rejects two messages of one commit that add records to
-// the same bucket with overlapping sequence numbers (two writers of one
-// bucket handing their files to one committer).
-func checkClaimsOverlap(claims []bucketClaim, kind spec.CommitKind) error {
-	if kind != spec.CommitKindAppend {
+// checkClaimsOverlap rejects two messages of one commit that add records of
+// the same keys to one bucket with overlapping sequence numbers (two
+// writers of one bucket handing their files to one committer).
+func (t *Table) checkClaimsOverlap(claims []bucketClaim, kind spec.CommitKind) error {
+	if kind != spec.CommitKindAppend || t.appendOnly() {
 		return nil
 	}
-	seen := map[string]bool{}
+	seen := map[string][]*lsm.File{}
 	for _, cl := range claims {
 		k := splitKey([]byte(cl.partition), cl.bucket)
-		if seen[k] {
-			return fmt.Errorf("%w: two commit messages add files to bucket %d of one partition: a bucket has one writer", spec.ErrConflict, cl.bucket)
+		if f := overlaps(seen[k], cl.added); f != nil {
+			return fmt.Errorf("%w: two commit messages add records of the same keys to bucket %d (file %s): a bucket's keys have one writer", spec.ErrConflict, cl.bucket, f.Meta.FileName)
 		}
-		seen[k] = true
+		seen[k] = append(seen[k], cl.added...)
 	}
 	return nil
 }
@@ -178,17 +207,18 @@ func (c *Commit) summary(ctx context.Context, id int64) (*snapshotSummary, error
 	if err != nil {
 		return nil, fmt.Errorf("conflict check, snapshot %d: %w", id, err)
 	}
-	s := &snapshotSummary{user: snap.CommitUser, kind: snap.CommitKind, buckets: map[string]int64{}, parts: map[string]bool{}}
+	s := &snapshotSummary{user: snap.CommitUser, kind: snap.CommitKind, buckets: map[string][]*lsm.File{}, parts: map[string]bool{}}
 	for _, e := range entries {
 		k := splitKey(e.Partition, e.Bucket)
-		top, ok := s.buckets[k]
-		if !ok {
-			top = -1
-		}
+		files := s.buckets[k]
 		if e.Kind == spec.FileKindAdd {
-			top = max(top, e.File.MaxSequenceNumber)
+			f, err := c.t.decodedFile(e.File)
+			if err != nil {
+				return nil, fmt.Errorf("conflict check, snapshot %d: %w", id, err)
+			}
+			files = append(files, f)
 		}
-		s.buckets[k] = top
+		s.buckets[k] = files
 		s.parts[string(e.Partition)] = true
 	}
 	if c.summaries == nil {
