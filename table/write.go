@@ -219,6 +219,10 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if err := w.t.checkRow(row); err != nil {
 		return err
 	}
+	// Refuse what the merge engine cannot take before routing changes anything.
+	if _, _, err := w.t.rowKinds.Resolve(kind, row); err != nil {
+		return err
+	}
 	partition, err := w.t.partitionOf(row)
 	if err != nil {
 		return err

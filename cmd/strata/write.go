@@ -26,8 +26,9 @@ column names, then one row per line (an empty unquoted cell is null).
 An optional _kind field sets the change kind: +I (default), -U, +U or -D.
 A -D row deletes its primary key.
 
-Any bad line (unknown column, wrong type, null primary key, malformed line)
-fails the command with its line number and nothing is committed.
+Any bad line (unknown column, wrong type, null primary key, malformed line,
+a -U/-D the table's merge engine cannot take) fails the command with its
+line number and nothing is committed.
 Prints the new snapshot id and the number of rows written.
 
 With --commit-user and --checkpoint, the commit is exactly once: running the
@@ -94,6 +95,9 @@ writes nothing.`,
 					return fmt.Errorf("nothing committed: %w", err)
 				}
 				if err := w.Write(ctx, kind, row); err != nil {
+					if d, ok := dec.(interface{ Line() int }); ok {
+						return fmt.Errorf("nothing committed: line %d: %w", d.Line(), err)
+					}
 					return fmt.Errorf("nothing committed: row %d: %w", n+1, err)
 				}
 				n++
