@@ -240,9 +240,9 @@ func (p *partialUpdate) Add(kv *KeyValue) error {
 			}
 			p.filled = true
 		}
-		// ignore-delete skips it (Drop); without sequence groups or
+		// ignore-delete skips it (VerdictDrop); without sequence groups or
 		// remove-record-on-delete it is rejected.
-		if v, err := p.cfg.rule.verdict(kv.Kind); v != Accept {
+		if v, err := p.cfg.rule.verdict(kv.Kind); v != VerdictAccept {
 			return err
 		}
 		p.latestSeq = kv.Seq

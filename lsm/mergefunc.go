@@ -79,9 +79,11 @@ func (d *Deduplicate) Reset() { d.last = nil }
 func (d *Deduplicate) Add(kv *KeyValue) error {
 	// Files written before Paimon 0.7 may hold retracts despite ignore-delete,
 	// so the engine filters them too, not only the writer.
-	rule := engineRule{engine: spec.MergeEngineDeduplicate, ignoreDelete: d.IgnoreDelete}
-	if v, err := rule.verdict(kv.Kind); v != Accept {
-		return err
+	if kv.Kind.IsRetract() {
+		rule := engineRule{engine: spec.MergeEngineDeduplicate, ignoreDelete: d.IgnoreDelete}
+		if v, err := rule.verdict(kv.Kind); v != VerdictAccept {
+			return err // nil: ignore-delete skips it
+		}
 	}
 	d.last = kv
 	return nil
@@ -102,9 +104,11 @@ func (f *FirstRow) Reset() { f.first = nil }
 
 // Add implements MergeFunction.
 func (f *FirstRow) Add(kv *KeyValue) error {
-	rule := engineRule{engine: spec.MergeEngineFirstRow, ignoreDelete: f.IgnoreDelete}
-	if v, err := rule.verdict(kv.Kind); v != Accept {
-		return err // nil for a retraction ignore-delete skips
+	if kv.Kind.IsRetract() {
+		rule := engineRule{engine: spec.MergeEngineFirstRow, ignoreDelete: f.IgnoreDelete}
+		if v, err := rule.verdict(kv.Kind); v != VerdictAccept {
+			return err // nil for a retraction ignore-delete skips
+		}
 	}
 	if f.first == nil {
 		f.first = kv

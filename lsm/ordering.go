@@ -196,9 +196,9 @@ func (r *RowKindResolver) Resolve(kind spec.RowKind, row spec.Row) (spec.RowKind
 		}
 	}
 	switch v, err := r.rule.Admit(kind, row); v {
-	case Drop:
+	case VerdictDrop:
 		return kind, false, nil
-	case Reject:
+	case VerdictReject:
 		return 0, false, err
 	}
 	return kind, true, nil

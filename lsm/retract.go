@@ -12,23 +12,23 @@ import (
 type Verdict int
 
 const (
-	// Accept: the record is kept and the merge engine folds it.
-	Accept Verdict = iota
-	// Drop: the record is skipped without error (ignore-delete,
+	// VerdictAccept: the record is kept and the merge engine folds it.
+	VerdictAccept Verdict = iota
+	// VerdictDrop: the record is skipped without error (ignore-delete,
 	// ignore-update-before).
-	Drop
-	// Reject: the merge engine cannot fold the record.
-	Reject
+	VerdictDrop
+	// VerdictReject: the merge engine cannot fold the record.
+	VerdictReject
 )
 
 // String returns "accept", "drop" or "reject".
 func (v Verdict) String() string {
 	switch v {
-	case Accept:
+	case VerdictAccept:
 		return "accept"
-	case Drop:
+	case VerdictDrop:
 		return "drop"
-	case Reject:
+	case VerdictReject:
 		return "reject"
 	}
 	return fmt.Sprintf("Verdict(%d)", int(v))
@@ -49,29 +49,29 @@ type engineRule struct {
 	removeOnDelete bool // partial-update.remove-record-on-delete
 }
 
-// verdict returns the engine's decision for a record of kind; a Reject
+// verdict returns the engine's decision for a record of kind; a VerdictReject
 // comes with Paimon's error text, wrapping ErrRetractUnsupported.
 func (e engineRule) verdict(kind spec.RowKind) (Verdict, error) {
 	if !kind.IsRetract() {
-		return Accept, nil
+		return VerdictAccept, nil
 	}
 	switch e.engine {
 	case spec.MergeEngineAggregation:
-		return Accept, nil
+		return VerdictAccept, nil
 	case spec.MergeEngineFirstRow:
 		if e.ignoreDelete {
-			return Drop, nil
+			return VerdictDrop, nil
 		}
-		return Reject, fmt.Errorf("%w: By default, First row merge engine can not accept DELETE/UPDATE_BEFORE records.\n"+
+		return VerdictReject, fmt.Errorf("%w: By default, First row merge engine can not accept DELETE/UPDATE_BEFORE records.\n"+
 			"You can config 'ignore-delete' to ignore the DELETE/UPDATE_BEFORE records.", ErrRetractUnsupported)
 	case spec.MergeEnginePartialUpdate:
 		switch {
 		case e.ignoreDelete:
-			return Drop, nil
+			return VerdictDrop, nil
 		case e.groups, e.removeOnDelete:
-			return Accept, nil
+			return VerdictAccept, nil
 		}
-		return Reject, fmt.Errorf("%w: By default, Partial update can not accept delete records, "+
+		return VerdictReject, fmt.Errorf("%w: By default, Partial update can not accept delete records, "+
 			"you can choose one of the following solutions:\n"+
 			"1. Configure 'ignore-delete' to ignore delete records.\n"+
 			"2. Configure 'partial-update.remove-record-on-delete' to remove the whole row when receiving delete records.\n"+
@@ -80,9 +80,9 @@ func (e engineRule) verdict(kind spec.RowKind) (Verdict, error) {
 			ErrRetractUnsupported)
 	}
 	if e.ignoreDelete { // deduplicate
-		return Drop, nil
+		return VerdictDrop, nil
 	}
-	return Accept, nil
+	return VerdictAccept, nil
 }
 
 // retractUnsupported is the error of an aggregate function that cannot
@@ -133,16 +133,16 @@ func NewRetractRule(schema *spec.TableSchema, opts spec.Options) (*RetractRule, 
 			if fn == "" || c.group[i] < 0 {
 				continue // ungrouped fields are never retracted
 			}
-			if a, _ := newFieldAggregator(fn, c.aggKeys[i], c.fields[i], opts); a.retract == nil {
-				r.blockers = append(r.blockers, retractBlocker{field: c.fields[i].Name, fn: fn, group: c.group[i]})
+			if err := r.addBlocker(fn, c.aggKeys[i], c.fields[i], c.group[i], opts); err != nil {
+				return nil, err
 			}
 		}
 	case *aggregateConfig:
 		r.engineRule = engineRule{engine: spec.MergeEngineAggregation, ignoreDelete: opts.IgnoreDelete}
 		r.aggRemoveOnDelete = c.removeOnDelete
 		for i, fn := range c.funcs {
-			if a, _ := newFieldAggregator(fn, c.keys[i], c.fields[i], opts); a.retract == nil {
-				r.blockers = append(r.blockers, retractBlocker{field: c.fields[i].Name, fn: fn, group: -1})
+			if err := r.addBlocker(fn, c.keys[i], c.fields[i], -1, opts); err != nil {
+				return nil, err
 			}
 		}
 	default:
@@ -157,6 +157,19 @@ func NewRetractRule(schema *spec.TableSchema, opts spec.Options) (*RetractRule, 
 	return r, nil
 }
 
+// addBlocker records field as a blocker when its aggregator, built as the
+// merge functions build it, cannot retract.
+func (r *RetractRule) addBlocker(fn, optKey string, field spec.DataField, group int, opts spec.Options) error {
+	a, err := newFieldAggregator(fn, optKey, field, opts)
+	if err != nil {
+		return err
+	}
+	if a.retract == nil {
+		r.blockers = append(r.blockers, retractBlocker{field: field.Name, fn: fn, group: group})
+	}
+	return nil
+}
+
 // Admit decides what the writer does with a record whose kind is already
 // resolved (rowkind.field applied). ignore-delete drops -U and -D and
 // ignore-update-before drops -U, for every engine, as Paimon's
@@ -165,29 +178,29 @@ func NewRetractRule(schema *spec.TableSchema, opts spec.Options) (*RetractRule, 
 // with partial-update sequence groups a record reaches a group's
 // aggregators when it carries a non-null ordering value of that group
 // (whether the merge then calls them depends on the order of fields and on
-// the row it meets, so a record that may fail is refused). A Reject's error
-// wraps spec.ErrSchemaMismatch and ErrRetractUnsupported and names the
-// options that would allow the record.
+// the row it meets, so a record that may fail is refused). The error of a
+// VerdictReject wraps spec.ErrSchemaMismatch and ErrRetractUnsupported and
+// names the options that would allow the record.
 func (r *RetractRule) Admit(kind spec.RowKind, row spec.Row) (Verdict, error) {
 	if r == nil || !kind.IsRetract() {
-		return Accept, nil
+		return VerdictAccept, nil
 	}
 	if r.ignoreDelete || (kind == spec.RowKindUpdateBefore && r.ignoreUpdateBefore) {
-		return Drop, nil
+		return VerdictDrop, nil
 	}
 	v, err := r.verdict(kind)
 	var hints []string
-	if v == Accept {
+	if v == VerdictAccept {
 		if err = r.blocked(kind, row); err == nil {
-			return Accept, nil
+			return VerdictAccept, nil
 		}
-		v = Reject
+		v = VerdictReject
 		hints = append(hints, "'ignore-delete'=true drops -U/-D records when they are written")
 		if r.engine == spec.MergeEngineAggregation && kind == spec.RowKindDelete {
 			hints = append(hints, "'aggregation.remove-record-on-delete'=true removes the row on -D")
 		}
 	}
-	if v != Reject {
+	if v != VerdictReject {
 		return v, nil
 	}
 	if kind == spec.RowKindUpdateBefore {
@@ -197,7 +210,7 @@ func (r *RetractRule) Admit(kind spec.RowKind, row spec.Row) (Verdict, error) {
 	if len(hints) > 0 {
 		msg = "\nOther options: " + strings.Join(hints, "; ") + "."
 	}
-	return Reject, fmt.Errorf("%w: %s record refused, merge-engine %s cannot merge it: %w%s",
+	return VerdictReject, fmt.Errorf("%w: %s record refused, merge-engine %s cannot merge it: %w%s",
 		spec.ErrSchemaMismatch, kind, r.engine, err, msg)
 }
 
