@@ -48,6 +48,7 @@ type aggFn func(acc, in any) (any, error)
 // keep their state per instance and no aggregator shares anything.
 type fieldAgg struct {
 	name     string
+	field    string // column name, for errors
 	agg      aggFn
 	reversed aggFn  // nil: agg with the arguments swapped
 	retract  aggFn  // nil: retraction unsupported
@@ -66,9 +67,7 @@ func (a *fieldAgg) AggReversed(acc, in any) (any, error) {
 
 func (a *fieldAgg) Retract(acc, in any) (any, error) {
 	if a.retract == nil {
-		return nil, fmt.Errorf("%w: Aggregate function '%s' does not support retraction,"+
-			" If you allow this function to ignore retraction messages,"+
-			" you can configure 'fields.${field_name}.ignore-retract'='true'.", ErrRetractUnsupported, a.name)
+		return nil, retractUnsupported(a.name, a.field)
 	}
 	return a.retract(acc, in)
 }
@@ -108,6 +107,7 @@ func newFieldAggregator(fn, optKey string, field spec.DataField, opts spec.Optio
 		return nil, optionErr(ignoreKey, "%s and %s have conflicting behavior so should not be enabled at the same time.",
 			optAggRemoveRecordOnDel, ignoreKey)
 	}
+	a.field = field.Name
 	if ignoreRetract {
 		// Java's wrapper does not forward aggReversed, so the default
 		// argument swap applies even where the inner function overrides it.

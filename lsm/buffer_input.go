@@ -57,7 +57,7 @@ func (b *Buffer) Merged(mf MergeFunction, ord *Ordering) iter.Seq2[*KeyValue, er
 			}
 			mf.Reset()
 			for _, kv := range kvs[i:j] {
-				if err := mf.Add(kv); err != nil {
+				if err := addRecord(mf, kv); err != nil {
 					yield(nil, err)
 					return
 				}

@@ -34,6 +34,10 @@ import (
 //	                 drains it with the table's ordering and a reducer.
 //	runs             merges sorted runs (separated by "--" lines) with
 //	                 MergeRunsOrdered and a reducer.
+//	admit            asks the writer's rule (RowKindResolver, i.e.
+//	                 RetractRule.Admit after rowkind.field) about each record
+//	                 and prints "<record without @seq> -> accept <kind>",
+//	                 "-> drop" or "-> reject: <error>".
 //	sort             prints records in the table's ordering.
 //	lookup           merges records with "L<level>" tags by LookupMergeGroup
 //	                 (Java's LookupMergeFunction).
@@ -230,6 +234,19 @@ func (s *scriptState) run(c scriptCase) string {
 				break
 			}
 			out = append(out, s.format(kv))
+		}
+	case "admit":
+		for _, kv := range records {
+			in := strings.TrimSuffix(s.format(kv), " @"+strconv.FormatInt(kv.Seq, 10))
+			kind, keep, err := s.resolver.Resolve(kv.Kind, kv.Value)
+			switch {
+			case err != nil:
+				emit("%s -> reject: %v", in, err)
+			case !keep:
+				emit("%s -> drop", in)
+			default:
+				emit("%s -> accept %s", in, kind)
+			}
 		}
 	case "sort":
 		slices.SortStableFunc(records, s.ord.Compare)

@@ -33,6 +33,8 @@ type partialUpdateConfig struct {
 	// partial-update.remove-record-on-sequence-group.
 	partialDelete []bool
 	opts          spec.Options
+	// rule is what the engine does with a retraction (see RetractRule).
+	rule engineRule
 }
 
 func newPartialUpdateFactory(schema *spec.TableSchema, opts spec.Options) (MergeFunctionFactory, error) {
@@ -141,6 +143,8 @@ func newPartialUpdateFactory(schema *spec.TableSchema, opts spec.Options) (Merge
 			return nil, err
 		}
 	}
+	c.rule = engineRule{engine: spec.MergeEnginePartialUpdate, ignoreDelete: c.ignoreDelete,
+		groups: len(c.groups) > 0, removeOnDelete: c.removeOnDelete}
 	return c, nil
 }
 
@@ -236,27 +240,21 @@ func (p *partialUpdate) Add(kv *KeyValue) error {
 			}
 			p.filled = true
 		}
-		if p.cfg.ignoreDelete {
-			return nil
+		// ignore-delete skips it (VerdictDrop); without sequence groups or
+		// remove-record-on-delete it is rejected.
+		if v, err := p.cfg.rule.verdict(kv.Kind); v != VerdictAccept {
+			return err
 		}
 		p.latestSeq = kv.Seq
 		if len(p.cfg.groups) > 0 {
 			return p.retractWithGroups(kv)
 		}
-		if p.cfg.removeOnDelete {
-			if kv.Kind == spec.RowKindDelete {
-				p.deleteRow = true
-				return p.initRow(kv.Value)
-			}
-			return nil
+		// remove-record-on-delete: -D removes the row, -U is ignored.
+		if kv.Kind == spec.RowKindDelete {
+			p.deleteRow = true
+			return p.initRow(kv.Value)
 		}
-		return fmt.Errorf("%w: By default, Partial update can not accept delete records, "+
-			"you can choose one of the following solutions:\n"+
-			"1. Configure 'ignore-delete' to ignore delete records.\n"+
-			"2. Configure 'partial-update.remove-record-on-delete' to remove the whole row when receiving delete records.\n"+
-			"3. Configure 'sequence-group's to retract partial columns. Also configure "+
-			"'partial-update.remove-record-on-sequence-group' to remove the whole row when receiving deleted records of `specified sequence group`.",
-			ErrRetractUnsupported)
+		return nil
 	}
 	p.latestSeq = kv.Seq
 	var err error

@@ -79,8 +79,11 @@ func (d *Deduplicate) Reset() { d.last = nil }
 func (d *Deduplicate) Add(kv *KeyValue) error {
 	// Files written before Paimon 0.7 may hold retracts despite ignore-delete,
 	// so the engine filters them too, not only the writer.
-	if d.IgnoreDelete && kv.Kind.IsRetract() {
-		return nil
+	if kv.Kind.IsRetract() {
+		rule := engineRule{engine: spec.MergeEngineDeduplicate, ignoreDelete: d.IgnoreDelete}
+		if v, err := rule.verdict(kv.Kind); v != VerdictAccept {
+			return err // nil: ignore-delete skips it
+		}
 	}
 	d.last = kv
 	return nil
@@ -102,11 +105,10 @@ func (f *FirstRow) Reset() { f.first = nil }
 // Add implements MergeFunction.
 func (f *FirstRow) Add(kv *KeyValue) error {
 	if kv.Kind.IsRetract() {
-		if f.IgnoreDelete {
-			return nil
+		rule := engineRule{engine: spec.MergeEngineFirstRow, ignoreDelete: f.IgnoreDelete}
+		if v, err := rule.verdict(kv.Kind); v != VerdictAccept {
+			return err // nil for a retraction ignore-delete skips
 		}
-		return fmt.Errorf("%w: By default, First row merge engine can not accept DELETE/UPDATE_BEFORE records.\n"+
-			"You can config 'ignore-delete' to ignore the DELETE/UPDATE_BEFORE records.", ErrRetractUnsupported)
 	}
 	if f.first == nil {
 		f.first = kv
@@ -146,11 +148,11 @@ func (r *reducer) Add(kv *KeyValue) error {
 	}
 	if !r.merging {
 		r.merging = true
-		if err := r.inner.Add(r.initial); err != nil {
+		if err := addRecord(r.inner, r.initial); err != nil {
 			return err
 		}
 	}
-	return r.inner.Add(kv)
+	return addRecord(r.inner, kv)
 }
 
 // Result implements MergeFunction.

@@ -136,22 +136,23 @@ func compareFieldsNullsFirst(fields []int, a, b spec.Row, desc bool) int {
 // rowkind.field column when that option is set, and records are dropped when
 // ignore-delete (-U and -D) or ignore-update-before (-U) says so. The
 // aggregation engine itself never checks ignore-delete, so this filter is what
-// keeps retracts away from it.
+// keeps retracts away from it. Beyond Paimon, it refuses the records the
+// table's merge engine cannot take (RetractRule.Admit), so that they never
+// reach a file.
 type RowKindResolver struct {
-	index              int // -1 when rowkind.field is unset
-	ignoreDelete       bool
-	ignoreUpdateBefore bool
+	index int // -1 when rowkind.field is unset
+	rule  *RetractRule
 }
 
-// NewRowKindResolver reads rowkind.field, ignore-delete and
-// ignore-update-before. Errors wrap spec.ErrInvalidSchema and name the option.
+// NewRowKindResolver reads rowkind.field and the table's RetractRule
+// (ignore-delete, ignore-update-before and the merge engine's options).
+// Errors wrap spec.ErrInvalidSchema and name the option.
 func NewRowKindResolver(schema *spec.TableSchema, opts spec.Options) (*RowKindResolver, error) {
-	r := &RowKindResolver{index: -1, ignoreDelete: opts.IgnoreDelete}
-	v, err := rawBool(opts, optIgnoreUpdateBefore, false)
+	rule, err := NewRetractRule(schema, opts)
 	if err != nil {
 		return nil, err
 	}
-	r.ignoreUpdateBefore = v
+	r := &RowKindResolver{index: -1, rule: rule}
 	if name, ok := opts.Raw[optRowKindField]; ok {
 		i := schema.FieldIndex(name)
 		if i < 0 {
@@ -168,7 +169,9 @@ func NewRowKindResolver(schema *spec.TableSchema, opts spec.Options) (*RowKindRe
 
 // Resolve returns the kind to buffer row with (given the kind it arrived
 // with) and whether to keep it at all. A null or unknown rowkind.field value
-// is an error wrapping ErrMergeFailed, as Java throws for it.
+// is an error wrapping ErrMergeFailed, as Java throws for it; a record the
+// merge engine cannot take is an error wrapping spec.ErrSchemaMismatch and
+// ErrRetractUnsupported (see RetractRule.Admit).
 func (r *RowKindResolver) Resolve(kind spec.RowKind, row spec.Row) (spec.RowKind, bool, error) {
 	if r == nil {
 		return kind, true, nil
@@ -192,11 +195,11 @@ func (r *RowKindResolver) Resolve(kind spec.RowKind, row spec.Row) (spec.RowKind
 			return 0, false, fmt.Errorf("%w: Unsupported short string '%s' for row kind.", ErrMergeFailed, s)
 		}
 	}
-	switch kind {
-	case spec.RowKindDelete:
-		return kind, !r.ignoreDelete, nil
-	case spec.RowKindUpdateBefore:
-		return kind, !r.ignoreDelete && !r.ignoreUpdateBefore, nil
+	switch v, err := r.rule.Admit(kind, row); v {
+	case VerdictDrop:
+		return kind, false, nil
+	case VerdictReject:
+		return 0, false, err
 	}
 	return kind, true, nil
 }

@@ -2,6 +2,7 @@ package lsm
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"slices"
 	"strings"
@@ -116,7 +117,7 @@ func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool
 					res, err = mergeGroup(mf, group)
 				}
 				if err != nil {
-					yield(nil, err)
+					yield(nil, r.locate(err, sec))
 					return
 				}
 				if res == nil || (dropDelete && res.Kind.IsRetract()) {
@@ -160,10 +161,22 @@ func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool
 	return out, changelog, nil
 }
 
+// locate names the data file of a record that failed to merge, among the
+// files of a section.
+func (r *Rewriter) locate(err error, sec []SortedRun) error {
+	var metas []spec.DataFileMeta
+	for _, run := range sec {
+		for _, f := range run.Files {
+			metas = append(metas, f.Meta)
+		}
+	}
+	return LocateRecordError(err, metas, r.KeyTypes)
+}
+
 func mergeGroup(mf MergeFunction, group []*KeyValue) (*KeyValue, error) {
 	mf.Reset()
 	for _, kv := range group {
-		if err := mf.Add(kv); err != nil {
+		if err := addRecord(mf, kv); err != nil {
 			return nil, err
 		}
 	}
@@ -190,12 +203,14 @@ func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*K
 		}
 	}
 	candidates := group
+	hitFile := "" // the file a looked-up version comes from
 	if high == nil && lookup {
 		hit, err := r.Lookup.Lookup(ctx, group[0].Key, out+1)
 		if err != nil {
 			return nil, err
 		}
 		if hit != nil {
+			hitFile = hit.File.Meta.FileName
 			if r.DV != nil {
 				if err := r.DV.MarkDeleted(hit.File.Meta.FileName, hit.Pos); err != nil {
 					return nil, err
@@ -220,7 +235,11 @@ func (r *Rewriter) lookupMerge(ctx context.Context, mf MergeFunction, group []*K
 	mf.Reset()
 	for _, kv := range candidates {
 		if kv.Level <= 0 || kv == high {
-			if err := mf.Add(kv); err != nil {
+			if err := addRecord(mf, kv); err != nil {
+				var re *RecordError
+				if kv == high && hitFile != "" && errors.As(err, &re) && re.File == "" {
+					re.File = hitFile
+				}
 				return nil, err
 			}
 		}
@@ -285,7 +304,7 @@ func LookupMergeGroup(mf MergeFunction, group []*KeyValue) (*KeyValue, error) {
 	mf.Reset()
 	for _, kv := range group {
 		if kv.Level <= 0 || kv == high {
-			if err := mf.Add(kv); err != nil {
+			if err := addRecord(mf, kv); err != nil {
 				return nil, err
 			}
 		}

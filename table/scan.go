@@ -396,7 +396,8 @@ func (t *Table) readSplit(ctx context.Context, sp Split) iter.Seq2[*spec.KeyValu
 		}
 		for kv, err := range merged {
 			if err != nil {
-				yield(nil, err)
+				// A record the engine rejects names its file and key.
+				yield(nil, lsm.LocateRecordError(err, sp.Files, t.layout.KeyTypes()))
 				return
 			}
 			if kv.Kind.IsRetract() {

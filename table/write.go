@@ -220,9 +220,14 @@ func (w *Write) BucketOf(row spec.Row) (int32, error) {
 }
 
 // Write adds one row with its change kind. The row must have one value per
-// column, of the column's Go type (see package spec).
+// column, of the column's Go type (see package spec). A -U/-D the table's
+// merge engine cannot take is refused (lsm.RetractRule) and nothing is kept.
 func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) error {
 	if err := w.t.checkRow(row); err != nil {
+		return err
+	}
+	// Refuse what the merge engine cannot take before routing changes anything.
+	if _, _, err := w.t.rowKinds.Resolve(kind, row); err != nil {
 		return err
 	}
 	partition, err := w.t.partitionOf(row)

@@ -216,3 +216,37 @@ func TestReplayableStdin(t *testing.T) {
 		t.Fatalf("temporary copy of stdin left behind: %v", err)
 	}
 }
+
+// Issue 7: a -D that the partial-update engine cannot merge is refused with
+// its input line number; nothing is committed and the table stays
+// readable, writable and compactable.
+func TestCLIWriteRefusesRetraction(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "t", "--schema", "id INT NOT NULL, a INT, b STRING", "--primary-key", "id",
+		"-o", "bucket=1", "-o", "merge-engine=partial-update")
+	c.ok("{\"id\":1,\"a\":1}\n{\"id\":2,\"b\":\"x\"}\n", "write", "t")
+	for _, tc := range []struct{ format, input, line string }{
+		{"jsonl", "{\"id\":1,\"b\":\"y\"}\n\n{\"id\":2,\"_kind\":\"-D\"}\n", "line 3:"},
+		{"csv", "id,a,_kind\n1,5,+U\n2,,-U\n", "line 3:"},
+	} {
+		_, errs, code := c.run(tc.input, "write", "t", "--format", tc.format)
+		if code != 1 || !strings.Contains(errs, "nothing committed: "+tc.line) ||
+			!strings.Contains(errs, "retraction not supported") || !strings.Contains(errs, "partial-update.remove-record-on-delete") {
+			t.Fatalf("%s: exit %d, stderr %q", tc.format, code, errs)
+		}
+	}
+	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); strings.Count(snaps, "\n") != 1 {
+		t.Fatalf("a refused write committed something:\n%s", snaps)
+	}
+	want := "id,a,b\n1,1,\n2,,x\n"
+	if got := c.ok("", "scan", "t", "--format", "csv"); got != want {
+		t.Fatalf("scan after refusal: %q, want %q", got, want)
+	}
+	c.ok("{\"id\":2,\"a\":7}\n", "write", "t")
+	if out := c.ok("", "compact", "t", "--full"); !strings.Contains(out, "compacted 2 files into 1") {
+		t.Fatalf("compact --full: %q", out)
+	}
+	if got := c.ok("", "scan", "t", "--format", "csv"); got != "id,a,b\n1,1,\n2,7,x\n" {
+		t.Fatalf("scan after compaction: %q", got)
+	}
+}

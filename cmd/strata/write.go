@@ -41,8 +41,9 @@ column names, then one row per line (an empty unquoted cell is null).
 An optional _kind field sets the change kind: +I (default), -U, +U or -D.
 A -D row deletes its primary key.
 
-Any bad line (unknown column, wrong type, null primary key, malformed line)
-fails the command with its line number and nothing is committed.
+Any bad line (unknown column, wrong type, null primary key, malformed line,
+a -U/-D the table's merge engine cannot take) fails the command with its
+line number and nothing is committed.
 
 On success it prints "snapshot N: wrote R rows ...", where N is the APPEND
 snapshot holding the rows (a COMPACT snapshot may follow it), and exits 0.
@@ -167,6 +168,9 @@ func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time)
 			return n, nil, res, fmt.Errorf("nothing committed: %w", err)
 		}
 		if err := w.Write(ctx, kind, row); err != nil {
+			if d, ok := dec.(interface{ Line() int }); ok {
+				return n, nil, res, fmt.Errorf("nothing committed: line %d: %w", d.Line(), err)
+			}
 			return n, nil, res, fmt.Errorf("nothing committed: row %d: %w", n+1, err)
 		}
 		n++
