@@ -16,7 +16,7 @@ import (
 // ErrUncertainCommit marks a commit whose snapshot write may or may not have
 // landed. Committing the same (user, identifier) again is safe: the
 // committer finds its snapshot if it landed.
-var ErrUncertainCommit = errors.New("strata: commit outcome unknown")
+var ErrUncertainCommit = errors.New("commit outcome unknown")
 
 // Snapshots reads and publishes a table's snapshot files.
 type Snapshots struct {
