@@ -48,6 +48,25 @@ func (s *Snapshots) Get(ctx context.Context, id int64) (*spec.Snapshot, error) {
 	return snap, nil
 }
 
+// missing returns the error for a snapshot id that does not exist, naming
+// the range that does (spec.ErrNotFound).
+func (s *Snapshots) missing(ctx context.Context, id int64) error {
+	earliest, err := s.EarliestID(ctx)
+	if err != nil {
+		return fmt.Errorf("snapshot %d %w (listing the snapshots failed: %v)", id, spec.ErrNotFound, err)
+	}
+	latest, err := s.LatestID(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("snapshot %d %w (listing the snapshots failed: %v)", id, spec.ErrNotFound, err)
+	case latest == 0:
+		return fmt.Errorf("snapshot %d %w: the table has no snapshots yet", id, spec.ErrNotFound)
+	case earliest == latest:
+		return fmt.Errorf("snapshot %d %w: the table has snapshot %d only", id, spec.ErrNotFound, latest)
+	}
+	return fmt.Errorf("snapshot %d %w: the table has snapshots %d..%d", id, spec.ErrNotFound, earliest, latest)
+}
+
 func (s *Snapshots) exists(ctx context.Context, id int64) (bool, error) {
 	_, err := s.fs.Stat(ctx, s.path(id))
 	if errors.Is(err, storage.ErrNotFound) {

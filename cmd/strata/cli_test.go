@@ -102,7 +102,7 @@ func TestCLIUsageErrors(t *testing.T) {
 			t.Errorf("strata %v succeeded", args)
 		}
 	}
-	if _, errs, code := c.run("", "scan", "nope.nope"); code != 1 || !strings.Contains(errs, "does not exist") {
+	if _, errs, code := c.run("", "scan", "nope.nope"); code != 1 || !strings.Contains(errs, "table nope.nope not found") {
 		t.Errorf("missing table: %d %q", code, errs)
 	}
 }
