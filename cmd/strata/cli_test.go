@@ -180,4 +180,12 @@ func TestCLICompact(t *testing.T) {
 	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); !strings.Contains(snaps, `"commitKind":"COMPACT"`) {
 		t.Fatalf("snapshots: %s", snaps)
 	}
+	// Now every bucket is fully compacted: nothing to do, nothing committed.
+	out, errs, code = c.run("", "compact", "t", "--full")
+	if code != 0 || out != "nothing to compact: its bucket is fully compacted\n" || errs != "" {
+		t.Fatalf("second compact --full: %d %q %q", code, out, errs)
+	}
+	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); strings.Count(snaps, "\n") != 3 {
+		t.Fatalf("snapshots after a no-op compaction: %s", snaps)
+	}
 }
