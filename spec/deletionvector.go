@@ -62,7 +62,7 @@ const (
 )
 
 // errDVPosition is returned by Delete for a position the kind cannot hold.
-var errDVPosition = errors.New("strata: deletion vector position out of range")
+var errDVPosition = errors.New("deletion vector position out of range")
 
 // DeletionVector is the set of deleted row positions of one data file. The
 // zero value is an empty 32-bit vector. A DeletionVector is not safe for
@@ -199,7 +199,7 @@ func (dv *DeletionVector) Merge(o *DeletionVector) error {
 		return nil
 	}
 	if dv.Kind() != o.Kind() {
-		return fmt.Errorf("strata: cannot merge a %s deletion vector into a %s one", o.Kind(), dv.Kind())
+		return fmt.Errorf("cannot merge a %s deletion vector into a %s one", o.Kind(), dv.Kind())
 	}
 	if dv.Kind() == DVBitmap32 {
 		if o.bm == nil {

@@ -47,7 +47,7 @@ func EncodeDeletionVector(dv *DeletionVector) ([]byte, error) {
 		buf.Grow(4 + int(bm.GetSerializedSizeInBytes()))
 		buf.Write(binary.BigEndian.AppendUint32(nil, uint32(DVMagic32)))
 		if _, err := bm.WriteTo(&buf); err != nil {
-			return nil, fmt.Errorf("strata: encoding deletion vector: %w", err)
+			return nil, fmt.Errorf("encoding deletion vector: %w", err)
 		}
 		return buf.Bytes(), nil
 	}
@@ -62,7 +62,7 @@ func EncodeDeletionVector(dv *DeletionVector) ([]byte, error) {
 		size += b.bm.GetSerializedSizeInBytes() - uint64(len(emptyRoaring))
 	}
 	if size+8 > math.MaxInt32 {
-		return nil, fmt.Errorf("strata: deletion vector of %d bytes exceeds 2 GiB", size)
+		return nil, fmt.Errorf("deletion vector of %d bytes exceeds 2 GiB", size)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	buf.Write(binary.LittleEndian.AppendUint32(nil, uint32(DVMagic64)))
@@ -74,7 +74,7 @@ func EncodeDeletionVector(dv *DeletionVector) ([]byte, error) {
 		buf.Write(key[:])
 		if next < len(dv.buckets) && dv.buckets[next].key == k {
 			if _, err := dv.buckets[next].bm.WriteTo(buf); err != nil {
-				return nil, fmt.Errorf("strata: encoding deletion vector: %w", err)
+				return nil, fmt.Errorf("encoding deletion vector: %w", err)
 			}
 			next++
 			continue

@@ -65,20 +65,20 @@ func EncodeDVIndexFile(entries []DVIndexEntry) ([]byte, []DeletionVectorMeta, er
 	seen := make(map[string]struct{}, len(entries))
 	for _, e := range entries {
 		if e.DV == nil {
-			return nil, nil, fmt.Errorf("strata: nil deletion vector for data file %q", e.DataFile)
+			return nil, nil, fmt.Errorf("nil deletion vector for data file %q", e.DataFile)
 		}
 		if _, dup := seen[e.DataFile]; dup {
-			return nil, nil, fmt.Errorf("strata: data file %q appears twice in a deletion-vector index", e.DataFile)
+			return nil, nil, fmt.Errorf("data file %q appears twice in a deletion-vector index", e.DataFile)
 		}
 		seen[e.DataFile] = struct{}{}
 		body, err := EncodeDeletionVector(e.DV)
 		if err != nil {
-			return nil, nil, fmt.Errorf("strata: deletion vector of %q: %w", e.DataFile, err)
+			return nil, nil, fmt.Errorf("deletion vector of %q: %w", e.DataFile, err)
 		}
 		// Offsets are int32 in the manifest; Java's writer would silently
 		// wrap past 2 GiB, we refuse.
 		if int64(len(data))+int64(len(body))+8 > math.MaxInt32 {
-			return nil, nil, fmt.Errorf("strata: deletion-vector index file exceeds 2 GiB at data file %q", e.DataFile)
+			return nil, nil, fmt.Errorf("deletion-vector index file exceeds 2 GiB at data file %q", e.DataFile)
 		}
 		offset := int32(len(data))
 		length := int32(len(body))

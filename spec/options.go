@@ -9,7 +9,7 @@ import (
 )
 
 // ErrInvalidOption marks a table option whose value does not parse.
-var ErrInvalidOption = errors.New("strata: invalid table option")
+var ErrInvalidOption = errors.New("invalid table option")
 
 // Names of the table options Strata reads, as Paimon's CoreOptions spells
 // them.

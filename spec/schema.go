@@ -13,7 +13,7 @@ import (
 
 // ErrInvalidSchema marks a table schema that breaks one of Paimon's rules
 // (duplicate columns, unknown key columns, bad options, ...).
-var ErrInvalidSchema = errors.New("strata: invalid schema")
+var ErrInvalidSchema = errors.New("invalid schema")
 
 // Schema file versions (TableSchema.PAIMON_07_VERSION and friends). They
 // decide the defaults DecodeSchema fills in for options older writers left

@@ -10,10 +10,10 @@ import (
 var (
 	// ErrUnsupportedType marks a type Paimon has but Strata does not
 	// implement (VARIANT, BLOB, GEOMETRY, ...) or a name no one knows.
-	ErrUnsupportedType = errors.New("strata: unsupported data type")
+	ErrUnsupportedType = errors.New("unsupported data type")
 	// ErrInvalidType marks a malformed type: bad syntax, a length or
 	// precision out of range, a missing element type, duplicate ROW fields.
-	ErrInvalidType = errors.New("strata: invalid data type")
+	ErrInvalidType = errors.New("invalid data type")
 )
 
 // validVectorElement reports whether Paimon's VectorType accepts elements of

@@ -28,7 +28,11 @@ var _ Storage = (*Local)(nil)
 
 // NewLocal returns a Local rooted at root, creating the directory if it is
 // missing. A relative root is made absolute against the working directory.
-func NewLocal(root string) (*Local, error) {
+func NewLocal(root string) (*Local, error) { return newLocal(root, true) }
+
+// newLocal is NewLocal; without create, a missing root is an error wrapping
+// ErrNotFound.
+func newLocal(root string, create bool) (*Local, error) {
 	if root == "" {
 		return nil, errors.New("storage: local: empty root")
 	}
@@ -36,11 +40,16 @@ func NewLocal(root string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: local %s: %w", root, err)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return nil, fmt.Errorf("storage: local %s: %w", abs, err)
+	if create {
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return nil, fmt.Errorf("storage: local %s: %w", abs, err)
+		}
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
+		if isNotExist(err) {
+			return nil, fmt.Errorf("storage: local %s: directory does not exist: %w", abs, ErrNotFound)
+		}
 		return nil, fmt.Errorf("storage: local %s: %w", abs, err)
 	}
 	if !fi.IsDir() {

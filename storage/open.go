@@ -17,6 +17,18 @@ import (
 //
 // Local directories are created if missing.
 func Open(ctx context.Context, location string) (Storage, error) {
+	return open(ctx, location, true)
+}
+
+// OpenExisting is Open for a warehouse that must already exist, as readers
+// want: a missing local directory is an error wrapping ErrNotFound, and
+// nothing is created. S3 and memory locations open as with Open (an S3
+// prefix needs no creating).
+func OpenExisting(ctx context.Context, location string) (Storage, error) {
+	return open(ctx, location, false)
+}
+
+func open(ctx context.Context, location string, create bool) (Storage, error) {
 	if location == "" {
 		return nil, errors.New("storage: open: empty location")
 	}
@@ -24,7 +36,7 @@ func Open(ctx context.Context, location string) (Storage, error) {
 	if !ok || !isScheme(scheme) || (!strings.HasPrefix(rest, "/") && !isKnownScheme(scheme)) {
 		// A plain path. Requiring a slash after an unknown scheme keeps names
 		// such as "tables:v2" paths.
-		return openLocal(location, location)
+		return openLocal(location, location, create)
 	}
 	u, err := url.Parse(location)
 	if err != nil {
@@ -52,7 +64,7 @@ func Open(ctx context.Context, location string) (Storage, error) {
 		if u.Path == "" {
 			return nil, fmt.Errorf("storage: open %s: missing path", location)
 		}
-		return openLocal(location, u.Path)
+		return openLocal(location, u.Path, create)
 	default:
 		return nil, fmt.Errorf("storage: open %s: unsupported scheme %q", location, u.Scheme)
 	}
@@ -66,8 +78,8 @@ func isKnownScheme(s string) bool {
 	return false
 }
 
-func openLocal(location, dir string) (Storage, error) {
-	l, err := NewLocal(dir)
+func openLocal(location, dir string, create bool) (Storage, error) {
+	l, err := newLocal(dir, create)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", location, err)
 	}

@@ -206,6 +206,33 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+// OpenExisting opens what exists and creates nothing.
+func TestOpenExisting(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, missing := range []string{dir + "/typo", "file://" + dir + "/typo/x"} {
+		if s, err := storage.OpenExisting(ctx, missing); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("OpenExisting(%q) = %v, %v; want ErrNotFound", missing, s, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo")); !os.IsNotExist(err) {
+		t.Fatalf("OpenExisting created a directory: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storage.OpenExisting(ctx, dir+"/file"); err == nil {
+		t.Error("OpenExisting of a file succeeded")
+	}
+	s, err := storage.OpenExisting(ctx, "file://"+dir)
+	if l, ok := s.(*storage.Local); err != nil || !ok || l.Root() != dir {
+		t.Fatalf("OpenExisting(existing) = %v, %v", s, err)
+	}
+	if _, err := storage.OpenExisting(ctx, "mem://"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLocalTempFiles(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()

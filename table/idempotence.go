@@ -32,8 +32,9 @@ func (c *Commit) committedIdentifier(ctx context.Context) (int64, int64, bool, e
 
 // AlreadyCommitted reports whether identifier was committed by this commit
 // user already (its newest snapshot has an identifier at least as large),
-// and that snapshot's id. Replaying a checkpoint after a crash uses it to
-// commit nothing twice.
+// and that newest snapshot's id, which need not be the one that committed
+// identifier (see CommittedSnapshot). Replaying a checkpoint after a crash
+// uses it to commit nothing twice.
 func (c *Commit) AlreadyCommitted(ctx context.Context, identifier int64) (bool, int64, error) {
 	if !c.known {
 		last, snap, ok, err := c.committedIdentifier(ctx)
@@ -65,6 +66,21 @@ func (c *Commit) remember(identifier, snapshot int64) {
 // skipped, a missing COMPACT is written), then the later ones.
 func (c *Commit) LastCommitted(ctx context.Context) (identifier, snapshot int64, ok bool, err error) {
 	return c.committedIdentifier(ctx)
+}
+
+// CommittedSnapshot returns the snapshot that committed identifier for this
+// commit user: its APPEND snapshot, else its COMPACT one (an identifier
+// whose commit only compacted). It returns 0 when the user has no snapshot
+// of identifier: the identifier committed nothing (a later one covers it),
+// or its snapshots have expired.
+func (c *Commit) CommittedSnapshot(ctx context.Context, identifier int64) (int64, error) {
+	for _, kind := range []spec.CommitKind{spec.CommitKindAppend, spec.CommitKindCompact} {
+		ok, id, err := c.stepCommitted(ctx, identifier, kind)
+		if err != nil || ok {
+			return id, err
+		}
+	}
+	return 0, nil
 }
 
 // stepCommitted reports whether this user already has a snapshot of kind

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"errors"
 	"runtime"
 
 	"fmt"
@@ -183,6 +184,9 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 	var snap *spec.Snapshot
 	if s.snapshotID > 0 {
 		snap, err = s.t.snapshots.Get(ctx, s.snapshotID)
+		if errors.Is(err, spec.ErrNotFound) {
+			err = s.t.snapshots.missing(ctx, s.snapshotID)
+		}
 	} else {
 		snap, err = s.t.snapshots.Latest(ctx)
 	}

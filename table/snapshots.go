@@ -16,7 +16,7 @@ import (
 // ErrUncertainCommit marks a commit whose snapshot write may or may not have
 // landed. Committing the same (user, identifier) again is safe: the
 // committer finds its snapshot if it landed.
-var ErrUncertainCommit = errors.New("strata: commit outcome unknown")
+var ErrUncertainCommit = errors.New("commit outcome unknown")
 
 // Snapshots reads and publishes a table's snapshot files.
 type Snapshots struct {
@@ -46,6 +46,25 @@ func (s *Snapshots) Get(ctx context.Context, id int64) (*spec.Snapshot, error) {
 		return nil, fmt.Errorf("%s: %w", s.path(id), err)
 	}
 	return snap, nil
+}
+
+// missing returns the error for a snapshot id that does not exist, naming
+// the range that does (spec.ErrNotFound).
+func (s *Snapshots) missing(ctx context.Context, id int64) error {
+	earliest, err := s.EarliestID(ctx)
+	if err != nil {
+		return fmt.Errorf("snapshot %d %w (listing the snapshots failed: %v)", id, spec.ErrNotFound, err)
+	}
+	latest, err := s.LatestID(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("snapshot %d %w (listing the snapshots failed: %v)", id, spec.ErrNotFound, err)
+	case latest == 0:
+		return fmt.Errorf("snapshot %d %w: the table has no snapshots yet", id, spec.ErrNotFound)
+	case earliest == latest:
+		return fmt.Errorf("snapshot %d %w: the table has snapshot %d only", id, spec.ErrNotFound, latest)
+	}
+	return fmt.Errorf("snapshot %d %w: the table has snapshots %d..%d", id, spec.ErrNotFound, earliest, latest)
 }
 
 func (s *Snapshots) exists(ctx context.Context, id int64) (bool, error) {

@@ -14,7 +14,7 @@ import (
 )
 
 // ErrUnsupported marks table features Strata does not implement yet.
-var ErrUnsupported = errors.New("strata: not supported yet")
+var ErrUnsupported = errors.New("not supported yet")
 
 // Table is one Paimon table: its latest schema, options and file stores.
 type Table struct {

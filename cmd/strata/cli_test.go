@@ -103,7 +103,7 @@ func TestCLIUsageErrors(t *testing.T) {
 			t.Errorf("strata %v succeeded", args)
 		}
 	}
-	if _, errs, code := c.run("", "scan", "nope.nope"); code != 1 || !strings.Contains(errs, "does not exist") {
+	if _, errs, code := c.run("", "scan", "nope.nope"); code != 1 || !strings.Contains(errs, "table nope.nope not found") {
 		t.Errorf("missing table: %d %q", code, errs)
 	}
 }
@@ -180,6 +180,14 @@ func TestCLICompact(t *testing.T) {
 	}
 	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); !strings.Contains(snaps, `"commitKind":"COMPACT"`) {
 		t.Fatalf("snapshots: %s", snaps)
+	}
+	// Now every bucket is fully compacted: nothing to do, nothing committed.
+	out, errs, code = c.run("", "compact", "t", "--full")
+	if code != 0 || out != "nothing to compact: its bucket is fully compacted\n" || errs != "" {
+		t.Fatalf("second compact --full: %d %q %q", code, out, errs)
+	}
+	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); strings.Count(snaps, "\n") != 3 {
+		t.Fatalf("snapshots after a no-op compaction: %s", snaps)
 	}
 }
 

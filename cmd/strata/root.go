@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stratalake/strata/catalog"
+	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 	"github.com/stratalake/strata/table"
 )
@@ -58,6 +63,8 @@ func (e *env) location() string {
 	return "warehouse"
 }
 
+// catalog opens the warehouse for commands that create tables: a missing
+// local directory is created.
 func (e *env) catalog(ctx context.Context) (*catalog.Catalog, error) {
 	fs, err := storage.Open(ctx, e.location())
 	if err != nil {
@@ -66,17 +73,62 @@ func (e *env) catalog(ctx context.Context) (*catalog.Catalog, error) {
 	return catalog.New(fs), nil
 }
 
-// table opens DB.TABLE.
+// table opens DB.TABLE of an existing warehouse. Nothing is created: a
+// missing warehouse, database or table is an error wrapping spec.ErrNotFound
+// that says what exists.
 func (e *env) table(ctx context.Context, name string) (*table.Table, error) {
 	id, err := catalog.ParseIdentifier(name)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	c, err := e.catalog(ctx)
+	fs, err := storage.OpenExisting(ctx, e.location())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("table %s %w in warehouse %s: the warehouse directory does not exist", id, spec.ErrNotFound, e.location())
+	}
 	if err != nil {
 		return nil, err
 	}
-	return c.GetTable(ctx, id)
+	c := catalog.New(fs)
+	t, err := c.GetTable(ctx, id)
+	if errors.Is(err, spec.ErrNotFound) {
+		return nil, fmt.Errorf("table %s %w in warehouse %s%s", id, spec.ErrNotFound, e.location(), whatExists(ctx, c, id.Database))
+	}
+	return t, err
+}
+
+// maxListed bounds the names an error message lists.
+const maxListed = 20
+
+// whatExists describes, for a missing table, the tables of its database or,
+// when the database is missing too, the databases. It is best effort: a
+// listing that fails adds nothing.
+func whatExists(ctx context.Context, c *catalog.Catalog, db string) string {
+	dbs, err := c.ListDatabases(ctx)
+	if err != nil {
+		return ""
+	}
+	if !slices.Contains(dbs, db) {
+		if len(dbs) == 0 {
+			return ": the warehouse has no databases"
+		}
+		return fmt.Sprintf(": no database %s (databases: %s)", db, listNames(dbs))
+	}
+	tables, err := c.ListTables(ctx, db)
+	switch {
+	case err != nil:
+		return ""
+	case len(tables) == 0:
+		return fmt.Sprintf(" (database %s has no tables)", db)
+	}
+	return fmt.Sprintf(" (tables in %s: %s)", db, listNames(tables))
+}
+
+// listNames joins names, eliding all but the first maxListed.
+func listNames(names []string) string {
+	if len(names) <= maxListed {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxListed], ", "), len(names)-maxListed)
 }
 
 // exactArgs is cobra.ExactArgs returning a usage error.

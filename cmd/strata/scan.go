@@ -32,22 +32,28 @@ func newScanCmd(e *env) *cobra.Command {
 		Use:   "scan DB.TABLE [--select a,b] [--snapshot N] [--limit N] [--format table|jsonl|csv]",
 		Short: "Read a snapshot of a table",
 		Long: `Read the latest snapshot (or --snapshot N) with Paimon's merge-on-read rules
-and print its rows. jsonl prints one object per row with keys in schema order:
-numbers as numbers, DECIMAL as a string, DATE as 2024-01-31, TIMESTAMP as
-ISO-8601 without zone, BYTES as base64, ARRAY/VECTOR as arrays, MAP and ROW as
-objects.`,
+and print its rows. Snapshot ids start at 1; without --snapshot the latest is
+read ("strata snapshots" lists them).
+
+jsonl prints one object per row with keys in schema order: numbers as
+numbers, DECIMAL as a string, DATE as 2024-01-31, TIMESTAMP as ISO-8601
+without zone (2024-01-31T12:00:00.5), TIMESTAMP_LTZ(p) as an instant in UTC
+with p fractional digits (2024-01-31T12:00:00.500Z), BYTES as base64,
+ARRAY/VECTOR as arrays, MAP and ROW as objects. csv and table print the same
+text forms; in csv an empty cell is null and "" the empty string.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			var opts []table.ScanOption
+			if cmd.Flags().Changed("snapshot") {
+				if snapshot < 1 {
+					return usagef("--snapshot %d: snapshot ids start at 1 (leave --snapshot out to read the latest)", snapshot)
+				}
+				opts = append(opts, table.WithSnapshot(snapshot))
+			}
 			t, err := e.table(ctx, args[0])
 			if err != nil {
 				return err
-			}
-			var opts []table.ScanOption
-			if snapshot > 0 {
-				opts = append(opts, table.WithSnapshot(snapshot))
-			} else if snapshot < 0 {
-				return usagef("--snapshot must be positive")
 			}
 			if cols := splitList(sel); len(cols) > 0 {
 				opts = append(opts, table.WithProjection(cols...))
@@ -86,7 +92,7 @@ objects.`,
 	}
 	cmd.Flags().StringVar(&sel, "select", "", "columns to print, comma-separated (default: all)")
 	cmd.Flags().StringVar(&part, "partition", "", "only this partition, as col=value[,col2=value2] (values as in CSV input)")
-	cmd.Flags().Int64Var(&snapshot, "snapshot", 0, "snapshot id to read (default: latest)")
+	cmd.Flags().Int64Var(&snapshot, "snapshot", 0, "snapshot id to read; ids start at 1 (default: the latest)")
 	cmd.Flags().Int64Var(&limit, "limit", 0, "print at most N rows (0: all)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, jsonl or csv")
 	return cmd

@@ -37,7 +37,10 @@ func newWriteCmd(e *env) *cobra.Command {
 		Long: `Write rows from stdin (or --input FILE) and commit them as one snapshot.
 
 jsonl: one JSON object per line, keys are column names. csv: a header row of
-column names, then one row per line (an empty unquoted cell is null).
+column names, then one row per line (an empty unquoted cell is null, a quoted
+empty cell "" the empty string; quoted cells may span lines and keep their
+bytes). Text must be valid UTF-8. TIMESTAMP_LTZ values take Z or an offset
+(+01:00); without one they are UTC.
 An optional _kind field sets the change kind: +I (default), -U, +U or -D.
 A -D row deletes its primary key.
 
@@ -58,8 +61,8 @@ the compaction is redone; if that keeps failing, a warning says so and the
 write still succeeds (a later compaction catches up).
 
 With --commit-user and --checkpoint, the commit is exactly once: running the
-same command again (say after a crash) finds the checkpoint committed and
-writes nothing.`,
+same command again (say after a crash) finds the checkpoint committed, names
+the snapshot that committed it, and writes nothing.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -83,13 +86,9 @@ writes nothing.`,
 					return usagef("--checkpoint must not be negative")
 				}
 				r.identifier = checkpoint
-				done, snap, err := r.committer.AlreadyCommitted(ctx, checkpoint)
-				if err != nil {
+				done, err := reportCommitted(ctx, e, r.committer, user, checkpoint)
+				if err != nil || done {
 					return err
-				}
-				if done {
-					fmt.Fprintf(e.stdout, "checkpoint %d of %s is already committed (snapshot %d): nothing written\n", checkpoint, user, snap)
-					return nil
 				}
 			}
 			src, err := openReplayable(e.stdin, input)
@@ -277,4 +276,32 @@ func (r *replayable) Close() error {
 		return os.Remove(r.tmp.Name())
 	}
 	return nil
+}
+
+// reportCommitted tells whether the user's checkpoint is already committed
+// and, if so, prints which snapshot committed it.
+func reportCommitted(ctx context.Context, e *env, c *table.Commit, user string, checkpoint int64) (bool, error) {
+	done, _, err := c.AlreadyCommitted(ctx, checkpoint)
+	if err != nil || !done {
+		return false, err
+	}
+	snap, err := c.CommittedSnapshot(ctx, checkpoint)
+	if err != nil {
+		return false, err
+	}
+	if snap > 0 {
+		fmt.Fprintf(e.stdout, "checkpoint %d of %s is already committed (snapshot %d): nothing written\n", checkpoint, user, snap)
+		return true, nil
+	}
+	// No snapshot of its own: a later checkpoint covers it, or it expired.
+	last, lastSnap, _, err := c.LastCommitted(ctx)
+	if err != nil {
+		return false, err
+	}
+	if s, err := c.CommittedSnapshot(ctx, last); err == nil && s > 0 {
+		lastSnap = s
+	}
+	fmt.Fprintf(e.stdout, "checkpoint %d of %s is already committed (%s has committed up to checkpoint %d, snapshot %d): nothing written\n",
+		checkpoint, user, user, last, lastSnap)
+	return true, nil
 }

@@ -327,6 +327,39 @@ func appendTimestamp(dst []byte, ts spec.Timestamp) ([]byte, bool) {
 	return appendClock(dst, msOfDay*1e6+int64(ts.NanoOfMilli)), true
 }
 
+// appendInstant writes a TIMESTAMP_LTZ(precision) as an instant in UTC:
+// YYYY-MM-DDTHH:MM:SS, exactly precision fractional digits (more only if
+// the value holds finer non-zero digits, so nothing is lost), then Z.
+func appendInstant(dst []byte, ts spec.Timestamp, precision int) ([]byte, bool) {
+	if ts.NanoOfMilli < 0 || ts.NanoOfMilli >= 1e6 {
+		return dst, false
+	}
+	days := floorDiv(ts.Millis, msPerDay)
+	nsOfDay := (ts.Millis-days*msPerDay)*1e6 + int64(ts.NanoOfMilli)
+	dst = appendDate(dst, days)
+	dst = append(dst, 'T')
+	dst = appendClock(dst, nsOfDay-nsOfDay%1e9)
+	frac := nsOfDay % 1e9
+	digits := min(max(precision, 0), 9)
+	for digits < 9 && frac%pow10(9-digits) != 0 {
+		digits++
+	}
+	if digits > 0 {
+		dst = append(dst, '.')
+		dst = appendPad(dst, uint64(frac/pow10(9-digits)), digits)
+	}
+	return append(dst, 'Z'), true
+}
+
+// pow10 returns 10^n for 0 ≤ n ≤ 18.
+func pow10(n int) int64 {
+	p := int64(1)
+	for ; n > 0; n-- {
+		p *= 10
+	}
+	return p
+}
+
 func appendUint(dst []byte, v uint64) []byte {
 	var b [20]byte
 	i := len(b)

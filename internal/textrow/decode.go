@@ -23,6 +23,7 @@ const kindColumn = "_kind"
 type lineReader struct {
 	r    *bufio.Reader
 	line int    // number of the line last returned
+	crlf bool   // the line last returned ended with \r\n
 	long []byte // assembles lines longer than the bufio buffer
 	err  error  // deferred read error
 }
@@ -60,10 +61,12 @@ func (lr *lineReader) next() ([]byte, error) {
 	if lr.line == 1 {
 		b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	}
+	lr.crlf = false
 	if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]
 		if n := len(b); n > 0 && b[n-1] == '\r' {
 			b = b[:n-1]
+			lr.crlf = true
 		}
 	}
 	return b, nil
@@ -323,17 +326,15 @@ func (d *CSVDecoder) decode() (spec.Row, spec.RowKind, error) {
 		}
 		t := &fields[idx].Type
 		if empty {
-			switch {
-			case t.Nullable:
-				continue
-			case t.Root == spec.TypeChar || t.Root == spec.TypeVarChar:
-				row[idx] = ""
-				continue
-			case t.Root == spec.TypeBinary || t.Root == spec.TypeVarBinary:
-				row[idx] = []byte{}
+			if t.Nullable {
 				continue
 			}
-			return nil, 0, &InputError{Line: cr.lines[j], Column: fields[idx].Name, Msg: "null is not allowed (" + t.String() + ")"}
+			msg := "null is not allowed (" + t.String() + ")"
+			switch t.Root {
+			case spec.TypeChar, spec.TypeVarChar, spec.TypeBinary, spec.TypeVarBinary:
+				msg += `; an unquoted empty cell is null, write "" for the empty value`
+			}
+			return nil, 0, &InputError{Line: cr.lines[j], Column: fields[idx].Name, Msg: msg}
 		}
 		v, err := parseText(cell, t)
 		if err != nil {
@@ -388,8 +389,12 @@ func (c *csvReader) read() (blank bool, err error) {
 			for {
 				j := bytes.IndexByte(line[pos:], '"')
 				if j < 0 {
-					// The quoted cell continues on the next line.
+					// The quoted cell continues on the next line, with
+					// the line break it holds kept as it was.
 					c.data = append(c.data, line[pos:]...)
+					if c.lr.crlf {
+						c.data = append(c.data, '\r')
+					}
 					next, err := c.lr.next()
 					if err == io.EOF {
 						return false, &InputError{Line: start, Msg: "unterminated quoted field"}

@@ -8,7 +8,7 @@
 // JSON Lines: one object per line, keyed by column name. Blank lines are
 // skipped; a missing key is null. CSV: a header row names the columns (any
 // order, any subset), then one record per row (RFC 4180 quoting; quoted cells
-// may span lines). In both, an optional "_kind" field holds the row kind: +I
+// may span lines and keep their bytes exactly, a CRLF inside them included). In both, an optional "_kind" field holds the row kind: +I
 // (the default), -U, +U or -D. A column literally named _kind shadows it.
 //
 // Accepted JSON forms, by type:
@@ -41,13 +41,16 @@
 // booleans as anything strconv.ParseBool takes, dates and times as in JSON,
 // bytes as base64, and ARRAY, VECTOR, MAP, MULTISET and ROW as JSON text.
 // Nulls follow PostgreSQL's CSV convention: an unquoted empty cell is null and
-// a quoted one ("") is the empty string. In a NOT NULL CHAR, VARCHAR, BINARY
-// or VARBINARY column, where null cannot be meant, an unquoted empty cell is
-// the empty value.
+// a quoted one ("") is the empty string, in every column: an unquoted empty
+// cell in a NOT NULL column is an error.
 //
-// Every input problem (malformed JSON or CSV, an unknown or duplicate column,
-// a value of the wrong type or out of range, null in a NOT NULL column, a bad
-// _kind) is reported as an *InputError wrapping ErrBadInput, carrying the
+// Text must be valid UTF-8: invalid bytes in a JSON string or a CSV string
+// value are an error, never replaced by U+FFFD (a lone surrogate escape such
+// as \ud800 in JSON is valid JSON and becomes U+FFFD, as with encoding/json).
+//
+// Every input problem (malformed JSON or CSV, invalid UTF-8, an unknown or
+// duplicate column, a value of the wrong type or out of range, null in a NOT
+// NULL column, a bad _kind) is reported as an *InputError wrapping ErrBadInput, carrying the
 // 1-based line number (the CSV header is line 1) and the column, with nested
 // fields spelled like addr.zip or tags[2]. A decoder may be called again after
 // such an error and continues with the next row.
@@ -59,7 +62,9 @@
 // "NaN", "Infinity" and "-Infinity", DECIMAL as a plain string keeping its
 // scale ("12.30"), DATE as "2024-01-31", TIME as "12:34:56[.fff]", TIMESTAMP
 // as "2024-01-31T12:00:00" with as many fractional digits as needed,
-// TIMESTAMP_LTZ the same in UTC (no zone suffix), bytes as standard base64,
+// TIMESTAMP_LTZ(p) as an instant in UTC with exactly p fractional digits
+// and a Z ("2024-01-31T12:00:00.000Z" for p = 3; finer non-zero digits, if
+// a value has them, are kept), bytes as standard base64,
 // ARRAY and VECTOR as arrays, MAP and MULTISET as objects with keys in text
 // form, ROW as an object keyed by field name, and null as null. Years outside
 // 0000..9999 are written as Java does (+10000-01-01, -0001-01-01). Decoding

@@ -193,7 +193,12 @@ func appendText(dst []byte, v any, t *spec.DataType) ([]byte, error) {
 	case spec.TypeTimestamp, spec.TypeTimestampLTZ:
 		var ts spec.Timestamp
 		if ts, ok = v.(spec.Timestamp); ok {
-			if dst, ok = appendTimestamp(dst, ts); !ok {
+			if t.Root == spec.TypeTimestampLTZ {
+				dst, ok = appendInstant(dst, ts, t.Precision)
+			} else {
+				dst, ok = appendTimestamp(dst, ts)
+			}
+			if !ok {
 				return dst, errorf("timestamp nano-of-millisecond %d is out of range", ts.NanoOfMilli)
 			}
 			return dst, nil

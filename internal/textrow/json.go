@@ -12,8 +12,9 @@ import (
 // microseconds a row in reflection and maps; numbers are kept as their text
 // and converted exactly, as json.Number would allow. Nesting is bounded by
 // the schema, never by the input. The grammar is RFC 8259's, and strings are
-// unescaped as encoding/json does (invalid UTF-8 and lone surrogates become
-// U+FFFD).
+// unescaped as encoding/json does, except that invalid UTF-8 is an error
+// rather than U+FFFD (a lone surrogate escape such as \ud800 still becomes
+// U+FFFD, as the escape itself is valid JSON).
 type jsonParser struct {
 	b   []byte
 	i   int
@@ -153,10 +154,9 @@ func (p *jsonParser) str() ([]byte, error) {
 		default:
 			r, size := utf8.DecodeRune(p.b[i:])
 			if r == utf8.RuneError && size == 1 {
-				buf = utf8.AppendRune(buf, utf8.RuneError)
-			} else {
-				buf = append(buf, p.b[i:i+size]...)
+				return nil, errorf("invalid UTF-8 in string (byte %#02x)", p.b[i])
 			}
+			buf = append(buf, p.b[i:i+size]...)
 			i += size
 		}
 	}

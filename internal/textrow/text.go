@@ -31,6 +31,9 @@ func parseText(s []byte, t *spec.DataType) (any, error) {
 	case spec.TypeDecimal:
 		return parseDecimal(s, t)
 	case spec.TypeChar, spec.TypeVarChar:
+		if !utf8.Valid(s) {
+			return nil, errorf("invalid UTF-8 in %s value", typeName(t))
+		}
 		return checkString(string(s), t)
 	case spec.TypeBinary, spec.TypeVarBinary:
 		return parseBase64(s, t)

@@ -177,10 +177,10 @@ var typeCases = []struct {
 		`"2024-01-31T12:00:00.123456789"`, `2024-01-31T12:00:00.123456789`},
 	{"timestamp before epoch", spec.TimestampType(6), `"1969-12-31T23:59:59.999999"`,
 		spec.Timestamp{Millis: -1, NanoOfMilli: 999000}, `"1969-12-31T23:59:59.999999"`, `1969-12-31T23:59:59.999999`},
-	{"ltz offset", withPrecision(spec.TypeTimestampLTZ, 6), `"2024-01-31T13:00:00+01:00"`, ts("2024-01-31T12:00:00Z"), `"2024-01-31T12:00:00"`, `2024-01-31T12:00:00`},
-	{"ltz z", withPrecision(spec.TypeTimestampLTZ, 6), `"2024-01-31T12:00:00.5Z"`, ts("2024-01-31T12:00:00.5Z"), `"2024-01-31T12:00:00.5"`, `2024-01-31T12:00:00.5`},
-	{"ltz compact offset", withPrecision(spec.TypeTimestampLTZ, 6), `"2024-01-31 07:00:00-0500"`, ts("2024-01-31T12:00:00Z"), `"2024-01-31T12:00:00"`, `2024-01-31T12:00:00`},
-	{"ltz no zone", withPrecision(spec.TypeTimestampLTZ, 6), `"2024-01-31T12:00:00"`, ts("2024-01-31T12:00:00Z"), `"2024-01-31T12:00:00"`, `2024-01-31T12:00:00`},
+	{"ltz offset", withPrecision(spec.TypeTimestampLTZ, 6), `"2024-01-31T13:00:00+01:00"`, ts("2024-01-31T12:00:00Z"), `"2024-01-31T12:00:00.000000Z"`, `2024-01-31T12:00:00.000000Z`},
+	{"ltz z", withPrecision(spec.TypeTimestampLTZ, 3), `"2024-01-31T12:00:00.5Z"`, ts("2024-01-31T12:00:00.5Z"), `"2024-01-31T12:00:00.500Z"`, `2024-01-31T12:00:00.500Z`},
+	{"ltz compact offset", withPrecision(spec.TypeTimestampLTZ, 0), `"2024-01-31 07:00:00-0500"`, ts("2024-01-31T12:00:00Z"), `"2024-01-31T12:00:00Z"`, `2024-01-31T12:00:00Z`},
+	{"ltz no zone", withPrecision(spec.TypeTimestampLTZ, 6), `"2024-01-31T12:00:00"`, ts("2024-01-31T12:00:00Z"), `"2024-01-31T12:00:00.000000Z"`, `2024-01-31T12:00:00.000000Z`},
 	{"array", arrayOf(spec.IntType), `[1, null ,3]`, []any{int32(1), nil, int32(3)}, `[1,null,3]`, `"[1,null,3]"`},
 	{"array empty", arrayOf(spec.IntType), `[]`, []any{}, `[]`, `[]`},
 	{"array of arrays", arrayOf(arrayOf(spec.StringType)), `[["a"],[]]`, []any{[]any{"a"}, []any{}}, `[["a"],[]]`, `"[[""a""],[]]"`},
@@ -292,13 +292,14 @@ func TestKinds(t *testing.T) {
 }
 
 // TestCSVNulls checks the PostgreSQL convention: unquoted empty is null,
-// quoted empty is the empty string, and NOT NULL strings take either.
+// quoted empty is the empty string (TestCSVEmptyNotNullString covers NOT
+// NULL columns).
 func TestCSVNulls(t *testing.T) {
 	fields := []spec.DataField{
 		field("s", spec.StringType), field("n", spec.IntType),
 		field("req", spec.StringType.NotNull()), field("b", spec.BytesType.NotNull()),
 	}
-	in := "s,n,req,b\n,,,\n\"\",\"\",\"\",\"\"\n"
+	in := "s,n,req,b\n,,\"\",\"\"\n\"\",\"\",\"\",\"\"\n"
 	d := NewCSVDecoder(strings.NewReader(in), fields)
 	row, _, err := d.Next()
 	if err != nil {
@@ -353,7 +354,7 @@ func TestCSVQuoting(t *testing.T) {
 		row  spec.Row
 		line int
 	}{
-		{spec.Row{"x,\"y\"\nz", int32(1)}, 2},
+		{spec.Row{"x,\"y\"\r\nz", int32(1)}, 2},
 		{spec.Row{"plain", int32(2)}, 5},
 		{spec.Row{"", int32(3)}, 6},
 		{spec.Row{nil, int32(4)}, 7},
