@@ -7,12 +7,6 @@ import (
 	"github.com/stratalake/strata/spec"
 )
 
-// Option names read here that spec.Options does not type.
-const (
-	optRowKindField       = "rowkind.field"
-	optIgnoreUpdateBefore = "ignore-update-before"
-)
-
 // Ordering is the order in which Paimon feeds the records of one key to a
 // merge function: key ascending, then the sequence.field columns (ascending,
 // or descending with sequence.field.sort-order=descending; a null always
@@ -146,20 +140,16 @@ type RowKindResolver struct {
 // NewRowKindResolver reads rowkind.field, ignore-delete and
 // ignore-update-before. Errors wrap spec.ErrInvalidSchema and name the option.
 func NewRowKindResolver(schema *spec.TableSchema, opts spec.Options) (*RowKindResolver, error) {
-	r := &RowKindResolver{index: -1, ignoreDelete: opts.IgnoreDelete}
-	v, err := rawBool(opts, optIgnoreUpdateBefore, false)
-	if err != nil {
-		return nil, err
-	}
-	r.ignoreUpdateBefore = v
-	if name, ok := opts.Raw[optRowKindField]; ok {
+	r := &RowKindResolver{index: -1, ignoreDelete: opts.IgnoreDelete, ignoreUpdateBefore: opts.IgnoreUpdateBefore}
+	if opts.RowKindField != nil {
+		name := *opts.RowKindField
 		i := schema.FieldIndex(name)
 		if i < 0 {
-			return nil, optionErr(optRowKindField, "Rowkind field: '%s' can not be found in table schema.", name)
+			return nil, optionErr(spec.OptRowKindField, "Rowkind field: '%s' can not be found in table schema.", name)
 		}
 		t := schema.Fields[i].Type
 		if t.Root != spec.TypeChar && t.Root != spec.TypeVarChar {
-			return nil, optionErr(optRowKindField, "only support string type for rowkind, but %s is %s", name, t)
+			return nil, optionErr(spec.OptRowKindField, "only support string type for rowkind, but %s is %s", name, t)
 		}
 		r.index = i
 	}
