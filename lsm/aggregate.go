@@ -15,8 +15,6 @@ const (
 	sufIgnoreRetract          = ".ignore-retract"
 	sufDistinct               = ".distinct"
 	sufListAggDelimiter       = ".list-agg-delimiter"
-	optDefaultAggFunction     = "fields.default-aggregate-function"
-	optAggRemoveRecordOnDel   = "aggregation.remove-record-on-delete"
 	aggPrimaryKey             = "primary-key"
 	aggLastValue              = "last_value"
 	aggLastNonNullValue       = "last_non_null_value"
@@ -91,10 +89,7 @@ func NewFieldAggregator(fn string, field spec.DataField, opts spec.Options) (Fie
 // newFieldAggregator is NewFieldAggregator with the option that named fn,
 // for error messages.
 func newFieldAggregator(fn, optKey string, field spec.DataField, opts spec.Options) (*fieldAgg, error) {
-	removeOnDelete, err := rawBool(opts, optAggRemoveRecordOnDel, false)
-	if err != nil {
-		return nil, err
-	}
+	removeOnDelete := opts.AggregationRemoveRecordOnDelete
 	ignoreKey := optFieldsPrefix + field.Name + sufIgnoreRetract
 	ignoreRetract, err := rawBool(opts, ignoreKey, false)
 	if err != nil {
@@ -106,7 +101,7 @@ func newFieldAggregator(fn, optKey string, field spec.DataField, opts spec.Optio
 	}
 	if removeOnDelete && ignoreRetract {
 		return nil, optionErr(ignoreKey, "%s and %s have conflicting behavior so should not be enabled at the same time.",
-			optAggRemoveRecordOnDel, ignoreKey)
+			spec.OptAggregationRemoveOnDelete, ignoreKey)
 	}
 	if ignoreRetract {
 		// Java's wrapper does not forward aggReversed, so the default

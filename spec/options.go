@@ -203,6 +203,15 @@ type Options struct {
 	// ChangelogRowDedupIgnoreFields are the trimmed column names of
 	// changelog-producer.row-deduplicate-ignore-fields; nil unless set.
 	ChangelogRowDedupIgnoreFields []string
+	AggregationRemoveRecordOnDelete   bool
+	PartialUpdateRemoveRecordOnDelete bool
+	// PartialUpdateRemoveRecordOnGroup is the raw value of
+	// partial-update.remove-record-on-sequence-group (ordering fields);
+	// nil unless set.
+	PartialUpdateRemoveRecordOnGroup *string
+	// FieldsDefaultAggFunction is fields.default-aggregate-function; nil
+	// unless set.
+	FieldsDefaultAggFunction *string
 }
 
 // TargetFileSizeBytes returns target-file-size, whose default depends on the
@@ -422,6 +431,10 @@ func (p *optionParser) parseMerge(o *Options) {
 	o.DeletionVectorsBitmap64 = p.bool(false, OptDeletionVectorsBitmap64)
 	o.DeletionVectorsMergeOnRead = p.bool(false, OptDeletionVectorsMergeOnRead)
 	o.LookupWait = p.bool(true, OptLookupWait, "changelog-producer.lookup-wait")
+	o.AggregationRemoveRecordOnDelete = p.bool(false, OptAggregationRemoveOnDelete)
+	o.PartialUpdateRemoveRecordOnDelete = p.bool(false, OptPartialUpdateRemoveOnDelete)
+	o.PartialUpdateRemoveRecordOnGroup = p.optStr(OptPartialUpdateRemoveOnGroup)
+	o.FieldsDefaultAggFunction = p.optStr(OptFieldsDefaultAggFunction)
 	o.SequenceField = trimmedList(p.m, OptSequenceField)
 	if p.m[OptChangelogRowDedupIgnore] != "" {
 		o.ChangelogRowDedupIgnoreFields = trimmedList(p.m, OptChangelogRowDedupIgnore)
