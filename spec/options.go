@@ -202,7 +202,7 @@ type Options struct {
 	ParquetEnableDictionary bool
 	// ChangelogRowDedupIgnoreFields are the trimmed column names of
 	// changelog-producer.row-deduplicate-ignore-fields; nil unless set.
-	ChangelogRowDedupIgnoreFields []string
+	ChangelogRowDedupIgnoreFields     []string
 	AggregationRemoveRecordOnDelete   bool
 	PartialUpdateRemoveRecordOnDelete bool
 	// PartialUpdateRemoveRecordOnGroup is the raw value of
