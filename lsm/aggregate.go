@@ -195,10 +195,16 @@ func buildAggregator(fn, optKey string, field spec.DataField, opts spec.Options)
 		}
 		return rbm32Aggregator(), nil
 	case "rbm64", "hll_sketch", "theta_sketch", "nested_update", "nested_partial_update", "merge_map_with_keytime":
-		return nil, optionErr(optKey, "aggregate function %s is not supported by Strata yet", fn)
+		return nil, optionErr(optKey, "aggregate function %s is not supported by Strata yet; want one of %s", fn, supportedAggFunctions)
 	}
-	return nil, optionErr(optKey, "Use unsupported aggregation: %s or spell aggregate function incorrectly!", fn)
+	return nil, optionErr(optKey, "Use unsupported aggregation: %s or spell aggregate function incorrectly! (want one of %s)",
+		fn, supportedAggFunctions)
 }
+
+// supportedAggFunctions lists the aggregate functions buildAggregator
+// implements, for error messages.
+const supportedAggFunctions = "sum, product, max, min, last_value, last_non_null_value, first_value, " +
+	"first_non_null_value, listagg, bool_and, bool_or, collect, merge_map, rbm32"
 
 // nonNull returns a unless it is nil, else b.
 func nonNull(a, b any) any {

@@ -8,8 +8,48 @@ import (
 	"strings"
 )
 
-// ErrInvalidOption marks a table option whose value does not parse.
+// ErrInvalidOption marks a table option whose value does not parse or is
+// refused.
 var ErrInvalidOption = errors.New("strata: invalid table option")
+
+// OptionError is a refused table option: its key, its value as written and
+// why. It matches ErrInvalidOption with errors.Is, and ErrInvalidSchema too
+// when it was found checking a table schema.
+type OptionError struct {
+	Key, Value string
+	// Reason says what is wrong and what is allowed.
+	Reason string
+	// InSchema is set when the error refuses a table schema.
+	InSchema bool
+}
+
+// Error implements error.
+func (e *OptionError) Error() string {
+	if e.InSchema {
+		return fmt.Sprintf("%v: option %q = %q: %s", ErrInvalidSchema, e.Key, e.Value, e.Reason)
+	}
+	return fmt.Sprintf("%v %q = %q: %s", ErrInvalidOption, e.Key, e.Value, e.Reason)
+}
+
+// Unwrap returns the sentinels the error matches.
+func (e *OptionError) Unwrap() []error {
+	if e.InSchema {
+		return []error{ErrInvalidOption, ErrInvalidSchema}
+	}
+	return []error{ErrInvalidOption}
+}
+
+// schemaError makes err, met while checking a table schema, wrap
+// ErrInvalidSchema; an OptionError keeps its key, value and reason.
+func schemaError(err error) error {
+	var oe *OptionError
+	if errors.As(err, &oe) {
+		c := *oe
+		c.InSchema = true
+		return &c
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+}
 
 // Names of the table options Strata reads, as Paimon's CoreOptions spells
 // them.
@@ -236,7 +276,7 @@ func (o Options) CommitUser(id string) string {
 }
 
 func optionError(key, value string, err error) error {
-	return fmt.Errorf("%w %q = %q: %w", ErrInvalidOption, key, value, err)
+	return &OptionError{Key: key, Value: value, Reason: err.Error()}
 }
 
 // optionParser looks options up with Paimon's fallback keys and keeps the
@@ -290,7 +330,7 @@ func (p *optionParser) optInt(key string, fallbacks ...string) *int {
 	}
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil {
-		p.fail(optionError(k, v, errors.New("not a 32-bit integer")))
+		p.fail(optionError(k, v, errors.New("want a 32-bit integer")))
 		return nil
 	}
 	i := int(n)
@@ -304,7 +344,7 @@ func (p *optionParser) long(def int64, key string) int64 {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		p.fail(optionError(k, v, errors.New("not a 64-bit integer")))
+		p.fail(optionError(k, v, errors.New("want a 64-bit integer")))
 		return def
 	}
 	return n
@@ -341,7 +381,7 @@ func (p *optionParser) optSize(key string) *int64 {
 	}
 	n, err := ParseMemorySize(v)
 	if err != nil {
-		p.fail(optionError(k, v, err))
+		p.fail(optionError(k, v, fmt.Errorf("%w; want a size such as \"64 mb\"", err)))
 		return nil
 	}
 	return &n

@@ -509,7 +509,7 @@ func (s *TableSchema) Validate() error {
 	}
 	opts, err := s.CoreOptions()
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		return schemaError(err)
 	}
 	if opts.PrimaryKeyNullable && len(s.PrimaryKeys) == 0 {
 		return schemaErrorf("option %q can only be enabled for a table with primary keys", OptPrimaryKeyNullable)
@@ -626,7 +626,7 @@ func NewSchema(fields []DataField, partitionKeys, primaryKeys []string, options 
 	pkNullable := false
 	if v, ok := opts.Get(OptPrimaryKeyNullable); ok {
 		if pkNullable, err = parseBoolOption(OptPrimaryKeyNullable, v); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+			return nil, schemaError(err)
 		}
 	}
 	s := &TableSchema{

@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// invalidOption is an error wrapping ErrInvalidSchema that names an option,
-// its value and what is allowed instead.
+// invalidOption is an OptionError refusing a schema (it wraps
+// ErrInvalidSchema): the option, its value and what is allowed instead.
 func invalidOption(key, value, format string, args ...any) error {
-	return fmt.Errorf("%w: option %q = %q: %s", ErrInvalidSchema, key, value, fmt.Sprintf(format, args...))
+	return &OptionError{Key: key, Value: value, Reason: fmt.Sprintf(format, args...), InSchema: true}
 }
 
 // rawOption returns an option's value as written, "" when unset.
@@ -60,7 +60,11 @@ func (s *TableSchema) validateOptions(opts Options) error {
 		return invalidOption(OptSnapshotNumRetainedMin, s.rawOption(OptSnapshotNumRetainedMin), "want an integer >= 1")
 	}
 	if opts.SnapshotNumRetainedMin > opts.SnapshotNumRetainedMax {
-		return invalidOption(OptSnapshotNumRetainedMin, strconv.Itoa(opts.SnapshotNumRetainedMin),
+		if _, set := s.Options.Get(OptSnapshotNumRetainedMin); !set {
+			return invalidOption(OptSnapshotNumRetainedMax, s.rawOption(OptSnapshotNumRetainedMax),
+				"want at least %s = %d (its default)", OptSnapshotNumRetainedMin, opts.SnapshotNumRetainedMin)
+		}
+		return invalidOption(OptSnapshotNumRetainedMin, s.rawOption(OptSnapshotNumRetainedMin),
 			"want at most %s = %d", OptSnapshotNumRetainedMax, opts.SnapshotNumRetainedMax)
 	}
 	return nil
@@ -146,7 +150,7 @@ func (s *TableSchema) ValidateCreate() (warnings []string, err error) {
 	}
 	opts, err := s.CoreOptions()
 	if err != nil {
-		return warnings, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		return warnings, schemaError(err)
 	}
 	for _, check := range []func(Options) error{s.checkNumbers, s.checkSupported, s.checkWritable, s.checkFieldOptions} {
 		if err := check(opts); err != nil {
@@ -203,7 +207,7 @@ func (s *TableSchema) checkNumbers(opts Options) error {
 		}
 		if n < r.min {
 			if r.size {
-				return invalidOption(r.key, v, "want a memory size of at least %d bytes, e.g. \"64 mb\"", r.min)
+				return invalidOption(r.key, v, "want a memory size above 0, such as \"64 mb\"")
 			}
 			return invalidOption(r.key, v, "want an integer >= %d", r.min)
 		}
@@ -248,6 +252,11 @@ func (s *TableSchema) checkSupported(opts Options) error {
 		return invalidOption(OptBucket, s.rawOption(OptBucket),
 			"postpone buckets are not supported; want -1 (dynamic buckets) or a bucket count >= 1")
 	}
+	for _, k := range []string{OptDataFilePrefix, OptChangelogFilePrefix, OptPartitionDefaultName} {
+		if v, ok := s.Options.Get(k); ok && !safePathPart(v, k != OptPartitionDefaultName) {
+			return invalidOption(k, v, "want a file name part without '/' or '\\' (and not empty, . or ..)")
+		}
+	}
 	if _, err := ParseStatsMode(opts.MetadataStatsMode); err != nil {
 		return invalidOption(OptMetadataStatsMode, opts.MetadataStatsMode, "want none, counts, full or truncate(N)")
 	}
@@ -270,6 +279,16 @@ func (s *TableSchema) checkSupported(opts Options) error {
 		}
 	}
 	return nil
+}
+
+// safePathPart reports whether v can be part of one path element: no
+// separators, and (unless it is a prefix to which more is appended) not
+// empty, "." or "..".
+func safePathPart(v string, prefix bool) bool {
+	if strings.ContainsAny(v, "/\\") {
+		return false
+	}
+	return prefix || (v != "" && v != "." && v != "..")
 }
 
 // checkWritable refuses combinations Paimon allows but Strata cannot

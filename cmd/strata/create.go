@@ -61,6 +61,7 @@ nearest known key.`,
 			}
 			sc, err := spec.NewSchema(fields, splitList(part), splitList(pk), options, nil)
 			if err != nil {
+				e.warn(spec.UnknownOptionWarnings(options.Keys()))
 				return usageError{err}
 			}
 			c, err := e.catalog(ctx)
@@ -68,9 +69,7 @@ nearest known key.`,
 				return err
 			}
 			t, warnings, err := c.CreateTableWithWarnings(ctx, id, sc)
-			for _, w := range warnings {
-				fmt.Fprintf(e.stderr, "warning: %s\n", w)
-			}
+			e.warn(warnings)
 			if errors.Is(err, spec.ErrInvalidSchema) {
 				return usageError{err}
 			}
@@ -86,6 +85,13 @@ nearest known key.`,
 	cmd.Flags().StringVar(&part, "partition", "", "partition columns, comma-separated")
 	cmd.Flags().StringArrayVarP(&opts, "option", "o", nil, "table option key=value (repeatable)")
 	return cmd
+}
+
+// warn prints warnings on stderr, one "warning: ..." line each.
+func (e *env) warn(warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
 }
 
 func splitList(s string) []string {
