@@ -167,8 +167,9 @@ type numberRule struct {
 	min  int64
 }
 
-// numberRules are the lower bounds of the numeric options Strata reads. The
-// upper bounds are the types' (32-bit for integers, as in Java).
+// numberRules are the lower bounds of the numeric options Strata reads (0 or
+// 1 for sizes). The upper bounds are the types' (32-bit for integers, as in
+// Java).
 var numberRules = []numberRule{
 	{OptWriteBufferSize, true, 1},
 	{OptTargetFileSize, true, 1},
