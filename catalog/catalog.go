@@ -135,22 +135,32 @@ func (c *Catalog) ListTables(ctx context.Context, db string) ([]string, error) {
 	return tables, nil
 }
 
-// CreateTable creates a table with the given schema.
+// CreateTable creates a table with the given schema. The schema is checked
+// first (table.Validate): a refused schema is an error wrapping
+// spec.ErrInvalidSchema and leaves nothing in the warehouse.
 func (c *Catalog) CreateTable(ctx context.Context, id Identifier, schema *spec.TableSchema) (*table.Table, error) {
+	t, _, err := c.CreateTableWithWarnings(ctx, id, schema)
+	return t, err
+}
+
+// CreateTableWithWarnings is CreateTable that also returns the schema's
+// warnings (unknown option keys, each with the nearest known key), even
+// when it fails.
+func (c *Catalog) CreateTableWithWarnings(ctx context.Context, id Identifier, schema *spec.TableSchema) (*table.Table, []string, error) {
 	if err := ValidateName(id.Database); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := ValidateName(id.Table); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	t, err := table.Create(ctx, c.fs, TablePath(id), schema)
+	t, warnings, err := table.CreateWithWarnings(ctx, c.fs, TablePath(id), schema)
 	if errors.Is(err, storage.ErrExist) {
-		return nil, fmt.Errorf("create %s: %w", id, ErrTableExists)
+		return nil, warnings, fmt.Errorf("create %s: %w", id, ErrTableExists)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", id, err)
+		return nil, warnings, fmt.Errorf("create %s: %w", id, err)
 	}
-	return t, nil
+	return t, warnings, nil
 }
 
 // GetTable opens a table; a missing one is an error wrapping spec.ErrNotFound.

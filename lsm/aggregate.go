@@ -15,8 +15,6 @@ const (
 	sufIgnoreRetract          = ".ignore-retract"
 	sufDistinct               = ".distinct"
 	sufListAggDelimiter       = ".list-agg-delimiter"
-	optDefaultAggFunction     = "fields.default-aggregate-function"
-	optAggRemoveRecordOnDel   = "aggregation.remove-record-on-delete"
 	aggPrimaryKey             = "primary-key"
 	aggLastValue              = "last_value"
 	aggLastNonNullValue       = "last_non_null_value"
@@ -90,10 +88,7 @@ func NewFieldAggregator(fn string, field spec.DataField, opts spec.Options) (Fie
 // newFieldAggregator is NewFieldAggregator with the option that named fn,
 // for error messages.
 func newFieldAggregator(fn, optKey string, field spec.DataField, opts spec.Options) (*fieldAgg, error) {
-	removeOnDelete, err := rawBool(opts, optAggRemoveRecordOnDel, false)
-	if err != nil {
-		return nil, err
-	}
+	removeOnDelete := opts.AggregationRemoveRecordOnDelete
 	ignoreKey := optFieldsPrefix + field.Name + sufIgnoreRetract
 	ignoreRetract, err := rawBool(opts, ignoreKey, false)
 	if err != nil {
@@ -105,7 +100,7 @@ func newFieldAggregator(fn, optKey string, field spec.DataField, opts spec.Optio
 	}
 	if removeOnDelete && ignoreRetract {
 		return nil, optionErr(ignoreKey, "%s and %s have conflicting behavior so should not be enabled at the same time.",
-			optAggRemoveRecordOnDel, ignoreKey)
+			spec.OptAggregationRemoveOnDelete, ignoreKey)
 	}
 	a.field = field.Name
 	if ignoreRetract {
@@ -200,10 +195,16 @@ func buildAggregator(fn, optKey string, field spec.DataField, opts spec.Options)
 		}
 		return rbm32Aggregator(), nil
 	case "rbm64", "hll_sketch", "theta_sketch", "nested_update", "nested_partial_update", "merge_map_with_keytime":
-		return nil, optionErr(optKey, "aggregate function %s is not supported by Strata yet", fn)
+		return nil, optionErr(optKey, "aggregate function %s is not supported by Strata yet; want one of %s", fn, supportedAggFunctions)
 	}
-	return nil, optionErr(optKey, "Use unsupported aggregation: %s or spell aggregate function incorrectly!", fn)
+	return nil, optionErr(optKey, "Use unsupported aggregation: %s or spell aggregate function incorrectly! (want one of %s)",
+		fn, supportedAggFunctions)
 }
+
+// supportedAggFunctions lists the aggregate functions buildAggregator
+// implements, for error messages.
+const supportedAggFunctions = "sum, product, max, min, last_value, last_non_null_value, first_value, " +
+	"first_non_null_value, listagg, bool_and, bool_or, collect, merge_map, rbm32"
 
 // nonNull returns a unless it is nil, else b.
 func nonNull(a, b any) any {

@@ -65,7 +65,7 @@ func NewFileLayout(schema *spec.TableSchema, opts spec.Options) (*FileLayout, er
 		}
 		l.ValueModes = append(l.ValueModes, m)
 	}
-	l.Dictionary = opts.Raw["parquet.enable.dictionary"] == "true"
+	l.Dictionary = opts.ParquetEnableDictionary
 	switch opts.FileCompression {
 	case "", "zstd":
 		l.Compression = parquetio.CompressionZstd

@@ -21,14 +21,10 @@ type aggregateConfig struct {
 // aggregate-function, then fields.default-aggregate-function, then
 // last_non_null_value.
 func newAggregateFactory(schema *spec.TableSchema, opts spec.Options) (MergeFunctionFactory, error) {
-	c := &aggregateConfig{fields: schema.Fields, opts: opts}
-	var err error
-	if c.removeOnDelete, err = rawBool(opts, optAggRemoveRecordOnDel, false); err != nil {
-		return nil, err
-	}
+	c := &aggregateConfig{fields: schema.Fields, opts: opts, removeOnDelete: opts.AggregationRemoveRecordOnDelete}
 	n := len(schema.Fields)
 	c.funcs, c.keys = make([]string, n), make([]string, n)
-	def, hasDef := rawString(opts, optDefaultAggFunction)
+	def, hasDef := defaultAggFunction(opts)
 	for i, f := range schema.Fields {
 		key := optFieldsPrefix + f.Name + sufAggFunction
 		fn, ok := rawString(opts, key)
@@ -39,7 +35,7 @@ func newAggregateFactory(schema *spec.TableSchema, opts spec.Options) (MergeFunc
 			fn, key = aggPrimaryKey, ""
 		case ok:
 		case hasDef:
-			fn, key = def, optDefaultAggFunction
+			fn, key = def, spec.OptFieldsDefaultAggFunction
 		default:
 			fn, key = aggLastNonNullValue, ""
 		}
@@ -131,4 +127,12 @@ func (a *aggregate) Result() *KeyValue {
 		kind = spec.RowKindDelete
 	}
 	return &KeyValue{Key: a.latest.Key, Seq: a.latest.Seq, Kind: kind, Value: slices.Clone(a.row)}
+}
+
+// defaultAggFunction returns fields.default-aggregate-function, if set.
+func defaultAggFunction(opts spec.Options) (string, bool) {
+	if opts.FieldsDefaultAggFunction == nil {
+		return "", false
+	}
+	return *opts.FieldsDefaultAggFunction, true
 }

@@ -11,8 +11,8 @@ import (
 
 // Partial-update option names.
 const (
-	optPURemoveOnDelete   = "partial-update.remove-record-on-delete"
-	optPURemoveOnSeqGroup = "partial-update.remove-record-on-sequence-group"
+	optPURemoveOnDelete   = spec.OptPartialUpdateRemoveOnDelete
+	optPURemoveOnSeqGroup = spec.OptPartialUpdateRemoveOnGroup
 	sufSequenceGroup      = "sequence-group"
 )
 
@@ -38,12 +38,9 @@ type partialUpdateConfig struct {
 }
 
 func newPartialUpdateFactory(schema *spec.TableSchema, opts spec.Options) (MergeFunctionFactory, error) {
-	c := &partialUpdateConfig{fields: schema.Fields, ignoreDelete: opts.IgnoreDelete, opts: opts}
+	c := &partialUpdateConfig{fields: schema.Fields, ignoreDelete: opts.IgnoreDelete, opts: opts,
+		removeOnDelete: opts.PartialUpdateRemoveRecordOnDelete}
 	n := len(schema.Fields)
-	var err error
-	if c.removeOnDelete, err = rawBool(opts, optPURemoveOnDelete, false); err != nil {
-		return nil, err
-	}
 	c.group = make([]int, n)
 	for i := range c.group {
 		c.group[i] = -1
@@ -114,7 +111,10 @@ func newPartialUpdateFactory(schema *spec.TableSchema, opts spec.Options) (Merge
 	}
 	// Java creates the aggregators lazily, after the checks below, so their
 	// errors are reported last.
-	removeOnGroup, hasRemoveOnGroup := rawString(opts, optPURemoveOnSeqGroup)
+	removeOnGroup, hasRemoveOnGroup := "", opts.PartialUpdateRemoveRecordOnGroup != nil
+	if hasRemoveOnGroup {
+		removeOnGroup = *opts.PartialUpdateRemoveRecordOnGroup
+	}
 	conflict := "%s and %s have conflicting behavior so should not be enabled at the same time."
 	switch {
 	case c.removeOnDelete && c.ignoreDelete:
@@ -155,7 +155,7 @@ func newPartialUpdateFactory(schema *spec.TableSchema, opts spec.Options) (Merge
 func (c *partialUpdateConfig) resolveAggregators(schema *spec.TableSchema, ordering, protected []string) error {
 	n := len(schema.Fields)
 	c.aggFuncs, c.aggKeys = make([]string, n), make([]string, n)
-	def, hasDef := rawString(c.opts, optDefaultAggFunction)
+	def, hasDef := defaultAggFunction(c.opts)
 	for i, f := range schema.Fields {
 		switch {
 		case slices.Contains(ordering, f.Name):
@@ -166,7 +166,7 @@ func (c *partialUpdateConfig) resolveAggregators(schema *spec.TableSchema, order
 			key := optFieldsPrefix + f.Name + sufAggFunction
 			fn, ok := rawString(c.opts, key)
 			if !ok && hasDef {
-				fn, key, ok = def, optDefaultAggFunction, true
+				fn, key, ok = def, spec.OptFieldsDefaultAggFunction, true
 			}
 			if !ok {
 				continue

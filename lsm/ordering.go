@@ -7,12 +7,6 @@ import (
 	"github.com/stratalake/strata/spec"
 )
 
-// Option names read here that spec.Options does not type.
-const (
-	optRowKindField       = "rowkind.field"
-	optIgnoreUpdateBefore = "ignore-update-before"
-)
-
 // Ordering is the order in which Paimon feeds the records of one key to a
 // merge function: key ascending, then the sequence.field columns (ascending,
 // or descending with sequence.field.sort-order=descending; a null always
@@ -153,14 +147,15 @@ func NewRowKindResolver(schema *spec.TableSchema, opts spec.Options) (*RowKindRe
 		return nil, err
 	}
 	r := &RowKindResolver{index: -1, rule: rule}
-	if name, ok := opts.Raw[optRowKindField]; ok {
+	if opts.RowKindField != nil {
+		name := *opts.RowKindField
 		i := schema.FieldIndex(name)
 		if i < 0 {
-			return nil, optionErr(optRowKindField, "Rowkind field: '%s' can not be found in table schema.", name)
+			return nil, optionErr(spec.OptRowKindField, "Rowkind field: '%s' can not be found in table schema.", name)
 		}
 		t := schema.Fields[i].Type
 		if t.Root != spec.TypeChar && t.Root != spec.TypeVarChar {
-			return nil, optionErr(optRowKindField, "only support string type for rowkind, but %s is %s", name, t)
+			return nil, optionErr(spec.OptRowKindField, "only support string type for rowkind, but %s is %s", name, t)
 		}
 		r.index = i
 	}

@@ -151,9 +151,7 @@ func NewRetractRule(schema *spec.TableSchema, opts spec.Options) (*RetractRule, 
 			r.engine = spec.MergeEngineDeduplicate
 		}
 	}
-	if r.ignoreUpdateBefore, err = rawBool(opts, optIgnoreUpdateBefore, false); err != nil {
-		return nil, err
-	}
+	r.ignoreUpdateBefore = opts.IgnoreUpdateBefore
 	return r, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"iter"
 	"slices"
-	"strings"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -418,15 +417,11 @@ func (r *Rewriter) sameValue(a, b spec.Row) bool {
 // DedupIgnoreFields resolves changelog-producer.row-deduplicate-ignore-fields
 // to value positions.
 func DedupIgnoreFields(schema *spec.TableSchema, opts spec.Options) ([]int, error) {
-	v := opts.Raw["changelog-producer.row-deduplicate-ignore-fields"]
-	if v == "" {
-		return nil, nil
-	}
 	var out []int
-	for _, name := range strings.Split(v, ",") {
-		i := schema.FieldIndex(strings.TrimSpace(name))
+	for _, name := range opts.ChangelogRowDedupIgnoreFields {
+		i := schema.FieldIndex(name)
 		if i < 0 {
-			return nil, optionErr("changelog-producer.row-deduplicate-ignore-fields", "field %s can not be found in table schema", name)
+			return nil, optionErr(spec.OptChangelogRowDedupIgnore, "field %s can not be found in table schema", name)
 		}
 		out = append(out, i)
 	}

@@ -8,8 +8,48 @@ import (
 	"strings"
 )
 
-// ErrInvalidOption marks a table option whose value does not parse.
+// ErrInvalidOption marks a table option whose value does not parse or is
+// refused.
 var ErrInvalidOption = errors.New("invalid table option")
+
+// OptionError is a refused table option: its key, its value as written and
+// why. It matches ErrInvalidOption with errors.Is, and ErrInvalidSchema too
+// when it was found checking a table schema.
+type OptionError struct {
+	Key, Value string
+	// Reason says what is wrong and what is allowed.
+	Reason string
+	// InSchema is set when the error refuses a table schema.
+	InSchema bool
+}
+
+// Error implements error.
+func (e *OptionError) Error() string {
+	if e.InSchema {
+		return fmt.Sprintf("%v: option %q = %q: %s", ErrInvalidSchema, e.Key, e.Value, e.Reason)
+	}
+	return fmt.Sprintf("%v %q = %q: %s", ErrInvalidOption, e.Key, e.Value, e.Reason)
+}
+
+// Unwrap returns the sentinels the error matches.
+func (e *OptionError) Unwrap() []error {
+	if e.InSchema {
+		return []error{ErrInvalidOption, ErrInvalidSchema}
+	}
+	return []error{ErrInvalidOption}
+}
+
+// schemaError makes err, met while checking a table schema, wrap
+// ErrInvalidSchema; an OptionError keeps its key, value and reason.
+func schemaError(err error) error {
+	var oe *OptionError
+	if errors.As(err, &oe) {
+		c := *oe
+		c.InSchema = true
+		return &c
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+}
 
 // Names of the table options Strata reads, as Paimon's CoreOptions spells
 // them.
@@ -59,6 +99,20 @@ const (
 	OptSnapshotNumRetainedMin       = "snapshot.num-retained.min"
 	OptSnapshotNumRetainedMax       = "snapshot.num-retained.max"
 	OptRowTrackingEnabled           = "row-tracking.enabled"
+	OptRowKindField                 = "rowkind.field"
+	OptIgnoreUpdateBefore           = "ignore-update-before"
+	OptWriteBufferSpillable         = "write-buffer-spillable"
+	OptWriteBufferSpillMaxDiskSize  = "write-buffer-spill.max-disk-size"
+	OptDeletionVectorsMergeOnRead   = "deletion-vectors.merge-on-read"
+	OptParquetEnableDictionary      = "parquet.enable.dictionary"
+	OptChangelogRowDedupIgnore      = "changelog-producer.row-deduplicate-ignore-fields"
+	OptFieldsDefaultAggFunction     = "fields.default-aggregate-function"
+	OptAggregationRemoveOnDelete    = "aggregation.remove-record-on-delete"
+	OptPartialUpdateRemoveOnDelete  = "partial-update.remove-record-on-delete"
+	OptPartialUpdateRemoveOnGroup   = "partial-update.remove-record-on-sequence-group"
+	OptForceLookup                  = "force-lookup"
+	OptSequenceSnapshotOrdering     = "sequence.snapshot-ordering"
+	OptDataEvolutionEnabled         = "data-evolution.enabled"
 )
 
 // Special values of the bucket option.
@@ -171,6 +225,33 @@ type Options struct {
 	CompactionMaxSizeAmpPercent int   // default 200
 	CompactionSizeRatio         int   // default 1
 	CompactionForceUpLevel0     bool
+
+	IgnoreUpdateBefore bool
+	// RowKindField names the column holding each row's kind; nil unless
+	// rowkind.field is set.
+	RowKindField *string
+	// WriteBufferSpillable (default true) lets full write buffers spill to
+	// local disk.
+	WriteBufferSpillable bool
+	// WriteBufferSpillMaxDiskSize bounds the spilled bytes; 0 (the default)
+	// is unlimited.
+	WriteBufferSpillMaxDiskSize int64
+	DeletionVectorsMergeOnRead  bool
+	// ParquetEnableDictionary is parquet.enable.dictionary read as Hadoop's
+	// Configuration.getBoolean does: "true" in any case, else false.
+	ParquetEnableDictionary bool
+	// ChangelogRowDedupIgnoreFields are the trimmed column names of
+	// changelog-producer.row-deduplicate-ignore-fields; nil unless set.
+	ChangelogRowDedupIgnoreFields     []string
+	AggregationRemoveRecordOnDelete   bool
+	PartialUpdateRemoveRecordOnDelete bool
+	// PartialUpdateRemoveRecordOnGroup is the raw value of
+	// partial-update.remove-record-on-sequence-group (ordering fields);
+	// nil unless set.
+	PartialUpdateRemoveRecordOnGroup *string
+	// FieldsDefaultAggFunction is fields.default-aggregate-function; nil
+	// unless set.
+	FieldsDefaultAggFunction *string
 }
 
 // TargetFileSizeBytes returns target-file-size, whose default depends on the
@@ -195,7 +276,7 @@ func (o Options) CommitUser(id string) string {
 }
 
 func optionError(key, value string, err error) error {
-	return fmt.Errorf("%w %q = %q: %v", ErrInvalidOption, key, value, err)
+	return &OptionError{Key: key, Value: value, Reason: err.Error()}
 }
 
 // optionParser looks options up with Paimon's fallback keys and keeps the
@@ -249,7 +330,7 @@ func (p *optionParser) optInt(key string, fallbacks ...string) *int {
 	}
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil {
-		p.fail(optionError(k, v, errors.New("not a 32-bit integer")))
+		p.fail(optionError(k, v, errors.New("want a 32-bit integer")))
 		return nil
 	}
 	i := int(n)
@@ -263,7 +344,7 @@ func (p *optionParser) long(def int64, key string) int64 {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		p.fail(optionError(k, v, errors.New("not a 64-bit integer")))
+		p.fail(optionError(k, v, errors.New("want a 64-bit integer")))
 		return def
 	}
 	return n
@@ -300,7 +381,7 @@ func (p *optionParser) optSize(key string) *int64 {
 	}
 	n, err := ParseMemorySize(v)
 	if err != nil {
-		p.fail(optionError(k, v, err))
+		p.fail(optionError(k, v, fmt.Errorf("%w; want a size such as \"64 mb\"", err)))
 		return nil
 	}
 	return &n
@@ -332,72 +413,116 @@ func (p *optionParser) enum(def string, key string, allowed ...string) string {
 // ParseOptions reads a table's options into typed form with Paimon's
 // defaults. A value that does not parse is an error wrapping
 // ErrInvalidOption that names the option; unknown options are ignored (they
-// stay in Raw).
+// stay in Raw), so tables written by Java with options Strata does not know
+// still open. ValidateCreate applies the stricter checks for new tables.
 func ParseOptions(m map[string]string) (Options, error) {
 	p := &optionParser{m: m}
 	raw := make(map[string]string, len(m))
 	for k, v := range m {
 		raw[k] = v
 	}
-	o := Options{
-		Raw:                          raw,
-		Bucket:                       p.int(BucketDynamic, OptBucket),
-		BucketFunctionType:           BucketFunctionType(p.enum(string(BucketFunctionDefault), OptBucketFunctionType, string(BucketFunctionDefault), string(BucketFunctionMod), string(BucketFunctionHive))),
-		PrimaryKeyNullable:           p.bool(false, OptPrimaryKeyNullable),
-		FileFormat:                   strings.ToLower(p.str("parquet", OptFileFormat)),
-		FileCompression:              p.str("zstd", OptFileCompression),
-		FileSuffixIncludeCompression: p.bool(false, OptFileSuffixIncludeCompression),
-		DataFilePrefix:               p.str("data-", OptDataFilePrefix),
-		ChangelogFilePrefix:          p.str("changelog-", OptChangelogFilePrefix),
-		MergeEngine: MergeEngine(p.enum(string(MergeEngineDeduplicate), OptMergeEngine,
-			string(MergeEngineDeduplicate), string(MergeEnginePartialUpdate), string(MergeEngineAggregation), string(MergeEngineFirstRow))),
-		ChangelogProducer: ChangelogProducer(p.enum(string(ChangelogProducerNone), OptChangelogProducer,
-			string(ChangelogProducerNone), string(ChangelogProducerInput), string(ChangelogProducerFullCompaction), string(ChangelogProducerLookup))),
-		ChangelogRowDeduplicate: p.bool(false, OptChangelogRowDeduplicate),
-		SequenceFieldSortOrder: SortOrder(p.enum(string(SortOrderAscending), OptSequenceFieldSortOrder,
-			string(SortOrderAscending), string(SortOrderDescending))),
-		IgnoreDelete:                p.bool(false, OptIgnoreDelete, "first-row.ignore-delete", "deduplicate.ignore-delete", "partial-update.ignore-delete"),
-		WriteOnly:                   p.bool(false, OptWriteOnly, "write.compaction-skip"),
-		DeletionVectorsEnabled:      p.bool(false, OptDeletionVectorsEnabled),
-		DeletionVectorsBitmap64:     p.bool(false, OptDeletionVectorsBitmap64),
-		LookupWait:                  p.bool(true, OptLookupWait, "changelog-producer.lookup-wait"),
-		FullCompactionDeltaCommits:  p.optInt(OptFullCompactionDeltaCommits),
-		RowTrackingEnabled:          p.bool(false, OptRowTrackingEnabled),
-		DynamicBucketTargetRowNum:   p.long(2_000_000, OptDynamicBucketTargetRowNum),
-		DynamicBucketMaxBuckets:     p.int(-1, OptDynamicBucketMaxBuckets),
-		CommitUserPrefix:            p.optStr(OptCommitUserPrefix),
-		CommitMaxRetries:            p.int(10, OptCommitMaxRetries),
-		SnapshotNumRetainedMin:      p.int(10, OptSnapshotNumRetainedMin),
-		SnapshotNumRetainedMax:      p.int(math.MaxInt32, OptSnapshotNumRetainedMax),
-		PartitionDefaultName:        p.str("__DEFAULT_PARTITION__", OptPartitionDefaultName),
-		PartitionLegacyName:         p.bool(true, OptPartitionLegacyName),
-		MetadataStatsMode:           p.str("truncate(16)", OptMetadataStatsMode),
-		ManifestCompression:         p.str("zstd", OptManifestCompression),
-		ManifestTargetFileSize:      p.size(8*MiB, OptManifestTargetFileSize),
-		ManifestMergeMinCount:       p.int(30, OptManifestMergeMinCount),
-		ManifestFullCompactionSize:  p.size(16*MiB, OptManifestFullCompactionSize),
-		TargetFileSize:              p.optSize(OptTargetFileSize),
-		WriteBufferSize:             p.size(256*MiB, OptWriteBufferSize),
-		NumSortedRunCompactTrigger:  p.int(5, OptNumSortedRunCompactTrigger),
-		CompactionMaxSizeAmpPercent: p.int(200, OptCompactionMaxSizeAmpPercent),
-		CompactionSizeRatio:         p.int(1, OptCompactionSizeRatio),
-		CompactionForceUpLevel0:     p.bool(false, OptCompactionForceUpLevel0),
-	}
-	if v, ok := m[OptBucketKey]; ok && strings.TrimSpace(v) != "" {
-		o.BucketKey = strings.Split(v, ",")
-	}
-	if v, ok := m[OptSequenceField]; ok {
-		for _, f := range strings.Split(v, ",") {
-			o.SequenceField = append(o.SequenceField, strings.TrimSpace(f))
-		}
-	}
-	trigger := o.NumSortedRunCompactTrigger
-	o.NumSortedRunStopTrigger = max(trigger, p.int(addClamped(trigger, 3), OptNumSortedRunStopTrigger))
-	o.NumLevels = p.int(addClamped(trigger, 1), OptNumLevels)
+	o := Options{Raw: raw}
+	p.parseLayout(&o)
+	p.parseMerge(&o)
+	p.parseCommit(&o)
+	p.parseLSM(&o)
 	if p.err != nil {
 		return Options{}, p.err
 	}
 	return o, nil
+}
+
+// parseLayout reads the bucket, file and partition options.
+func (p *optionParser) parseLayout(o *Options) {
+	o.Bucket = p.int(BucketDynamic, OptBucket)
+	o.BucketFunctionType = BucketFunctionType(p.enum(string(BucketFunctionDefault), OptBucketFunctionType,
+		string(BucketFunctionDefault), string(BucketFunctionMod), string(BucketFunctionHive)))
+	o.PrimaryKeyNullable = p.bool(false, OptPrimaryKeyNullable)
+	o.FileFormat = strings.ToLower(p.str("parquet", OptFileFormat))
+	o.FileCompression = strings.ToLower(p.str("zstd", OptFileCompression))
+	o.FileSuffixIncludeCompression = p.bool(false, OptFileSuffixIncludeCompression)
+	o.DataFilePrefix = p.str("data-", OptDataFilePrefix)
+	o.ChangelogFilePrefix = p.str("changelog-", OptChangelogFilePrefix)
+	o.PartitionDefaultName = p.str("__DEFAULT_PARTITION__", OptPartitionDefaultName)
+	o.PartitionLegacyName = p.bool(true, OptPartitionLegacyName)
+	o.MetadataStatsMode = p.str("truncate(16)", OptMetadataStatsMode)
+	o.ParquetEnableDictionary = strings.EqualFold(p.str("", OptParquetEnableDictionary), "true")
+	o.RowTrackingEnabled = p.bool(false, OptRowTrackingEnabled)
+	o.DynamicBucketTargetRowNum = p.long(2_000_000, OptDynamicBucketTargetRowNum)
+	o.DynamicBucketMaxBuckets = p.int(-1, OptDynamicBucketMaxBuckets)
+	if v, ok := p.m[OptBucketKey]; ok && strings.TrimSpace(v) != "" {
+		o.BucketKey = strings.Split(v, ",")
+	}
+}
+
+// parseMerge reads the merge engine, changelog and deletion-vector options.
+func (p *optionParser) parseMerge(o *Options) {
+	o.MergeEngine = MergeEngine(p.enum(string(MergeEngineDeduplicate), OptMergeEngine,
+		string(MergeEngineDeduplicate), string(MergeEnginePartialUpdate), string(MergeEngineAggregation), string(MergeEngineFirstRow)))
+	o.ChangelogProducer = ChangelogProducer(p.enum(string(ChangelogProducerNone), OptChangelogProducer,
+		string(ChangelogProducerNone), string(ChangelogProducerInput), string(ChangelogProducerFullCompaction), string(ChangelogProducerLookup)))
+	o.ChangelogRowDeduplicate = p.bool(false, OptChangelogRowDeduplicate)
+	o.SequenceFieldSortOrder = SortOrder(p.enum(string(SortOrderAscending), OptSequenceFieldSortOrder,
+		string(SortOrderAscending), string(SortOrderDescending)))
+	o.IgnoreDelete = p.bool(false, OptIgnoreDelete, "first-row.ignore-delete", "deduplicate.ignore-delete", "partial-update.ignore-delete")
+	o.IgnoreUpdateBefore = p.bool(false, OptIgnoreUpdateBefore)
+	o.RowKindField = p.optStr(OptRowKindField)
+	o.DeletionVectorsEnabled = p.bool(false, OptDeletionVectorsEnabled)
+	o.DeletionVectorsBitmap64 = p.bool(false, OptDeletionVectorsBitmap64)
+	o.DeletionVectorsMergeOnRead = p.bool(false, OptDeletionVectorsMergeOnRead)
+	o.LookupWait = p.bool(true, OptLookupWait, "changelog-producer.lookup-wait")
+	o.AggregationRemoveRecordOnDelete = p.bool(false, OptAggregationRemoveOnDelete)
+	o.PartialUpdateRemoveRecordOnDelete = p.bool(false, OptPartialUpdateRemoveOnDelete)
+	o.PartialUpdateRemoveRecordOnGroup = p.optStr(OptPartialUpdateRemoveOnGroup)
+	o.FieldsDefaultAggFunction = p.optStr(OptFieldsDefaultAggFunction)
+	o.SequenceField = trimmedList(p.m, OptSequenceField)
+	if p.m[OptChangelogRowDedupIgnore] != "" {
+		o.ChangelogRowDedupIgnoreFields = trimmedList(p.m, OptChangelogRowDedupIgnore)
+	}
+}
+
+// parseCommit reads the commit, snapshot and manifest options.
+func (p *optionParser) parseCommit(o *Options) {
+	o.CommitUserPrefix = p.optStr(OptCommitUserPrefix)
+	o.CommitMaxRetries = p.int(10, OptCommitMaxRetries)
+	o.SnapshotNumRetainedMin = p.int(10, OptSnapshotNumRetainedMin)
+	o.SnapshotNumRetainedMax = p.int(math.MaxInt32, OptSnapshotNumRetainedMax)
+	o.ManifestCompression = strings.ToLower(p.str("zstd", OptManifestCompression))
+	o.ManifestTargetFileSize = p.size(8*MiB, OptManifestTargetFileSize)
+	o.ManifestMergeMinCount = p.int(30, OptManifestMergeMinCount)
+	o.ManifestFullCompactionSize = p.size(16*MiB, OptManifestFullCompactionSize)
+}
+
+// parseLSM reads the write-buffer and compaction options, resolving the
+// derived defaults (stop trigger, number of levels) as CoreOptions does.
+func (p *optionParser) parseLSM(o *Options) {
+	o.WriteOnly = p.bool(false, OptWriteOnly, "write.compaction-skip")
+	o.TargetFileSize = p.optSize(OptTargetFileSize)
+	o.WriteBufferSize = p.size(256*MiB, OptWriteBufferSize)
+	o.WriteBufferSpillable = p.bool(true, OptWriteBufferSpillable)
+	o.WriteBufferSpillMaxDiskSize = p.size(0, OptWriteBufferSpillMaxDiskSize)
+	o.FullCompactionDeltaCommits = p.optInt(OptFullCompactionDeltaCommits)
+	o.NumSortedRunCompactTrigger = p.int(5, OptNumSortedRunCompactTrigger)
+	o.CompactionMaxSizeAmpPercent = p.int(200, OptCompactionMaxSizeAmpPercent)
+	o.CompactionSizeRatio = p.int(1, OptCompactionSizeRatio)
+	o.CompactionForceUpLevel0 = p.bool(false, OptCompactionForceUpLevel0)
+	trigger := o.NumSortedRunCompactTrigger
+	o.NumSortedRunStopTrigger = max(trigger, p.int(addClamped(trigger, 3), OptNumSortedRunStopTrigger))
+	o.NumLevels = p.int(addClamped(trigger, 1), OptNumLevels)
+}
+
+// trimmedList splits a comma-separated option into trimmed names; nil when
+// the option is unset.
+func trimmedList(m map[string]string, key string) []string {
+	v, ok := m[key]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		out = append(out, strings.TrimSpace(f))
+	}
+	return out
 }
 
 // addClamped adds like Paimon's MathUtils.addSafely: saturating at the int32

@@ -460,8 +460,10 @@ func isNestedRoot(r TypeRoot) bool {
 // or loaded (Schema, TableSchema and the commonly hit parts of
 // SchemaValidation): valid and uniquely named columns with unique ids, key
 // columns that exist and are not nested types, a primary key that is not
-// just the partition, well-formed options, a consistent bucket setup, and a
-// valid sequence.field. Errors wrap ErrInvalidSchema.
+// just the partition, well-formed options, a consistent bucket setup, a
+// valid sequence.field, fields.* keys that name columns, and Paimon's
+// changelog-producer and deletion-vector combinations. Errors wrap
+// ErrInvalidSchema.
 func (s *TableSchema) Validate() error {
 	names := s.FieldNames()
 	for _, f := range s.Fields {
@@ -507,7 +509,7 @@ func (s *TableSchema) Validate() error {
 	}
 	opts, err := s.CoreOptions()
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+		return schemaError(err)
 	}
 	if opts.PrimaryKeyNullable && len(s.PrimaryKeys) == 0 {
 		return schemaErrorf("option %q can only be enabled for a table with primary keys", OptPrimaryKeyNullable)
@@ -518,24 +520,7 @@ func (s *TableSchema) Validate() error {
 	if err := s.validateBucket(opts); err != nil {
 		return err
 	}
-	if len(opts.SequenceField) > 0 {
-		if d := duplicateNames(opts.SequenceField); len(d) > 0 {
-			return schemaErrorf("sequence field %q is defined repeatedly", d[0])
-		}
-		for _, f := range opts.SequenceField {
-			if !slices.Contains(names, f) {
-				return schemaErrorf("sequence field %q is not a column", f)
-			}
-		}
-		if opts.MergeEngine == MergeEngineFirstRow {
-			return schemaErrorf("the first-row merge engine does not support a sequence field")
-		}
-		if s.CrossPartitionUpdate() {
-			return schemaErrorf("a sequence field cannot be used when the primary key %v lacks partition columns %v",
-				s.PrimaryKeys, s.PartitionKeys)
-		}
-	}
-	return nil
+	return s.validateOptions(opts)
 }
 
 func (s *TableSchema) validateBucket(opts Options) error {
@@ -564,7 +549,8 @@ func (s *TableSchema) validateBucket(opts Options) error {
 			return schemaErrorf("append tables with unaware or dynamic buckets do not support %q", OptFullCompactionDeltaCommits)
 		}
 	case opts.Bucket < 1 && !(opts.Bucket == BucketPostpone && len(s.PrimaryKeys) > 0):
-		return schemaErrorf("the number of buckets must be greater than 0, got %d", opts.Bucket)
+		return invalidOption(OptBucket, s.rawOption(OptBucket),
+			"want -1 (dynamic buckets) or a bucket count >= 1 (-2, postpone buckets, needs a primary key)")
 	default:
 		bucketKeys := s.BucketKeys()
 		if len(s.PrimaryKeys) == 0 && len(bucketKeys) == 0 && (opts.Bucket != 1 || s.Version != SchemaVersionPaimon07) {
@@ -640,7 +626,7 @@ func NewSchema(fields []DataField, partitionKeys, primaryKeys []string, options 
 	pkNullable := false
 	if v, ok := opts.Get(OptPrimaryKeyNullable); ok {
 		if pkNullable, err = parseBoolOption(OptPrimaryKeyNullable, v); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidSchema, err)
+			return nil, schemaError(err)
 		}
 	}
 	s := &TableSchema{

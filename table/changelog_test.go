@@ -106,7 +106,7 @@ func TestModelProducers(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					mor.opts.Raw["deletion-vectors.merge-on-read"] = "true"
+					mor.opts.DeletionVectorsMergeOnRead = true
 					checkEqual(t, fmt.Sprintf("commit %d merge-on-read", c), scanAll(t, mor), want)
 				}
 				if producer == spec.ChangelogProducerNone {

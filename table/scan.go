@@ -168,7 +168,7 @@ func (t *Table) skipLevel0() bool {
 	if len(t.schema.PrimaryKeys) == 0 {
 		return false // append tables only have level 0
 	}
-	if t.opts.DeletionVectorsEnabled && t.opts.Raw["deletion-vectors.merge-on-read"] == "true" {
+	if t.opts.DeletionVectorsEnabled && t.opts.DeletionVectorsMergeOnRead {
 		return false
 	}
 	return t.opts.DeletionVectorsEnabled || t.opts.MergeEngine == spec.MergeEngineFirstRow

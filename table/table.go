@@ -39,20 +39,52 @@ type Table struct {
 }
 
 // Create writes schema-0 for a new table at tablePath (relative to fs) and
-// opens it. It fails with storage.ErrExist if the table already exists.
+// opens it. It fails with storage.ErrExist if the table already exists. The
+// schema is checked first, as Validate does; when it is refused nothing is
+// written.
 func Create(ctx context.Context, fs storage.Storage, tablePath string, schema *spec.TableSchema) (*Table, error) {
-	if err := schema.Validate(); err != nil {
-		return nil, err
-	}
-	if _, err := schema.CoreOptions(); err != nil {
-		return nil, fmt.Errorf("%w: %v", spec.ErrInvalidSchema, err)
+	t, _, err := CreateWithWarnings(ctx, fs, tablePath, schema)
+	return t, err
+}
+
+// CreateWithWarnings is Create that also returns Validate's warnings
+// (unknown option keys), even when it fails.
+func CreateWithWarnings(ctx context.Context, fs storage.Storage, tablePath string, schema *spec.TableSchema) (*Table, []string, error) {
+	warnings, err := Validate(schema)
+	if err != nil {
+		return nil, warnings, err
 	}
 	sc := *schema
 	sc.ID = 0
 	if err := newSchemas(fs, tablePath).create(ctx, &sc); err != nil {
-		return nil, err
+		return nil, warnings, err
 	}
-	return Open(ctx, fs, tablePath)
+	t, err := Open(ctx, fs, tablePath)
+	return t, warnings, err
+}
+
+// Validate checks a new table's schema without writing anything: the
+// strict option checks of spec.TableSchema.ValidateCreate, then everything
+// opening and writing the table builds from it (file layout, merge
+// function with its sequence groups and aggregate functions, record
+// ordering, row kinds), so that a table Create accepts can always be opened
+// and written. Errors wrap spec.ErrInvalidSchema (or ErrUnsupported) and
+// name the option; the warnings name unknown option keys.
+func Validate(schema *spec.TableSchema) (warnings []string, err error) {
+	warnings, err = schema.ValidateCreate()
+	if err != nil {
+		return warnings, err
+	}
+	opts, err := schema.CoreOptions()
+	if err != nil {
+		return warnings, fmt.Errorf("%w: %w", spec.ErrInvalidSchema, err)
+	}
+	mem := storage.NewMemory()
+	t, err := newTable(mem, "", newSchemas(mem, ""), schema, opts)
+	if err != nil {
+		return warnings, err
+	}
+	return warnings, t.checkWritable()
 }
 
 // Open opens the table at tablePath with its latest schema.
@@ -66,27 +98,39 @@ func Open(ctx context.Context, fs storage.Storage, tablePath string) (*Table, er
 	if err != nil {
 		return nil, fmt.Errorf("open table %s: %w", tablePath, err)
 	}
+	t, err := newTable(fs, tablePath, schemas, sc, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open table %s: %w", tablePath, err)
+	}
+	return t, nil
+}
+
+// newTable builds a table from its schema and parsed options; it does no
+// I/O.
+func newTable(fs storage.Storage, tablePath string, schemas *Schemas, sc *spec.TableSchema, opts spec.Options) (*Table, error) {
 	t := &Table{
 		fs: fs, path: tablePath, schema: sc, opts: opts,
 		snapshots: newSnapshots(fs, tablePath), schemas: schemas, totalBuckets: map[string]int32{},
 		manifests: manifest.NewStore(fs, tablePath, opts.ManifestCompression),
 	}
+	var err error
 	if t.layout, err = lsm.NewFileLayout(sc, opts); err != nil {
-		return nil, fmt.Errorf("open table %s: %w", tablePath, err)
+		return nil, err
 	}
-	if len(sc.PrimaryKeys) > 0 {
-		if t.mergeFn, err = lsm.NewMergeFunctionFactory(sc, opts); err != nil {
-			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
-		}
-		if t.ordering, err = lsm.NewOrdering(sc, opts); err != nil {
-			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
-		}
-		if t.rowKinds, err = lsm.NewRowKindResolver(sc, opts); err != nil {
-			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
-		}
-		if t.dedupIgnore, err = lsm.DedupIgnoreFields(sc, opts); err != nil {
-			return nil, fmt.Errorf("open table %s: %w", tablePath, err)
-		}
+	if len(sc.PrimaryKeys) == 0 {
+		return t, nil
+	}
+	if t.mergeFn, err = lsm.NewMergeFunctionFactory(sc, opts); err != nil {
+		return nil, err
+	}
+	if t.ordering, err = lsm.NewOrdering(sc, opts); err != nil {
+		return nil, err
+	}
+	if t.rowKinds, err = lsm.NewRowKindResolver(sc, opts); err != nil {
+		return nil, err
+	}
+	if t.dedupIgnore, err = lsm.DedupIgnoreFields(sc, opts); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

@@ -87,26 +87,14 @@ func WithAssigner(id, n int) WriteOption {
 // (write-buffer-spillable); the default is the system's temporary directory.
 func WithSpillDir(dir string) WriteOption { return func(w *Write) { w.spillDir = dir } }
 
-// spillable reads write-buffer-spillable (default true) and
-// write-buffer-spill.max-disk-size (default unlimited).
-func (w *Write) initSpill() error {
-	v := w.t.opts.Raw["write-buffer-spillable"]
-	if v == "false" {
-		return nil
+// initSpill sets up spilling as write-buffer-spillable (default true) and
+// write-buffer-spill.max-disk-size (default unlimited) say.
+func (w *Write) initSpill() {
+	if !w.t.opts.WriteBufferSpillable {
+		return
 	}
-	if v != "" && v != "true" {
-		return fmt.Errorf("%w: write-buffer-spillable must be true or false, got %q", spec.ErrInvalidSchema, v)
-	}
-	s := &lsm.Spiller{Dir: w.spillDir, ValueTypes: fieldTypes(w.t.schema.Fields), KeyIndex: w.t.layout.KeyIndex}
-	if m, ok := w.t.opts.Raw["write-buffer-spill.max-disk-size"]; ok {
-		n, err := spec.ParseMemorySize(m)
-		if err != nil {
-			return fmt.Errorf("%w: write-buffer-spill.max-disk-size: %v", spec.ErrInvalidSchema, err)
-		}
-		s.MaxBytes = n
-	}
-	w.spiller = s
-	return nil
+	w.spiller = &lsm.Spiller{Dir: w.spillDir, ValueTypes: fieldTypes(w.t.schema.Fields), KeyIndex: w.t.layout.KeyIndex,
+		MaxBytes: w.t.opts.WriteBufferSpillMaxDiskSize}
 }
 
 // NewWrite starts a write on top of the table's latest snapshot.
@@ -118,9 +106,7 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 	for _, o := range opts {
 		o(w)
 	}
-	if err := w.initSpill(); err != nil {
-		return nil, err
-	}
+	w.initSpill()
 	for _, name := range t.schema.BucketKeys() {
 		i := t.schema.FieldIndex(name)
 		if i < 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -28,7 +29,14 @@ MULTISET<T>, ROW<name T, ...>, VECTOR<T, n>; add NOT NULL as needed.
 Primary-key columns become NOT NULL. Options (-o) are Paimon table options:
 -o bucket=N gives N fixed buckets (Paimon's hash of the bucket key); without
 it a primary-key table has dynamic buckets (bucket=-1), filled up to
-dynamic-bucket.target-row-num keys each.`,
+dynamic-bucket.target-row-num keys each.
+
+Every option Strata reads is checked before anything is written: a bad
+value, a value Strata cannot honour (file.format other than parquet, an
+unknown compression, ...) or an impossible combination is refused with the
+option, the value and what is allowed, and creates nothing. Unknown keys
+are kept (other engines read them) with a warning on stderr naming the
+nearest known key.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -53,13 +61,18 @@ dynamic-bucket.target-row-num keys each.`,
 			}
 			sc, err := spec.NewSchema(fields, splitList(part), splitList(pk), options, nil)
 			if err != nil {
+				e.warn(spec.UnknownOptionWarnings(options.Keys()))
 				return usageError{err}
 			}
 			c, err := e.catalog(ctx)
 			if err != nil {
 				return err
 			}
-			t, err := c.CreateTable(ctx, id, sc)
+			t, warnings, err := c.CreateTableWithWarnings(ctx, id, sc)
+			e.warn(warnings)
+			if errors.Is(err, spec.ErrInvalidSchema) {
+				return usageError{err}
+			}
 			if err != nil {
 				return err
 			}
@@ -72,6 +85,13 @@ dynamic-bucket.target-row-num keys each.`,
 	cmd.Flags().StringVar(&part, "partition", "", "partition columns, comma-separated")
 	cmd.Flags().StringArrayVarP(&opts, "option", "o", nil, "table option key=value (repeatable)")
 	return cmd
+}
+
+// warn prints warnings on stderr, one "warning: ..." line each.
+func (e *env) warn(warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
 }
 
 func splitList(s string) []string {
