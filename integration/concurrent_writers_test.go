@@ -50,14 +50,22 @@ func TestConcurrentWriters(t *testing.T) {
 	} else if rounds == 0 {
 		rounds = 1
 	}
+	// Default rounds stop early past a time budget, so that slower writers
+	// (say, retrying conflicts) keep the test under about a minute and a half.
+	budget := time.Duration(1<<63 - 1)
 	if rounds == 0 {
-		rounds = 12
+		rounds, budget = 12, time.Minute
 		if testing.Short() {
-			rounds = 4
+			rounds, budget = 4, 20*time.Second
 		}
 	}
 	t.Logf("seeds %d..%d (replay one: go test ./integration -run TestConcurrentWriters -conc.seed=N)", base, base+int64(rounds)-1)
+	start := time.Now()
 	for i := range rounds {
+		if time.Since(start) > budget {
+			t.Logf("time budget %s spent: ran %d of %d rounds", budget, i, rounds)
+			break
+		}
 		seed := base + int64(i)
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			r := &round{t: t, bin: bin, seed: seed, wh: t.TempDir()}
@@ -161,48 +169,37 @@ func writeUser(w int) string { return "conc-w" + strconv.Itoa(w) }
 
 var wroteLine = regexp.MustCompile(`(?m)^snapshot (\d+): wrote (\d+) rows`)
 
-// runWriters starts every writer at once and waits for all of them.
+// runWriters starts every writer at once (one after another with
+// -conc.serial) and waits for all of them.
 func (r *round) runWriters() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	defer cancel() // kills writers left running by a fatal failure
 	cmds := make([]*exec.Cmd, len(r.inputs))
 	outs := make([][2]bytes.Buffer, len(r.inputs))
-	for w, recs := range r.inputs {
-		file := filepath.Join(r.t.TempDir(), fmt.Sprintf("w%d.jsonl", w))
-		var data []byte
-		for _, rec := range recs {
-			line, err := r.kind.jsonLine(rec)
-			if err != nil {
-				r.fatalf("writer %d input: %v", w, err)
-			}
-			data = append(data, line...)
-		}
-		if err := os.WriteFile(file, data, 0o644); err != nil {
-			r.fatalf("writer %d input: %v", w, err)
-		}
+	for w := range r.inputs {
 		cmds[w] = exec.CommandContext(ctx, r.bin, "--warehouse", r.wh, "write", "db.t",
-			"--input", file, "--format", "jsonl", "--commit-user", writeUser(w))
+			"--input", r.writeInput(w), "--format", "jsonl", "--commit-user", writeUser(w))
 		cmds[w].Stdout, cmds[w].Stderr = &outs[w][0], &outs[w][1]
 	}
+	waitErrs := make([]error, len(cmds))
 	for w, cmd := range cmds {
 		if err := cmd.Start(); err != nil {
 			r.fatalf("start writer %d: %v", w, err)
 		}
 		if *concSerial {
-			_ = cmd.Wait() // its status is read below
+			waitErrs[w] = cmd.Wait()
 		}
 	}
 	r.res = make([]writerResult, len(cmds))
 	for w, cmd := range cmds {
-		err := cmd.Wait()
-		if *concSerial {
-			err = nil // waited for above
+		if !*concSerial {
+			waitErrs[w] = cmd.Wait()
+		}
+		if ctx.Err() != nil {
+			r.fatalf("writer %d did not finish in 2 minutes (%v)", w, waitErrs[w])
 		}
 		res := writerResult{code: cmd.ProcessState.ExitCode(),
 			stdout: strings.TrimSpace(outs[w][0].String()), stderr: strings.TrimSpace(outs[w][1].String())}
-		if ctx.Err() != nil {
-			r.fatalf("writer %d did not finish in 2 minutes (%v)", w, err)
-		}
 		if m := wroteLine.FindStringSubmatch(res.stdout); m != nil {
 			res.printed, _ = strconv.ParseInt(m[1], 10, 64)
 			if n, _ := strconv.Atoi(m[2]); n != len(r.inputs[w]) {
@@ -212,6 +209,23 @@ func (r *round) runWriters() {
 		r.res[w] = res
 		r.t.Logf("writer %d (%d rows): exit %d: %s %s", w, len(r.inputs[w]), res.code, res.stdout, lastLine(res.stderr))
 	}
+}
+
+// writeInput writes writer w's rows as a JSONL file and returns its path.
+func (r *round) writeInput(w int) string {
+	file := filepath.Join(r.t.TempDir(), fmt.Sprintf("w%d.jsonl", w))
+	var data []byte
+	for _, rec := range r.inputs[w] {
+		line, err := r.kind.jsonLine(rec)
+		if err != nil {
+			r.fatalf("writer %d input: %v", w, err)
+		}
+		data = append(data, line...)
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		r.fatalf("writer %d input: %v", w, err)
+	}
+	return file
 }
 
 // lastLine is the last line of s, for logs.
