@@ -176,10 +176,12 @@ func (r *round) checkAfterFullCompaction(h *history) {
 	}
 }
 
-// scan reads a snapshot into rows by key, reporting keys seen twice.
+// scan reads a snapshot into rows by key, reporting keys seen twice (and,
+// cross-partition, ids in two partitions) in one failure per scan.
 func (r *round) scan(tb *table.Table, what string, opts ...table.ScanOption) (map[mkey]mrow, bool) {
 	got := map[mkey]mrow{}
 	ids := map[int64]mkey{}
+	var dups []string
 	for row, err := range tb.NewScan(opts...).Rows(context.Background()) {
 		if err != nil {
 			r.errorf("%s: scan: %v", what, err)
@@ -188,12 +190,16 @@ func (r *round) scan(tb *table.Table, what string, opts ...table.ScanOption) (ma
 		mr := normalize(row)
 		key := r.kind.keyOf(mr)
 		if prev, dup := got[key]; dup {
-			r.errorf("%s: key %s twice: %s and %s", what, key, r.kind.fmtRow(prev), r.kind.fmtRow(mr))
+			dups = append(dups, fmt.Sprintf("  key %s twice: %s and %s", key, r.kind.fmtRow(prev), r.kind.fmtRow(mr)))
 		}
 		if other, dup := ids[key.ID]; r.kind.Cross && dup && other != key {
-			r.errorf("%s: id %d in two partitions (%s and %s): a cross-partition key must live in one", what, key.ID, other, key)
+			dups = append(dups, fmt.Sprintf("  id %d in two partitions: %s and %s", key.ID, r.kind.fmtRow(got[other]), r.kind.fmtRow(mr)))
 		}
 		got[key], ids[key.ID] = mr, key
+	}
+	if len(dups) > 0 {
+		r.errorf("%s: %d keys twice (a primary key must appear once%s):\n%s", what, len(dups),
+			map[bool]string{true: ", in one partition", false: ""}[r.kind.Cross], strings.Join(dups[:min(len(dups), 5)], "\n"))
 	}
 	return got, true
 }
