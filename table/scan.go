@@ -117,6 +117,7 @@ type Scan struct {
 	snapshotID int64
 	columns    []string
 	partition  map[string]any
+	allLevels  bool // WithAllLevels (scan_levels.go)
 }
 
 // NewScan returns a scan of the latest snapshot unless options say
@@ -136,6 +137,8 @@ type Split struct {
 	Files     []spec.DataFileMeta
 	// DVs are the deletion vectors of the split's files, by file name.
 	DVs map[string]*spec.DeletionVector
+	// allLevels: merge every level even where batch reads skip level 0.
+	allLevels bool
 }
 
 // Plan is a snapshot resolved into splits.
@@ -211,13 +214,13 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 	byBucket := map[key]*Split{}
 	var order []key
 	for _, e := range files {
-		if s.t.skipLevel0() && e.File.Level == 0 {
+		if s.skipsLevel0() && e.File.Level == 0 {
 			continue
 		}
 		k := key{string(e.Partition), e.Bucket}
 		sp, ok := byBucket[k]
 		if !ok {
-			sp = &Split{Partition: e.Partition, Bucket: e.Bucket}
+			sp = &Split{Partition: e.Partition, Bucket: e.Bucket, allLevels: s.allLevels}
 			byBucket[k] = sp
 			order = append(order, k)
 		}
@@ -348,7 +351,7 @@ func (t *Table) readSplit(ctx context.Context, sp Split) iter.Seq2[*spec.KeyValu
 			return
 		}
 		open := func(f spec.DataFileMeta) lsm.Run { return t.openFile(ctx, dir, f, sp.DVs[f.FileName]) }
-		if t.skipLevel0() {
+		if t.skipLevel0() && !sp.allLevels {
 			// Deletion vectors already hide replaced rows: no merging.
 			for _, f := range sp.Files {
 				for kv, err := range open(f) {
