@@ -89,6 +89,10 @@ type round struct {
 	inputs [][]mrec // per writer
 	res    []writerResult
 	errs   int
+	// Some rounds give the table a commit.user-prefix and the writers a
+	// checkpoint, which a re-run must find committed.
+	userPrefix string
+	checkpoint bool
 }
 
 // writerResult is what one strata write process did.
@@ -121,6 +125,10 @@ func (r *round) fatalf(format string, args ...any) {
 // wrote, including those of failed writers (reported already), so that the
 // later checks still single out further defects.
 func (r *round) run() {
+	r.checkpoint = r.seed%2 == 0
+	if r.seed%3 == 0 {
+		r.userPrefix = "px"
+	}
 	r.createTable()
 	r.t.Logf("seed=%d: %s", r.seed, r.kind)
 	for w := range r.kind.Writers {
@@ -130,6 +138,7 @@ func (r *round) run() {
 	h := r.checkHistory()
 	r.checkSnapshots(h)
 	r.checkAfterFullCompaction(h)
+	r.checkReruns()
 }
 
 // createTable draws table kinds from the seed until strata create accepts
@@ -138,7 +147,11 @@ func (r *round) createTable() {
 	rng := rand.New(rand.NewPCG(uint64(r.seed), 0))
 	for attempt := 0; ; attempt++ {
 		r.kind = drawKind(rng)
-		code, out, stderr, err := r.strata(context.Background(), append([]string{"create", "db.t"}, r.kind.createArgs()...)...)
+		args := append([]string{"create", "db.t"}, r.kind.createArgs()...)
+		if r.userPrefix != "" {
+			args = append(args, "-o", "commit.user-prefix="+r.userPrefix)
+		}
+		code, out, stderr, err := r.strata(context.Background(), args...)
 		if err != nil {
 			r.fatalf("strata create: %v", err)
 		}
@@ -167,8 +180,30 @@ func (r *round) strata(ctx context.Context, args ...string) (code int, stdout, s
 	return 0, out.String(), errb.String(), err
 }
 
-// writeUser is the commit user of writer w, which attributes snapshots.
+// writeUser is the commit user writer w is given, which attributes
+// snapshots.
 func writeUser(w int) string { return "conc-w" + strconv.Itoa(w) }
+
+// commitUser is writer w's user as its snapshots record it.
+func (r *round) commitUser(w int) string {
+	if r.userPrefix != "" {
+		return r.userPrefix + "_" + writeUser(w)
+	}
+	return writeUser(w)
+}
+
+// writeArgs are writer w's arguments: odd writers read stdin (which a
+// retry must replay), even ones --input.
+func (r *round) writeArgs(w int) (args []string, stdin string) {
+	args = []string{"--warehouse", r.wh, "write", "db.t", "--format", "jsonl", "--commit-user", writeUser(w)}
+	if r.checkpoint {
+		args = append(args, "--checkpoint", "1")
+	}
+	if w%2 == 1 {
+		return args, r.writeInput(w)
+	}
+	return append(args, "--input", r.writeInput(w)), ""
+}
 
 var wroteLine = regexp.MustCompile(`(?m)^snapshot (\d+): wrote (\d+) rows`)
 
@@ -180,9 +215,17 @@ func (r *round) runWriters() {
 	cmds := make([]*exec.Cmd, len(r.inputs))
 	outs := make([][2]bytes.Buffer, len(r.inputs))
 	for w := range r.inputs {
-		cmds[w] = exec.CommandContext(ctx, r.bin, "--warehouse", r.wh, "write", "db.t",
-			"--input", r.writeInput(w), "--format", "jsonl", "--commit-user", writeUser(w))
+		args, stdin := r.writeArgs(w)
+		cmds[w] = exec.CommandContext(ctx, r.bin, args...)
 		cmds[w].Stdout, cmds[w].Stderr = &outs[w][0], &outs[w][1]
+		if stdin != "" {
+			f, err := os.Open(stdin)
+			if err != nil {
+				r.fatalf("writer %d input: %v", w, err)
+			}
+			defer f.Close()
+			cmds[w].Stdin = f
+		}
 	}
 	waitErrs := make([]error, len(cmds))
 	for w, cmd := range cmds {

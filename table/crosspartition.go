@@ -45,13 +45,14 @@ func (t *Table) newGlobalIndex(ctx context.Context, snap *spec.Snapshot) (*globa
 	if err != nil {
 		return nil, err
 	}
-	// Merge-read each bucket so that only live keys count.
+	// Merge-read each bucket, level 0 included (a deletion-vector table's
+	// batch scan would hide it), so that only live keys count.
 	splits := map[string]*Split{}
 	var order []string
 	for _, e := range files {
 		k := splitKey(e.Partition, e.Bucket)
 		if splits[k] == nil {
-			splits[k] = &Split{Partition: e.Partition, Bucket: e.Bucket}
+			splits[k] = &Split{Partition: e.Partition, Bucket: e.Bucket, allLevels: true}
 			order = append(order, k)
 		}
 		splits[k].Files = append(splits[k].Files, e.File)

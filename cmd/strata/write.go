@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/stratalake/strata/internal/textrow"
@@ -23,6 +24,7 @@ type writeRun struct {
 	name       string // DB.TABLE, to open the table again
 	format     string
 	committer  *table.Commit
+	user       string // as given (the table's commit.user-prefix is added by NewCommit)
 	identifier int64
 	retries    int
 }
@@ -62,7 +64,8 @@ write still succeeds (a later compaction catches up).
 
 With --commit-user and --checkpoint, the commit is exactly once: running the
 same command again (say after a crash) finds the checkpoint committed, names
-the snapshot that committed it, and writes nothing.`,
+the snapshot that committed it, and writes nothing. A commit user names one
+writer job: two writes running at once must not share one.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -76,7 +79,10 @@ the snapshot that committed it, and writes nothing.`,
 			if err != nil {
 				return err
 			}
-			r := &writeRun{e: e, t: t, name: args[0], format: format, committer: t.NewCommit(user),
+			if user == "" && !cmd.Flags().Changed("checkpoint") {
+				user = uuid.NewString() // one user for every attempt of this write
+			}
+			r := &writeRun{e: e, t: t, name: args[0], format: format, committer: t.NewCommit(user), user: user,
 				identifier: table.BatchCommitIdentifier, retries: retries}
 			if cmd.Flags().Changed("checkpoint") {
 				if user == "" {
@@ -101,7 +107,7 @@ the snapshot that committed it, and writes nothing.`,
 	}
 	cmd.Flags().StringVar(&input, "input", "", "read rows from FILE instead of stdin")
 	cmd.Flags().StringVar(&format, "format", "jsonl", "input format: jsonl or csv")
-	cmd.Flags().StringVar(&user, "commit-user", "", "commit user recorded in the snapshot (default: random)")
+	cmd.Flags().StringVar(&user, "commit-user", "", "commit user recorded in the snapshot (default: random); it names one writer job, so two writes running at once must not share one")
 	cmd.Flags().Int64Var(&checkpoint, "checkpoint", 0, "commit identifier; with --commit-user, re-runs commit at most once")
 	cmd.Flags().IntVar(&retries, "retries", 10, "times to write again when concurrent writers conflict")
 	return cmd
@@ -138,7 +144,7 @@ func (r *writeRun) run(ctx context.Context, src *replayable) error {
 		if r.t, err = r.e.table(ctx, r.name); err != nil {
 			return err
 		}
-		r.committer = r.t.NewCommit(r.committer.User())
+		r.committer = r.t.NewCommit(r.user)
 	}
 }
 
