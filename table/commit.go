@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/stratalake/strata/internal/backoff"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/manifest"
 	"github.com/stratalake/strata/spec"
@@ -68,7 +68,10 @@ func (r CommitResult) Last() int64 { return max(r.Append, r.Compact) }
 // step lands and the COMPACT step then fails (another writer compacted the
 // same bucket, say), the result holds the APPEND snapshot and the error
 // wraps ErrCompactionNotCommitted: the rows are committed, and compacting
-// again from the latest snapshot is safe.
+// again from the latest snapshot is safe. A conflict (spec.ErrConflict)
+// means another writer changed what the messages' Write had read: that
+// Write must be closed and the work done again with a new one; committing
+// its later messages would be refused too.
 func (c *Commit) CommitSteps(ctx context.Context, identifier int64, msgs []CommitMessage) (CommitResult, error) {
 	var res CommitResult
 	app, cmp, err := c.t.splitChanges(msgs)
@@ -175,7 +178,7 @@ func (ch changes) empty() bool {
 
 func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spec.CommitKind, delta changes) (id int64, err error) {
 	maxRetries := c.t.opts.CommitMaxRetries
-	wait := 10 * time.Millisecond
+	wait := backoff.New(10*time.Millisecond, 10*time.Second)
 	seen := int64(-1) // latest snapshot id when the previous attempt started
 	for attempt := 0; ; attempt++ {
 		if seen >= 0 {
@@ -195,8 +198,12 @@ func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spe
 			return 0, err
 		}
 		id, ok, err := c.tryCommitOnce(ctx, identifier, kind, delta)
-		if errors.Is(err, ErrUncertainCommit) && attempt < maxRetries {
-			ok, err = false, nil // retry: the check above settles it
+		if errors.Is(err, ErrUncertainCommit) {
+			if attempt < maxRetries {
+				ok, err = false, nil // retry: the check above settles it
+			} else if snap, ferr := c.findSince(ctx, seen, identifier, kind); ferr == nil && snap > 0 {
+				return snap, nil // the last attempt landed after all
+			}
 		}
 		if err != nil {
 			return 0, err
@@ -207,13 +214,9 @@ func (c *Commit) commitWithRetry(ctx context.Context, identifier int64, kind spe
 		if attempt >= maxRetries {
 			return 0, fmt.Errorf("%w: gave up after %d attempts to publish a snapshot", spec.ErrConflict, attempt+1)
 		}
-		d := wait + time.Duration(rand.Int64N(int64(wait)/5+1))
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(d):
+		if err := wait.Wait(ctx); err != nil {
+			return 0, err
 		}
-		wait = min(wait*2, 10*time.Second)
 	}
 }
 
@@ -292,22 +295,8 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 		}
 		indexManifest = latest.IndexManifest
 	}
-	if kind == spec.CommitKindCompact {
-		if err := c.checkConflicts(ctx, latest, delta); err != nil {
-			return 0, false, err
-		}
-	}
-	if err := c.checkConcurrentWriters(ctx, latest, kind, ch.claims); err != nil {
+	if err := c.check(ctx, latest, kind, ch); err != nil {
 		return 0, false, err
-	}
-	if err := c.checkTotalBuckets(ctx, latest, delta); err != nil {
-		return 0, false, err
-	}
-	// Every file of a bucket must agree on the bucket count.
-	for _, e := range delta {
-		if e.TotalBuckets > 0 && int(e.TotalBuckets) != t.opts.Bucket {
-			return 0, false, fmt.Errorf("%w: file %s was written for %d buckets, table has %d", spec.ErrConflict, e.File.FileName, e.TotalBuckets, t.opts.Bucket)
-		}
 	}
 	partTypes := fieldTypes(t.schema.PartitionFields())
 	// The base list of the new snapshot is the previous snapshot's
@@ -322,40 +311,16 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 	if err != nil {
 		return 0, false, err
 	}
-	var deltaCount int64
-	for _, e := range delta {
-		if e.Kind == spec.FileKindAdd {
-			deltaCount += e.File.RowCount
-		} else {
-			deltaCount -= e.File.RowCount
-		}
-	}
-	var deltaMetas []spec.ManifestFileMeta
-	if len(delta) > 0 {
-		mf, err := t.manifests.WriteManifest(ctx, delta, t.schema.ID, partTypes)
-		if err != nil {
-			return 0, false, err
-		}
-		deltaMetas = append(deltaMetas, mf)
-	}
-	deltaName, deltaSize, err := t.manifests.WriteManifestList(ctx, deltaMetas)
+	deltaName, deltaSize, deltaCount, err := c.writeEntryList(ctx, delta, partTypes)
 	if err != nil {
 		return 0, false, err
 	}
 	var changelogName *string
 	var changelogSize, changelogCount *int64
 	if len(ch.changelog) > 0 {
-		mf, err := t.manifests.WriteManifest(ctx, ch.changelog, t.schema.ID, partTypes)
+		name, size, n, err := c.writeEntryList(ctx, ch.changelog, partTypes)
 		if err != nil {
 			return 0, false, err
-		}
-		name, size, err := t.manifests.WriteManifestList(ctx, []spec.ManifestFileMeta{mf})
-		if err != nil {
-			return 0, false, err
-		}
-		var n int64
-		for _, e := range ch.changelog {
-			n += e.File.RowCount
 		}
 		changelogName, changelogSize, changelogCount = &name, &size, &n
 	}
@@ -386,6 +351,52 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 		return 0, ok, err
 	}
 	return newID, true, nil
+}
+
+// check runs every conflict check a step must pass against latest.
+func (c *Commit) check(ctx context.Context, latest *spec.Snapshot, kind spec.CommitKind, ch changes) error {
+	if kind == spec.CommitKindCompact {
+		if err := c.checkConflicts(ctx, latest, ch.files); err != nil {
+			return err
+		}
+	}
+	if err := c.checkConcurrentWriters(ctx, latest, kind, ch.claims); err != nil {
+		return err
+	}
+	if err := c.checkTotalBuckets(ctx, latest, ch.files); err != nil {
+		return err
+	}
+	// Every file of a bucket must agree on the bucket count.
+	for _, e := range ch.files {
+		if e.TotalBuckets > 0 && int(e.TotalBuckets) != c.t.opts.Bucket {
+			return fmt.Errorf("%w: file %s was written for %d buckets, table has %d", spec.ErrConflict, e.File.FileName, e.TotalBuckets, c.t.opts.Bucket)
+		}
+	}
+	return nil
+}
+
+// writeEntryList writes entries as one manifest and a manifest list naming
+// it (an empty list for no entries), and returns the list's name and size
+// and the entries' row count (DELETEs count negative).
+func (c *Commit) writeEntryList(ctx context.Context, entries []spec.ManifestEntry, partTypes []spec.DataType) (string, int64, int64, error) {
+	var count int64
+	for _, e := range entries {
+		if e.Kind == spec.FileKindAdd {
+			count += e.File.RowCount
+		} else {
+			count -= e.File.RowCount
+		}
+	}
+	var metas []spec.ManifestFileMeta
+	if len(entries) > 0 {
+		mf, err := c.t.manifests.WriteManifest(ctx, entries, c.t.schema.ID, partTypes)
+		if err != nil {
+			return "", 0, 0, err
+		}
+		metas = append(metas, mf)
+	}
+	name, size, err := c.t.manifests.WriteManifestList(ctx, metas)
+	return name, size, count, err
 }
 
 func fieldTypes(fs []spec.DataField) []spec.DataType {

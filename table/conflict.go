@@ -78,7 +78,7 @@ func (t *Table) claimsOf(msgs []CommitMessage, kind spec.CommitKind) ([]bucketCl
 				}
 				c.added = append(c.added, f)
 			}
-		} else if len(m.CompactBefore) == 0 && len(m.CompactAfter) == 0 && !hasDVIndex(m.NewIndexFiles) {
+		} else if !m.compacts() {
 			continue
 		}
 		out = append(out, c)
@@ -95,9 +95,9 @@ func (t *Table) decodedFile(meta spec.DataFileMeta) (*lsm.File, error) {
 	return lsm.NewFile(meta, t.layout.KeyTypes())
 }
 
-// overlaps reports whether a file added by another commit may hold records
-// of a key that one of ours also holds, at sequence numbers ours does not
-// all exceed.
+// overlaps returns a file added by another commit that may hold records of
+// a key one of ours also holds, at sequence numbers ours do not all exceed;
+// nil when there is none.
 func overlaps(theirs, ours []*lsm.File) *lsm.File {
 	for _, f := range theirs {
 		for _, g := range ours {
@@ -110,8 +110,13 @@ func overlaps(theirs, ours []*lsm.File) *lsm.File {
 	return nil
 }
 
-func hasDVIndex(es []spec.IndexManifestEntry) bool {
-	for _, e := range es {
+// compacts reports whether the message carries compaction results: files
+// replaced or written, or a new deletion-vector file.
+func (m *CommitMessage) compacts() bool {
+	if len(m.CompactBefore) > 0 || len(m.CompactAfter) > 0 {
+		return true
+	}
+	for _, e := range m.NewIndexFiles {
 		if e.IndexType == spec.DVIndexType {
 			return true
 		}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/stratalake/strata/internal/backoff"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -21,24 +21,21 @@ func (c *Commit) Recompact(ctx context.Context, identifier int64, msgs []CommitM
 	seen := map[string]bool{}
 	for _, m := range msgs {
 		k := splitKey(m.Partition, m.Bucket)
-		if seen[k] || (len(m.CompactBefore) == 0 && len(m.CompactAfter) == 0 && !hasDVIndex(m.NewIndexFiles)) {
+		if seen[k] || !m.compacts() {
 			continue
 		}
 		seen[k] = true
 		buckets = append(buckets, restoredBucket{m.Partition, m.Bucket})
 	}
-	wait := 20 * time.Millisecond
+	wait := backoff.New(20*time.Millisecond, 2*time.Second)
 	for attempt := 1; ; attempt++ {
 		id, err := c.recompactOnce(ctx, identifier, buckets)
 		if err == nil || !errors.Is(err, spec.ErrConflict) || attempt >= attempts {
 			return id, err
 		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)))):
+		if err := wait.Wait(ctx); err != nil {
+			return 0, err
 		}
-		wait = min(2*wait, 2*time.Second)
 	}
 }
 

@@ -212,8 +212,11 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	if err := w.t.checkRow(row); err != nil {
 		return err
 	}
-	// Refuse what the merge engine cannot take before routing changes anything.
-	if _, _, err := w.t.rowKinds.Resolve(kind, row); err != nil {
+	// Refuse what the merge engine cannot take before routing changes
+	// anything. A dropped record (ignore-delete) is still routed, as Paimon
+	// assigns its bucket before the writer drops it.
+	kind, keep, err := w.t.rowKinds.Resolve(kind, row)
+	if err != nil {
 		return err
 	}
 	partition, err := w.t.partitionOf(row)
@@ -221,9 +224,8 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 		return err
 	}
 	if w.global != nil {
-		kind, keep, err := w.t.rowKinds.Resolve(kind, row)
-		if err != nil || !keep {
-			return err
+		if !keep {
+			return nil
 		}
 		rs, err := w.routeCrossPartition(kind, row, partition)
 		if err != nil {
@@ -260,9 +262,8 @@ func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) erro
 	} else if bucket, err = w.BucketOf(row); err != nil {
 		return err
 	}
-	kind, keep, err := w.t.rowKinds.Resolve(kind, row)
-	if err != nil || !keep {
-		return err
+	if !keep {
+		return nil
 	}
 	return w.add(ctx, kind, row, partition, bucket, hash)
 }

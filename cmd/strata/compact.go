@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratalake/strata/internal/backoff"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/table"
 )
@@ -42,6 +43,7 @@ alone, so a compacted table is checked quickly. Progress goes to stderr.`,
 				}
 			}
 			var res table.CompactResult
+			wait := backoff.New(50*time.Millisecond, 2*time.Second)
 			for attempt := 0; ; attempt++ {
 				res, err = t.Compact(ctx, full, user, progress)
 				if !errors.Is(err, spec.ErrConflict) || attempt >= retries {
@@ -50,6 +52,9 @@ alone, so a compacted table is checked quickly. Progress goes to stderr.`,
 				// Another writer replaced the same files first: plan again
 				// from the latest snapshot.
 				fmt.Fprintf(e.stderr, "concurrent writer: %v; compacting again (attempt %d of %d)\n", err, attempt+2, retries+1)
+				if err := wait.Wait(ctx); err != nil {
+					return err
+				}
 			}
 			if err != nil {
 				return err

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/stratalake/strata/internal/backoff"
 	"github.com/stratalake/strata/internal/textrow"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/table"
@@ -52,7 +52,8 @@ line number and nothing is committed.
 
 On success it prints "snapshot N: wrote R rows ...", where N is the APPEND
 snapshot holding the rows (a COMPACT snapshot may follow it), and exits 0.
-On failure it exits non-zero and has committed nothing.
+On failure it exits non-zero and has committed nothing, unless the object
+store lost its answer to the commit itself, which the error then says.
 
 Several writers may run at once. When another writer committed to the same
 buckets after this one started (or, for dynamic buckets and cross-partition
@@ -117,7 +118,7 @@ writer job: two writes running at once must not share one.`,
 // conflicts with other writers.
 func (r *writeRun) run(ctx context.Context, src *replayable) error {
 	start := time.Now()
-	wait := 50 * time.Millisecond
+	wait := backoff.New(50*time.Millisecond, 2*time.Second)
 	for attempt := 0; ; attempt++ {
 		in, err := src.open()
 		if err != nil {
@@ -131,15 +132,15 @@ func (r *writeRun) run(ctx context.Context, src *replayable) error {
 			if errors.Is(err, spec.ErrConflict) {
 				return fmt.Errorf("nothing committed after %d attempts: %w", attempt+1, err)
 			}
+			if errors.Is(err, table.ErrUncertainCommit) {
+				return fmt.Errorf("the store lost its answer to the commit, which may have landed (strata snapshots %s shows it, by commit user %s): %w", r.name, r.committer.User(), err)
+			}
 			return err
 		}
 		fmt.Fprintf(r.e.stderr, "concurrent writer: %v; writing again (attempt %d of %d)\n", err, attempt+2, r.retries+1)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)))):
+		if err := wait.Wait(ctx); err != nil {
+			return err
 		}
-		wait = min(2*wait, 2*time.Second)
 		// A fresh table handle: the bucket counts it cached may be stale.
 		if r.t, err = r.e.table(ctx, r.name); err != nil {
 			return err
