@@ -351,6 +351,21 @@ func (t *Table) readSplit(ctx context.Context, sp Split) iter.Seq2[*spec.KeyValu
 			return
 		}
 		open := func(f spec.DataFileMeta) lsm.Run { return t.openFile(ctx, dir, f, sp.DVs[f.FileName]) }
+		for kv, err := range t.mergeSplit(sp, open) {
+			if !yield(kv, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// mergeSplit merges the records open yields for the split's files as a
+// batch scan does: with deletion vectors or first-row, the files above level
+// 0 as they are; otherwise every sorted run through the merge function.
+// Retractions are left out. Lookups pass an open that yields one key's
+// records, so they answer exactly what a scan would.
+func (t *Table) mergeSplit(sp Split, open func(spec.DataFileMeta) lsm.Run) iter.Seq2[*spec.KeyValue, error] {
+	return func(yield func(*spec.KeyValue, error) bool) {
 		if t.skipLevel0() && !sp.allLevels {
 			// Deletion vectors already hide replaced rows: no merging.
 			for _, f := range sp.Files {

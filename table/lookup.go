@@ -1,0 +1,374 @@
+package table
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/stratalake/strata/lsm"
+	"github.com/stratalake/strata/spec"
+)
+
+// A Lookup answers point reads by primary key from one snapshot at a time:
+// for each key exactly the row a batch scan of that snapshot returns, or a
+// miss. The key is routed as a write would route it (partition from the
+// key, bucket by Paimon's hash or the dynamic-bucket HASH index; every
+// partition for cross-partition keys), only files whose key range holds the
+// key are probed, and their records for the key are merged as a scan merges
+// them (lookupState, mergeSplit). Refresh moves it to the latest snapshot;
+// every answer comes from one snapshot, which it names.
+
+// LookupOption configures a Lookup.
+type LookupOption func(*Lookup)
+
+// WithLookupSnapshot pins the lookup to snapshot id (Refresh then moves it
+// to the latest).
+func WithLookupSnapshot(id int64) LookupOption { return func(l *Lookup) { l.pin = id } }
+
+// Lookup is a table's point-read handle. It is safe for concurrent use.
+type Lookup struct {
+	t     *Table
+	pin   int64
+	pkIdx []int // primary-key columns in the row
+
+	mu    sync.RWMutex
+	state *lookupState
+}
+
+// LookupResult is the answer to a batch: the snapshot it was read at, and
+// one row per key in order (nil for a miss).
+type LookupResult struct {
+	Snapshot int64
+	Rows     []spec.Row
+}
+
+// NewLookup opens a lookup at the latest snapshot (or WithLookupSnapshot).
+// Tables without a primary key have nothing to look up by.
+func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, error) {
+	if t.appendOnly() {
+		return nil, fmt.Errorf("%w: lookups need a primary key", ErrUnsupported)
+	}
+	l := &Lookup{t: t}
+	for _, o := range opts {
+		o(l)
+	}
+	for _, name := range t.schema.PrimaryKeys {
+		l.pkIdx = append(l.pkIdx, t.schema.FieldIndex(name))
+	}
+	var snap *spec.Snapshot
+	var err error
+	if l.pin > 0 {
+		snap, err = t.snapshots.Get(ctx, l.pin)
+	} else {
+		snap, err = t.snapshots.Latest(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.state, err = t.newLookupState(ctx, snap, nil); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// KeyFields are the primary-key columns a key gives, in order.
+func (l *Lookup) KeyFields() []spec.DataField {
+	out := make([]spec.DataField, len(l.pkIdx))
+	for i, j := range l.pkIdx {
+		out[i] = l.t.schema.Fields[j]
+	}
+	return out
+}
+
+// Snapshot is the id of the snapshot answers come from (0: empty table).
+func (l *Lookup) Snapshot() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.state.id()
+}
+
+// Refresh moves the lookup to the latest snapshot, reusing what it knows of
+// files that are still live. It reports whether the snapshot changed.
+func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
+	snap, err := l.t.snapshots.Latest(ctx)
+	if err != nil {
+		return false, err
+	}
+	l.mu.RLock()
+	old := l.state
+	l.mu.RUnlock()
+	if snap == nil || snap.ID == old.id() {
+		return false, nil
+	}
+	next, err := l.t.newLookupState(ctx, snap, old)
+	if err != nil {
+		return false, err
+	}
+	l.mu.Lock()
+	if next.id() > l.state.id() { // a concurrent refresh may be ahead
+		l.state = next
+	}
+	l.mu.Unlock()
+	return true, nil
+}
+
+// Get returns the row of key (the primary-key values, in KeyFields order),
+// or nil when the snapshot has none.
+func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
+	res, err := l.GetBatch(ctx, []spec.Row{key})
+	if err != nil {
+		return nil, err
+	}
+	return res.Rows[0], nil
+}
+
+// GetBatch looks up every key in one snapshot.
+func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, error) {
+	l.mu.RLock()
+	st := l.state
+	l.mu.RUnlock()
+	res := LookupResult{Snapshot: st.id(), Rows: make([]spec.Row, len(keys))}
+	for i, k := range keys {
+		row, err := l.get(ctx, st, k)
+		if err != nil {
+			return LookupResult{}, fmt.Errorf("key %v: %w", k, err)
+		}
+		res.Rows[i] = row
+	}
+	return res, nil
+}
+
+// Close releases what the lookup holds.
+func (l *Lookup) Close() error { return nil }
+
+// get routes one key and merges its records across the files that may hold
+// it.
+func (l *Lookup) get(ctx context.Context, st *lookupState, key spec.Row) (spec.Row, error) {
+	if len(key) != len(l.pkIdx) {
+		return nil, fmt.Errorf("%w: key has %d values, the primary key has %d columns", spec.ErrSchemaMismatch, len(key), len(l.pkIdx))
+	}
+	t := l.t
+	row := make(spec.Row, len(t.schema.Fields))
+	for i, j := range l.pkIdx {
+		if key[i] == nil {
+			return nil, fmt.Errorf("%w: primary key column %s is null", spec.ErrSchemaMismatch, t.schema.Fields[j].Name)
+		}
+		row[j] = key[i]
+	}
+	trimmed := t.layout.KeyOf(row)
+	buckets, err := st.route(t, row, trimmed)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range buckets {
+		got, err := l.getInBucket(ctx, st, b, trimmed)
+		if err != nil || got != nil {
+			return got, err
+		}
+	}
+	return nil, nil
+}
+
+// getInBucket merges the key's records from the bucket's files.
+func (l *Lookup) getInBucket(ctx context.Context, st *lookupState, b *lookupBucket, key spec.Row) (spec.Row, error) {
+	t := l.t
+	sp := Split{Partition: b.partition, Bucket: b.bucket, DVs: b.dvs}
+	for _, f := range b.files {
+		if t.skipLevel0() && f.Meta.Level == 0 {
+			continue
+		}
+		if lsm.CompareKeys(key, f.MinKey) < 0 || lsm.CompareKeys(key, f.MaxKey) > 0 {
+			continue
+		}
+		sp.Files = append(sp.Files, f.Meta)
+	}
+	if len(sp.Files) == 0 {
+		return nil, nil
+	}
+	open := func(f spec.DataFileMeta) lsm.Run { return st.probe(ctx, t, b, f, key) }
+	var out spec.Row
+	for kv, err := range t.mergeSplit(sp, open) {
+		if err != nil {
+			return nil, err
+		}
+		out = kv.Value
+	}
+	return out, nil
+}
+
+// lookupState is what one snapshot holds for lookups: each bucket's live
+// files with decoded key ranges and deletion vectors, and for dynamic
+// buckets each partition's key hashes.
+type lookupState struct {
+	snap    *spec.Snapshot
+	buckets map[string]*lookupBucket   // by splitKey
+	parts   map[string][]*lookupBucket // by partition
+	hashes  map[string]map[int32]int32 // dynamic buckets: partition → key hash → bucket
+}
+
+// lookupBucket is one bucket's files in a snapshot.
+type lookupBucket struct {
+	partition []byte
+	bucket    int32
+	dir       string
+	files     []*lsm.File
+	dvs       map[string]*spec.DeletionVector
+}
+
+func (st *lookupState) id() int64 {
+	if st == nil || st.snap == nil {
+		return 0
+	}
+	return st.snap.ID
+}
+
+// newLookupState reads a snapshot's files, deletion vectors and HASH index
+// (prev is the state it replaces, for reuse).
+func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *lookupState) (*lookupState, error) {
+	st := &lookupState{snap: snap, buckets: map[string]*lookupBucket{}, parts: map[string][]*lookupBucket{}}
+	if snap == nil {
+		return st, nil
+	}
+	entries, err := t.liveFiles(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	var dvs map[string]map[string]*spec.DeletionVector
+	if t.opts.DeletionVectorsEnabled && snap.IndexManifest != nil {
+		if dvs, err = t.readDVs(ctx, *snap.IndexManifest); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range entries {
+		k := splitKey(e.Partition, e.Bucket)
+		b := st.buckets[k]
+		if b == nil {
+			pp, err := t.partitionPath(e.Partition)
+			if err != nil {
+				return nil, err
+			}
+			b = &lookupBucket{partition: e.Partition, bucket: e.Bucket, dir: t.bucketDir(pp, e.Bucket), dvs: dvs[k]}
+			st.buckets[k] = b
+			st.parts[string(e.Partition)] = append(st.parts[string(e.Partition)], b)
+		}
+		f, err := t.decodedFile(e.File)
+		if err != nil {
+			return nil, err
+		}
+		b.files = append(b.files, f)
+	}
+	for _, bs := range st.parts {
+		slices.SortFunc(bs, func(a, b *lookupBucket) int { return int(a.bucket - b.bucket) })
+	}
+	if t.dynamicBuckets() {
+		if st.hashes, err = t.lookupHashes(ctx, snap); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// lookupHashes maps each partition's key hashes to their bucket, from the
+// snapshot's HASH index files.
+func (t *Table) lookupHashes(ctx context.Context, snap *spec.Snapshot) (map[string]map[int32]int32, error) {
+	out := map[string]map[int32]int32{}
+	if snap.IndexManifest == nil {
+		return out, nil
+	}
+	byBucket, _, err := t.readHashIndexes(ctx, snap.IndexManifest)
+	if err != nil {
+		return nil, err
+	}
+	for k, hs := range byBucket {
+		part, bucket, ok := parseSplitKey(k)
+		if !ok {
+			return nil, fmt.Errorf("%w: HASH index of %q", spec.ErrCorrupt, k)
+		}
+		m := out[part]
+		if m == nil {
+			m = map[int32]int32{}
+			out[part] = m
+		}
+		for _, h := range hs {
+			m[h] = bucket
+		}
+	}
+	return out, nil
+}
+
+// route returns the buckets that may hold the key: its bucket in its
+// partition; for a dynamic-bucket table, none when no HASH index knows the
+// key; for cross-partition keys (whose index Paimon keeps outside the
+// table) every bucket of every partition, pruned later by key range.
+func (st *lookupState) route(t *Table, row, trimmed spec.Row) ([]*lookupBucket, error) {
+	if t.crossPartition() {
+		var out []*lookupBucket
+		for _, bs := range st.parts {
+			out = append(out, bs...)
+		}
+		return out, nil
+	}
+	p, err := t.partitionOf(row)
+	if err != nil {
+		return nil, err
+	}
+	var b int32
+	if t.dynamicBuckets() {
+		h, err := t.keyHash(trimmed)
+		if err != nil {
+			return nil, err
+		}
+		var ok bool
+		if b, ok = st.hashes[string(p)][h]; !ok {
+			return nil, nil
+		}
+	} else if b, err = t.fixedBucketOf(row); err != nil {
+		return nil, err
+	}
+	if lb := st.buckets[splitKey(p, b)]; lb != nil {
+		return []*lookupBucket{lb}, nil
+	}
+	return nil, nil
+}
+
+// probe yields the records of one file for one key (a data file holds at
+// most one record per key), skipping rows its deletion vector marks.
+func (st *lookupState) probe(ctx context.Context, t *Table, b *lookupBucket, f spec.DataFileMeta, key spec.Row) lsm.Run {
+	return func(yield func(*spec.KeyValue, error) bool) {
+		for kv, err := range t.openFile(ctx, b.dir, f, b.dvs[f.FileName]) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			switch c := lsm.CompareKeys(kv.Key, key); {
+			case c == 0:
+				if !yield(kv, nil) {
+					return
+				}
+			case c > 0:
+				return
+			}
+		}
+	}
+}
+
+// fixedBucketOf is the bucket of a row in a fixed-bucket table: Paimon's
+// hash of its bucket-key columns (Write.BucketOf, without a writer).
+func (t *Table) fixedBucketOf(row spec.Row) (int32, error) {
+	names := t.schema.BucketKeys()
+	types := make([]spec.DataType, len(names))
+	vals := make(spec.Row, len(names))
+	for i, name := range names {
+		j := t.schema.FieldIndex(name)
+		if j < 0 {
+			return 0, fmt.Errorf("%w: bucket key %s is not a column", spec.ErrInvalidSchema, name)
+		}
+		types[i], vals[i] = t.schema.Fields[j].Type, row[j]
+	}
+	b, err := spec.EncodeBinaryRow(types, vals, spec.RowKindInsert)
+	if err != nil {
+		return 0, err
+	}
+	return int32(spec.Bucket(spec.HashBinaryRow(b), t.opts.Bucket)), nil
+}
