@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -22,15 +23,36 @@ import (
 // LookupOption configures a Lookup.
 type LookupOption func(*Lookup)
 
-// WithLookupSnapshot pins the lookup to snapshot id (Refresh then moves it
-// to the latest).
-func WithLookupSnapshot(id int64) LookupOption { return func(l *Lookup) { l.pin = id } }
+// WithLookupSnapshot pins the lookup to snapshot id: no background refresh
+// (an explicit Refresh still moves it to the latest).
+func WithLookupSnapshot(id int64) LookupOption {
+	return func(l *Lookup) { l.pin, l.interval = id, 0 }
+}
+
+// DefaultLookupRefresh is how often a lookup looks for a new snapshot in the
+// background unless WithRefreshInterval says otherwise.
+const DefaultLookupRefresh = time.Second
+
+// WithRefreshInterval sets how often the lookup follows new snapshots in the
+// background; 0 turns the background refresh off (Refresh still works).
+func WithRefreshInterval(d time.Duration) LookupOption { return func(l *Lookup) { l.interval = d } }
+
+// WithRefreshHook calls fn after every background refresh with the snapshot
+// served and the refresh's error, if any (for logs and metrics). A failed
+// refresh leaves the previous snapshot serving.
+func WithRefreshHook(fn func(snapshot int64, took time.Duration, err error)) LookupOption {
+	return func(l *Lookup) { l.hook = fn }
+}
 
 // Lookup is a table's point-read handle. It is safe for concurrent use.
 type Lookup struct {
-	t     *Table
-	pin   int64
-	pkIdx []int // primary-key columns in the row
+	t        *Table
+	pin      int64
+	interval time.Duration
+	hook     func(int64, time.Duration, error)
+	pkIdx    []int // primary-key columns in the row
+	stop     context.CancelFunc
+	done     chan struct{}
 
 	mu    sync.RWMutex
 	state *lookupState
@@ -49,7 +71,7 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	if t.appendOnly() {
 		return nil, fmt.Errorf("%w: lookups need a primary key", ErrUnsupported)
 	}
-	l := &Lookup{t: t}
+	l := &Lookup{t: t, interval: DefaultLookupRefresh}
 	for _, o := range opts {
 		o(l)
 	}
@@ -69,7 +91,31 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	if l.state, err = t.newLookupState(ctx, snap, nil); err != nil {
 		return nil, err
 	}
+	if l.interval > 0 {
+		bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		l.stop, l.done = cancel, make(chan struct{})
+		go l.follow(bg)
+	}
 	return l, nil
+}
+
+// follow refreshes every interval until Close.
+func (l *Lookup) follow(ctx context.Context) {
+	defer close(l.done)
+	tick := time.NewTicker(l.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		start := time.Now()
+		_, err := l.Refresh(ctx)
+		if l.hook != nil && ctx.Err() == nil {
+			l.hook(l.Snapshot(), time.Since(start), err)
+		}
+	}
 }
 
 // KeyFields are the primary-key columns a key gives, in order.
@@ -139,8 +185,15 @@ func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, e
 	return res, nil
 }
 
-// Close releases what the lookup holds.
-func (l *Lookup) Close() error { return nil }
+// Close stops the background refresh and releases what the lookup holds.
+func (l *Lookup) Close() error {
+	if l.stop != nil {
+		l.stop()
+		<-l.done
+		l.stop = nil
+	}
+	return nil
+}
 
 // get routes one key and merges its records across the files that may hold
 // it.
