@@ -77,6 +77,8 @@ const (
 	OptDeletionVectorsBitmap64      = "deletion-vectors.bitmap64"
 	OptTargetFileSize               = "target-file-size"
 	OptWriteBufferSize              = "write-buffer-size"
+	OptLookupCacheMaxDiskSize       = "lookup.cache-max-disk-size"
+	OptLookupCacheMaxMemorySize     = "lookup.cache-max-memory-size"
 	OptNumSortedRunCompactTrigger   = "num-sorted-run.compaction-trigger"
 	OptNumSortedRunStopTrigger      = "num-sorted-run.stop-trigger"
 	OptNumLevels                    = "num-levels"
@@ -192,39 +194,42 @@ type Options struct {
 	DataFilePrefix               string // default "data-"
 	ChangelogFilePrefix          string // default "changelog-"
 
-	MergeEngine                 MergeEngine       // default deduplicate
-	ChangelogProducer           ChangelogProducer // default none
-	ChangelogRowDeduplicate     bool
-	SequenceField               []string // trimmed names; nil unless set
-	SequenceFieldSortOrder      SortOrder
-	IgnoreDelete                bool
-	WriteOnly                   bool
-	DeletionVectorsEnabled      bool
-	DeletionVectorsBitmap64     bool
-	LookupWait                  bool // default true
-	FullCompactionDeltaCommits  *int
-	RowTrackingEnabled          bool
-	DynamicBucketTargetRowNum   int64 // default 2,000,000
-	DynamicBucketMaxBuckets     int   // default -1 (no limit)
-	CommitUserPrefix            *string
-	CommitMaxRetries            int // default 10
-	SnapshotNumRetainedMin      int // default 10
-	SnapshotNumRetainedMax      int // default math.MaxInt32
-	PartitionDefaultName        string
-	PartitionLegacyName         bool // default true: partition paths use Java toString of internal values
-	MetadataStatsMode           string
-	ManifestCompression         string
-	ManifestTargetFileSize      int64 // default 8 MiB
-	ManifestMergeMinCount       int   // default 30
-	ManifestFullCompactionSize  int64 // default 16 MiB
-	TargetFileSize              *int64
-	WriteBufferSize             int64 // default 256 MiB
-	NumSortedRunCompactTrigger  int   // default 5
-	NumSortedRunStopTrigger     int   // default trigger+3, never below the trigger
-	NumLevels                   int   // default trigger+1
-	CompactionMaxSizeAmpPercent int   // default 200
-	CompactionSizeRatio         int   // default 1
-	CompactionForceUpLevel0     bool
+	MergeEngine                MergeEngine       // default deduplicate
+	ChangelogProducer          ChangelogProducer // default none
+	ChangelogRowDeduplicate    bool
+	SequenceField              []string // trimmed names; nil unless set
+	SequenceFieldSortOrder     SortOrder
+	IgnoreDelete               bool
+	WriteOnly                  bool
+	DeletionVectorsEnabled     bool
+	DeletionVectorsBitmap64    bool
+	LookupWait                 bool // default true
+	FullCompactionDeltaCommits *int
+	RowTrackingEnabled         bool
+	DynamicBucketTargetRowNum  int64 // default 2,000,000
+	DynamicBucketMaxBuckets    int   // default -1 (no limit)
+	CommitUserPrefix           *string
+	CommitMaxRetries           int // default 10
+	SnapshotNumRetainedMin     int // default 10
+	SnapshotNumRetainedMax     int // default math.MaxInt32
+	PartitionDefaultName       string
+	PartitionLegacyName        bool // default true: partition paths use Java toString of internal values
+	MetadataStatsMode          string
+	ManifestCompression        string
+	ManifestTargetFileSize     int64 // default 8 MiB
+	ManifestMergeMinCount      int   // default 30
+	ManifestFullCompactionSize int64 // default 16 MiB
+	TargetFileSize             *int64
+	WriteBufferSize            int64 // default 256 MiB
+	// LookupCacheMaxDiskSize bounds a lookup's local files (default
+	// unlimited); LookupCacheMaxMemorySize its block cache (256 MiB).
+	LookupCacheMaxDiskSize, LookupCacheMaxMemorySize int64
+	NumSortedRunCompactTrigger                       int // default 5
+	NumSortedRunStopTrigger                          int // default trigger+3, never below the trigger
+	NumLevels                                        int // default trigger+1
+	CompactionMaxSizeAmpPercent                      int // default 200
+	CompactionSizeRatio                              int // default 1
+	CompactionForceUpLevel0                          bool
 
 	IgnoreUpdateBefore bool
 	// RowKindField names the column holding each row's kind; nil unless
@@ -499,6 +504,8 @@ func (p *optionParser) parseLSM(o *Options) {
 	o.WriteOnly = p.bool(false, OptWriteOnly, "write.compaction-skip")
 	o.TargetFileSize = p.optSize(OptTargetFileSize)
 	o.WriteBufferSize = p.size(256*MiB, OptWriteBufferSize)
+	o.LookupCacheMaxDiskSize = p.size(math.MaxInt64, OptLookupCacheMaxDiskSize)
+	o.LookupCacheMaxMemorySize = p.size(256*MiB, OptLookupCacheMaxMemorySize)
 	o.WriteBufferSpillable = p.bool(true, OptWriteBufferSpillable)
 	o.WriteBufferSpillMaxDiskSize = p.size(0, OptWriteBufferSpillMaxDiskSize)
 	o.FullCompactionDeltaCommits = p.optInt(OptFullCompactionDeltaCommits)

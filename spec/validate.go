@@ -172,6 +172,8 @@ type numberRule struct {
 // Java).
 var numberRules = []numberRule{
 	{OptWriteBufferSize, true, 1},
+	{OptLookupCacheMaxDiskSize, true, 1},
+	{OptLookupCacheMaxMemorySize, true, 1},
 	{OptTargetFileSize, true, 1},
 	{OptWriteBufferSpillMaxDiskSize, true, 1},
 	{OptManifestTargetFileSize, true, 1},
