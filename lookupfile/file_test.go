@@ -1,0 +1,353 @@
+package lookupfile
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stratalake/strata/spec"
+)
+
+// testKey is the key of record i in test files: an 8-byte big-endian
+// number, so numeric and byte order agree.
+func testKey(i int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(i)) }
+
+// testValue is the value of record i: n bytes derived from i.
+func testValue(i, n int) []byte {
+	v := make([]byte, n)
+	for j := range v {
+		v[j] = byte(i*31 + j)
+	}
+	return v
+}
+
+// evenRecords yields records for keys 0, 2, 4, ... 2(n-1).
+func evenRecords(n, valueLen int) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		for i := 0; i < n; i++ {
+			if !yield(Record{Key: testKey(2 * i), Value: testValue(2*i, valueLen)}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func recordsOf(recs ...Record) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		for _, r := range recs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+}
+
+func buildEven(t testing.TB, dir string, n, valueLen int) string {
+	t.Helper()
+	path := filepath.Join(dir, "even.sst")
+	size, err := Build(context.Background(), path, evenRecords(n, valueLen), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() != size {
+		t.Fatalf("Build returned size %d, file has %d", size, st.Size())
+	}
+	return path
+}
+
+// dirNames lists the names in dir.
+func dirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestBuildGetHitsAndMisses(t *testing.T) {
+	for _, withCache := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cache=%v", withCache), func(t *testing.T) {
+			dir := t.TempDir()
+			const n = 20000
+			path := buildEven(t, dir, n, 150)
+			if names := dirNames(t, dir); len(names) != 1 {
+				t.Fatalf("dir holds %v, want only the file (no temporaries)", names)
+			}
+			var bc *BlockCache
+			if withCache {
+				bc = NewBlockCache(8 << 20)
+				defer bc.Close()
+			}
+			f, err := Open(path, bc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for i := 0; i < 2*n; i++ {
+				v, ok, err := f.Get(testKey(i))
+				if err != nil {
+					t.Fatalf("Get(%d): %v", i, err)
+				}
+				if want := i%2 == 0; ok != want {
+					t.Fatalf("Get(%d) found=%v, want %v", i, ok, want)
+				}
+				if ok && !bytes.Equal(v, testValue(i, 150)) {
+					t.Fatalf("Get(%d) = %x, want %x", i, v, testValue(i, 150))
+				}
+			}
+			// Keys outside the file's range, shorter and longer keys.
+			for _, k := range [][]byte{nil, {0}, testKey(2 * n), append(testKey(4), 0), testKey(4)[:7]} {
+				if _, ok, err := f.Get(k); ok || err != nil {
+					t.Fatalf("Get(%x) = found %v, err %v; want a miss", k, ok, err)
+				}
+			}
+			if withCache && bc.Size() == 0 {
+				t.Fatal("block cache stayed empty after Gets")
+			}
+		})
+	}
+}
+
+func TestGetValueIsCallersToKeep(t *testing.T) {
+	path := buildEven(t, t.TempDir(), 100, 20)
+	bc := NewBlockCache(1 << 20)
+	defer bc.Close()
+	f, err := Open(path, bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, _ := f.Get(testKey(10))
+	for i := range v {
+		v[i] = 0xEE
+	}
+	w, _, _ := f.Get(testKey(10))
+	if !bytes.Equal(w, testValue(10, 20)) {
+		t.Fatalf("changing a returned value changed the file's: %x", w)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(v[:1], []byte{0xEE}) {
+		t.Fatal("value changed after Close")
+	}
+	if _, _, err := f.Get(testKey(10)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Get after Close: %v, want ErrClosed", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestBuildEmptyValuesAndEmptyFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.sst")
+	recs := recordsOf(Record{Key: []byte{}, Value: []byte("empty key")}, Record{Key: []byte("k"), Value: nil})
+	if _, err := Build(context.Background(), path, recs, 0); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if v, ok, err := f.Get([]byte{}); err != nil || !ok || string(v) != "empty key" {
+		t.Fatalf("Get(empty) = %q, %v, %v", v, ok, err)
+	}
+	if v, ok, err := f.Get([]byte("k")); err != nil || !ok || v == nil || len(v) != 0 {
+		t.Fatalf("Get(k) = %q (nil %v), %v, %v; want a found empty value", v, v == nil, ok, err)
+	}
+
+	empty := filepath.Join(dir, "empty.sst")
+	if _, err := Build(context.Background(), empty, recordsOf(), 0); err != nil {
+		t.Fatal(err)
+	}
+	g, err := Open(empty, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if _, ok, err := g.Get([]byte("k")); ok || err != nil {
+		t.Fatalf("Get on empty file: %v, %v", ok, err)
+	}
+}
+
+func TestBuildRejectsOrderViolation(t *testing.T) {
+	for name, recs := range map[string][]Record{
+		"descending": {{Key: []byte("b")}, {Key: []byte("a")}},
+		"duplicate":  {{Key: []byte("a")}, {Key: []byte("b")}, {Key: []byte("b")}},
+		"prefix":     {{Key: []byte("ab")}, {Key: []byte("a")}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "x.sst")
+			_, err := Build(context.Background(), path, recordsOf(recs...), len(recs))
+			if !errors.Is(err, ErrKeyOrder) {
+				t.Fatalf("Build: %v, want ErrKeyOrder", err)
+			}
+			if names := dirNames(t, dir); len(names) != 0 {
+				t.Fatalf("failed Build left %v", names)
+			}
+		})
+	}
+}
+
+func TestBuildStopsOnSourceErrorAndContext(t *testing.T) {
+	dir := t.TempDir()
+	boom := errors.New("boom")
+	src := func(yield func(Record, error) bool) {
+		if yield(Record{Key: []byte("a")}, nil) {
+			yield(Record{}, boom)
+		}
+	}
+	if _, err := Build(context.Background(), filepath.Join(dir, "x.sst"), src, 0); !errors.Is(err, boom) {
+		t.Fatalf("Build: %v, want the source's error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Build(ctx, filepath.Join(dir, "y.sst"), evenRecords(10, 1), 10); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Build with cancelled ctx: %v", err)
+	}
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Fatalf("failed Builds left %v", names)
+	}
+}
+
+func TestBuildReplacesExistingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.sst")
+	if err := os.WriteFile(path, []byte("old junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(context.Background(), path, evenRecords(10, 5), 10); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, ok, _ := f.Get(testKey(4)); !ok {
+		t.Fatal("rebuilt file misses a key")
+	}
+}
+
+func TestOpenMissingFile(t *testing.T) {
+	_, err := Open(filepath.Join(t.TempDir(), "nope.sst"), nil)
+	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, spec.ErrCorrupt) {
+		t.Fatalf("Open(missing): %v, want fs.ErrNotExist and not ErrCorrupt", err)
+	}
+}
+
+// TestCorruptFile damages a valid file in several ways; each must give
+// ErrCorrupt naming the file, from Open or from Get, and never a panic or
+// a wrong value.
+func TestCorruptFile(t *testing.T) {
+	dir := t.TempDir()
+	const n = 5000
+	good := buildEven(t, dir, n, 150)
+	orig, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage := map[string]func([]byte) []byte{
+		"empty":          func(b []byte) []byte { return nil },
+		"truncated half": func(b []byte) []byte { return b[:len(b)/2] },
+		"truncated tail": func(b []byte) []byte { return b[:len(b)-3] },
+		"not an sstable": func(b []byte) []byte { return bytes.Repeat([]byte("x"), len(b)) },
+		"magic flipped":  func(b []byte) []byte { b[len(b)-1] ^= 0xFF; return b },
+		"data flipped":   func(b []byte) []byte { b[len(b)/3] ^= 0x01; return b },
+		"first block":    func(b []byte) []byte { b[100] ^= 0x40; return b },
+	}
+	bc := NewBlockCache(4 << 20)
+	defer bc.Close()
+	for name, fn := range damage {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".sst")
+			if err := os.WriteFile(path, fn(bytes.Clone(orig)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := corruptionOf(t, path, bc, n)
+			if !errors.Is(err, spec.ErrCorrupt) {
+				t.Fatalf("err = %v, want spec.ErrCorrupt", err)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Fatalf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+// corruptionOf opens path and reads every key, returning the first error.
+// It fails the test if a read returns a wrong value.
+func corruptionOf(t *testing.T, path string, bc *BlockCache, n int) error {
+	f, err := Open(path, bc)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for i := 0; i < 2*n; i++ {
+		v, ok, err := f.Get(testKey(i))
+		if err != nil {
+			return err
+		}
+		if ok && !bytes.Equal(v, testValue(i, 150)) {
+			t.Fatalf("corrupt file returned a wrong value for key %d", i)
+		}
+	}
+	return nil
+}
+
+// TestBitFlipsNeverLie flips one byte at many offsets of a valid file: each
+// damaged file must either read back every record exactly or fail with
+// ErrCorrupt (some bytes, such as footer padding, are never read); it must
+// not panic or return a wrong value.
+func TestBitFlipsNeverLie(t *testing.T) {
+	dir := t.TempDir()
+	const n = 2000
+	good := buildEven(t, dir, n, 150)
+	orig, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := NewBlockCache(4 << 20)
+	defer bc.Close()
+	path := filepath.Join(dir, "flipped.sst")
+	corrupt := 0
+	step := len(orig)/150 + 1
+	for off := 0; off < len(orig); off += step {
+		b := bytes.Clone(orig)
+		b[off] ^= 0x10
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := corruptionOf(t, path, bc, n)
+		switch {
+		case err == nil:
+		case errors.Is(err, spec.ErrCorrupt):
+			corrupt++
+		default:
+			t.Fatalf("flip at %d: %v, want nil or ErrCorrupt", off, err)
+		}
+	}
+	if corrupt == 0 {
+		t.Fatal("no flip was detected")
+	}
+	t.Logf("%d of %d flips detected", corrupt, len(orig)/step+1)
+}
