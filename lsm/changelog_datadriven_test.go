@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/stratalake/strata/internal/parquetio"
+	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -85,7 +86,7 @@ func TestChangelogScripts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
-			st := &changelogState{}
+			st := &changelogState{cacheDir: t.TempDir()}
 			var out strings.Builder
 			for _, c := range cases {
 				got := st.run(c)
@@ -117,6 +118,24 @@ func TestChangelogScripts(t *testing.T) {
 // changelogState is the table of a changelog script.
 type changelogState struct {
 	scriptState
+	cacheDir string // local lookup files of the scripts' trees
+}
+
+// lookupLevels looks keys up in t's levels through local lookup files.
+func (s *changelogState) lookupLevels(t *scriptTree) (*LookupLevels, error) {
+	dir, err := os.MkdirTemp(s.cacheDir, "lookup-")
+	if err != nil {
+		return nil, err
+	}
+	cache, err := lookupfile.NewCache(dir, 1<<30, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	types := make([]spec.DataType, len(s.schema.Fields))
+	for i, f := range s.schema.Fields {
+		types[i] = f.Type
+	}
+	return NewLookupLevels(t.levels, NewFileLookup(cache, "", s.keyTypes(), types, t.openPositioned), t.dv), nil
 }
 
 func (s *changelogState) run(c scriptCase) string {
@@ -479,7 +498,9 @@ func (s *changelogState) lookup(args map[string]string, input []string) ([]strin
 		return nil, err
 	}
 	r.DV = t.dv
-	r.Lookup = NewLookupLevels(t.levels, t.openPositioned, t.dv)
+	if r.Lookup, err = s.lookupLevels(t); err != nil {
+		return nil, err
+	}
 	outLevel, err := intArg(args, "out", 1)
 	if err != nil {
 		return nil, err
@@ -650,7 +671,9 @@ func (s *changelogState) compact(args map[string]string, input []string) ([]stri
 	r.Open = t.open
 	r.DV = t.dv
 	if s.opts.ChangelogProducer == spec.ChangelogProducerLookup || withDV || r.FirstRow || r.Changelog == ChangelogLookup {
-		r.Lookup = NewLookupLevels(t.levels, t.openPositioned, t.dv)
+		if r.Lookup, err = s.lookupLevels(t); err != nil {
+			return nil, err
+		}
 	}
 	var in []*File
 	var section []SortedRun

@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"sort"
-	"sync"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -27,22 +26,18 @@ type LookupHit struct {
 }
 
 // LookupLevels finds the newest version of a key in levels ≥ 1 of one
-// bucket (Paimon's LookupLevels). Paimon keeps local lookup files; Strata
-// keeps a sorted in-memory index per file, loaded on first use and dropped
-// when the file leaves the tree.
+// bucket (Paimon's LookupLevels), probing one file per level through local
+// lookup files (FileLookup), whose cache bounds the memory and disk used.
 type LookupLevels struct {
 	levels *Levels
-	open   func(ctx context.Context, f *File) PositionedRun
+	files  *FileLookup
 	dv     *DVMaintainer
-
-	mu    sync.Mutex
-	index map[string][]PositionedKV // by file name
 }
 
-// NewLookupLevels looks keys up in levels; open reads a file with row
-// positions; dv (optional) hides rows already marked deleted.
-func NewLookupLevels(levels *Levels, open func(ctx context.Context, f *File) PositionedRun, dv *DVMaintainer) *LookupLevels {
-	return &LookupLevels{levels: levels, open: open, dv: dv, index: map[string][]PositionedKV{}}
+// NewLookupLevels looks keys up in levels through files; dv (optional)
+// hides rows already marked deleted.
+func NewLookupLevels(levels *Levels, files *FileLookup, dv *DVMaintainer) *LookupLevels {
+	return &LookupLevels{levels: levels, files: files, dv: dv}
 }
 
 // Lookup returns the newest version of key at levels ≥ startLevel, or nil.
@@ -54,45 +49,17 @@ func (l *LookupLevels) Lookup(ctx context.Context, key spec.Row, startLevel int)
 			continue
 		}
 		f := files[i]
-		idx, err := l.load(ctx, f)
+		p, err := l.files.Find(ctx, f, key)
 		if err != nil {
 			return nil, err
 		}
-		j := sort.Search(len(idx), func(j int) bool { return CompareKeys(idx[j].KV.Key, key) >= 0 })
-		if j < len(idx) && CompareKeys(idx[j].KV.Key, key) == 0 {
-			if l.dv != nil && l.dv.IsDeleted(f.Meta.FileName, idx[j].Pos) {
-				continue
-			}
-			return &LookupHit{KV: idx[j].KV, File: f, Pos: idx[j].Pos}, nil
+		if p == nil || (l.dv != nil && l.dv.IsDeleted(f.Meta.FileName, p.Pos)) {
+			continue
 		}
+		return &LookupHit{KV: p.KV, File: f, Pos: p.Pos}, nil
 	}
 	return nil, nil
 }
 
-func (l *LookupLevels) load(ctx context.Context, f *File) ([]PositionedKV, error) {
-	l.mu.Lock()
-	idx, ok := l.index[f.Meta.FileName]
-	l.mu.Unlock()
-	if ok {
-		return idx, nil
-	}
-	for p, err := range l.open(ctx, f) {
-		if err != nil {
-			return nil, err
-		}
-		idx = append(idx, p)
-	}
-	l.mu.Lock()
-	l.index[f.Meta.FileName] = idx
-	l.mu.Unlock()
-	return idx, nil
-}
-
-// Forget drops the index of files that left the tree.
-func (l *LookupLevels) Forget(files []*File) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, f := range files {
-		delete(l.index, f.Meta.FileName)
-	}
-}
+// Forget drops the lookup files of data files that left the tree.
+func (l *LookupLevels) Forget(files []*File) { l.files.Forget(files) }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/stratalake/strata/compaction"
+	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
@@ -39,7 +40,7 @@ type bucketWriter struct {
 	compactChangelog []spec.DataFileMeta
 }
 
-func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.DataFileMeta, dvs map[string]*spec.DeletionVector) (*bucketWriter, error) {
+func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.DataFileMeta, dvs map[string]*spec.DeletionVector, cache *lookupfile.Cache) (*bucketWriter, error) {
 	pp, err := t.partitionPath(partition)
 	if err != nil {
 		return nil, err
@@ -71,10 +72,15 @@ func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.
 		}
 		bw.dv = lsm.NewDVMaintainer(kind, dvs)
 	}
-	if t.needLookup() {
-		bw.lookup = lsm.NewLookupLevels(levels, func(ctx context.Context, f *lsm.File) lsm.PositionedRun {
-			return t.openPositioned(ctx, dir, f.Meta, bw.dvOf(f.Meta.FileName))
-		}, bw.dv)
+	if t.needLookup() && !t.opts.WriteOnly { // write-only writers never compact
+		if cache == nil {
+			return nil, fmt.Errorf("bucket %d: a lookup table's writer needs a lookup cache", bucket)
+		}
+		// Lookup files are built without deletion vectors: LookupLevels
+		// checks positions against the current ones.
+		files := lsm.NewFileLookup(cache, "", t.layout.KeyTypes(), fieldTypes(t.schema.Fields),
+			func(ctx context.Context, f *lsm.File) lsm.PositionedRun { return t.openPositioned(ctx, dir, f.Meta, nil) })
+		bw.lookup = lsm.NewLookupLevels(levels, files, bw.dv)
 	}
 	if !t.opts.WriteOnly && !t.appendOnly() {
 		bw.manager = compaction.NewManager(levels, t.rewriter(bw), compaction.ManagerOptions{
@@ -256,7 +262,7 @@ func (bw *bucketWriter) syncCompaction(ctx context.Context, block bool) error {
 		bw.dv.Remove(rewritten)
 	}
 	if bw.lookup != nil {
-		bw.lookup.Forget(res.Before)
+		bw.lookup.Forget(rewritten) // upgraded files keep their lookup file
 	}
 	bw.compactChangelog = append(bw.compactChangelog, res.Changelog...)
 	for _, f := range res.Before {

@@ -2,11 +2,14 @@ package table
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
 )
@@ -37,6 +40,12 @@ const DefaultLookupRefresh = time.Second
 // background; 0 turns the background refresh off (Refresh still works).
 func WithRefreshInterval(d time.Duration) LookupOption { return func(l *Lookup) { l.interval = d } }
 
+// WithLookupCacheDir sets the directory of the lookup's local files (by
+// default a new temporary directory, removed by Close). The files are
+// bounded by lookup.cache-max-disk-size, and their blocks in memory by
+// lookup.cache-max-memory-size.
+func WithLookupCacheDir(dir string) LookupOption { return func(l *Lookup) { l.cacheDir = dir } }
+
 // WithRefreshHook calls fn after every background refresh with the snapshot
 // served and the refresh's error, if any (for logs and metrics). A failed
 // refresh leaves the previous snapshot serving.
@@ -53,6 +62,9 @@ type Lookup struct {
 	pkIdx    []int // primary-key columns in the row
 	stop     context.CancelFunc
 	done     chan struct{}
+	cacheDir string
+	cache    *lookupfile.Cache
+	ownDir   bool // cacheDir was made by NewLookup
 
 	mu    sync.RWMutex
 	state *lookupState
@@ -78,6 +90,9 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	for _, name := range t.schema.PrimaryKeys {
 		l.pkIdx = append(l.pkIdx, t.schema.FieldIndex(name))
 	}
+	if err := l.openCache(); err != nil {
+		return nil, err
+	}
 	var snap *spec.Snapshot
 	var err error
 	if l.pin > 0 {
@@ -85,10 +100,11 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	} else {
 		snap, err = t.snapshots.Latest(ctx)
 	}
-	if err != nil {
-		return nil, err
+	if err == nil {
+		l.state, err = l.newState(ctx, snap, nil)
 	}
-	if l.state, err = t.newLookupState(ctx, snap, nil); err != nil {
+	if err != nil {
+		l.Close()
 		return nil, err
 	}
 	if l.interval > 0 {
@@ -147,15 +163,26 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	if snap == nil || snap.ID == old.id() {
 		return false, nil
 	}
-	next, err := l.t.newLookupState(ctx, snap, old)
+	next, err := l.newState(ctx, snap, old)
 	if err != nil {
 		return false, err
 	}
 	l.mu.Lock()
 	if next.id() > l.state.id() { // a concurrent refresh may be ahead
-		l.state = next
+		old, l.state = l.state, next
+	} else {
+		old = nil
 	}
 	l.mu.Unlock()
+	if old != nil {
+		// Files that left the table lose their local files now; a lookup
+		// still reading one keeps it until it releases it.
+		for name := range old.files {
+			if !next.files[name] {
+				l.cache.Drop(name)
+			}
+		}
+	}
 	return true, nil
 }
 
@@ -185,14 +212,61 @@ func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, e
 	return res, nil
 }
 
-// Close stops the background refresh and releases what the lookup holds.
+// Close stops the background refresh and removes the local files.
 func (l *Lookup) Close() error {
 	if l.stop != nil {
 		l.stop()
 		<-l.done
 		l.stop = nil
 	}
+	var err error
+	if l.cache != nil {
+		err = l.cache.Close()
+		l.cache = nil
+	}
+	if l.ownDir {
+		err = errors.Join(err, os.RemoveAll(l.cacheDir))
+	}
+	return err
+}
+
+// openCache makes the local lookup-file cache.
+func (l *Lookup) openCache() error {
+	if l.cacheDir == "" {
+		dir, err := os.MkdirTemp("", "strata-lookup-")
+		if err != nil {
+			return fmt.Errorf("lookup cache: %w", err)
+		}
+		l.cacheDir, l.ownDir = dir, true
+	}
+	c, err := lookupfile.NewCache(l.cacheDir, l.t.opts.LookupCacheMaxDiskSize, l.t.opts.LookupCacheMaxMemorySize)
+	if err != nil {
+		return fmt.Errorf("lookup cache: %w", err)
+	}
+	l.cache = c
 	return nil
+}
+
+// CacheStats reports the local lookup files: count, bytes, hits, builds.
+func (l *Lookup) CacheStats() lookupfile.CacheStats { return l.cache.Stats() }
+
+// newState reads a snapshot for lookups; each bucket probes its files
+// through the lookup's cache.
+func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot, prev *lookupState) (*lookupState, error) {
+	t := l.t
+	st, err := t.newLookupState(ctx, snap, prev)
+	if err != nil {
+		return nil, err
+	}
+	valueTypes := fieldTypes(t.schema.Fields)
+	for _, b := range st.buckets {
+		dir := b.dir
+		b.probe = lsm.NewFileLookup(l.cache, "", t.layout.KeyTypes(), valueTypes,
+			func(ctx context.Context, f *lsm.File) lsm.PositionedRun {
+				return t.openPositioned(ctx, dir, f.Meta, nil)
+			})
+	}
+	return st, nil
 }
 
 // get routes one key and merges its records across the files that may hold
@@ -239,7 +313,7 @@ func (l *Lookup) getInBucket(ctx context.Context, st *lookupState, b *lookupBuck
 	if len(sp.Files) == 0 {
 		return nil, nil
 	}
-	open := func(f spec.DataFileMeta) lsm.Run { return st.probe(ctx, t, b, f, key) }
+	open := func(f spec.DataFileMeta) lsm.Run { return b.find(ctx, f, key) }
 	var out spec.Row
 	for kv, err := range t.mergeSplit(sp, open) {
 		if err != nil {
@@ -255,6 +329,7 @@ func (l *Lookup) getInBucket(ctx context.Context, st *lookupState, b *lookupBuck
 // buckets each partition's key hashes.
 type lookupState struct {
 	snap    *spec.Snapshot
+	files   map[string]bool            // live data file names
 	buckets map[string]*lookupBucket   // by splitKey
 	parts   map[string][]*lookupBucket // by partition
 	hashes  map[string]map[int32]int32 // dynamic buckets: partition → key hash → bucket
@@ -266,7 +341,9 @@ type lookupBucket struct {
 	bucket    int32
 	dir       string
 	files     []*lsm.File
+	byName    map[string]*lsm.File
 	dvs       map[string]*spec.DeletionVector
+	probe     *lsm.FileLookup
 }
 
 func (st *lookupState) id() int64 {
@@ -279,7 +356,7 @@ func (st *lookupState) id() int64 {
 // newLookupState reads a snapshot's files, deletion vectors and HASH index
 // (prev is the state it replaces, for reuse).
 func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *lookupState) (*lookupState, error) {
-	st := &lookupState{snap: snap, buckets: map[string]*lookupBucket{}, parts: map[string][]*lookupBucket{}}
+	st := &lookupState{snap: snap, files: map[string]bool{}, buckets: map[string]*lookupBucket{}, parts: map[string][]*lookupBucket{}}
 	if snap == nil {
 		return st, nil
 	}
@@ -301,7 +378,7 @@ func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *l
 			if err != nil {
 				return nil, err
 			}
-			b = &lookupBucket{partition: e.Partition, bucket: e.Bucket, dir: t.bucketDir(pp, e.Bucket), dvs: dvs[k]}
+			b = &lookupBucket{partition: e.Partition, bucket: e.Bucket, dir: t.bucketDir(pp, e.Bucket), dvs: dvs[k], byName: map[string]*lsm.File{}}
 			st.buckets[k] = b
 			st.parts[string(e.Partition)] = append(st.parts[string(e.Partition)], b)
 		}
@@ -310,6 +387,8 @@ func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *l
 			return nil, err
 		}
 		b.files = append(b.files, f)
+		b.byName[f.Meta.FileName] = f
+		st.files[f.Meta.FileName] = true
 	}
 	for _, bs := range st.parts {
 		slices.SortFunc(bs, func(a, b *lookupBucket) int { return int(a.bucket - b.bucket) })
@@ -385,24 +464,19 @@ func (st *lookupState) route(t *Table, row, trimmed spec.Row) ([]*lookupBucket, 
 	return nil, nil
 }
 
-// probe yields the records of one file for one key (a data file holds at
-// most one record per key), skipping rows its deletion vector marks.
-func (st *lookupState) probe(ctx context.Context, t *Table, b *lookupBucket, f spec.DataFileMeta, key spec.Row) lsm.Run {
+// find yields the record of key in data file f (a data file holds at most
+// one per key), unless its deletion vector marks it.
+func (b *lookupBucket) find(ctx context.Context, f spec.DataFileMeta, key spec.Row) lsm.Run {
 	return func(yield func(*spec.KeyValue, error) bool) {
-		for kv, err := range t.openFile(ctx, b.dir, f, b.dvs[f.FileName]) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			switch c := lsm.CompareKeys(kv.Key, key); {
-			case c == 0:
-				if !yield(kv, nil) {
-					return
-				}
-			case c > 0:
-				return
-			}
+		p, err := b.probe.Find(ctx, b.byName[f.FileName], key)
+		if err != nil {
+			yield(nil, err)
+			return
 		}
+		if dv := b.dvs[f.FileName]; p == nil || (dv != nil && dv.IsDeleted(p.Pos)) {
+			return
+		}
+		yield(p.KV, nil)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stratalake/strata/compaction"
+	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
@@ -37,7 +38,12 @@ func TestLevel0DetectedPerFile(t *testing.T) {
 	a := mk(3, 10, 1, 5)  // L3 [1,5]
 	d := mk(2, 20, 3, 10) // L2 [3,10]
 	b := mk(0, 30, 6, 7)  // L0 [6,7]: new version of 7
-	bw, err := tb.newBucketWriter(part, 0, []spec.DataFileMeta{e, a, d, b}, nil)
+	cache, err := lookupfile.NewCache(t.TempDir(), 1<<30, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cache.Close()
+	bw, err := tb.newBucketWriter(part, 0, []spec.DataFileMeta{e, a, d, b}, nil, cache)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,13 @@ package table
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
 )
@@ -73,6 +75,29 @@ type Write struct {
 	hashes                *hashIndex
 	assignerID, assigners int32
 	base                  int64 // the snapshot the write started from (0: none)
+	// Local lookup files of the files compaction looks keys up in
+	// (lookup tables only), under a directory of the spill directory.
+	cache    *lookupfile.Cache
+	cacheDir string
+}
+
+// lookupCache returns the writer's lookup-file cache, made on first use;
+// nil for tables whose compaction looks nothing up.
+func (w *Write) lookupCache() (*lookupfile.Cache, error) {
+	if w.cache != nil || !w.t.needLookup() || w.t.opts.WriteOnly {
+		return w.cache, nil
+	}
+	dir, err := os.MkdirTemp(w.spillDir, "strata-lookup-")
+	if err != nil {
+		return nil, fmt.Errorf("lookup cache: %w", err)
+	}
+	c, err := lookupfile.NewCache(dir, w.t.opts.LookupCacheMaxDiskSize, w.t.opts.LookupCacheMaxMemorySize)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lookup cache: %w", err)
+	}
+	w.cache, w.cacheDir = c, dir
+	return c, nil
 }
 
 // WithAssigner makes this writer assigner id of n for a dynamic-bucket
@@ -175,7 +200,11 @@ func (w *Write) bucketWriter(ctx context.Context, partition []byte, bucket int32
 	if bw, ok := w.buckets[k]; ok {
 		return bw, nil
 	}
-	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k])
+	cache, err := w.lookupCache()
+	if err != nil {
+		return nil, err
+	}
+	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k], cache)
 	if err != nil {
 		return nil, err
 	}
@@ -393,6 +422,11 @@ func (w *Write) Close() {
 	for _, bw := range w.buckets {
 		bw.close()
 		bw.buf.Reset()
+	}
+	if w.cache != nil {
+		_ = w.cache.Close()
+		_ = os.RemoveAll(w.cacheDir)
+		w.cache = nil
 	}
 }
 

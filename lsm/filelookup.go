@@ -1,0 +1,90 @@
+package lsm
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratalake/strata/lookupfile"
+	"github.com/stratalake/strata/spec"
+)
+
+// FileLookup finds one key's record in a data file through a local lookup
+// file (package lookupfile), built from the data file on first use and kept
+// in a bounded cache shared by every bucket of a writer or a lookup. It is
+// the one way Strata answers "is this key in that file": compaction's
+// LookupLevels and table lookups both use it. Safe for concurrent use.
+type FileLookup struct {
+	cache      *lookupfile.Cache
+	keyTypes   []spec.DataType
+	valueTypes []spec.DataType
+	// Open reads a data file with row positions and no deletion vector
+	// applied (positions are checked against the current vectors by the
+	// caller, so a cached file stays valid while they change).
+	open func(ctx context.Context, f *File) PositionedRun
+	// prefix makes cache names unique per table (data file names already
+	// are within one).
+	prefix string
+}
+
+// NewFileLookup looks keys up in files read by open, caching lookup files
+// in cache under prefix+file name.
+func NewFileLookup(cache *lookupfile.Cache, prefix string, keyTypes, valueTypes []spec.DataType, open func(ctx context.Context, f *File) PositionedRun) *FileLookup {
+	return &FileLookup{cache: cache, prefix: prefix, keyTypes: keyTypes, valueTypes: valueTypes, open: open}
+}
+
+// Find returns the record of key in f with its row position, or nil when f
+// has none.
+func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*PositionedKV, error) {
+	enc, err := lookupfile.EncodeKey(nil, fl.keyTypes, key)
+	if err != nil {
+		return nil, err
+	}
+	file, release, err := fl.cache.Acquire(ctx, fl.prefix+f.Meta.FileName, func(ctx context.Context, path string) error {
+		return fl.build(ctx, f, path)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
+	}
+	defer release()
+	v, found, err := file.Get(enc)
+	if err != nil || !found {
+		return nil, err
+	}
+	p, err := decodeLookupValue(fl.valueTypes, key, v)
+	if err != nil {
+		return nil, fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
+	}
+	p.KV.Level = f.Meta.Level
+	return &p, nil
+}
+
+// Forget drops the lookup files of data files that left the table.
+func (fl *FileLookup) Forget(files []*File) {
+	for _, f := range files {
+		fl.cache.Drop(fl.prefix + f.Meta.FileName)
+	}
+}
+
+// build writes f's records, in key order, as a lookup file at path.
+func (fl *FileLookup) build(ctx context.Context, f *File, path string) error {
+	records := func(yield func(lookupfile.Record, error) bool) {
+		var key, val []byte
+		for p, err := range fl.open(ctx, f) {
+			if err == nil {
+				key, err = lookupfile.EncodeKey(key[:0], fl.keyTypes, p.KV.Key)
+			}
+			if err == nil {
+				val, err = appendLookupValue(val[:0], fl.valueTypes, p.KV, p.Pos)
+			}
+			if err != nil {
+				yield(lookupfile.Record{}, err)
+				return
+			}
+			if !yield(lookupfile.Record{Key: key, Value: val}, nil) {
+				return
+			}
+		}
+	}
+	_, err := lookupfile.Build(ctx, path, records, int(f.Meta.RowCount))
+	return err
+}
