@@ -23,9 +23,9 @@ import (
 // serveFlags are strata serve's flags.
 type serveFlags struct {
 	addr, tables, tokenFile, maxBody, logFormat string
-	refresh, readTimeout, writeTimeout         time.Duration
-	idleTimeout, shutdownTimeout               time.Duration
-	maxKeys, maxHeaderBytes                    int
+	refresh, readTimeout, writeTimeout          time.Duration
+	idleTimeout, shutdownTimeout                time.Duration
+	maxKeys, maxHeaderBytes                     int
 }
 
 func newServeCmd(e *env) *cobra.Command {
