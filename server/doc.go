@@ -15,7 +15,8 @@
 // --format jsonl` prints it, or null when the snapshot holds no row with
 // the key. Every row of an answer comes from the snapshot it names.
 //
-// Table names in the URL go through the catalog's name validation, so a
+// The URL names a table as {db}.{table}, or {table} in database
+// "default", as the CLI does. Table names in the URL go through the catalog's name validation, so a
 // request can name nothing outside the warehouse. A server given tables
 // (WithTables) opens them in New and serves only them; otherwise it serves
 // every primary-key table of the warehouse, each opened on its first

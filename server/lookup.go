@@ -68,7 +68,11 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, label *string) (
 		if errors.Is(err, spec.ErrSchemaMismatch) {
 			return nil, newError(http.StatusBadRequest, codeBadKey, "%v", err)
 		}
-		s.log.Error("lookup failed", "table", t.name, "keys", len(keys), "err", err, "client_gone", r.Context().Err() != nil)
+		if r.Context().Err() != nil {
+			s.log.Info("lookup abandoned: the client went away", "table", t.name, "keys", len(keys))
+		} else {
+			s.log.Error("lookup failed", "table", t.name, "keys", len(keys), "err", err)
+		}
 		return nil, errInternal("the lookup failed")
 	}
 	return s.encode(t, res.Snapshot, res.Rows)
