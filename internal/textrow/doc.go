@@ -55,6 +55,17 @@
 // fields spelled like addr.zip or tags[2]. A decoder may be called again after
 // such an error and continues with the next row.
 //
+// # Keys
+//
+// Point lookups take primary keys as JSON (KeyParser, KeyDecoder): an object
+// naming every primary-key column ({"day": "2024-01-31", "id": 3}), or, for
+// a one-column key, that column's plain value (42, "abc"). Values take the
+// JSON forms above; null is never a key value. On a command line
+// (ParseArg) a one-column key may also be the column's text form, as in a
+// CSV cell (42, abc). Problems are *KeyErrors wrapping ErrBadInput, naming
+// the key's 1-based position (and line, when keys come from lines) and the
+// column.
+//
 // # Output
 //
 // The JSON encoder writes one object per row with keys in schema order:

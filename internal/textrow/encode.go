@@ -54,10 +54,25 @@ func NewJSONEncoder(w io.Writer, fields []spec.DataField) *JSONEncoder {
 
 // Write writes one row as a JSON object and a newline.
 func (e *JSONEncoder) Write(row spec.Row) error {
-	if err := checkWidth(row, e.fields); err != nil {
+	b, err := e.AppendRow(e.buf[:0], row)
+	if err != nil {
 		return err
 	}
-	b := e.buf[:0]
+	b = append(b, '\n')
+	e.buf = b
+	_, err = e.w.Write(b)
+	return err
+}
+
+// AppendRow appends row to dst as the JSON object Write writes, without the
+// newline, and returns the extended buffer; on error dst is returned
+// unchanged in length. It writes nothing to the encoder's writer and is safe
+// for concurrent use.
+func (e *JSONEncoder) AppendRow(dst []byte, row spec.Row) ([]byte, error) {
+	if err := checkWidth(row, e.fields); err != nil {
+		return dst, err
+	}
+	b := dst
 	if len(e.fields) == 0 {
 		b = append(b, '{')
 	}
@@ -65,13 +80,10 @@ func (e *JSONEncoder) Write(row spec.Row) error {
 		b = append(b, e.keys[i]...)
 		var err error
 		if b, err = appendJSON(b, row[i], &e.fields[i].Type); err != nil {
-			return rowError(e.fields[i].Name, err)
+			return dst, rowError(e.fields[i].Name, err)
 		}
 	}
-	b = append(b, '}', '\n')
-	e.buf = b
-	_, err := e.w.Write(b)
-	return err
+	return append(b, '}'), nil
 }
 
 // Flush writes any buffered output.

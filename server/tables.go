@@ -1,0 +1,287 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/stratalake/strata/catalog"
+	"github.com/stratalake/strata/internal/textrow"
+	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/table"
+)
+
+const (
+	// openTimeout bounds opening a table and its lookup.
+	openTimeout = time.Minute
+	// refreshTimeout bounds one refresh.
+	refreshTimeout = time.Minute
+	// refreshLogEvery is how often a table that keeps failing to refresh
+	// is logged again.
+	refreshLogEvery = 30 * time.Second
+)
+
+// errUnknownTable marks a table the server does not serve.
+var errUnknownTable = errors.New("unknown table")
+
+// errClosed: the server is closed.
+var errClosed = errors.New("server closed")
+
+// served is one table being served: its lookup, the parser of its keys,
+// the encoder of its rows.
+type served struct {
+	id     catalog.Identifier
+	name   string
+	table  *table.Table
+	lookup *table.Lookup
+	keys   *textrow.KeyParser
+	rows   *textrow.JSONEncoder
+
+	// the refresher's: the commit time of the served snapshot
+	servedID     int64
+	servedMillis int64
+}
+
+// entry is a table being opened or open.
+type entry struct {
+	ready chan struct{} // closed once t or err is set
+	t     *served
+	err   error
+}
+
+// tables holds the served tables and runs their refreshers.
+type tables struct {
+	s     *Server
+	cat   *catalog.Catalog
+	fixed bool // only the configured tables
+
+	ctx    context.Context // the refreshers' and openers' lifetime
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	closed bool
+	m      map[catalog.Identifier]*entry
+}
+
+func newTables(s *Server, cat *catalog.Catalog) *tables {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &tables{s: s, cat: cat, fixed: len(s.cfg.tables) > 0, ctx: ctx, cancel: cancel, m: map[catalog.Identifier]*entry{}}
+}
+
+// get returns the served table id, opening it on first use (once, however
+// many requests ask at the same time). A failed open is forgotten, so a
+// later request tries again. Unknown tables are errors wrapping
+// errUnknownTable.
+func (tb *tables) get(ctx context.Context, id catalog.Identifier) (*served, error) {
+	tb.mu.Lock()
+	if tb.closed {
+		tb.mu.Unlock()
+		return nil, errClosed
+	}
+	e, ok := tb.m[id]
+	first := !ok && (!tb.fixed || slices.Contains(tb.s.cfg.tables, id))
+	if first {
+		e = &entry{ready: make(chan struct{})}
+		tb.m[id] = e
+	}
+	tb.mu.Unlock()
+	if e == nil {
+		return nil, fmt.Errorf("%w: %s is not served", errUnknownTable, id)
+	}
+	if first {
+		tb.finishOpen(id, e)
+	}
+	select {
+	case <-e.ready:
+		return e.t, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// finishOpen opens the table of entry e, publishes the outcome and starts
+// the refresher.
+func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
+	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
+	t, err := tb.openTable(ctx, id)
+	cancel()
+	tb.mu.Lock()
+	if err == nil && tb.closed {
+		t.lookup.Close()
+		t, err = nil, errClosed
+	}
+	if err != nil {
+		delete(tb.m, id)
+	} else {
+		tb.wg.Add(1)
+		go tb.refreshLoop(t)
+	}
+	e.t, e.err = t, err
+	close(e.ready)
+	tb.mu.Unlock()
+	if err == nil {
+		tb.s.log.Info("serving table", "table", t.name, "snapshot", t.lookup.Snapshot())
+	}
+}
+
+// openTable opens a table and its lookup at the latest snapshot.
+func (tb *tables) openTable(ctx context.Context, id catalog.Identifier) (*served, error) {
+	t, err := tb.cat.GetTable(ctx, id)
+	if errors.Is(err, spec.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s does not exist", errUnknownTable, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", id, err)
+	}
+	if len(t.Schema().PrimaryKeys) == 0 {
+		return nil, fmt.Errorf("%w: %s has no primary key", errUnknownTable, id)
+	}
+	l, err := t.NewLookup(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open lookup of %s: %w", id, err)
+	}
+	st := &served{
+		id: id, name: id.String(), table: t, lookup: l,
+		keys: textrow.NewKeyParser(l.KeyFields()),
+		rows: textrow.NewJSONEncoder(io.Discard, t.Schema().Fields),
+	}
+	latest, err := t.Snapshots().Latest(ctx)
+	if err == nil {
+		err = tb.observe(ctx, st, latest)
+	}
+	if err != nil {
+		tb.s.log.Warn("snapshot lag unknown", "table", st.name, "err", err)
+	}
+	return st, nil
+}
+
+// open lists the open tables.
+func (tb *tables) open() []*served {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	var out []*served
+	for _, e := range tb.m {
+		select {
+		case <-e.ready:
+			if e.t != nil {
+				out = append(out, e.t)
+			}
+		default:
+		}
+	}
+	return out
+}
+
+// close stops the refreshers and closes the lookups.
+func (tb *tables) close() error {
+	tb.mu.Lock()
+	tb.closed = true
+	tb.mu.Unlock()
+	tb.cancel()
+	tb.wg.Wait()
+	var errs []error
+	for _, t := range tb.open() {
+		if err := t.lookup.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close lookup of %s: %w", t.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// refreshLoop refreshes a table every interval until the server closes,
+// logging failures (the first, then every refreshLogEvery while they last,
+// and the recovery) without ever stopping.
+func (tb *tables) refreshLoop(t *served) {
+	defer tb.wg.Done()
+	every := tb.s.cfg.refresh
+	if every <= 0 {
+		return
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	failures, lastLog := 0, time.Time{}
+	for {
+		select {
+		case <-tb.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := tb.refresh(t)
+		switch {
+		case err != nil && tb.ctx.Err() != nil:
+			return // closing
+		case err != nil:
+			failures++
+			tb.s.m.refreshFailures.WithLabelValues(t.name).Inc()
+			if failures == 1 || time.Since(lastLog) >= refreshLogEvery {
+				tb.s.log.Error("refresh failed; serving the last snapshot", "table", t.name,
+					"snapshot", t.lookup.Snapshot(), "failures", failures, "err", err)
+				lastLog = time.Now()
+			}
+		case failures > 0:
+			tb.s.log.Info("refresh recovered", "table", t.name, "snapshot", t.lookup.Snapshot(), "failures", failures)
+			failures = 0
+		}
+	}
+}
+
+// refresh moves a table's lookup to the latest snapshot, when there is a
+// newer one, and updates its snapshot and lag gauges.
+func (tb *tables) refresh(t *served) error {
+	ctx, cancel := context.WithTimeout(tb.ctx, refreshTimeout)
+	defer cancel()
+	start := time.Now()
+	defer func() { tb.s.m.refreshDuration.WithLabelValues(t.name).Observe(time.Since(start).Seconds()) }()
+	latest, err := t.table.Snapshots().Latest(ctx)
+	if err != nil {
+		return fmt.Errorf("latest snapshot of %s: %w", t.name, err)
+	}
+	var rerr error
+	if latest != nil && latest.ID != t.lookup.Snapshot() {
+		if _, err := t.lookup.Refresh(ctx); err != nil {
+			rerr = fmt.Errorf("refresh %s: %w", t.name, err)
+		}
+	}
+	if err := tb.observe(ctx, t, latest); err != nil && rerr == nil {
+		rerr = err
+	}
+	return rerr
+}
+
+// observe sets a table's snapshot gauge, and its lag gauge: the latest
+// snapshot's commit time minus the served snapshot's (with nothing served
+// yet, the latest snapshot's age).
+func (tb *tables) observe(ctx context.Context, t *served, latest *spec.Snapshot) error {
+	id := t.lookup.Snapshot()
+	tb.s.m.snapshot.WithLabelValues(t.name).Set(float64(id))
+	if latest == nil {
+		tb.s.m.lag.WithLabelValues(t.name).Set(0)
+		return nil
+	}
+	if id != t.servedID {
+		switch id {
+		case 0:
+			t.servedMillis = 0
+		case latest.ID:
+			t.servedMillis = latest.TimeMillis
+		default:
+			snap, err := t.table.Snapshots().Get(ctx, id)
+			if err != nil {
+				return fmt.Errorf("snapshot %d of %s: %w", id, t.name, err)
+			}
+			t.servedMillis = snap.TimeMillis
+		}
+		t.servedID = id
+	}
+	lag := latest.TimeMillis - t.servedMillis
+	if id == 0 {
+		lag = time.Now().UnixMilli() - latest.TimeMillis
+	}
+	tb.s.m.lag.WithLabelValues(t.name).Set(float64(max(lag, 0)) / 1000)
+	return nil
+}
