@@ -75,10 +75,16 @@ type CacheStats struct {
 // be safe for concurrent use.
 type CacheStatsFunc func(l *table.Lookup) (CacheStats, bool)
 
+// lookupCacheStats reports a lookup's local lookup files (the default).
+func lookupCacheStats(l *table.Lookup) (CacheStats, bool) {
+	s := l.CacheStats()
+	return CacheStats{Hits: s.Hits, Misses: s.Misses, Evictions: s.Evictions, Bytes: s.DiskBytes, Entries: int64(s.Files)}, true
+}
+
 // WithCacheStats exports the lookups' cache statistics as
 // strata_lookup_cache_{hits,misses,evictions}_total and
-// strata_lookup_cache_{bytes,entries}, per table. It is the hook for a
-// lookup that caches (local lookup files, say) to report through.
+// strata_lookup_cache_{bytes,entries}, per table, from f instead of the
+// lookups' local lookup files (the default).
 func WithCacheStats(f CacheStatsFunc) Option { return func(c *config) { c.cacheStats = f } }
 
 // cacheCollector collects CacheStats at scrape time.

@@ -137,6 +137,9 @@ func New(ctx context.Context, cat *catalog.Catalog, opts ...Option) (*Server, er
 		s.tokenHash = sha256.Sum256([]byte(cfg.token))
 	}
 	s.tables = newTables(s, cat)
+	if cfg.cacheStats == nil {
+		cfg.cacheStats = lookupCacheStats
+	}
 	s.m = newMetrics(s.reg, s.tables.open, cfg.cacheStats)
 	s.handler = s.routes()
 	for _, id := range cfg.tables {

@@ -141,7 +141,7 @@ func (tb *tables) openTable(ctx context.Context, id catalog.Identifier) (*served
 	if len(t.Schema().PrimaryKeys) == 0 {
 		return nil, fmt.Errorf("%w: %s has no primary key", errUnknownTable, id)
 	}
-	l, err := t.NewLookup(ctx)
+	l, err := t.NewLookup(ctx, table.WithRefreshInterval(0)) // the server's refresher follows snapshots
 	if err != nil {
 		return nil, fmt.Errorf("open lookup of %s: %w", id, err)
 	}
