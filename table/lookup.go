@@ -55,16 +55,17 @@ func WithRefreshHook(fn func(snapshot int64, took time.Duration, err error)) Loo
 
 // Lookup is a table's point-read handle. It is safe for concurrent use.
 type Lookup struct {
-	t        *Table
-	pin      int64
-	interval time.Duration
-	hook     func(int64, time.Duration, error)
-	pkIdx    []int // primary-key columns in the row
-	stop     context.CancelFunc
-	done     chan struct{}
-	cacheDir string
-	cache    *lookupfile.Cache
-	ownDir   bool // cacheDir was made by NewLookup
+	t         *Table
+	pin       int64
+	interval  time.Duration
+	hook      func(int64, time.Duration, error)
+	pkIdx     []int // primary-key columns in the row
+	bucketKey *bucketKey
+	stop      context.CancelFunc
+	done      chan struct{}
+	cacheDir  string
+	cache     *lookupfile.Cache
+	ownDir    bool // cacheDir was made by NewLookup
 
 	mu    sync.RWMutex
 	state *lookupState
@@ -90,11 +91,14 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	for _, name := range t.schema.PrimaryKeys {
 		l.pkIdx = append(l.pkIdx, t.schema.FieldIndex(name))
 	}
+	var err error
+	if l.bucketKey, err = t.newBucketKey(); err != nil {
+		return nil, err
+	}
 	if err := l.openCache(); err != nil {
 		return nil, err
 	}
 	var snap *spec.Snapshot
-	var err error
 	if l.pin > 0 {
 		snap, err = t.snapshots.Get(ctx, l.pin)
 	} else {
@@ -284,12 +288,12 @@ func (l *Lookup) get(ctx context.Context, st *lookupState, key spec.Row) (spec.R
 		row[j] = key[i]
 	}
 	trimmed := t.layout.KeyOf(row)
-	buckets, err := st.route(t, row, trimmed)
+	buckets, err := st.route(l, row, trimmed)
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range buckets {
-		got, err := l.getInBucket(ctx, st, b, trimmed)
+		got, err := l.getInBucket(ctx, b, trimmed)
 		if err != nil || got != nil {
 			return got, err
 		}
@@ -297,23 +301,43 @@ func (l *Lookup) get(ctx context.Context, st *lookupState, key spec.Row) (spec.R
 	return nil, nil
 }
 
-// getInBucket merges the key's records from the bucket's files.
-func (l *Lookup) getInBucket(ctx context.Context, st *lookupState, b *lookupBucket, key spec.Row) (spec.Row, error) {
+// getInBucket finds the key's records in the bucket's files that may hold
+// it and merges them as a scan would. The common case, one record, needs
+// no merging: a key's only record passes through every merge untouched.
+func (l *Lookup) getInBucket(ctx context.Context, b *lookupBucket, key spec.Row) (spec.Row, error) {
 	t := l.t
-	sp := Split{Partition: b.partition, Bucket: b.bucket, DVs: b.dvs}
+	var hits []*spec.KeyValue
+	var hitFiles []spec.DataFileMeta
 	for _, f := range b.files {
-		if t.skipLevel0() && f.Meta.Level == 0 {
+		if (t.skipLevel0() && f.Meta.Level == 0) ||
+			lsm.CompareKeys(key, f.MinKey) < 0 || lsm.CompareKeys(key, f.MaxKey) > 0 {
 			continue
 		}
-		if lsm.CompareKeys(key, f.MinKey) < 0 || lsm.CompareKeys(key, f.MaxKey) > 0 {
+		p, err := b.probe.Find(ctx, f, key)
+		if err != nil {
+			return nil, err
+		}
+		if dv := b.dvs[f.Meta.FileName]; p == nil || (dv != nil && dv.IsDeleted(p.Pos)) {
 			continue
 		}
-		sp.Files = append(sp.Files, f.Meta)
+		hits, hitFiles = append(hits, p.KV), append(hitFiles, f.Meta)
 	}
-	if len(sp.Files) == 0 {
+	switch {
+	case len(hits) == 0:
 		return nil, nil
+	case len(hits) == 1 && hits[0].Kind.IsRetract():
+		return nil, nil
+	case len(hits) == 1:
+		return hits[0].Value, nil
 	}
-	open := func(f spec.DataFileMeta) lsm.Run { return b.find(ctx, f, key) }
+	sp := Split{Partition: b.partition, Bucket: b.bucket, Files: hitFiles}
+	open := func(f spec.DataFileMeta) lsm.Run {
+		return func(yield func(*spec.KeyValue, error) bool) {
+			if i := slices.IndexFunc(hitFiles, func(h spec.DataFileMeta) bool { return h.FileName == f.FileName }); i >= 0 {
+				yield(hits[i], nil)
+			}
+		}
+	}
 	var out spec.Row
 	for kv, err := range t.mergeSplit(sp, open) {
 		if err != nil {
@@ -329,10 +353,16 @@ func (l *Lookup) getInBucket(ctx context.Context, st *lookupState, b *lookupBuck
 // buckets each partition's key hashes.
 type lookupState struct {
 	snap    *spec.Snapshot
-	files   map[string]bool            // live data file names
-	buckets map[string]*lookupBucket   // by splitKey
+	files   map[string]bool // live data file names
+	buckets map[bucketRef]*lookupBucket
 	parts   map[string][]*lookupBucket // by partition
 	hashes  map[string]map[int32]int32 // dynamic buckets: partition → key hash → bucket
+}
+
+// bucketRef names a bucket of a partition (a serialized BinaryRow).
+type bucketRef struct {
+	partition string
+	bucket    int32
 }
 
 // lookupBucket is one bucket's files in a snapshot.
@@ -341,7 +371,6 @@ type lookupBucket struct {
 	bucket    int32
 	dir       string
 	files     []*lsm.File
-	byName    map[string]*lsm.File
 	dvs       map[string]*spec.DeletionVector
 	probe     *lsm.FileLookup
 }
@@ -356,7 +385,7 @@ func (st *lookupState) id() int64 {
 // newLookupState reads a snapshot's files, deletion vectors and HASH index
 // (prev is the state it replaces, for reuse).
 func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *lookupState) (*lookupState, error) {
-	st := &lookupState{snap: snap, files: map[string]bool{}, buckets: map[string]*lookupBucket{}, parts: map[string][]*lookupBucket{}}
+	st := &lookupState{snap: snap, files: map[string]bool{}, buckets: map[bucketRef]*lookupBucket{}, parts: map[string][]*lookupBucket{}}
 	if snap == nil {
 		return st, nil
 	}
@@ -372,14 +401,15 @@ func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *l
 	}
 	for _, e := range entries {
 		k := splitKey(e.Partition, e.Bucket)
-		b := st.buckets[k]
+		ref := bucketRef{string(e.Partition), e.Bucket}
+		b := st.buckets[ref]
 		if b == nil {
 			pp, err := t.partitionPath(e.Partition)
 			if err != nil {
 				return nil, err
 			}
-			b = &lookupBucket{partition: e.Partition, bucket: e.Bucket, dir: t.bucketDir(pp, e.Bucket), dvs: dvs[k], byName: map[string]*lsm.File{}}
-			st.buckets[k] = b
+			b = &lookupBucket{partition: e.Partition, bucket: e.Bucket, dir: t.bucketDir(pp, e.Bucket), dvs: dvs[k]}
+			st.buckets[ref] = b
 			st.parts[string(e.Partition)] = append(st.parts[string(e.Partition)], b)
 		}
 		f, err := t.decodedFile(e.File)
@@ -387,7 +417,6 @@ func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *l
 			return nil, err
 		}
 		b.files = append(b.files, f)
-		b.byName[f.Meta.FileName] = f
 		st.files[f.Meta.FileName] = true
 	}
 	for _, bs := range st.parts {
@@ -433,7 +462,8 @@ func (t *Table) lookupHashes(ctx context.Context, snap *spec.Snapshot) (map[stri
 // partition; for a dynamic-bucket table, none when no HASH index knows the
 // key; for cross-partition keys (whose index Paimon keeps outside the
 // table) every bucket of every partition, pruned later by key range.
-func (st *lookupState) route(t *Table, row, trimmed spec.Row) ([]*lookupBucket, error) {
+func (st *lookupState) route(l *Lookup, row, trimmed spec.Row) ([]*lookupBucket, error) {
+	t := l.t
 	if t.crossPartition() {
 		var out []*lookupBucket
 		for _, bs := range st.parts {
@@ -455,47 +485,11 @@ func (st *lookupState) route(t *Table, row, trimmed spec.Row) ([]*lookupBucket, 
 		if b, ok = st.hashes[string(p)][h]; !ok {
 			return nil, nil
 		}
-	} else if b, err = t.fixedBucketOf(row); err != nil {
+	} else if b, err = l.bucketKey.bucket(row); err != nil {
 		return nil, err
 	}
-	if lb := st.buckets[splitKey(p, b)]; lb != nil {
+	if lb := st.buckets[bucketRef{string(p), b}]; lb != nil {
 		return []*lookupBucket{lb}, nil
 	}
 	return nil, nil
-}
-
-// find yields the record of key in data file f (a data file holds at most
-// one per key), unless its deletion vector marks it.
-func (b *lookupBucket) find(ctx context.Context, f spec.DataFileMeta, key spec.Row) lsm.Run {
-	return func(yield func(*spec.KeyValue, error) bool) {
-		p, err := b.probe.Find(ctx, b.byName[f.FileName], key)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		if dv := b.dvs[f.FileName]; p == nil || (dv != nil && dv.IsDeleted(p.Pos)) {
-			return
-		}
-		yield(p.KV, nil)
-	}
-}
-
-// fixedBucketOf is the bucket of a row in a fixed-bucket table: Paimon's
-// hash of its bucket-key columns (Write.BucketOf, without a writer).
-func (t *Table) fixedBucketOf(row spec.Row) (int32, error) {
-	names := t.schema.BucketKeys()
-	types := make([]spec.DataType, len(names))
-	vals := make(spec.Row, len(names))
-	for i, name := range names {
-		j := t.schema.FieldIndex(name)
-		if j < 0 {
-			return 0, fmt.Errorf("%w: bucket key %s is not a column", spec.ErrInvalidSchema, name)
-		}
-		types[i], vals[i] = t.schema.Fields[j].Type, row[j]
-	}
-	b, err := spec.EncodeBinaryRow(types, vals, spec.RowKindInsert)
-	if err != nil {
-		return 0, err
-	}
-	return int32(spec.Bucket(spec.HashBinaryRow(b), t.opts.Bucket)), nil
 }

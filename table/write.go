@@ -62,8 +62,7 @@ type Write struct {
 	restored       map[string][]spec.DataFileMeta
 	restoredDVs    map[string]map[string]*spec.DeletionVector // by splitKey
 	restoredParts  map[string]restoredBucket
-	keyBuf         []spec.DataType
-	bkIdx          []int
+	bucketKey      *bucketKey
 	waitCompaction bool
 	commits        int // PrepareCommit calls, for full-compaction.delta-commits
 	spiller        *lsm.Spiller
@@ -132,13 +131,9 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 		o(w)
 	}
 	w.initSpill()
-	for _, name := range t.schema.BucketKeys() {
-		i := t.schema.FieldIndex(name)
-		if i < 0 {
-			return nil, fmt.Errorf("%w: bucket key %s is not a column", spec.ErrInvalidSchema, name)
-		}
-		w.bkIdx = append(w.bkIdx, i)
-		w.keyBuf = append(w.keyBuf, t.schema.Fields[i].Type)
+	var err error
+	if w.bucketKey, err = t.newBucketKey(); err != nil {
+		return nil, err
 	}
 	if !t.appendOnly() {
 		if _, err := t.newMergeFunction(); err != nil {
@@ -222,16 +217,40 @@ func (w *Write) bucketWriter(ctx context.Context, partition []byte, bucket int32
 
 // BucketOf returns the bucket a row belongs to: Paimon's hash of the
 // bucket-key BinaryRow modulo the bucket count.
-func (w *Write) BucketOf(row spec.Row) (int32, error) {
-	vals := make(spec.Row, len(w.bkIdx))
-	for i, j := range w.bkIdx {
+func (w *Write) BucketOf(row spec.Row) (int32, error) { return w.bucketKey.bucket(row) }
+
+// bucketKey hashes a row's bucket-key columns to its fixed bucket.
+type bucketKey struct {
+	idx     []int
+	types   []spec.DataType
+	buckets int
+}
+
+func (t *Table) newBucketKey() (*bucketKey, error) {
+	k := &bucketKey{buckets: t.opts.Bucket}
+	for _, name := range t.schema.BucketKeys() {
+		i := t.schema.FieldIndex(name)
+		if i < 0 {
+			return nil, fmt.Errorf("%w: bucket key %s is not a column", spec.ErrInvalidSchema, name)
+		}
+		k.idx = append(k.idx, i)
+		k.types = append(k.types, t.schema.Fields[i].Type)
+	}
+	return k, nil
+}
+
+// bucket is Paimon's hash of the bucket-key BinaryRow modulo the bucket
+// count.
+func (k *bucketKey) bucket(row spec.Row) (int32, error) {
+	vals := make(spec.Row, len(k.idx))
+	for i, j := range k.idx {
 		vals[i] = row[j]
 	}
-	b, err := spec.EncodeBinaryRow(w.keyBuf, vals, spec.RowKindInsert)
+	b, err := spec.EncodeBinaryRow(k.types, vals, spec.RowKindInsert)
 	if err != nil {
 		return 0, err
 	}
-	return int32(spec.Bucket(spec.HashBinaryRow(b), w.t.opts.Bucket)), nil
+	return int32(spec.Bucket(spec.HashBinaryRow(b), k.buckets)), nil
 }
 
 // Write adds one row with its change kind. The row must have one value per
