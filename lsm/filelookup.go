@@ -58,6 +58,18 @@ func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*Positio
 	return &p, nil
 }
 
+// Warm builds f's lookup file now, if the cache does not hold it.
+func (fl *FileLookup) Warm(ctx context.Context, f *File) error {
+	_, release, err := fl.cache.Acquire(ctx, fl.prefix+f.Meta.FileName, func(ctx context.Context, path string) error {
+		return fl.build(ctx, f, path)
+	})
+	if err != nil {
+		return fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
+	}
+	release()
+	return nil
+}
+
 // Forget drops the lookup files of data files that left the table.
 func (fl *FileLookup) Forget(files []*File) {
 	for _, f := range files {

@@ -46,6 +46,11 @@ func WithRefreshInterval(d time.Duration) LookupOption { return func(l *Lookup) 
 // lookup.cache-max-memory-size.
 func WithLookupCacheDir(dir string) LookupOption { return func(l *Lookup) { l.cacheDir = dir } }
 
+// WithWarmUp builds the local lookup file of every live data file when the
+// lookup opens (and of new files at each refresh), so that no request
+// waits for one.
+func WithWarmUp() LookupOption { return func(l *Lookup) { l.warm = true } }
+
 // WithRefreshHook calls fn after every background refresh with the snapshot
 // served and the refresh's error, if any (for logs and metrics). A failed
 // refresh leaves the previous snapshot serving.
@@ -61,6 +66,7 @@ type Lookup struct {
 	hook      func(int64, time.Duration, error)
 	pkIdx     []int // primary-key columns in the row
 	bucketKey *bucketKey
+	warm      bool
 	stop      context.CancelFunc
 	done      chan struct{}
 	cacheDir  string
@@ -269,6 +275,17 @@ func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot, prev *lookup
 			func(ctx context.Context, f *lsm.File) lsm.PositionedRun {
 				return t.openPositioned(ctx, dir, f.Meta, nil)
 			})
+		if !l.warm {
+			continue
+		}
+		for _, f := range b.files {
+			if t.skipLevel0() && f.Meta.Level == 0 {
+				continue
+			}
+			if err := b.probe.Warm(ctx, f); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return st, nil
 }

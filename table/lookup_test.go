@@ -39,6 +39,11 @@ func TestLookupModel(t *testing.T) {
 		{"aggregation", []string{"merge-engine", "aggregation", "fields.a.aggregate-function", "sum"}, true},
 		{"first-row", []string{"merge-engine", "first-row"}, false},
 		{"lookup-changelog", []string{"changelog-producer", "lookup"}, true},
+		// A cache far smaller than the table: every lookup file is evicted
+		// again at once, and the answers stay the same.
+		{"tiny-cache", []string{"lookup.cache-max-disk-size", "1 kb", "lookup.cache-max-memory-size", "1 kb"}, true},
+		{"tiny-cache-dv", []string{"deletion-vectors.enabled", "true",
+			"lookup.cache-max-disk-size", "1 kb", "lookup.cache-max-memory-size", "1 kb"}, true},
 	}
 	modes := []struct {
 		name string
@@ -122,12 +127,18 @@ func runLookupModel(t *testing.T, rng *rand.Rand, deletes bool, pk, opts []strin
 		if res.Snapshot != l.Snapshot() {
 			t.Fatalf("answered from snapshot %d, lookup is at %d", res.Snapshot, l.Snapshot())
 		}
+		if st, bound := l.CacheStats(), tb.Options().LookupCacheMaxDiskSize; st.DiskBytes > bound {
+			t.Fatalf("commit %d: %d bytes of lookup files, bound %d", c, st.DiskBytes, bound)
+		}
 		for i, k := range keys {
 			w, got := want[fmt.Sprint(k)], res.Rows[i]
 			if (w == nil) != (got == nil) || (w != nil && spec.CompareRows(w, got) != 0) {
 				t.Fatalf("commit %d, snapshot %d, key %v: lookup %v, scan %v", c, res.Snapshot, k, got, w)
 			}
 		}
+	}
+	if st := l.CacheStats(); tb.Options().LookupCacheMaxDiskSize < 1<<20 && st.Evictions == 0 {
+		t.Fatalf("a 1 kb cache evicted nothing: %+v", st)
 	}
 }
 
@@ -250,4 +261,33 @@ func TestLookupFollowsCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("slowest new version served %s after its commit (refresh every %s)", worst, interval)
+}
+
+// WithWarmUp builds every live file's lookup file when the lookup opens, so
+// the first lookups build nothing.
+func TestLookupWarmUp(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 2)
+	for c := 0; c < 3; c++ {
+		if _, err := tb.NewCommit("w").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, upserts(int64(c*10), int64(c*10+9), func(id int64) spec.Row { return spec.Row{id, "v", 1.0} }), false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := tb.NewLookup(ctx, WithWarmUp(), WithRefreshInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	built := l.CacheStats().Builds
+	if built < 3 {
+		t.Fatalf("warm-up built %d lookup files for at least 3 data files (%+v)", built, l.CacheStats())
+	}
+	for id := int64(0); id < 30; id++ {
+		if r, err := l.Get(ctx, spec.Row{id}); err != nil || r == nil {
+			t.Fatalf("key %d: %v, %v", id, r, err)
+		}
+	}
+	if st := l.CacheStats(); st.Builds != built {
+		t.Fatalf("lookups after warm-up built %d more files", st.Builds-built)
+	}
 }
