@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -226,7 +227,8 @@ func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB,
 	}
 	defer st.Close()
 	say(fmt.Sprintf("%s: warming %d files", shape, sr.Table.Files))
-	strataWarm, err := warm(ctx, st, append(sr.Table.firstLastKeys, ds.hits[:min(len(ds.hits), warmKeys)]...))
+	warmSet := sr.Table.warmKeys(ds)
+	strataWarm, err := warm(ctx, st, warmSet)
 	if err != nil {
 		return sr, err
 	}
@@ -235,7 +237,7 @@ func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB,
 	}
 	sr.Memory.HeapInuseDelta, sr.Memory.RSSDelta = sr.Memory.HeapInuse-heap0, sr.Memory.RSS-rss0
 	pt := NewPebbleTarget(db)
-	pebbleWarm, err := warm(ctx, pt, ds.hits[:min(len(ds.hits), warmKeys)])
+	pebbleWarm, err := warm(ctx, pt, warmSet)
 	if err != nil {
 		return sr, err
 	}
@@ -255,9 +257,15 @@ func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB,
 	return sr, nil
 }
 
-// warmKeys is how many sampled keys a warm-up reads (after, for Strata,
-// the first and last key of every file).
-const warmKeys = 1000
+// warmKeys is how many sampled keys a warm-up reads after the first and
+// last key of every file.
+const warmKeys = 100
+
+// warmKeys are the keys a warm-up of the table reads: every file's first
+// and last key, then warmKeys sampled ones.
+func (sh tableShape) warmKeys(ds *dataset) []int64 {
+	return append(slices.Clone(sh.firstLastKeys), ds.hits[:min(len(ds.hits), warmKeys)]...)
+}
 
 // warm reads every key once and returns how long it took.
 func warm(ctx context.Context, t Target, keys []int64) (float64, error) {

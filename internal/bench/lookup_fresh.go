@@ -72,8 +72,15 @@ func runFreshness(ctx context.Context, tb *table.Table, target *StrataTarget, ke
 		}
 		mu.Unlock()
 	}
-	// Give the last commits two refresh intervals (and a second) to show.
-	time.Sleep(2*refresh + time.Second)
+	// Give the last commits two refresh intervals and a second to show.
+	for wait := time.Now().Add(2*refresh + time.Second); time.Now().Before(wait); time.Sleep(time.Millisecond) {
+		mu.Lock()
+		left := len(pending)
+		mu.Unlock()
+		if left == 0 {
+			break
+		}
+	}
 	stopPoll()
 	if err := <-polled; err != nil {
 		return res, err

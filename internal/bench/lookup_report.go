@@ -130,8 +130,8 @@ func writeShapeOther(b *strings.Builder, rep *LookupReport, sr ShapeReport) {
 		fmt.Fprintf(b, "| process RSS after warm-up | %s | Redis used_memory %s | %s |\n",
 			bytesStr(m.RSS), bytesStr(rep.RedisMemory), ratio(float64(m.RSS), float64(rep.RedisMemory)))
 	}
-	fmt.Fprintf(b, "| warm-up: every file's first and last key + %d keys | %.2f s | pebble, %d keys: %.2f s | %s |\n\n",
-		warmKeys, sr.Strata.WarmSeconds, warmKeys, sr.Pebble.WarmSeconds, ratio(sr.Strata.WarmSeconds, sr.Pebble.WarmSeconds))
+	fmt.Fprintf(b, "| warm-up: Get of every file's first and last key + %d keys | %.3f s | pebble, same keys: %.3f s | %s |\n\n",
+		warmKeys, sr.Strata.WarmSeconds, sr.Pebble.WarmSeconds, ratio(sr.Strata.WarmSeconds, sr.Pebble.WarmSeconds))
 }
 
 // WriteLookupJSON writes the report's raw numbers to path.
