@@ -65,7 +65,8 @@ afterwards. Without redis-server (--redis-server), the Redis figures are
 skipped and the output says so.
 
 Scenarios (ratio = Strata / baseline):
-  warm Get        after reading every file's first and last key: p50/p99
+  warm Get        after reading every file's first and last key and 100
+                  sampled keys: p50/p99
                   latency and lookups/s of Get, hits and misses apart, on 1
                   goroutine and on GOMAXPROCS goroutines (Redis: --conns
                   connections, its peak GET/s); baseline pebble Get of the
@@ -73,11 +74,13 @@ Scenarios (ratio = Strata / baseline):
   batches         GetBatch of --batch keys: keys/s; baselines pebble (one Get
                   per key) and Redis MGET.
   fixed rate      open loop at each of --rates req/s for --rate-duration: a
-                  ticker schedules requests whether or not earlier ones
-                  returned, --workers goroutines send them, and latency counts
-                  from the scheduled time (no coordinated omission); p50/p99
-                  per target. A target that cannot keep up shows "≥ …
-                  (N% dropped)".
+                  ticker queues requests as their time comes whether or not
+                  earlier ones returned, --workers goroutines send them, and
+                  latency counts from the scheduled time (no coordinated
+                  omission; the generator's own lateness up to its 1 ms timer
+                  grain is not charged); p50/p99 of hits per target. A target
+                  that cannot keep up shows "≥ … (N% dropped)": requests not
+                  sent within --rate-duration after the run are dropped.
   freshness       a writer commits updates of 10 random keys every
                   --fresh-every for --fresh-duration while the lookup follows
                   the table (--refresh); p50/p99 time from a commit returning
