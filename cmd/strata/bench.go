@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -44,6 +46,152 @@ temporary directory (or --dir) and is removed afterwards.`,
 	write.Flags().IntVar(&cfg.CommitEvery, "commit-every", 100_000, "rows per commit")
 	write.Flags().StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one)")
 	write.Flags().Uint64Var(&cfg.Seed, "seed", 1, "random seed")
-	cmd.AddCommand(write)
+	cmd.AddCommand(write, newBenchLookupCmd(e))
 	return cmd
+}
+
+const benchLookupHelp = `Point lookups by primary key through the lookup library (table.Lookup), each
+figure next to baselines measured in the same run.
+
+Data: --rows rows of ~150 bytes (id BIGINT key, random even keys from a --keys
+key space; odd keys of the same space are the misses) written to a Strata
+table on local disk in --buckets buckets, in two shapes measured separately
+(--shapes): "compacted" (fully compacted, one sorted run per bucket) and
+"runs" (written in 5 commits with write-only=true: 5 sorted runs per bucket).
+The same keys and values go into pebble (fully compacted, --pebble-cache-mb
+block cache) and into Redis: a redis-server the benchmark starts on a free
+127.0.0.1 port with no persistence (--save "" --appendonly no) and stops
+afterwards. Without redis-server (--redis-server), the Redis figures are
+skipped and the output says so.
+
+Scenarios (ratio = Strata / baseline):
+  warm Get        after reading every file's first and last key and 100
+                  sampled keys: p50/p99
+                  latency and lookups/s of Get, hits and misses apart, on 1
+                  goroutine and on GOMAXPROCS goroutines (Redis: --conns
+                  connections, its peak GET/s); baseline pebble Get of the
+                  same keys, and Redis GET over loopback.
+  batches         GetBatch of --batch keys: keys/s; baselines pebble (one Get
+                  per key) and Redis MGET.
+  fixed rate      open loop at each of --rates req/s for --rate-duration: a
+                  ticker queues requests as their time comes whether or not
+                  earlier ones returned, --workers goroutines send them, and
+                  latency counts from the scheduled time (no coordinated
+                  omission; the generator's own lateness up to its 1 ms timer
+                  grain is not charged); p50/p99 of hits per target. A target
+                  that cannot keep up shows "≥ … (N% dropped)": requests not
+                  sent within --rate-duration after the run are dropped.
+  freshness       a writer commits updates of 10 random keys every
+                  --fresh-every for --fresh-duration while the lookup follows
+                  the table (--refresh); p50/p99 time from a commit returning
+                  to the new value being served, against the refresh interval.
+  memory          Go heap in use and process RSS (VmRSS) after the warm-up,
+                  and their growth since before the lookup opened, against the
+                  table's data size on disk (and Redis's used_memory).
+
+Each closed-loop measurement lasts --duration. --quick shrinks everything
+(50,000 rows, short runs) to finish in about a minute; flags given explicitly
+still win. Prints a Markdown table; --json FILE also writes the raw numbers.
+Scratch data goes to a temporary directory (or --dir) and is removed
+afterwards.`
+
+// newBenchLookupCmd is `strata bench lookup`.
+func newBenchLookupCmd(e *env) *cobra.Command {
+	cfg := bench.DefaultLookupConfig()
+	var quick bool
+	var jsonPath, shapes, rates string
+	var pebbleCacheMB int64
+	cmd := &cobra.Command{
+		Use:   "lookup",
+		Short: "Point lookups (Get, GetBatch, fixed rates, freshness, memory); baselines pebble and Redis",
+		Long:  benchLookupHelp,
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if quick {
+				applyQuick(cmd, &cfg)
+			}
+			var err error
+			if cfg.Shapes, cfg.Rates, err = parseShapesRates(shapes, rates); err != nil {
+				return err
+			}
+			cfg.PebbleCache = pebbleCacheMB << 20
+			if err := cfg.Validate(); err != nil {
+				return usagef("%v", err)
+			}
+			cfg.Progress = e.stderr
+			rep, err := bench.RunLookup(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if jsonPath != "" {
+				if err := bench.WriteLookupJSON(jsonPath, rep); err != nil {
+					return err
+				}
+			}
+			_, err = fmt.Fprint(e.stdout, bench.LookupMarkdown(rep))
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&quick, "quick", false, "shrink everything to finish in about a minute")
+	f.IntVar(&cfg.Rows, "rows", cfg.Rows, "rows in the table")
+	f.Int64Var(&cfg.KeySpace, "keys", cfg.KeySpace, "size of the key space")
+	f.IntVar(&cfg.Buckets, "buckets", cfg.Buckets, "table buckets")
+	f.StringVar(&shapes, "shapes", "compacted,runs", "table shapes to measure: compacted, runs")
+	f.IntVar(&cfg.Sample, "sample", cfg.Sample, "present keys read (and as many absent ones)")
+	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each closed-loop measurement")
+	f.StringVar(&rates, "rates", "1000,10000", "open-loop request rates (req/s), comma-separated; \"\" for none")
+	f.DurationVar(&cfg.RateDuration, "rate-duration", cfg.RateDuration, "length of each open-loop run")
+	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "goroutines sending open-loop requests")
+	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "keys per GetBatch / MGET")
+	f.DurationVar(&cfg.Refresh, "refresh", cfg.Refresh, "the lookup's background refresh interval")
+	f.DurationVar(&cfg.FreshEvery, "fresh-every", cfg.FreshEvery, "interval between freshness commits")
+	f.DurationVar(&cfg.FreshDuration, "fresh-duration", cfg.FreshDuration, "length of the freshness run (0: none)")
+	f.IntVar(&cfg.Conns, "conns", cfg.Conns, "Redis connections (and client goroutines) in parallel runs")
+	f.Int64Var(&pebbleCacheMB, "pebble-cache-mb", 0, "pebble block cache in MiB (0: pebble's default, 8 MiB)")
+	f.StringVar(&cfg.RedisServer, "redis-server", cfg.RedisServer, "redis-server binary (\"\": skip Redis)")
+	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one)")
+	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
+	f.StringVar(&jsonPath, "json", "", "also write the raw numbers as JSON to this file")
+	return cmd
+}
+
+// applyQuick replaces the settings whose flags were not given with the
+// quick scenario's.
+func applyQuick(cmd *cobra.Command, cfg *bench.LookupConfig) {
+	q := bench.QuickLookupConfig()
+	set := map[string]func(){
+		"rows":           func() { cfg.Rows = q.Rows },
+		"sample":         func() { cfg.Sample = q.Sample },
+		"duration":       func() { cfg.Duration = q.Duration },
+		"rate-duration":  func() { cfg.RateDuration = q.RateDuration },
+		"fresh-duration": func() { cfg.FreshDuration = q.FreshDuration },
+	}
+	for name, apply := range set {
+		if !cmd.Flags().Changed(name) {
+			apply()
+		}
+	}
+}
+
+// parseShapesRates parses --shapes and --rates.
+func parseShapesRates(shapes, rates string) ([]bench.Shape, []int, error) {
+	var ss []bench.Shape
+	for _, s := range strings.Split(shapes, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			ss = append(ss, bench.Shape(s))
+		}
+	}
+	var rs []int
+	for _, r := range strings.Split(rates, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		n, err := strconv.Atoi(r)
+		if err != nil {
+			return nil, nil, usagef("--rates: %q is not a number", r)
+		}
+		rs = append(rs, n)
+	}
+	return ss, rs, nil
 }

@@ -1,0 +1,362 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// LookupConfig is the point-lookup scenario (`strata bench lookup`): a
+// table of Rows rows of about 150 bytes with random keys from a KeySpace
+// space in Buckets buckets, in each of Shapes, read through table.Lookup,
+// with the same rows in pebble and Redis as baselines.
+type LookupConfig struct {
+	Rows     int     `json:"rows"`
+	KeySpace int64   `json:"key_space"`
+	Buckets  int     `json:"buckets"`
+	Shapes   []Shape `json:"shapes"`
+	// Sample is how many present (and as many absent) keys are read.
+	Sample int `json:"sample"`
+	// Duration is the length of each closed-loop measurement.
+	Duration time.Duration `json:"duration_ns"`
+	// Rates are the open-loop request rates, each run for RateDuration.
+	Rates        []int         `json:"rates"`
+	RateDuration time.Duration `json:"rate_duration_ns"`
+	// Workers are the goroutines sending open-loop requests.
+	Workers int `json:"workers"`
+	// Batch is the number of keys per GetBatch / MGET.
+	Batch int `json:"batch"`
+	// Refresh is the lookups' background refresh interval; freshness
+	// commits every FreshEvery for FreshDuration.
+	Refresh       time.Duration `json:"refresh_ns"`
+	FreshEvery    time.Duration `json:"fresh_every_ns"`
+	FreshDuration time.Duration `json:"fresh_duration_ns"`
+	// Conns is the number of connections (and client goroutines) of the
+	// parallel runs against network targets (Redis).
+	Conns int `json:"conns"`
+	// PebbleCache is pebble's block cache in bytes (0: pebble's default).
+	PebbleCache int64 `json:"pebble_cache_bytes"`
+	// RedisServer is the redis-server binary; "" skips Redis.
+	RedisServer string    `json:"redis_server"`
+	Dir         string    `json:"-"` // scratch directory (default: a temporary one, removed after)
+	Seed        uint64    `json:"seed"`
+	Progress    io.Writer `json:"-"` // nil: quiet
+}
+
+// DefaultLookupConfig is the full scenario.
+func DefaultLookupConfig() LookupConfig {
+	return LookupConfig{Rows: 10_000_000, KeySpace: 1_000_000_000, Buckets: 4, Shapes: []Shape{ShapeCompacted, ShapeRuns},
+		Sample: 100_000, Duration: 5 * time.Second, Rates: []int{1_000, 10_000}, RateDuration: 10 * time.Second,
+		Workers: 64, Batch: 100, Refresh: 100 * time.Millisecond, FreshEvery: 100 * time.Millisecond,
+		FreshDuration: 10 * time.Second, Conns: 8, RedisServer: "redis-server", Seed: 1}
+}
+
+// QuickLookupConfig shrinks the scenario to finish in about a minute.
+func QuickLookupConfig() LookupConfig {
+	c := DefaultLookupConfig()
+	c.Rows, c.Sample, c.Duration, c.RateDuration, c.FreshDuration = 50_000, 2_000, 500*time.Millisecond, time.Second, 2*time.Second
+	return c
+}
+
+// Validate reports the first setting that cannot run.
+func (c LookupConfig) Validate() error {
+	switch {
+	case c.Rows <= 0 || c.KeySpace < 2 || c.Buckets <= 0 || c.Sample <= 0 || c.Batch <= 0 || c.Workers <= 0 || c.Conns <= 0:
+		return fmt.Errorf("rows, keys (≥ 2), buckets, sample, batch, workers and conns must be positive")
+	case c.Duration <= 0 || c.RateDuration <= 0 || c.FreshDuration < 0 || c.FreshEvery <= 0 || c.Refresh < 0:
+		return fmt.Errorf("durations must be positive")
+	case len(c.Shapes) == 0:
+		return fmt.Errorf("no table shape to measure")
+	}
+	for _, r := range c.Rates {
+		if r <= 0 || r > 1_000_000 {
+			return fmt.Errorf("rate %d: must be in 1..1000000", r)
+		}
+	}
+	for _, s := range c.Shapes {
+		if s != ShapeCompacted && s != ShapeRuns {
+			return fmt.Errorf("shape %q: want %q or %q", s, ShapeCompacted, ShapeRuns)
+		}
+	}
+	return nil
+}
+
+// LookupReport is everything one run measured.
+type LookupReport struct {
+	Config     LookupConfig `json:"config"`
+	GOMAXPROCS int          `json:"gomaxprocs"`
+	Started    time.Time    `json:"started"`
+	// RedisSkipped says why there are no Redis figures ("" when there are).
+	RedisSkipped string         `json:"redis_skipped,omitempty"`
+	Redis        *TargetFigures `json:"redis,omitempty"`
+	RedisMemory  int64          `json:"redis_used_memory_bytes,omitempty"`
+	PebbleBytes  int64          `json:"pebble_disk_bytes"`
+	Shapes       []ShapeReport  `json:"shapes"`
+}
+
+// TargetFigures are one target's measurements.
+type TargetFigures struct {
+	Target          string      `json:"target"`
+	WarmSeconds     float64     `json:"warm_seconds"`
+	GetHit          OpStats     `json:"get_hit"`
+	GetMiss         OpStats     `json:"get_miss"`
+	GetHitParallel  OpStats     `json:"get_hit_parallel"`
+	GetMissParallel OpStats     `json:"get_miss_parallel"`
+	Batch           OpStats     `json:"batch"`
+	Rates           []RateStats `json:"rates"`
+}
+
+// ShapeReport is one table shape's figures with pebble's, measured
+// alongside.
+type ShapeReport struct {
+	Shape     Shape         `json:"shape"`
+	Table     tableShape    `json:"table"`
+	Strata    TargetFigures `json:"strata"`
+	Pebble    TargetFigures `json:"pebble"`
+	Memory    Memory        `json:"memory"`
+	Freshness Freshness     `json:"freshness"`
+}
+
+// RunLookup loads the rows into pebble, Redis and a Strata table of each
+// shape, and measures them.
+func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rep := &LookupReport{Config: cfg, GOMAXPROCS: runtime.GOMAXPROCS(0), Started: time.Now().UTC()}
+	if cfg.Dir == "" {
+		dir, err := os.MkdirTemp("", "strata-bench-lookup-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.Dir = dir
+	}
+	say := progressFunc(cfg.Progress)
+	ds := newDataset(cfg.Rows, cfg.KeySpace, cfg.Seed, cfg.Sample)
+	db, err := ds.loadPebble(ctx, cfg.Dir, cfg.PebbleCache, say)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rep.PebbleBytes = int64(db.Metrics().DiskSpaceUsage())
+	if err := runRedis(ctx, cfg, ds, rep, say); err != nil {
+		return nil, err
+	}
+	for _, shape := range cfg.Shapes {
+		sr, err := runShape(ctx, cfg, ds, db, shape, say)
+		if err != nil {
+			return nil, fmt.Errorf("%s table: %w", shape, err)
+		}
+		rep.Shapes = append(rep.Shapes, sr)
+	}
+	return rep, nil
+}
+
+// runRedis starts Redis, loads the rows, measures it and stops it; a
+// missing redis-server is reported and skipped.
+func runRedis(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) error {
+	if cfg.RedisServer == "" {
+		rep.RedisSkipped = "Redis turned off (--redis-server \"\")"
+		return nil
+	}
+	bin, err := exec.LookPath(cfg.RedisServer)
+	if errors.Is(err, exec.ErrNotFound) {
+		rep.RedisSkipped = fmt.Sprintf("%s is not installed (apt-get install redis-server): Redis rows skipped", cfg.RedisServer)
+		say(rep.RedisSkipped)
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("find redis-server: %w", err)
+	}
+	dir := filepath.Join(cfg.Dir, "redis")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	srv, err := StartRedis(ctx, bin, dir)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	rt := NewRedisTarget(srv.Addr, cfg.Conns)
+	defer rt.Close()
+	if err := rt.load(ctx, ds, say); err != nil {
+		return err
+	}
+	if rep.RedisMemory, err = rt.usedMemory(ctx); err != nil {
+		return err
+	}
+	warmed, err := warm(ctx, rt, ds.hits[:min(len(ds.hits), warmKeys)])
+	if err != nil {
+		return err
+	}
+	figs, err := measure(ctx, cfg, ds, prefixed(say, "redis"), measured{rt, cfg.Conns})
+	if err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	figs[0].WarmSeconds = warmed
+	rep.Redis = &figs[0]
+	return srv.Stop()
+}
+
+// runShape loads one table shape and measures it with pebble alongside.
+func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB, shape Shape, say func(string)) (ShapeReport, error) {
+	sr := ShapeReport{Shape: shape}
+	tb, err := ds.loadStrata(ctx, filepath.Join(cfg.Dir, "strata-"+string(shape)), cfg.Buckets, shape, say)
+	if err != nil {
+		return sr, err
+	}
+	if sr.Table, err = inspect(ctx, tb); err != nil {
+		return sr, err
+	}
+	heap0, rss0, err := memNow()
+	if err != nil {
+		return sr, err
+	}
+	st, err := NewStrataTarget(ctx, "strata", tb, cfg.Refresh)
+	if err != nil {
+		return sr, err
+	}
+	defer st.Close()
+	say(fmt.Sprintf("%s: warming %d files", shape, sr.Table.Files))
+	warmSet := sr.Table.warmKeys(ds)
+	strataWarm, err := warm(ctx, st, warmSet)
+	if err != nil {
+		return sr, err
+	}
+	if sr.Memory.HeapInuse, sr.Memory.RSS, err = memNow(); err != nil {
+		return sr, err
+	}
+	sr.Memory.HeapInuseDelta, sr.Memory.RSSDelta = sr.Memory.HeapInuse-heap0, sr.Memory.RSS-rss0
+	pt := NewPebbleTarget(db)
+	pebbleWarm, err := warm(ctx, pt, warmSet)
+	if err != nil {
+		return sr, err
+	}
+	figs, err := measure(ctx, cfg, ds, prefixed(say, string(shape)), measured{st, runtime.GOMAXPROCS(0)},
+		measured{pt, runtime.GOMAXPROCS(0)})
+	if err != nil {
+		return sr, err
+	}
+	sr.Strata, sr.Pebble = figs[0], figs[1]
+	sr.Strata.WarmSeconds, sr.Pebble.WarmSeconds = strataWarm, pebbleWarm
+	if cfg.FreshDuration > 0 {
+		say(fmt.Sprintf("%s: freshness, a commit every %v for %v", shape, cfg.FreshEvery, cfg.FreshDuration))
+		if sr.Freshness, err = runFreshness(ctx, tb, st, ds.hits, cfg.Refresh, cfg.FreshEvery, cfg.FreshDuration, cfg.Seed); err != nil {
+			return sr, err
+		}
+	}
+	return sr, nil
+}
+
+// warmKeys is how many sampled keys a warm-up reads after the first and
+// last key of every file.
+const warmKeys = 100
+
+// warmKeys are the keys a warm-up of the table reads: every file's first
+// and last key, then warmKeys sampled ones.
+func (sh tableShape) warmKeys(ds *dataset) []int64 {
+	return append(slices.Clone(sh.firstLastKeys), ds.hits[:min(len(ds.hits), warmKeys)]...)
+}
+
+// warm reads every key once and returns how long it took.
+func warm(ctx context.Context, t Target, keys []int64) (float64, error) {
+	start := time.Now()
+	for _, k := range keys {
+		if _, err := t.Get(ctx, k); err != nil {
+			return 0, fmt.Errorf("warm %s: %w", t.Name(), err)
+		}
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// measured is a target and the client goroutines of its parallel runs.
+type measured struct {
+	t       Target
+	clients int
+}
+
+// closedScenario is a closed-loop measurement: op builds a target's
+// operation for the given client count; parallel runs use the target's
+// clients.
+type closedScenario struct {
+	name     string
+	out      func(*TargetFigures) *OpStats
+	parallel bool
+	op       func(t Target, clients int) func(context.Context, int, int) (int, error)
+}
+
+// closedScenarios are Get of hits and of misses, on one client and in
+// parallel, and GetBatch of hits.
+func closedScenarios(ds *dataset, batch int) []closedScenario {
+	get := func(keys []int64) func(Target, int) func(context.Context, int, int) (int, error) {
+		return func(t Target, clients int) func(context.Context, int, int) (int, error) {
+			return getOp(t, keys, clients)
+		}
+	}
+	return []closedScenario{
+		{"Get hits, 1 client", func(f *TargetFigures) *OpStats { return &f.GetHit }, false, get(ds.hits)},
+		{"Get misses, 1 client", func(f *TargetFigures) *OpStats { return &f.GetMiss }, false, get(ds.misses)},
+		{"Get hits, parallel", func(f *TargetFigures) *OpStats { return &f.GetHitParallel }, true, get(ds.hits)},
+		{"Get misses, parallel", func(f *TargetFigures) *OpStats { return &f.GetMissParallel }, true, get(ds.misses)},
+		{fmt.Sprintf("GetBatch of %d", batch), func(f *TargetFigures) *OpStats { return &f.Batch }, false,
+			func(t Target, clients int) func(context.Context, int, int) (int, error) {
+				return batchOp(t, ds.hits, batch, clients)
+			}},
+	}
+}
+
+// measure runs every scenario on every (warm) target, one target after the
+// other within a scenario so that targets compared see the same
+// conditions.
+func measure(ctx context.Context, cfg LookupConfig, ds *dataset, say func(string), ts ...measured) ([]TargetFigures, error) {
+	figs := make([]TargetFigures, len(ts))
+	for i, m := range ts {
+		figs[i].Target = m.t.Name()
+	}
+	for _, sc := range closedScenarios(ds, cfg.Batch) {
+		for i, m := range ts {
+			say(fmt.Sprintf("%s: %s", sc.name, m.t.Name()))
+			clients := 1
+			if sc.parallel {
+				clients = m.clients
+			}
+			st, err := runClosed(ctx, clients, cfg.Duration, sc.op(m.t, clients))
+			if err != nil {
+				return nil, fmt.Errorf("%s, %s: %w", sc.name, m.t.Name(), err)
+			}
+			*sc.out(&figs[i]) = st
+		}
+	}
+	for _, rate := range cfg.Rates {
+		for i, m := range ts {
+			say(fmt.Sprintf("%d req/s for %v: %s", rate, cfg.RateDuration, m.t.Name()))
+			rs, err := runFixedRate(ctx, m.t, ds.hits, rate, cfg.Workers, cfg.RateDuration)
+			if err != nil {
+				return nil, fmt.Errorf("%d req/s, %s: %w", rate, m.t.Name(), err)
+			}
+			figs[i].Rates = append(figs[i].Rates, rs)
+		}
+	}
+	return figs, nil
+}
+
+// progressFunc prints progress lines to w (nothing when w is nil).
+func progressFunc(w io.Writer) func(string) {
+	if w == nil {
+		return func(string) {}
+	}
+	start := time.Now()
+	return func(s string) { fmt.Fprintf(w, "[%6.1fs] %s\n", time.Since(start).Seconds(), s) }
+}
+
+// prefixed labels progress lines with p.
+func prefixed(say func(string), p string) func(string) { return func(s string) { say(p + ": " + s) } }
