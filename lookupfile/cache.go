@@ -130,8 +130,10 @@ func removeLeftovers(dir, prefix string) error {
 // it with build on first use: build must write a lookup file at path
 // (usually with Build) or return an error. Concurrent Acquires of one name
 // share one build. The file stays on disk, and open, until release is
-// called (release is idempotent); then it may be evicted. A failed build
-// leaves nothing behind and is tried again by the next Acquire.
+// called (release is idempotent); then it may be evicted and closed, so
+// the File must not be used after release. A failed build leaves nothing
+// behind and is tried again by the next Acquire. If File.Get reports
+// spec.ErrCorrupt, Drop the name and Acquire it again to rebuild.
 //
 // ctx bounds this call: a waiting Acquire returns ctx's error when ctx is
 // done, and the building one passes ctx (also cancelled by Close) to build.

@@ -80,9 +80,10 @@ func writerOptions() sstable.WriterOptions {
 // Build writes records, whose keys must be strictly ascending (else an
 // error wrapping ErrKeyOrder), as a lookup file at path: a pebble sstable
 // with a bloom filter over its keys. It writes to a temporary name in the
-// same directory, syncs it and renames it to path, so path never holds a
-// partial file; on error nothing is left behind. It returns the file's
-// size in bytes.
+// same directory (path + ".tmp-*"), syncs it and renames it to path, so
+// path never holds a partial file; on error the temporary is deleted (a
+// process killed mid-build leaves it behind). It returns the file's size
+// in bytes.
 //
 // expectedKeys is a hint from callers that know how many records follow (0
 // when unknown). It does not limit them: pebble sizes the filter from the
@@ -100,7 +101,8 @@ func Build(ctx context.Context, path string, records iter.Seq2[Record, error], e
 	wr := &fileWritable{f: tmp, bw: bufio.NewWriterSize(tmp, 256<<10)}
 	w := sstable.NewWriter(wr, writerOptions())
 	if err := writeRecords(ctx, w, records); err != nil {
-		_ = w.Close() // closes (and aborts) the writable too
+		wr.abandon = true // Close then neither flushes nor syncs
+		_ = w.Close()
 		_ = tmp.Close()
 		_ = os.Remove(tmp.Name())
 		return 0, fmt.Errorf("lookupfile: build %s: %w", path, err)
@@ -145,18 +147,28 @@ func writeRecords(ctx context.Context, w *sstable.Writer, records iter.Seq2[Reco
 // fileWritable is an objstorage.Writable over an os.File that counts the
 // bytes written.
 type fileWritable struct {
-	f  *os.File
-	bw *bufio.Writer
-	n  int64
+	f       *os.File
+	bw      *bufio.Writer
+	n       int64
+	abandon bool // the file will be deleted: write and sync nothing more
 }
 
+var errAbandoned = errors.New("lookupfile: build abandoned")
+
 func (w *fileWritable) Write(p []byte) error {
+	if w.abandon {
+		return errAbandoned
+	}
 	w.n += int64(len(p))
 	_, err := w.bw.Write(p)
 	return err
 }
 
 func (w *fileWritable) Finish() error {
+	if w.abandon {
+		_ = w.f.Close()
+		return errAbandoned
+	}
 	err := w.bw.Flush()
 	if err == nil {
 		err = w.f.Sync()

@@ -253,20 +253,29 @@ func appendFloat(dst []byte, t spec.DataType, v any) ([]byte, error) {
 func appendDecimal(dst []byte, t spec.DataType, d spec.Decimal) ([]byte, error) {
 	u, err := unscaledAt(d, t.Scale)
 	if err != nil {
-		return dst, fmt.Errorf("decimal %s: %w", d, err)
+		return dst, fmt.Errorf("decimal %s: %w", decimalString(d), err)
 	}
 	if t.Precision <= compactDecimalPrecision {
 		if !u.IsInt64() {
-			return dst, fmt.Errorf("decimal %s does not fit %s: %w", d, t, spec.ErrSchemaMismatch)
+			return dst, fmt.Errorf("decimal %s does not fit %s: %w", decimalString(d), t, spec.ErrSchemaMismatch)
 		}
 		return appendInt64(dst, u.Int64()), nil
 	}
 	if u.BitLen() > 127 {
-		return dst, fmt.Errorf("decimal %s does not fit %s: %w", d, t, spec.ErrSchemaMismatch)
+		return dst, fmt.Errorf("decimal %s does not fit %s: %w", decimalString(d), t, spec.ErrSchemaMismatch)
 	}
 	var b [16]byte
 	new(big.Int).Add(u, decimalOffset128).FillBytes(b[:])
 	return append(dst, b[:]...), nil
+}
+
+// decimalString renders d for an error message; a scale too large to
+// write out in full (Decimal.String pads with zeros) is shown as an exponent.
+func decimalString(d spec.Decimal) string {
+	if d.Scale >= -maxDecimalPrecision && d.Scale <= 2*maxDecimalPrecision {
+		return d.String()
+	}
+	return fmt.Sprintf("%sE%d", d.Unscaled, -d.Scale)
 }
 
 // unscaledAt returns d's unscaled value at the given scale, refusing a
