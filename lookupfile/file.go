@@ -215,7 +215,13 @@ type File struct {
 	filter    []byte // the table's bloom filter; nil if it has none
 	unreserve func() // gives the filter's bytes back to the block cache
 	dropCache func() // evicts the blocks, closes the cache handle
+	// iters keeps a few open point iterators for reuse: opening one costs
+	// more than the seek itself. Each pins at most one data block.
+	iters chan sstable.Iterator
 }
+
+// maxIdleIters bounds the iterators a File keeps open between Gets.
+const maxIdleIters = 4
 
 // Open opens the lookup file at path for point reads. With a non-nil
 // cache, its index and data blocks are cached there; without, every Get
@@ -236,7 +242,7 @@ func Open(path string, cache *BlockCache) (_ *File, err error) {
 		_ = osf.Close()
 		return nil, fmt.Errorf("lookupfile: %w", err)
 	}
-	f := &File{path: path}
+	f := &File{path: path, iters: make(chan sstable.Iterator, maxIdleIters)}
 	var opts sstable.ReaderOptions
 	if cache != nil {
 		h := cache.c.NewHandle()
@@ -325,13 +331,18 @@ func (f *File) seek(key []byte) (value []byte, found bool, err error) {
 			value, found, err = nil, false, f.corrupt(fmt.Errorf("panic: %v", p))
 		}
 	}()
-	it, err := f.r.NewPointIter(context.Background(), sstable.IterOptions{
-		FilterBlockSizeLimit: sstable.NeverUseFilterBlock, // checked by Get
-		Env:                  sstable.NoReadEnv,
-		ReaderProvider:       f.rp,
-	})
-	if err != nil {
-		return nil, false, f.corrupt(err)
+	var it sstable.Iterator
+	select {
+	case it = <-f.iters:
+	default:
+		it, err = f.r.NewPointIter(context.Background(), sstable.IterOptions{
+			FilterBlockSizeLimit: sstable.NeverUseFilterBlock, // checked by Get
+			Env:                  sstable.NoReadEnv,
+			ReaderProvider:       f.rp,
+		})
+		if err != nil {
+			return nil, false, f.corrupt(err)
+		}
 	}
 	if kv := it.SeekGE(key, 0); kv != nil && bytes.Equal(kv.K.UserKey, key) {
 		v, _, verr := kv.V.Value(nil)
@@ -343,11 +354,19 @@ func (f *File) seek(key []byte) (value []byte, found bool, err error) {
 		}
 		err = verr
 	}
-	if cerr := it.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = it.Error()
 	}
 	if err != nil {
+		_ = it.Close()
 		return nil, false, f.corrupt(err)
+	}
+	select {
+	case f.iters <- it:
+	default:
+		if err := it.Close(); err != nil {
+			return nil, false, f.corrupt(err)
+		}
 	}
 	return value, found, nil
 }
@@ -360,7 +379,11 @@ func (f *File) Close() error {
 	if f.r == nil {
 		return nil
 	}
-	err := f.r.Close()
+	var err error
+	for len(f.iters) > 0 {
+		err = errors.Join(err, (<-f.iters).Close())
+	}
+	err = errors.Join(err, f.r.Close())
 	f.r = nil
 	f.filter = nil
 	f.releaseCache()
