@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
@@ -206,21 +209,43 @@ func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
 	return res.Rows[0], nil
 }
 
-// GetBatch looks up every key in one snapshot.
+// GetBatch looks up every key in one snapshot. Large batches are split
+// across GOMAXPROCS goroutines.
 func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, error) {
 	l.mu.RLock()
 	st := l.state
 	l.mu.RUnlock()
 	res := LookupResult{Snapshot: st.id(), Rows: make([]spec.Row, len(keys))}
-	for i, k := range keys {
-		row, err := l.get(ctx, st, k)
-		if err != nil {
-			return LookupResult{}, fmt.Errorf("key %v: %w", k, err)
+	get := func(from, to int) error {
+		for i := from; i < to; i++ {
+			row, err := l.get(ctx, st, keys[i])
+			if err != nil {
+				return fmt.Errorf("key %v: %w", keys[i], err)
+			}
+			res.Rows[i] = row
 		}
-		res.Rows[i] = row
+		return nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(keys)/minKeysPerWorker)
+	if workers <= 1 {
+		if err := get(0, len(keys)); err != nil {
+			return LookupResult{}, err
+		}
+		return res, nil
+	}
+	var g errgroup.Group
+	per := (len(keys) + workers - 1) / workers
+	for from := 0; from < len(keys); from += per {
+		g.Go(func() error { return get(from, min(from+per, len(keys))) })
+	}
+	if err := g.Wait(); err != nil {
+		return LookupResult{}, err
 	}
 	return res, nil
 }
+
+// minKeysPerWorker is the smallest share of a batch worth a goroutine.
+const minKeysPerWorker = 16
 
 // Close stops the background refresh and removes the local files.
 func (l *Lookup) Close() error {
