@@ -14,22 +14,12 @@ import (
 
 func commitRows(t *testing.T, tb *Table, user string, ident int64, rows ...spec.Row) []CommitMessage {
 	t.Helper()
-	ctx := context.Background()
-	w, err := tb.NewWrite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	var cs []change
 	for _, r := range rows {
-		if err := w.Write(ctx, spec.RowKindInsert, r); err != nil {
-			t.Fatal(err)
-		}
+		cs = append(cs, change{spec.RowKindInsert, r})
 	}
-	msgs, err := w.PrepareCommit(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tb.NewCommit(user).Commit(ctx, ident, msgs); err != nil {
+	msgs := writeAll(t, tb, cs, false)
+	if _, err := tb.NewCommit(user).Commit(context.Background(), ident, msgs); err != nil {
 		t.Fatal(err)
 	}
 	return msgs

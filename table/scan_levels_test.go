@@ -13,26 +13,15 @@ import (
 // commitLevelRows writes rows (a -D for a nil name) in one batch commit.
 func commitLevelRows(t *testing.T, tb *Table, rows ...spec.Row) {
 	t.Helper()
-	ctx := context.Background()
-	w, err := tb.NewWrite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	var cs []change
 	for _, r := range rows {
 		kind := spec.RowKindInsert
 		if r[1] == nil {
 			kind = spec.RowKindDelete
 		}
-		if err := w.Write(ctx, kind, r); err != nil {
-			t.Fatal(err)
-		}
+		cs = append(cs, change{kind, r})
 	}
-	msgs, err := w.PrepareCommit(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tb.NewCommit("").Commit(ctx, BatchCommitIdentifier, msgs); err != nil {
+	if _, err := tb.NewCommit("").Commit(context.Background(), BatchCommitIdentifier, writeAll(t, tb, cs, false)); err != nil {
 		t.Fatal(err)
 	}
 }
