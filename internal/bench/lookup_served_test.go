@@ -126,3 +126,35 @@ func TestRunCold(t *testing.T) {
 		t.Errorf("warm: %+v", f)
 	}
 }
+
+// httpBenchTarget serves the benchmarks' table over HTTP and warms it.
+func httpBenchTarget(b *testing.B, f *fixture) Target {
+	fs, err := storage.NewLocal(filepath.Join(benchDir, string(ShapeCompacted)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs, err := StartHTTPServer(context.Background(), fs, lookupTableID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { hs.Stop() })
+	ht := NewHTTPTarget(hs.URL, lookupTableID, 8)
+	b.Cleanup(func() { ht.Close() })
+	if _, err := warm(context.Background(), ht, f.shapes[ShapeCompacted].warmKeys(f.ds)); err != nil {
+		b.Fatal(err)
+	}
+	return ht
+}
+
+// BenchmarkHTTPGet is a single-key request to the lookup service over
+// loopback, client and server in this process.
+func BenchmarkHTTPGet(b *testing.B) {
+	f := lookupFixture(b)
+	benchGet(b, f, httpBenchTarget(b, f))
+}
+
+// BenchmarkHTTPGetBatch is a 100-key request to the lookup service.
+func BenchmarkHTTPGetBatch(b *testing.B) {
+	f := lookupFixture(b)
+	benchGetBatch(b, f, httpBenchTarget(b, f))
+}
