@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the minio server binary that the S3 storage tests run against
-# (internal/miniotest). Does nothing if minio is already in PATH or in
+# (internal/miniotest), as does the lookup benchmark's S3 scenario
+# (internal/minioserver). Does nothing if minio is already in PATH or in
 # $(go env GOPATH)/bin or $GOBIN, where the tests also look.
 set -euo pipefail
 

@@ -46,7 +46,20 @@ type LookupConfig struct {
 	// PebbleCache is pebble's block cache in bytes (0: pebble's default).
 	PebbleCache int64 `json:"pebble_cache_bytes"`
 	// RedisServer is the redis-server binary; "" skips Redis.
-	RedisServer string    `json:"redis_server"`
+	RedisServer string `json:"redis_server"`
+	// HTTP measures the lookup service (package server, in-process on
+	// loopback) through an HTTP client with Conns connections, side by
+	// side with Redis, on the first shape's table.
+	HTTP bool `json:"http"`
+	// S3 measures cold and warm lookups of the first shape's table copied
+	// to a MinIO bucket, next to the same on local disk; skipped, and
+	// said so, when no minio binary is found.
+	S3 bool `json:"s3"`
+	// Minio is the minio binary ("": minio in PATH, GOPATH/bin or GOBIN).
+	Minio string `json:"minio,omitempty"`
+	// ColdLookups is the least number of cold Gets of the S3 and
+	// local-disk runs: one per data file in each fresh Lookup.
+	ColdLookups int       `json:"cold_lookups"`
 	Dir         string    `json:"-"` // scratch directory (default: a temporary one, removed after)
 	Seed        uint64    `json:"seed"`
 	Progress    io.Writer `json:"-"` // nil: quiet
@@ -57,7 +70,8 @@ func DefaultLookupConfig() LookupConfig {
 	return LookupConfig{Rows: 10_000_000, KeySpace: 1_000_000_000, Buckets: 4, Shapes: []Shape{ShapeCompacted, ShapeRuns},
 		Sample: 100_000, Duration: 5 * time.Second, Rates: []int{1_000, 10_000}, RateDuration: 10 * time.Second,
 		Workers: 64, Batch: 100, Refresh: 100 * time.Millisecond, FreshEvery: 100 * time.Millisecond,
-		FreshDuration: 10 * time.Second, Conns: 8, RedisServer: "redis-server", Seed: 1}
+		FreshDuration: 10 * time.Second, Conns: 8, RedisServer: "redis-server", HTTP: true, S3: true,
+		ColdLookups: 24, Seed: 1}
 }
 
 // QuickLookupConfig shrinks the scenario to finish in about a minute.
@@ -72,6 +86,8 @@ func (c LookupConfig) Validate() error {
 	switch {
 	case c.Rows <= 0 || c.KeySpace < 2 || c.Buckets <= 0 || c.Sample <= 0 || c.Batch <= 0 || c.Workers <= 0 || c.Conns <= 0:
 		return fmt.Errorf("rows, keys (≥ 2), buckets, sample, batch, workers and conns must be positive")
+	case c.S3 && c.ColdLookups <= 0:
+		return fmt.Errorf("cold lookups must be positive")
 	case c.Duration <= 0 || c.RateDuration <= 0 || c.FreshDuration < 0 || c.FreshEvery <= 0 || c.Refresh < 0:
 		return fmt.Errorf("durations must be positive")
 	case len(c.Shapes) == 0:
@@ -101,6 +117,12 @@ type LookupReport struct {
 	RedisMemory  int64          `json:"redis_used_memory_bytes,omitempty"`
 	PebbleBytes  int64          `json:"pebble_disk_bytes"`
 	Shapes       []ShapeReport  `json:"shapes"`
+	// HTTP is the lookup service next to Redis (nil when not measured).
+	HTTP *HTTPReport `json:"http,omitempty"`
+	// S3 is cold and warm lookups on MinIO and local disk; S3Skipped says
+	// why there are none.
+	S3        *S3Report `json:"s3,omitempty"`
+	S3Skipped string    `json:"s3_skipped,omitempty"`
 }
 
 // TargetFigures are one target's measurements.
@@ -112,6 +134,7 @@ type TargetFigures struct {
 	GetHitParallel  OpStats     `json:"get_hit_parallel"`
 	GetMissParallel OpStats     `json:"get_miss_parallel"`
 	Batch           OpStats     `json:"batch"`
+	BatchParallel   OpStats     `json:"batch_parallel,omitzero"` // HTTP and Redis only
 	Rates           []RateStats `json:"rates"`
 }
 
@@ -127,7 +150,8 @@ type ShapeReport struct {
 }
 
 // RunLookup loads the rows into pebble, Redis and a Strata table of each
-// shape, and measures them.
+// shape, and measures them; the first shape's table is also measured
+// through the HTTP lookup service and on MinIO.
 func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -136,7 +160,7 @@ func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 	if cfg.Dir == "" {
 		dir, err := os.MkdirTemp("", "strata-bench-lookup-")
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("scratch directory: %w", err)
 		}
 		defer os.RemoveAll(dir)
 		cfg.Dir = dir
@@ -149,68 +173,129 @@ func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 	}
 	defer db.Close()
 	rep.PebbleBytes = int64(db.Metrics().DiskSpaceUsage())
-	if err := runRedis(ctx, cfg, ds, rep, say); err != nil {
+	rr, err := runRedis(ctx, cfg, ds, rep, say)
+	if err != nil {
 		return nil, err
 	}
-	for _, shape := range cfg.Shapes {
-		sr, err := runShape(ctx, cfg, ds, db, shape, say)
+	defer rr.stop()
+	for i, shape := range cfg.Shapes {
+		var served func(dir string, sh tableShape) error
+		if i == 0 {
+			served = func(dir string, sh tableShape) error { return runServed(ctx, cfg, ds, dir, shape, sh, rr, rep, say) }
+		}
+		sr, err := runShape(ctx, cfg, ds, db, shape, served, say)
 		if err != nil {
 			return nil, fmt.Errorf("%s table: %w", shape, err)
 		}
 		rep.Shapes = append(rep.Shapes, sr)
 	}
-	return rep, nil
+	return rep, rr.stop()
 }
 
-// runRedis starts Redis, loads the rows, measures it and stops it; a
-// missing redis-server is reported and skipped.
-func runRedis(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) error {
+// redisRun is the running Redis and its client; nil when Redis is skipped.
+type redisRun struct {
+	srv *RedisServer
+	t   *RedisTarget
+}
+
+// target is the client, nil when Redis is skipped.
+func (r *redisRun) target() Target {
+	if r == nil {
+		return nil
+	}
+	return r.t
+}
+
+// stop closes the client and stops the server (again: nothing more).
+func (r *redisRun) stop() error {
+	if r == nil {
+		return nil
+	}
+	r.t.Close()
+	return r.srv.Stop()
+}
+
+// runRedis starts Redis, loads the rows and measures it, leaving it running
+// for the HTTP comparison; a missing redis-server is reported and skipped
+// (nil, nil).
+func runRedis(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) (*redisRun, error) {
 	if cfg.RedisServer == "" {
 		rep.RedisSkipped = "Redis turned off (--redis-server \"\")"
-		return nil
+		return nil, nil
 	}
 	bin, err := exec.LookPath(cfg.RedisServer)
 	if errors.Is(err, exec.ErrNotFound) {
 		rep.RedisSkipped = fmt.Sprintf("%s is not installed (apt-get install redis-server): Redis rows skipped", cfg.RedisServer)
 		say(rep.RedisSkipped)
-		return nil
+		return nil, nil
 	} else if err != nil {
-		return fmt.Errorf("find redis-server: %w", err)
+		return nil, fmt.Errorf("find redis-server: %w", err)
 	}
 	dir := filepath.Join(cfg.Dir, "redis")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, fmt.Errorf("redis directory: %w", err)
 	}
 	srv, err := StartRedis(ctx, bin, dir)
 	if err != nil {
+		return nil, err
+	}
+	rr := &redisRun{srv: srv, t: NewRedisTarget(srv.Addr, cfg.Conns)}
+	if err := rr.measure(ctx, cfg, ds, rep, say); err != nil {
+		rr.stop()
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return rr, nil
+}
+
+// measure loads the rows into Redis and measures it into rep.
+func (r *redisRun) measure(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) error {
+	if err := r.t.load(ctx, ds, say); err != nil {
 		return err
 	}
-	defer srv.Stop()
-	rt := NewRedisTarget(srv.Addr, cfg.Conns)
-	defer rt.Close()
-	if err := rt.load(ctx, ds, say); err != nil {
+	var err error
+	if rep.RedisMemory, err = r.t.usedMemory(ctx); err != nil {
 		return err
 	}
-	if rep.RedisMemory, err = rt.usedMemory(ctx); err != nil {
-		return err
-	}
-	warmed, err := warm(ctx, rt, ds.hits[:min(len(ds.hits), warmKeys)])
+	warmed, err := warm(ctx, r.t, ds.hits[:min(len(ds.hits), warmKeys)])
 	if err != nil {
 		return err
 	}
-	figs, err := measure(ctx, cfg, ds, prefixed(say, "redis"), measured{rt, cfg.Conns})
+	figs, err := measure(ctx, cfg, ds, closedScenarios(ds, cfg.Batch), prefixed(say, "redis"), measured{r.t, cfg.Conns})
 	if err != nil {
-		return fmt.Errorf("redis: %w", err)
+		return err
 	}
 	figs[0].WarmSeconds = warmed
 	rep.Redis = &figs[0]
-	return srv.Stop()
+	return nil
 }
 
-// runShape loads one table shape and measures it with pebble alongside.
-func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB, shape Shape, say func(string)) (ShapeReport, error) {
+// runServed measures the table in dir through the HTTP lookup service next
+// to Redis (when cfg.HTTP), and copied to MinIO next to local disk (when
+// cfg.S3).
+func runServed(ctx context.Context, cfg LookupConfig, ds *dataset, dir string, shape Shape, sh tableShape, rr *redisRun,
+	rep *LookupReport, say func(string)) error {
+	var err error
+	if cfg.HTTP {
+		if rep.HTTP, err = runHTTP(ctx, cfg, ds, dir, shape, sh, rr.target(), prefixed(say, "http")); err != nil {
+			return fmt.Errorf("http: %w", err)
+		}
+	}
+	if cfg.S3 {
+		if rep.S3, rep.S3Skipped, err = runS3(ctx, cfg, ds, dir, shape, sh, prefixed(say, "s3")); err != nil {
+			return fmt.Errorf("s3: %w", err)
+		}
+	}
+	return nil
+}
+
+// runShape loads one table shape and measures it with pebble alongside;
+// served, when set, runs on the loaded table (in dir) before the
+// freshness run changes it.
+func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB, shape Shape,
+	served func(dir string, sh tableShape) error, say func(string)) (ShapeReport, error) {
 	sr := ShapeReport{Shape: shape}
-	tb, err := ds.loadStrata(ctx, filepath.Join(cfg.Dir, "strata-"+string(shape)), cfg.Buckets, shape, say)
+	dir := filepath.Join(cfg.Dir, "strata-"+string(shape))
+	tb, err := ds.loadStrata(ctx, dir, cfg.Buckets, shape, say)
 	if err != nil {
 		return sr, err
 	}
@@ -228,8 +313,7 @@ func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB,
 	defer st.Close()
 	say(fmt.Sprintf("%s: warming %d files", shape, sr.Table.Files))
 	warmSet := sr.Table.warmKeys(ds)
-	strataWarm, err := warm(ctx, st, warmSet)
-	if err != nil {
+	if sr.Strata.WarmSeconds, err = warm(ctx, st, warmSet); err != nil {
 		return sr, err
 	}
 	if sr.Memory.HeapInuse, sr.Memory.RSS, err = memNow(); err != nil {
@@ -237,17 +321,21 @@ func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB,
 	}
 	sr.Memory.HeapInuseDelta, sr.Memory.RSSDelta = sr.Memory.HeapInuse-heap0, sr.Memory.RSS-rss0
 	pt := NewPebbleTarget(db)
-	pebbleWarm, err := warm(ctx, pt, warmSet)
+	if sr.Pebble.WarmSeconds, err = warm(ctx, pt, warmSet); err != nil {
+		return sr, err
+	}
+	figs, err := measure(ctx, cfg, ds, closedScenarios(ds, cfg.Batch), prefixed(say, string(shape)),
+		measured{st, runtime.GOMAXPROCS(0)}, measured{pt, runtime.GOMAXPROCS(0)})
 	if err != nil {
 		return sr, err
 	}
-	figs, err := measure(ctx, cfg, ds, prefixed(say, string(shape)), measured{st, runtime.GOMAXPROCS(0)},
-		measured{pt, runtime.GOMAXPROCS(0)})
-	if err != nil {
-		return sr, err
-	}
+	figs[0].WarmSeconds, figs[1].WarmSeconds = sr.Strata.WarmSeconds, sr.Pebble.WarmSeconds
 	sr.Strata, sr.Pebble = figs[0], figs[1]
-	sr.Strata.WarmSeconds, sr.Pebble.WarmSeconds = strataWarm, pebbleWarm
+	if served != nil {
+		if err := served(dir, sr.Table); err != nil {
+			return sr, err
+		}
+	}
 	if cfg.FreshDuration > 0 {
 		say(fmt.Sprintf("%s: freshness, a commit every %v for %v", shape, cfg.FreshEvery, cfg.FreshDuration))
 		if sr.Freshness, err = runFreshness(ctx, tb, st, ds.hits, cfg.Refresh, cfg.FreshEvery, cfg.FreshDuration, cfg.Seed); err != nil {
@@ -295,34 +383,53 @@ type closedScenario struct {
 }
 
 // closedScenarios are Get of hits and of misses, on one client and in
-// parallel, and GetBatch of hits.
+// parallel, and GetBatch of hits on one client.
 func closedScenarios(ds *dataset, batch int) []closedScenario {
-	get := func(keys []int64) func(Target, int) func(context.Context, int, int) (int, error) {
-		return func(t Target, clients int) func(context.Context, int, int) (int, error) {
-			return getOp(t, keys, clients)
-		}
-	}
 	return []closedScenario{
-		{"Get hits, 1 client", func(f *TargetFigures) *OpStats { return &f.GetHit }, false, get(ds.hits)},
-		{"Get misses, 1 client", func(f *TargetFigures) *OpStats { return &f.GetMiss }, false, get(ds.misses)},
-		{"Get hits, parallel", func(f *TargetFigures) *OpStats { return &f.GetHitParallel }, true, get(ds.hits)},
-		{"Get misses, parallel", func(f *TargetFigures) *OpStats { return &f.GetMissParallel }, true, get(ds.misses)},
-		{fmt.Sprintf("GetBatch of %d", batch), func(f *TargetFigures) *OpStats { return &f.Batch }, false,
-			func(t Target, clients int) func(context.Context, int, int) (int, error) {
-				return batchOp(t, ds.hits, batch, clients)
-			}},
+		getScenario("Get hits, 1 client", func(f *TargetFigures) *OpStats { return &f.GetHit }, false, ds.hits),
+		getScenario("Get misses, 1 client", func(f *TargetFigures) *OpStats { return &f.GetMiss }, false, ds.misses),
+		getScenario("Get hits, parallel", func(f *TargetFigures) *OpStats { return &f.GetHitParallel }, true, ds.hits),
+		getScenario("Get misses, parallel", func(f *TargetFigures) *OpStats { return &f.GetMissParallel }, true, ds.misses),
+		batchScenario(fmt.Sprintf("GetBatch of %d, 1 client", batch), func(f *TargetFigures) *OpStats { return &f.Batch }, false, ds.hits, batch),
 	}
 }
 
-// measure runs every scenario on every (warm) target, one target after the
-// other within a scenario so that targets compared see the same
-// conditions.
-func measure(ctx context.Context, cfg LookupConfig, ds *dataset, say func(string), ts ...measured) ([]TargetFigures, error) {
+// serviceScenarios are the HTTP comparison's: single-key requests of hits
+// and misses on one connection, of hits on all, and batches on one
+// connection and on all.
+func serviceScenarios(ds *dataset, batch int) []closedScenario {
+	return []closedScenario{
+		getScenario("Get hits, 1 client", func(f *TargetFigures) *OpStats { return &f.GetHit }, false, ds.hits),
+		getScenario("Get misses, 1 client", func(f *TargetFigures) *OpStats { return &f.GetMiss }, false, ds.misses),
+		getScenario("Get hits, parallel", func(f *TargetFigures) *OpStats { return &f.GetHitParallel }, true, ds.hits),
+		batchScenario(fmt.Sprintf("GetBatch of %d, 1 client", batch), func(f *TargetFigures) *OpStats { return &f.Batch }, false, ds.hits, batch),
+		batchScenario(fmt.Sprintf("GetBatch of %d, parallel", batch), func(f *TargetFigures) *OpStats { return &f.BatchParallel }, true, ds.hits, batch),
+	}
+}
+
+// getScenario is a closed loop of Gets of keys.
+func getScenario(name string, out func(*TargetFigures) *OpStats, parallel bool, keys []int64) closedScenario {
+	return closedScenario{name, out, parallel, func(t Target, clients int) func(context.Context, int, int) (int, error) {
+		return getOp(t, keys, clients)
+	}}
+}
+
+// batchScenario is a closed loop of GetBatch of size keys.
+func batchScenario(name string, out func(*TargetFigures) *OpStats, parallel bool, keys []int64, size int) closedScenario {
+	return closedScenario{name, out, parallel, func(t Target, clients int) func(context.Context, int, int) (int, error) {
+		return batchOp(t, keys, size, clients)
+	}}
+}
+
+// measure runs every closed-loop scenario of scs and every rate on every
+// (warm) target, one target after the other within a scenario so that
+// targets compared see the same conditions.
+func measure(ctx context.Context, cfg LookupConfig, ds *dataset, scs []closedScenario, say func(string), ts ...measured) ([]TargetFigures, error) {
 	figs := make([]TargetFigures, len(ts))
 	for i, m := range ts {
 		figs[i].Target = m.t.Name()
 	}
-	for _, sc := range closedScenarios(ds, cfg.Batch) {
+	for _, sc := range scs {
 		for i, m := range ts {
 			say(fmt.Sprintf("%s: %s", sc.name, m.t.Name()))
 			clients := 1

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 	"github.com/stratalake/strata/table"
@@ -34,7 +35,12 @@ const (
 // the runs shape.
 const SortedRuns = 5
 
-const lookupTablePath = "bench.db/lookup"
+// lookupTableID is the table's name in its warehouse (the directory of
+// its shape, or the MinIO bucket), and lookupTablePath its path there.
+var (
+	lookupTableID   = catalog.Identifier{Database: "bench", Table: "lookup"}
+	lookupTablePath = catalog.TablePath(lookupTableID)
+)
 
 // dataset is the generated rows' parameters and the keys sampled from them.
 type dataset struct {

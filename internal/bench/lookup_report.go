@@ -27,6 +27,14 @@ func LookupMarkdown(rep *LookupReport) string {
 	for _, sr := range rep.Shapes {
 		writeShape(&b, rep, sr)
 	}
+	if rep.HTTP != nil {
+		writeHTTP(&b, rep)
+	}
+	if rep.S3 != nil {
+		writeS3(&b, rep.S3, rep.Config.Duration)
+	} else if rep.S3Skipped != "" {
+		fmt.Fprintf(&b, "### Cold lookups on S3 (MinIO)\n\nSkipped: %s.\n\n", rep.S3Skipped)
+	}
 	return b.String()
 }
 
@@ -60,10 +68,7 @@ func writeShape(b *strings.Builder, rep *LookupReport, sr ShapeReport) {
 	row(b, rep, sr, fmt.Sprintf("GetBatch of %d keys/s (pebble: %d Gets; Redis: MGET)", rep.Config.Batch, rep.Config.Batch),
 		rateStr, func(f TargetFigures) float64 { return f.Batch.KeysPerSec })
 	for i, rate := range rep.Config.Rates {
-		for _, q := range []struct {
-			name string
-			of   func(Latency) float64
-		}{{"p50", func(l Latency) float64 { return l.P50us }}, {"p99", func(l Latency) float64 { return l.P99us }}} {
+		for _, q := range quantiles {
 			name := fmt.Sprintf("%s req/s open loop, hits: %s", count(int64(rate)), q.name)
 			rateRow(b, rep, sr, name, i, q.of)
 		}
@@ -83,26 +88,34 @@ func row(b *strings.Builder, rep *LookupReport, sr ShapeReport, name string, for
 	fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name, format(s), format(p), ratio(s, p), redis, redisRatio)
 }
 
-// rateRow writes an open-loop latency row, marking targets that could not
-// keep up.
-func rateRow(b *strings.Builder, rep *LookupReport, sr ShapeReport, name string, i int, of func(Latency) float64) {
-	cell := func(f TargetFigures) (string, float64) {
-		if i >= len(f.Rates) {
-			return "–", 0
-		}
-		r := f.Rates[i]
-		v := of(r.Latency)
-		if r.Dropped > 0 {
-			return fmt.Sprintf("≥ %s (%d%% dropped)", latStr(v), 100*r.Dropped/max(1, r.Scheduled)), v
-		}
-		return latStr(v), v
+// quantiles are the open-loop rows' latency quantiles.
+var quantiles = []struct {
+	name string
+	of   func(Latency) float64
+}{{"p50", func(l Latency) float64 { return l.P50us }}, {"p99", func(l Latency) float64 { return l.P99us }}}
+
+// rateCell is the i-th open-loop run's latency quantile, marking a target
+// that could not keep up.
+func rateCell(f TargetFigures, i int, of func(Latency) float64) (string, float64) {
+	if i >= len(f.Rates) {
+		return "–", 0
 	}
-	s, sv := cell(sr.Strata)
-	p, pv := cell(sr.Pebble)
+	r := f.Rates[i]
+	v := of(r.Latency)
+	if r.Dropped > 0 {
+		return fmt.Sprintf("≥ %s (%d%% dropped)", latStr(v), 100*r.Dropped/max(1, r.Scheduled)), v
+	}
+	return latStr(v), v
+}
+
+// rateRow writes an open-loop latency row.
+func rateRow(b *strings.Builder, rep *LookupReport, sr ShapeReport, name string, i int, of func(Latency) float64) {
+	s, sv := rateCell(sr.Strata, i, of)
+	p, pv := rateCell(sr.Pebble, i, of)
 	redis, redisRatio := "–", "–"
 	if rep.Redis != nil {
 		var rv float64
-		redis, rv = cell(*rep.Redis)
+		redis, rv = rateCell(*rep.Redis, i, of)
 		redisRatio = ratio(sv, rv)
 	}
 	fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", name, s, p, ratio(sv, pv), redis, redisRatio)

@@ -24,8 +24,8 @@ import (
 
 // Target is a read path under test: point reads by id returning the row in
 // encodeRow's form (nil for a miss), one key or a batch. In-process Strata,
-// pebble and Redis implement it; an HTTP client of the Strata server is
-// meant to be one more.
+// pebble, Redis and the Strata lookup service over HTTP (HTTPTarget)
+// implement it.
 type Target interface {
 	// Name labels the target in reports.
 	Name() string

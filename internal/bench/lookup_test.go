@@ -164,6 +164,7 @@ func TestRunLookupTiny(t *testing.T) {
 	cfg.Rows, cfg.Sample, cfg.Buckets, cfg.Conns, cfg.Workers = 1000, 100, 2, 2, 4
 	cfg.Duration, cfg.Rates, cfg.RateDuration = 20*time.Millisecond, []int{300}, 50*time.Millisecond
 	cfg.Refresh, cfg.FreshEvery, cfg.FreshDuration = 20*time.Millisecond, 30*time.Millisecond, 150*time.Millisecond
+	cfg.ColdLookups = 4
 	cfg.Dir = t.TempDir()
 	rep, err := RunLookup(context.Background(), cfg)
 	if err != nil {
@@ -183,9 +184,12 @@ func TestRunLookupTiny(t *testing.T) {
 			t.Errorf("%s: freshness %+v memory %+v table %+v", sr.Shape, sr.Freshness, sr.Memory, sr.Table)
 		}
 	}
+	checkServed(t, rep)
 	md := LookupMarkdown(rep)
 	for _, want := range []string{"### compacted: 1 sorted run(s)", "### runs: 5 sorted run(s)", "| Get hit p99, 1 client |",
-		"| GetBatch of 100 keys/s", "| 300 req/s open loop, hits: p99 |", "| freshness p99 |", "| process RSS after warm-up"} {
+		"| GetBatch of 100 keys/s", "| 300 req/s open loop, hits: p99 |", "| freshness p99 |", "| process RSS after warm-up",
+		"### Strata HTTP lookup service vs Redis (compacted table)", "| peak single-key requests/s, hits, 2 connections |",
+		"| 300 req/s open loop, single-key hits (4 senders): p99 |", "### Cold lookups"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
@@ -197,6 +201,44 @@ func TestRunLookupTiny(t *testing.T) {
 	if b, err := os.ReadFile(path); err != nil || !bytes.Contains(b, []byte(`"get_hit_parallel"`)) {
 		t.Errorf("json: %v %.200s", err, b)
 	}
+}
+
+// checkServed checks the HTTP and S3 parts of a tiny run's report; S3 is
+// skipped only where minio is not installed, and never in CI (.ci/run
+// installs it).
+func checkServed(t *testing.T, rep *LookupReport) {
+	t.Helper()
+	h := rep.HTTP
+	if h == nil || h.Shape != ShapeCompacted || (h.Redis == nil) != (rep.Redis == nil) {
+		t.Fatalf("http report %+v", h)
+	}
+	for _, f := range append([]TargetFigures{h.Strata}, derefs(h.Redis)...) {
+		if f.GetHit.Ops == 0 || f.GetMiss.Ops == 0 || f.GetHitParallel.Clients != rep.Config.Conns ||
+			f.BatchParallel.Keys != f.BatchParallel.Ops*int64(rep.Config.Batch) || len(f.Rates) != 1 || f.Rates[0].Completed == 0 {
+			t.Errorf("http comparison, %s: %+v", f.Target, f)
+		}
+	}
+	switch {
+	case rep.S3 == nil && rep.S3Skipped == "":
+		t.Fatal("no S3 report and no reason")
+	case rep.S3 == nil && os.Getenv("CI") != "":
+		t.Fatalf("S3 skipped in CI: %s", rep.S3Skipped)
+	case rep.S3 == nil:
+		t.Logf("S3 skipped: %s", rep.S3Skipped)
+	default:
+		for _, f := range []ColdFigures{rep.S3.S3, rep.S3.Local} {
+			if f.Cold.Count < 4 || f.Builds != f.Cold.Count || f.ColdBytes < rep.S3.DataBytes || f.Warm.Ops == 0 {
+				t.Errorf("cold lookups, %s: %+v", f.Storage, f)
+			}
+		}
+	}
+}
+
+func derefs(f *TargetFigures) []TargetFigures {
+	if f == nil {
+		return nil
+	}
+	return []TargetFigures{*f}
 }
 
 // benchRows is the size of the Go benchmarks' table.

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -65,7 +63,7 @@ func TestStopped(t *testing.T) {
 	var s *Server
 	t.Run("run", func(t *testing.T) { s = Start(t) })
 	select {
-	case <-s.exit:
+	case <-s.Exited():
 	default:
 		t.Fatal("server still running after its test ended")
 	}
@@ -83,26 +81,6 @@ func TestBucketName(t *testing.T) {
 			t.Fatalf("invalid bucket name %q", name)
 		}
 	})
-}
-
-func TestFindIn(t *testing.T) {
-	dir := t.TempDir()
-	if _, err := findIn([]string{dir}); err == nil {
-		t.Fatal("found minio in an empty directory")
-	}
-	p := filepath.Join(dir, "minio")
-	if err := os.WriteFile(p, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := findIn([]string{dir}); err == nil {
-		t.Fatal("found a non-executable minio")
-	}
-	if err := os.Chmod(p, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := findIn([]string{t.TempDir(), dir}); err != nil || got != p {
-		t.Fatalf("findIn = %q, %v; want %q", got, err, p)
-	}
 }
 
 func TestInstallHint(t *testing.T) {

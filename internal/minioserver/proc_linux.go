@@ -1,4 +1,4 @@
-package miniotest
+package minioserver
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 )
 
 // run starts cmd and closes exit when it has exited. The kernel kills the
-// server if the test binary dies without running its cleanups (a timeout
-// panic, say). Pdeathsig fires when the thread that started the child exits,
+// server if the process that started it dies without stopping it (a test
+// timeout's panic, say). Pdeathsig fires when the thread that started the child exits,
 // not the process, so the starting goroutine stays locked to its thread
 // until the child is gone.
 func run(cmd *exec.Cmd, exit chan struct{}) error {
@@ -30,8 +30,8 @@ func run(cmd *exec.Cmd, exit chan struct{}) error {
 	return <-started
 }
 
-// processAlive reports whether a process with this pid exists.
-func processAlive(pid int) bool {
+// ProcessAlive reports whether a process with this pid exists.
+func ProcessAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package miniotest
+package minioserver
 
 import "os/exec"
 
@@ -16,6 +16,6 @@ func run(cmd *exec.Cmd, exit chan struct{}) error {
 	return nil
 }
 
-// processAlive conservatively reports every process alive, so that stale
+// ProcessAlive conservatively reports every process alive, so that stale
 // data directories are only removed where liveness can be checked.
-func processAlive(pid int) bool { return true }
+func ProcessAlive(pid int) bool { return true }

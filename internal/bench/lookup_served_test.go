@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stratalake/strata/storage"
+)
+
+// The HTTP target, through a lookup server over the table's warehouse,
+// returns what the in-process lookup returns: the rows of present keys and
+// nothing for absent ones, by Get and by GetBatch.
+func TestHTTPTargetAgrees(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "compacted")
+	ds := newDataset(1500, 1_000_000, 1, 1000)
+	tb, err := ds.loadStrata(ctx, dir, 2, ShapeCompacted, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewStrataTarget(ctx, "strata", tb, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fs, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := StartHTTPServer(ctx, fs, lookupTableID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ht := NewHTTPTarget(hs.URL, lookupTableID, 2)
+	defer ht.Close()
+	hits, misses := ds.hits[:50], ds.misses[:50]
+	keys := append(append([]int64{}, hits...), misses...)
+	want, err := st.GetBatch(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ht.GetBatch(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if (want[i] != nil) != (i < len(hits)) {
+			t.Fatalf("in-process: key %d (hit %v) gave %x", k, i < len(hits), want[i])
+		}
+		one, err := ht.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[i], want[i]) || !bytes.Equal(one, want[i]) {
+			t.Fatalf("key %d: http batch %x, http get %x, in-process %x", k, got[i], one, want[i])
+		}
+	}
+	if _, err := ht.GetBatch(ctx, make([]int64, 1001)); err == nil {
+		t.Error("a request of more keys than the server takes did not fail")
+	}
+	if err := hs.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ht.Get(ctx, hits[0]); err == nil {
+		t.Error("a stopped server answered")
+	}
+}
+
+// The read counter counts Get and GetRange requests and the bytes they
+// return, and nothing for writes.
+func TestReadCounter(t *testing.T) {
+	ctx := context.Background()
+	rc := newReadCounter(storage.NewMemory())
+	if err := rc.Put(ctx, "a/b", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	if reads, n := rc.counts(); reads != 0 || n != 0 {
+		t.Fatalf("after a Put: %d reads, %d bytes", reads, n)
+	}
+	if _, err := rc.Get(ctx, "a/b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.GetRange(ctx, "a/b", 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Get(ctx, "a/missing"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("missing object: %v", err)
+	}
+	if reads, n := rc.counts(); reads != 3 || n != 13 {
+		t.Fatalf("%d reads, %d bytes; want 3, 13", reads, n)
+	}
+}
+
+// Cold lookups through fresh Lookups each build one lookup file per data
+// file of a compacted table, fetching about the data from storage; warm
+// ones fetch nothing.
+func TestRunCold(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "compacted")
+	ds := newDataset(1500, 1_000_000, 1, 1000)
+	tb, err := ds.loadStrata(ctx, dir, 2, ShapeCompacted, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := inspect(ctx, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := runCold(ctx, fs, "local", sh, 3, ds.hits, 20*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(3 * sh.Files)
+	if f.Cold.Count != n || f.Builds != n || f.Open.Count != 3 || 10*f.ColdBytes < 27*sh.DataBytes || f.ColdReads < n {
+		t.Errorf("cold: %+v (files %d, %d bytes)", f, sh.Files, sh.DataBytes)
+	}
+	if f.Warm.Ops == 0 || f.WarmBytes != 0 || f.OpenBytes == 0 {
+		t.Errorf("warm: %+v", f)
+	}
+}
+
+// httpBenchTarget serves the benchmarks' table over HTTP and warms it.
+func httpBenchTarget(b *testing.B, f *fixture) Target {
+	fs, err := storage.NewLocal(filepath.Join(benchDir, string(ShapeCompacted)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs, err := StartHTTPServer(context.Background(), fs, lookupTableID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { hs.Stop() })
+	ht := NewHTTPTarget(hs.URL, lookupTableID, 8)
+	b.Cleanup(func() { ht.Close() })
+	if _, err := warm(context.Background(), ht, f.shapes[ShapeCompacted].warmKeys(f.ds)); err != nil {
+		b.Fatal(err)
+	}
+	return ht
+}
+
+// BenchmarkHTTPGet is a single-key request to the lookup service over
+// loopback, client and server in this process.
+func BenchmarkHTTPGet(b *testing.B) {
+	f := lookupFixture(b)
+	benchGet(b, f, httpBenchTarget(b, f))
+}
+
+// BenchmarkHTTPGetBatch is a 100-key request to the lookup service.
+func BenchmarkHTTPGetBatch(b *testing.B) {
+	f := lookupFixture(b)
+	benchGetBatch(b, f, httpBenchTarget(b, f))
+}
