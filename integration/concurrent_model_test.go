@@ -77,13 +77,6 @@ func drawKind(rng *rand.Rand) tableKind {
 		// A -D takes the key out of the cross-partition index, so it may only
 		// be sent where it also removes the row.
 		modes = slices.DeleteFunc(slices.Clone(modes), func(m string) bool { return m == delIgnore })
-		if k.Engine == "aggregation" {
-			// Known write-path bug, left for issue 12: a retraction on a
-			// cross-partition aggregation table also retracts the partition
-			// column's default aggregate, and sums drift when a key is
-			// removed and comes back (seeds 108669873, 108669879 with deletes).
-			modes = []string{delNone}
-		}
 	}
 	k.DelMode = modes[rng.IntN(len(modes))]
 	return k
@@ -356,7 +349,8 @@ func (m *model) apply(recs []mrec) {
 
 // route places records as the cross-partition index does (Paimon's
 // GlobalIndexAssigner): a retraction goes to the key's partition or is
-// dropped, a -D frees the key; an add of a known key in another partition
+// dropped, and the key keeps its place (a writer's index starts from the
+// table's live keys); an add of a known key in another partition
 // moves it (deduplicate: -D in the old partition), is rewritten into the
 // old partition (partial-update, aggregation) or dropped (first-row).
 // Other tables keep records as they are.
@@ -377,9 +371,6 @@ func (m *model) route(recs []mrec) []mrec {
 		switch {
 		case isRetract(r.Kind) && !exists:
 		case isRetract(r.Kind):
-			if r.Kind == "-D" {
-				delete(where, id)
-			}
 			out = append(out, mrec{r.Kind, moved})
 		case !exists || old == p:
 			where[id] = p

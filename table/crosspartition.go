@@ -106,13 +106,6 @@ func (g *globalIndex) put(key string, loc keyLocation) {
 	g.counts[loc.partition][loc.bucket]++
 }
 
-func (g *globalIndex) remove(key string) {
-	if old, ok := g.keys[key]; ok {
-		g.counts[old.partition][old.bucket]--
-		delete(g.keys, key)
-	}
-}
-
 // newBucket picks a bucket for a new key: the lowest with room, else the
 // lowest unused.
 func (g *globalIndex) newBucket(partition string) int32 {
@@ -147,12 +140,14 @@ func (w *Write) routeCrossPartition(kind spec.RowKind, row spec.Row, partition [
 		if !exists {
 			return nil, nil // nothing to retract
 		}
+		// The key keeps its place in the index, as in Paimon's
+		// GlobalIndexAssigner: a later record of it goes to the same bucket,
+		// where the merge function sees the retraction before it (with
+		// remove-record-on-delete, an aggregation folds onto the removed
+		// row, not onto a fresh one).
 		oldRow, err := w.withPartition(row, []byte(old.partition))
 		if err != nil {
 			return nil, err
-		}
-		if kind == spec.RowKindDelete {
-			g.remove(key)
 		}
 		return []routed{{kind, oldRow, []byte(old.partition), old.bucket}}, nil
 	}

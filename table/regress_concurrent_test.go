@@ -246,3 +246,41 @@ func TestCrossPartitionIndexSeesLevel0(t *testing.T) {
 	commit(writeAll(t, tb, nil, true))
 	checkEqual(t, "key 8 after its delete", scanAll(t, tb), []spec.Row{{"p2", int64(8), "b"}})
 }
+
+// A -D keeps the key's place in the cross-partition index, as Paimon's
+// GlobalIndexAssigner does: a later record of the key in the same write
+// goes to the same bucket, so an aggregation with remove-record-on-delete
+// folds the write's records ([-D, +I 6] → +I 6) onto the older row (18):
+// 24, in the key's first partition. Strata freed the key on -D and gave
+// the +I a bucket of its own: 6 (found by TestConcurrentWriters, seed
+// 108669873).
+func TestCrossPartitionDeleteKeepsIndexPlace(t *testing.T) {
+	ctx := context.Background()
+	fields, _ := spec.ParseColumns("p STRING NOT NULL, id BIGINT NOT NULL, a BIGINT")
+	sc, err := spec.NewSchema(fields, []string{"p"}, []string{"id"}, spec.NewStringMap("bucket", "-1",
+		"dynamic-bucket.target-row-num", "1", "merge-engine", "aggregation", "fields.a.aggregate-function", "sum",
+		"aggregation.remove-record-on-delete", "true"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := Create(ctx, storage.NewMemory(), "db.db/x", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(cs ...change) {
+		t.Helper()
+		if _, err := tb.NewCommit("u").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, cs, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One key a bucket: key 5 in bucket 0, key 1 in bucket 1.
+	commit(change{spec.RowKindInsert, spec.Row{"p1", int64(5), int64(1)}})
+	commit(change{spec.RowKindInsert, spec.Row{"p1", int64(1), int64(18)}})
+	// Removing key 5 leaves bucket 0 with room; key 1's +I must still go
+	// to bucket 1, after its -D.
+	commit(change{spec.RowKindDelete, spec.Row{"p2", int64(5), nil}}, change{spec.RowKindDelete, spec.Row{"p2", int64(1), nil}},
+		change{spec.RowKindInsert, spec.Row{"p1", int64(1), int64(6)}})
+	if rows := scanAll(t, tb); fmt.Sprint(rows) != "[[p1 1 24]]" {
+		t.Fatalf("rows %v, want [[p1 1 24]]", rows)
+	}
+}
