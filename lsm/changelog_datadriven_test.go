@@ -135,7 +135,7 @@ func (s *changelogState) lookupLevels(t *scriptTree) (*LookupLevels, error) {
 	for i, f := range s.schema.Fields {
 		types[i] = f.Type
 	}
-	return NewLookupLevels(t.levels, NewFileLookup(cache, "", s.keyTypes(), types, t.openPositioned), t.dv), nil
+	return NewLookupLevels(t.levels, NewFileLookup(cache, s.keyTypes(), types, t.openPositioned), t.dv), nil
 }
 
 func (s *changelogState) run(c scriptCase) string {

@@ -21,15 +21,13 @@ type FileLookup struct {
 	// applied (positions are checked against the current vectors by the
 	// caller, so a cached file stays valid while they change).
 	open func(ctx context.Context, f *File) PositionedRun
-	// prefix makes cache names unique per table (data file names already
-	// are within one).
-	prefix string
 }
 
 // NewFileLookup looks keys up in files read by open, caching lookup files
-// in cache under prefix+file name.
-func NewFileLookup(cache *lookupfile.Cache, prefix string, keyTypes, valueTypes []spec.DataType, open func(ctx context.Context, f *File) PositionedRun) *FileLookup {
-	return &FileLookup{cache: cache, prefix: prefix, keyTypes: keyTypes, valueTypes: valueTypes, open: open}
+// in cache by data file name (unique within a table; a cache serves one
+// table).
+func NewFileLookup(cache *lookupfile.Cache, keyTypes, valueTypes []spec.DataType, open func(ctx context.Context, f *File) PositionedRun) *FileLookup {
+	return &FileLookup{cache: cache, keyTypes: keyTypes, valueTypes: valueTypes, open: open}
 }
 
 // Find returns the record of key in f with its row position, or nil when f
@@ -39,7 +37,7 @@ func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*Positio
 	if err != nil {
 		return nil, err
 	}
-	file, release, err := fl.cache.Acquire(ctx, fl.prefix+f.Meta.FileName, func(ctx context.Context, path string) error {
+	file, release, err := fl.cache.Acquire(ctx, f.Meta.FileName, func(ctx context.Context, path string) error {
 		return fl.build(ctx, f, path)
 	})
 	if err != nil {
@@ -60,7 +58,7 @@ func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*Positio
 
 // Warm builds f's lookup file now, if the cache does not hold it.
 func (fl *FileLookup) Warm(ctx context.Context, f *File) error {
-	_, release, err := fl.cache.Acquire(ctx, fl.prefix+f.Meta.FileName, func(ctx context.Context, path string) error {
+	_, release, err := fl.cache.Acquire(ctx, f.Meta.FileName, func(ctx context.Context, path string) error {
 		return fl.build(ctx, f, path)
 	})
 	if err != nil {
@@ -73,7 +71,7 @@ func (fl *FileLookup) Warm(ctx context.Context, f *File) error {
 // Forget drops the lookup files of data files that left the table.
 func (fl *FileLookup) Forget(files []*File) {
 	for _, f := range files {
-		fl.cache.Drop(fl.prefix + f.Meta.FileName)
+		fl.cache.Drop(f.Meta.FileName)
 	}
 }
 

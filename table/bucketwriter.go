@@ -78,7 +78,7 @@ func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.
 		}
 		// Lookup files are built without deletion vectors: LookupLevels
 		// checks positions against the current ones.
-		files := lsm.NewFileLookup(cache, "", t.layout.KeyTypes(), fieldTypes(t.schema.Fields),
+		files := lsm.NewFileLookup(cache, t.layout.KeyTypes(), fieldTypes(t.schema.Fields),
 			func(ctx context.Context, f *lsm.File) lsm.PositionedRun {
 				return t.openPositioned(ctx, dir, f.Meta, nil)
 			})

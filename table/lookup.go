@@ -114,7 +114,7 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 		snap, err = t.snapshots.Latest(ctx)
 	}
 	if err == nil {
-		l.state, err = l.newState(ctx, snap, nil)
+		l.state, err = l.newState(ctx, snap)
 	}
 	if err != nil {
 		l.Close()
@@ -163,8 +163,8 @@ func (l *Lookup) Snapshot() int64 {
 	return l.state.id()
 }
 
-// Refresh moves the lookup to the latest snapshot, reusing what it knows of
-// files that are still live. It reports whether the snapshot changed.
+// Refresh moves the lookup to the latest snapshot; the local lookup files of
+// data files still live are kept. It reports whether the snapshot changed.
 func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	snap, err := l.t.snapshots.Latest(ctx)
 	if err != nil {
@@ -176,7 +176,7 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	if snap == nil || snap.ID == old.id() {
 		return false, nil
 	}
-	next, err := l.newState(ctx, snap, old)
+	next, err := l.newState(ctx, snap)
 	if err != nil {
 		return false, err
 	}
@@ -287,16 +287,16 @@ func (l *Lookup) CacheStats() lookupfile.CacheStats { return l.cache.Stats() }
 
 // newState reads a snapshot for lookups; each bucket probes its files
 // through the lookup's cache.
-func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot, prev *lookupState) (*lookupState, error) {
+func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot) (*lookupState, error) {
 	t := l.t
-	st, err := t.newLookupState(ctx, snap, prev)
+	st, err := t.newLookupState(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
 	valueTypes := fieldTypes(t.schema.Fields)
 	for _, b := range st.buckets {
 		dir := b.dir
-		b.probe = lsm.NewFileLookup(l.cache, "", t.layout.KeyTypes(), valueTypes,
+		b.probe = lsm.NewFileLookup(l.cache, t.layout.KeyTypes(), valueTypes,
 			func(ctx context.Context, f *lsm.File) lsm.PositionedRun {
 				return t.openPositioned(ctx, dir, f.Meta, nil)
 			})
@@ -425,8 +425,8 @@ func (st *lookupState) id() int64 {
 }
 
 // newLookupState reads a snapshot's files, deletion vectors and HASH index
-// (prev is the state it replaces, for reuse).
-func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot, prev *lookupState) (*lookupState, error) {
+// (the local lookup files of files still live are kept by the cache).
+func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot) (*lookupState, error) {
 	st := &lookupState{snap: snap, files: map[string]bool{}, buckets: map[bucketRef]*lookupBucket{}, parts: map[string][]*lookupBucket{}}
 	if snap == nil {
 		return st, nil

@@ -152,8 +152,7 @@ func TestLookupJavaFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	visible := map[int64]int{1: 0, 2: 2, 3: 2, 4: 4, 5: 4, 6: 6}
-	for snap, n := range visible {
+	for snap, n := range globalIndexVisible {
 		l, err := tb.NewLookup(ctx, WithLookupSnapshot(snap))
 		if err != nil {
 			t.Fatal(err)
@@ -165,11 +164,7 @@ func TestLookupJavaFixtures(t *testing.T) {
 			}
 			var want spec.Row
 			if i <= n {
-				cat := "odd"
-				if i%2 == 0 {
-					cat = "even"
-				}
-				want = spec.Row{int32(i), fmt.Sprintf("name-%d", i), cat}
+				want = globalIndexRow(i)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("snapshot %d, key %d: got %v, want %v", snap, i, got, want)
