@@ -107,6 +107,18 @@ type RetractRule struct {
 	aggRemoveOnDelete  bool    // aggregation.remove-record-on-delete
 	ordering           [][]int // partial-update: ordering positions per group
 	blockers           []retractBlocker
+	nullers            []retractNuller
+}
+
+// retractNuller is a NOT NULL column whose aggregator can turn a
+// retraction into null: last_value and last_non_null_value do whatever the
+// column held, and ignore-retract does when the merge has no earlier value
+// of the key (two retractions in one write buffer). The merged row could
+// not be written; Paimon has no such check and writes the null.
+type retractNuller struct {
+	pos       int
+	field, fn string
+	agg       *fieldAgg
 }
 
 // retractBlocker is a field whose aggregator cannot retract (no
@@ -144,6 +156,9 @@ func NewRetractRule(schema *spec.TableSchema, opts spec.Options) (*RetractRule, 
 			if err := r.addBlocker(fn, c.keys[i], c.fields[i], -1, opts); err != nil {
 				return nil, err
 			}
+			if err := r.addNuller(i, fn, c.keys[i], c.fields[i], opts); err != nil {
+				return nil, err
+			}
 		}
 	default:
 		r.engineRule = engineRule{engine: opts.MergeEngine, ignoreDelete: opts.IgnoreDelete}
@@ -165,6 +180,28 @@ func (r *RetractRule) addBlocker(fn, optKey string, field spec.DataField, group 
 	if a.retract == nil {
 		r.blockers = append(r.blockers, retractBlocker{field: field.Name, fn: fn, group: group})
 	}
+	return nil
+}
+
+// addNuller records a NOT NULL column at pos whose aggregator may retract
+// a value to null. Only stateless retractions are probed at write time:
+// last_value, last_non_null_value and the ignore-retract wrapper.
+func (r *RetractRule) addNuller(pos int, fn, optKey string, field spec.DataField, opts spec.Options) error {
+	if field.Type.Nullable || fn == aggPrimaryKey {
+		return nil
+	}
+	ignore, err := rawBool(opts, optFieldsPrefix+field.Name+sufIgnoreRetract, false)
+	if err != nil {
+		return err
+	}
+	if !ignore && fn != aggLastValue && fn != aggLastNonNullValue {
+		return nil
+	}
+	a, err := newFieldAggregator(fn, optKey, field, opts)
+	if err != nil {
+		return err
+	}
+	r.nullers = append(r.nullers, retractNuller{pos: pos, field: field.Name, fn: fn, agg: a})
 	return nil
 }
 
@@ -221,6 +258,17 @@ func (r *RetractRule) blocked(kind spec.RowKind, row spec.Row) error {
 	for _, b := range r.blockers {
 		if b.group < 0 || r.touchesGroup(b.group, row) {
 			return retractUnsupported(b.fn, b.field)
+		}
+	}
+	for _, n := range r.nullers {
+		if n.pos >= len(row) || row[n.pos] == nil {
+			continue
+		}
+		held, _ := n.agg.Retract(row[n.pos], row[n.pos])
+		alone, _ := n.agg.Retract(nil, row[n.pos])
+		if held == nil || alone == nil {
+			return fmt.Errorf("%w: column %s is NOT NULL and its aggregation ('%s') can retract it to null;"+
+				" make the column nullable.", ErrRetractUnsupported, n.field, n.fn)
 		}
 	}
 	return nil

@@ -65,9 +65,14 @@ func TestLookupModel(t *testing.T) {
 }
 
 func runLookupModel(t *testing.T, rng *rand.Rand, deletes bool, pk, opts []string) {
-	agg := slices.Contains(opts, "aggregation")
+	columns := "p STRING NOT NULL, id BIGINT NOT NULL, a BIGINT, b STRING"
+	if slices.Contains(opts, "aggregation") && !slices.Contains(pk, "p") {
+		// Cross-partition: p is a value column whose default aggregate
+		// retracts it to null, which the writer refuses for NOT NULL p.
+		columns = "p STRING, id BIGINT NOT NULL, a BIGINT, b STRING"
+	}
 	ctx := context.Background()
-	fields, _ := spec.ParseColumns("p STRING NOT NULL, id BIGINT NOT NULL, a BIGINT, b STRING")
+	fields, _ := spec.ParseColumns(columns)
 	sc, err := spec.NewSchema(fields, []string{"p"}, pk, spec.NewStringMap(opts...), nil)
 	if err != nil {
 		t.Skipf("combination refused: %v", err)
@@ -93,9 +98,7 @@ func runLookupModel(t *testing.T, rng *rand.Rand, deletes bool, pk, opts []strin
 		for i := 0; i < 25; i++ {
 			p, id := parts[rng.IntN(2)], rng.Int64N(40)
 			kind := spec.RowKindInsert
-			// Cross-partition aggregation retracts the partition column's
-			// default aggregate too (left for the write path's issue).
-			if deletes && rng.IntN(5) == 0 && !(len(pk) == 1 && agg) {
+			if deletes && rng.IntN(5) == 0 {
 				kind = spec.RowKindDelete
 			}
 			var b any = fmt.Sprint("c", c, ".", i)
@@ -112,7 +115,8 @@ func runLookupModel(t *testing.T, rng *rand.Rand, deletes bool, pk, opts []strin
 		}
 		want := map[string]spec.Row{}
 		for _, r := range scanAll(t, tb, WithSnapshot(l.Snapshot())) {
-			want[fmt.Sprint(keyOf(r[0].(string), r[1].(int64)))] = r
+			p, _ := r[0].(string) // null after a cross-partition aggregation retracted it
+			want[fmt.Sprint(keyOf(p, r[1].(int64)))] = r
 		}
 		var keys []spec.Row
 		for _, p := range parts {
