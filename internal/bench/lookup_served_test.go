@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +37,10 @@ func TestHTTPTargetAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ht := NewHTTPTarget(hs.URL, lookupTableID, 2)
+	ht, err := NewHTTPTarget(hs.URL, lookupTableID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer ht.Close()
 	hits, misses := ds.hits[:50], ds.misses[:50]
 	keys := append(append([]int64{}, hits...), misses...)
@@ -47,6 +52,19 @@ func TestHTTPTargetAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The HTTP target's rows are the server's JSON: decoded, they are the
+	// in-process rows.
+	decode := func(raw []byte) []byte {
+		t.Helper()
+		if raw == nil {
+			return nil
+		}
+		b, err := decodeJSONRow(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	for i, k := range keys {
 		if (want[i] != nil) != (i < len(hits)) {
 			t.Fatalf("in-process: key %d (hit %v) gave %x", k, i < len(hits), want[i])
@@ -55,9 +73,31 @@ func TestHTTPTargetAgrees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got[i], want[i]) || !bytes.Equal(one, want[i]) {
-			t.Fatalf("key %d: http batch %x, http get %x, in-process %x", k, got[i], one, want[i])
+		if !bytes.Equal(decode(got[i]), want[i]) || !bytes.Equal(decode(one), want[i]) {
+			t.Fatalf("key %d: http batch %s, http get %s, in-process %x", k, got[i], one, want[i])
 		}
+	}
+	// The sampled checks compare every checkEvery-th answer with the
+	// expected rows: a wrong expectation fails within checkEvery requests.
+	exp, err := expectedRows(ctx, st, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ht.Expect(exp)
+	for range checkEvery {
+		if _, err := ht.GetBatch(ctx, keys); err != nil {
+			t.Fatalf("with the right expectations: %v", err)
+		}
+	}
+	exp[hits[3]] = want[4]
+	var failed error
+	for range checkEvery {
+		if _, failed = ht.GetBatch(ctx, keys); failed != nil {
+			break
+		}
+	}
+	if failed == nil || !strings.Contains(failed.Error(), strconv.FormatInt(hits[3], 10)) {
+		t.Errorf("a wrong row went unnoticed: %v", failed)
 	}
 	if _, err := ht.GetBatch(ctx, make([]int64, 1001)); err == nil {
 		t.Error("a request of more keys than the server takes did not fail")
@@ -138,7 +178,10 @@ func httpBenchTarget(b *testing.B, f *fixture) Target {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { hs.Stop() })
-	ht := NewHTTPTarget(hs.URL, lookupTableID, 8)
+	ht, err := NewHTTPTarget(hs.URL, lookupTableID, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(func() { ht.Close() })
 	if _, err := warm(context.Background(), ht, f.shapes[ShapeCompacted].warmKeys(f.ds)); err != nil {
 		b.Fatal(err)
@@ -157,4 +200,29 @@ func BenchmarkHTTPGet(b *testing.B) {
 func BenchmarkHTTPGetBatch(b *testing.B) {
 	f := lookupFixture(b)
 	benchGetBatch(b, f, httpBenchTarget(b, f))
+}
+
+// splitRows takes the server's rows apart and refuses answers that do not
+// hold one row per key, or a row of another key.
+func TestSplitRows(t *testing.T) {
+	keys := []int64{7, 8, 9}
+	rows := make([][]byte, 3)
+	body := []byte(`{"snapshot":3,"rows":[{"id":7,"note":"a \"}\" b"},null,{"id":9,"x":[1,{"y":2}]}]}` + "\n")
+	if err := splitRows(body, keys, rows); err != nil {
+		t.Fatal(err)
+	}
+	if string(rows[0]) != `{"id":7,"note":"a \"}\" b"}` || rows[1] != nil || string(rows[2]) != `{"id":9,"x":[1,{"y":2}]}` {
+		t.Fatalf("rows %q", rows)
+	}
+	for _, bad := range []string{
+		`{"snapshot":3,"rows":[null,null]}`,
+		`{"snapshot":3,"rows":[null,null,null,null]}`,
+		`{"snapshot":3,"rows":[{"id":77},null,null]}`,
+		`{"snapshot":3,"rows":[null,null,{"id":9}`,
+		`{"error":{"code":"internal"}}`,
+	} {
+		if err := splitRows([]byte(bad), keys, rows); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
 }
