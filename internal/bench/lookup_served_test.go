@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,47 +14,62 @@ import (
 	"github.com/stratalake/strata/storage"
 )
 
-// The HTTP target, through a lookup server over the table's warehouse,
-// returns what the in-process lookup returns: the rows of present keys and
-// nothing for absent ones, by Get and by GetBatch.
-func TestHTTPTargetAgrees(t *testing.T) {
+// servedFixture is a small table, its in-process lookup, and a lookup
+// server over its warehouse with an HTTP target reading it.
+type servedFixture struct {
+	ds *dataset
+	st *StrataTarget
+	hs *HTTPServer
+	ht *HTTPTarget
+}
+
+func newServedFixture(t *testing.T) *servedFixture {
+	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "compacted")
-	ds := newDataset(1500, 1_000_000, 1, 1000)
-	tb, err := ds.loadStrata(ctx, dir, 2, ShapeCompacted, func(string) {})
+	f := &servedFixture{ds: newDataset(1500, 1_000_000, 1, 1000)}
+	tb, err := f.ds.loadStrata(ctx, dir, 2, ShapeCompacted, func(string) {})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := NewStrataTarget(ctx, "strata", tb, 0)
-	if err != nil {
+	if f.st, err = NewStrataTarget(ctx, "strata", tb, 0); err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { f.st.Close() })
 	fs, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := StartHTTPServer(ctx, fs, lookupTableID)
+	if f.hs, err = StartHTTPServer(ctx, fs, lookupTableID); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.hs.Stop() })
+	if f.ht, err = NewHTTPTarget(f.hs.URL, lookupTableID, 2); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.ht.Close() })
+	return f
+}
+
+// keys are 50 hits, then 50 misses.
+func (f *servedFixture) keys() []int64 { return slices.Concat(f.ds.hits[:50], f.ds.misses[:50]) }
+
+// The HTTP target, through a lookup server over the table's warehouse,
+// returns what the in-process lookup returns, as the server's JSON: the
+// rows of present keys and nothing for absent ones, by Get and by
+// GetBatch.
+func TestHTTPTargetAgrees(t *testing.T) {
+	ctx := context.Background()
+	f := newServedFixture(t)
+	keys := f.keys()
+	want, err := f.st.GetBatch(ctx, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ht, err := NewHTTPTarget(hs.URL, lookupTableID, 2)
+	got, err := f.ht.GetBatch(ctx, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ht.Close()
-	hits, misses := ds.hits[:50], ds.misses[:50]
-	keys := append(append([]int64{}, hits...), misses...)
-	want, err := st.GetBatch(ctx, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := ht.GetBatch(ctx, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The HTTP target's rows are the server's JSON: decoded, they are the
-	// in-process rows.
 	decode := func(raw []byte) []byte {
 		t.Helper()
 		if raw == nil {
@@ -66,10 +82,10 @@ func TestHTTPTargetAgrees(t *testing.T) {
 		return b
 	}
 	for i, k := range keys {
-		if (want[i] != nil) != (i < len(hits)) {
-			t.Fatalf("in-process: key %d (hit %v) gave %x", k, i < len(hits), want[i])
+		if (want[i] != nil) != (i < 50) {
+			t.Fatalf("in-process: key %d (hit %v) gave %x", k, i < 50, want[i])
 		}
-		one, err := ht.Get(ctx, k)
+		one, err := f.ht.Get(ctx, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,36 +93,42 @@ func TestHTTPTargetAgrees(t *testing.T) {
 			t.Fatalf("key %d: http batch %s, http get %s, in-process %x", k, got[i], one, want[i])
 		}
 	}
-	// The sampled checks compare every checkEvery-th answer with the
-	// expected rows: a wrong expectation fails within checkEvery requests.
-	exp, err := expectedRows(ctx, st, ds)
+	if _, err := f.ht.GetBatch(ctx, make([]int64, 1001)); err == nil {
+		t.Error("a request of more keys than the server takes did not fail")
+	}
+	if err := f.hs.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.ht.Get(ctx, keys[0]); err == nil {
+		t.Error("a stopped server answered")
+	}
+}
+
+// The sampled checks compare every checkEvery-th answer with the expected
+// rows: a wrong expectation fails within checkEvery requests.
+func TestHTTPTargetChecks(t *testing.T) {
+	ctx := context.Background()
+	f := newServedFixture(t)
+	keys := f.keys()
+	exp, err := expectedRows(ctx, f.st, f.ds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ht.Expect(exp)
+	f.ht.Expect(exp)
 	for range checkEvery {
-		if _, err := ht.GetBatch(ctx, keys); err != nil {
+		if _, err := f.ht.GetBatch(ctx, keys); err != nil {
 			t.Fatalf("with the right expectations: %v", err)
 		}
 	}
-	exp[hits[3]] = want[4]
+	exp[keys[3]] = exp[keys[4]]
 	var failed error
 	for range checkEvery {
-		if _, failed = ht.GetBatch(ctx, keys); failed != nil {
+		if _, failed = f.ht.GetBatch(ctx, keys); failed != nil {
 			break
 		}
 	}
-	if failed == nil || !strings.Contains(failed.Error(), strconv.FormatInt(hits[3], 10)) {
+	if failed == nil || !strings.Contains(failed.Error(), strconv.FormatInt(keys[3], 10)) {
 		t.Errorf("a wrong row went unnoticed: %v", failed)
-	}
-	if _, err := ht.GetBatch(ctx, make([]int64, 1001)); err == nil {
-		t.Error("a request of more keys than the server takes did not fail")
-	}
-	if err := hs.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ht.Get(ctx, hits[0]); err == nil {
-		t.Error("a stopped server answered")
 	}
 }
 
