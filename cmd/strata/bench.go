@@ -98,9 +98,12 @@ Scenarios (ratio = Strata / baseline):
                   table's data size on disk (and Redis's used_memory).
 
 On the first shape's table, before its freshness run:
-  HTTP service    (--http) the lookup server ("strata serve": package server
-                  with its defaults, 1s refresh, no token) started in-process
-                  on a free 127.0.0.1 port, read by the benchmark's own lean
+  HTTP service    (--http) the lookup server ("strata serve" with its
+                  defaults, 1s refresh, no token) on a free 127.0.0.1 port:
+                  by default its own process, this binary's serve, as Redis
+                  is redis-server (--http-process=false: package server in
+                  the benchmark's process, sharing its Go runtime with the
+                  clients), read by the benchmark's own lean
                   HTTP/1.1 client (keep-alive on at most --conns connections,
                   one buffer per connection: about go-redis's cost per request,
                   so the client does not starve the server of the 2 cores they
@@ -141,6 +144,7 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 	cfg := bench.DefaultLookupConfig()
 	var quick bool
 	var jsonPath, shapes, rates, cpuProfile string
+	httpProcess := true
 	var pebbleCacheMB int64
 	cmd := &cobra.Command{
 		Use:   "lookup",
@@ -156,6 +160,11 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 				return err
 			}
 			cfg.PebbleCache = pebbleCacheMB << 20
+			if cfg.HTTP && httpProcess {
+				if cfg.ServeBinary, err = os.Executable(); err != nil {
+					return fmt.Errorf("--http-process: %w", err)
+				}
+			}
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
 			}
@@ -199,6 +208,7 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 	f.Int64Var(&pebbleCacheMB, "pebble-cache-mb", 0, "pebble block cache in MiB (0: pebble's default, 8 MiB)")
 	f.StringVar(&cfg.RedisServer, "redis-server", cfg.RedisServer, "redis-server binary (\"\": skip Redis)")
 	f.BoolVar(&cfg.HTTP, "http", cfg.HTTP, "also measure the HTTP lookup service next to Redis (first shape)")
+	f.BoolVar(&httpProcess, "http-process", httpProcess, "run the HTTP lookup server as its own process (this binary's serve), as Redis runs as its own; false: in the benchmark's process")
 	f.BoolVar(&cfg.InProcess, "in-process", cfg.InProcess, "measure the in-process lookup next to pebble and Redis, freshness and memory (false: only --http and --s3)")
 	f.BoolVar(&cfg.S3, "s3", cfg.S3, "also measure cold and warm lookups on MinIO next to local disk (first shape; skipped without minio)")
 	f.StringVar(&cfg.Minio, "minio", "", "minio binary (default: minio in PATH, GOPATH/bin or GOBIN)")

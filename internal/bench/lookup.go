@@ -49,10 +49,16 @@ type LookupConfig struct {
 	PebbleCache int64 `json:"pebble_cache_bytes"`
 	// RedisServer is the redis-server binary; "" skips Redis.
 	RedisServer string `json:"redis_server"`
-	// HTTP measures the lookup service (package server, in-process on
-	// loopback) through an HTTP client with Conns connections, side by
-	// side with Redis, on the first shape's table.
+	// HTTP measures the lookup service (package server on loopback, in
+	// this process or, with ServeBinary, its own) through an HTTP client
+	// with Conns connections, side by side with Redis, on the first
+	// shape's table.
 	HTTP bool `json:"http"`
+	// ServeBinary, when set, runs the HTTP part's lookup server as
+	// `ServeBinary --warehouse DIR serve` in its own process (the strata
+	// binary), as Redis runs as its own; "" runs it in the benchmark's
+	// process.
+	ServeBinary string `json:"serve_binary,omitempty"`
 	// InProcess measures table.Lookup in this process next to pebble and
 	// Redis, per shape, with freshness and memory. Without it only the
 	// HTTP and S3 parts run, on the first shape's table (no pebble, and

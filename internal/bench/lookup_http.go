@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -234,18 +235,19 @@ func (r *benchRow) row() spec.Row {
 }
 
 // HTTPServer is a Strata lookup server (server.Server, as `strata serve`
-// runs it: default options, no token) serving one table of a warehouse,
-// run in-process on a free loopback port.
+// runs it: default options, no token) serving one table of a warehouse on
+// a free loopback port, in this process (StartHTTPServer) or in its own
+// (StartHTTPServerProcess).
 type HTTPServer struct {
 	// URL is the server's base URL, "http://127.0.0.1:port".
 	URL  string
-	stop context.CancelFunc
-	done chan error
+	stop func() error
 	once sync.Once
 	err  error
 }
 
-// StartHTTPServer serves table id of the warehouse in fs until Stop.
+// StartHTTPServer serves table id of the warehouse in fs in this process
+// until Stop.
 func StartHTTPServer(ctx context.Context, fs storage.Storage, id catalog.Identifier) (*HTTPServer, error) {
 	srv, err := server.New(ctx, catalog.New(fs), server.WithTables(id))
 	if err != nil {
@@ -257,17 +259,19 @@ func StartHTTPServer(ctx context.Context, fs storage.Storage, id catalog.Identif
 		return nil, fmt.Errorf("start lookup server: %w", err)
 	}
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	h := &HTTPServer{URL: "http://" + ln.Addr().String(), stop: cancel, done: make(chan error, 1)}
-	go func() { h.done <- srv.Serve(sctx, ln) }()
-	return h, nil
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, ln) }()
+	return &HTTPServer{URL: "http://" + ln.Addr().String(), stop: func() error {
+		cancel()
+		return <-done
+	}}, nil
 }
 
-// Stop shuts the server down and returns Serve's error; stopping again
+// Stop shuts the server down and returns its error; stopping again
 // returns the same.
 func (h *HTTPServer) Stop() error {
 	h.once.Do(func() {
-		h.stop()
-		if h.err = <-h.done; h.err != nil {
+		if h.err = h.stop(); h.err != nil {
 			h.err = fmt.Errorf("lookup server: %w", h.err)
 		}
 	})
@@ -281,6 +285,9 @@ type HTTPReport struct {
 	Shape Shape `json:"shape"`
 	// Refresh is the server's refresh interval (its default).
 	Refresh time.Duration `json:"refresh_interval_ns"`
+	// Process says the server ran as its own process (`strata serve`), not
+	// in the benchmark's.
+	Process bool          `json:"server_process"`
 	Conns   int           `json:"conns"`
 	Strata  TargetFigures `json:"strata_http"`
 	// Redis is nil when Redis is skipped.
@@ -293,11 +300,7 @@ type HTTPReport struct {
 // lookup of the same table) returns.
 func runHTTP(ctx context.Context, cfg LookupConfig, ds *dataset, dir string, shape Shape, sh tableShape, lib Target, redis Target,
 	say func(string)) (*HTTPReport, error) {
-	fs, err := storage.NewLocal(dir)
-	if err != nil {
-		return nil, fmt.Errorf("open warehouse: %w", err)
-	}
-	hs, err := StartHTTPServer(ctx, fs, lookupTableID)
+	hs, err := startServed(ctx, cfg, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -325,12 +328,26 @@ func runHTTP(ctx context.Context, cfg LookupConfig, ds *dataset, dir string, sha
 	if err != nil {
 		return nil, err
 	}
-	rep := &HTTPReport{Shape: shape, Refresh: server.DefaultRefreshInterval, Conns: cfg.Conns, Strata: figs[0]}
+	rep := &HTTPReport{Shape: shape, Refresh: server.DefaultRefreshInterval, Process: cfg.ServeBinary != "",
+		Conns: cfg.Conns, Strata: figs[0]}
 	rep.Strata.WarmSeconds = warmed
 	if len(figs) > 1 {
 		rep.Redis = &figs[1]
 	}
 	return rep, hs.Stop()
+}
+
+// startServed starts the lookup server over the warehouse in dir: as
+// cfg.ServeBinary's `serve` when set, else in this process.
+func startServed(ctx context.Context, cfg LookupConfig, dir string) (*HTTPServer, error) {
+	if cfg.ServeBinary != "" {
+		return StartHTTPServerProcess(ctx, cfg.ServeBinary, dir, lookupTableID, filepath.Join(cfg.Dir, "serve.log"))
+	}
+	fs, err := storage.NewLocal(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse: %w", err)
+	}
+	return StartHTTPServer(ctx, fs, lookupTableID)
 }
 
 // expectedKeys is how many hits (and as many misses) the HTTP client's

@@ -4,30 +4,37 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/stratalake/strata/catalog"
+	"github.com/stratalake/strata/server"
 	"github.com/stratalake/strata/storage"
 )
 
 // servedFixture is a small table, its in-process lookup, and a lookup
 // server over its warehouse with an HTTP target reading it.
 type servedFixture struct {
-	ds *dataset
-	st *StrataTarget
-	hs *HTTPServer
-	ht *HTTPTarget
+	dir string // the warehouse
+	ds  *dataset
+	st  *StrataTarget
+	hs  *HTTPServer
+	ht  *HTTPTarget
 }
 
 func newServedFixture(t *testing.T) *servedFixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "compacted")
-	f := &servedFixture{ds: newDataset(1500, 1_000_000, 1, 1000)}
+	f := &servedFixture{dir: dir, ds: newDataset(1500, 1_000_000, 1, 1000)}
 	tb, err := f.ds.loadStrata(ctx, dir, 2, ShapeCompacted, func(string) {})
 	if err != nil {
 		t.Fatal(err)
@@ -246,5 +253,81 @@ func TestSplitRows(t *testing.T) {
 		if err := splitRows([]byte(bad), keys, rows); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
+	}
+}
+
+// helperServeEnv makes the test binary act as `strata --warehouse W serve
+// --addr A --tables T` (TestMain), so that StartHTTPServerProcess can be
+// tested without building the CLI.
+const helperServeEnv = "STRATA_BENCH_HELPER_SERVE"
+
+// helperServe serves as `strata serve` would, until SIGTERM; it returns the
+// exit status.
+func helperServe(args []string) int {
+	opts := map[string]string{}
+	for i := 0; i+1 < len(args); i++ {
+		if strings.HasPrefix(args[i], "--") {
+			opts[args[i]] = args[i+1]
+			i++
+		}
+	}
+	fs, err := storage.NewLocal(opts["--warehouse"])
+	if err != nil {
+		return 1
+	}
+	id, err := catalog.ParseIdentifier(opts["--tables"])
+	if err != nil {
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, catalog.New(fs), server.WithTables(id))
+	if err != nil {
+		return 1
+	}
+	ln, err := net.Listen("tcp", opts["--addr"])
+	if err != nil {
+		return 1
+	}
+	if err := srv.Serve(ctx, ln); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// The lookup server can run as its own process: it answers once started
+// and exits cleanly on Stop.
+func TestHTTPServerProcess(t *testing.T) {
+	ctx := context.Background()
+	f := newServedFixture(t)
+	t.Setenv(helperServeEnv, "1")
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "log")
+	hs, err := StartHTTPServerProcess(ctx, bin, f.dir, lookupTableID, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Stop()
+	ht, err := NewHTTPTarget(hs.URL, lookupTableID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ht.Close()
+	keys := f.keys()
+	got, err := ht.GetBatch(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] == nil || got[len(keys)-1] != nil {
+		t.Errorf("rows %q", got)
+	}
+	if err := hs.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ht.Get(ctx, keys[0]); err == nil {
+		t.Error("a stopped server answered")
 	}
 }

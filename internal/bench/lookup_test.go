@@ -313,6 +313,9 @@ func lookupFixture(b *testing.B) *fixture {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperServeEnv) == "1" {
+		os.Exit(helperServe(os.Args[1:]))
+	}
 	code := m.Run()
 	if benchFixture != nil && benchFixture.db != nil {
 		benchFixture.db.Close()
