@@ -216,7 +216,7 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one)")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	f.StringVar(&jsonPath, "json", "", "also write the raw numbers as JSON to this file")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (servers and clients in this process) to this file")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark's process to this file (the in-process lookups and all clients; the HTTP server too with --http-process=false)")
 	return cmd
 }
 
