@@ -26,19 +26,24 @@
 //
 // Every error is JSON, {"error": {"code": C, "message": M}}, with C one of
 //
-//	bad_request         400  malformed JSON, a missing "keys", an invalid table name
+//	bad_request         400  malformed JSON, a missing "keys", an invalid table name,
+//	                         a request that is not HTTP
 //	bad_key             400  a key that does not fit the primary key (the message
 //	                         names the key, counting from 1, and the column)
 //	unauthorized        401  missing or wrong bearer token
 //	unknown_table       404  no such table, or one without a primary key
 //	not_found           404  no such endpoint
 //	method_not_allowed  405  wrong method for an endpoint
+//	timeout             408  the request did not arrive within the read timeout
 //	too_many_keys       413  more keys than WithMaxKeys
 //	body_too_large      413  a body longer than WithMaxBody
+//	headers_too_large   431  a request line and headers longer than WithMaxHeaderBytes
 //	internal            500  the lookup failed; the server log says why
 //
 // A handler that panics is answered with internal and logged; the server
-// keeps serving.
+// keeps serving. The request body is read as JSON in place (one pass
+// validates it and finds the keys, which the table's key parser then
+// decodes), and field names match as encoding/json matches them.
 //
 // # Operation
 //
@@ -46,10 +51,15 @@
 // a failure is logged (log/slog) and the table keeps serving its last
 // snapshot. With WithToken every endpoint but /healthz needs
 // "Authorization: Bearer <token>", compared in constant time. The HTTP
-// server has read, write and idle timeouts and a header size limit. Serve
-// shuts down when its context ends: it stops accepting, lets requests in
-// flight finish (up to WithShutdownTimeout), stops the refreshers and
-// closes the lookups.
+// server is github.com/valyala/fasthttp (HTTP/1.1 with keep-alive; see
+// docs/architecture.md for why not net/http), with read, write and idle
+// timeouts and a header size limit: each connection reads into a buffer of
+// WithMaxHeaderBytes. The write timeout also bounds each lookup (to within
+// 100 ms: lookups started together share a deadline). Serve shuts down when
+// its context ends: it stops accepting, closes idle connections, lets
+// requests in flight finish (their answers say "Connection: close"; after
+// WithShutdownTimeout their connections are closed), stops the refreshers
+// and closes the lookups.
 //
 // # Metrics
 //
@@ -68,4 +78,6 @@
 //
 // The table label is "db.table" for served tables and "unknown" for
 // requests that name no served table, so clients cannot grow the label set.
+// A request refused before it is read (timeout, body_too_large,
+// headers_too_large, not HTTP) counts in strata_http_requests_total only.
 package server

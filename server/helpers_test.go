@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,13 +23,36 @@ import (
 )
 
 // flakyStorage fails reads of snapshot files while fail is set, as a store
-// that is briefly unreachable for the refresher would.
+// that is briefly unreachable for the refresher would, and holds reads
+// while a gate is set, as a slow store would.
 type flakyStorage struct {
 	storage.Storage
 	fail atomic.Bool
+	gate atomic.Pointer[gate]
+}
+
+// gate holds reads of paths containing sub until release is closed;
+// entered is closed when the first one arrives.
+type gate struct {
+	sub              string
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+// hold makes reads of paths containing sub wait until the returned
+// release; entered is closed once one waits.
+func (f *flakyStorage) hold(sub string) (entered <-chan struct{}, release func()) {
+	g := &gate{sub: sub, entered: make(chan struct{}), release: make(chan struct{})}
+	f.gate.Store(g)
+	var once sync.Once
+	return g.entered, func() { once.Do(func() { close(g.release) }) }
 }
 
 func (f *flakyStorage) check(path string) error {
+	if g := f.gate.Load(); g != nil && strings.Contains(path, g.sub) {
+		g.once.Do(func() { close(g.entered) })
+		<-g.release
+	}
 	if f.fail.Load() && strings.Contains(path, "snapshot") {
 		return &injectedError{path}
 	}
@@ -164,9 +187,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs a server of the warehouse behind httptest; it logs to the
-// returned buffer.
-func (w *warehouse) start(opts ...Option) (*Server, *httptest.Server, *syncBuffer) {
+// testServer is a running server's address.
+type testServer struct {
+	// URL is the server's base URL, "http://127.0.0.1:port".
+	URL string
+}
+
+// start runs a server of the warehouse on a loopback port until the test
+// ends; it logs to the returned buffer (later options, a WithLogger too,
+// win over the test's).
+func (w *warehouse) start(opts ...Option) (*Server, *testServer, *syncBuffer) {
 	w.t.Helper()
 	logs := &syncBuffer{}
 	opts = append([]Option{WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}, opts...)
@@ -174,20 +204,28 @@ func (w *warehouse) start(opts ...Option) (*Server, *httptest.Server, *syncBuffe
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	hs := httptest.NewServer(s.Handler())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.Close()
+		w.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
 	w.t.Cleanup(func() {
-		hs.Close()
-		if err := s.Close(); err != nil {
+		cancel()
+		if err := <-done; err != nil {
 			w.t.Error(err)
 		}
 	})
-	return s, hs, logs
+	return s, &testServer{URL: "http://" + ln.Addr().String()}, logs
 }
 
 // reply is a decoded answer.
 type reply struct {
 	status int
 	header http.Header
+	closes bool // the server closes the connection after this answer
 	raw    string
 	// a lookup's answer
 	Snapshot int64             `json:"snapshot"`
@@ -220,7 +258,7 @@ func do(t *testing.T, method, url, token string, body io.Reader) reply {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(b)}
+	r := reply{status: resp.StatusCode, header: resp.Header, closes: resp.Close, raw: string(b)}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(b, &r); err != nil {
 			t.Fatalf("%s %s: answer %q is not JSON: %v", method, url, b, err)

@@ -1,17 +1,22 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 )
 
 // Error codes of the JSON error body.
@@ -22,8 +27,10 @@ const (
 	codeUnknownTable     = "unknown_table"
 	codeNotFound         = "not_found"
 	codeMethodNotAllowed = "method_not_allowed"
+	codeTimeout          = "timeout"
 	codeTooManyKeys      = "too_many_keys"
 	codeBodyTooLarge     = "body_too_large"
+	codeHeadersTooLarge  = "headers_too_large"
 	codeInternal         = "internal"
 )
 
@@ -45,116 +52,188 @@ func errInternal(what string) *apiError {
 	return newError(http.StatusInternalServerError, codeInternal, "%s; the server log says why", what)
 }
 
-// writeError writes e as {"error": {"code": ..., "message": ...}}.
-func writeError(w http.ResponseWriter, e *apiError) {
-	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": e.code, "message": e.msg}})
-	writeJSON(w, e.status, append(body, '\n'))
+// errorBody is the JSON of an error answer.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(body)
+// writeError answers {"error": {"code": ..., "message": ...}}.
+func writeError(rc *fasthttp.RequestCtx, e *apiError) {
+	var b errorBody
+	b.Error.Code, b.Error.Message = e.code, e.msg
+	body, _ := json.Marshal(&b)
+	writeJSON(rc, e.status, append(body, '\n'))
 }
 
-// routes builds the server's handler.
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+var (
+	contentTypeJSON = []byte("application/json")
+	headerNoSniff   = []byte("X-Content-Type-Options")
+	valueNoSniff    = []byte("nosniff")
+	bodyHealthy     = []byte(`{"status":"ok"}` + "\n")
+)
+
+// writeJSON answers status with a JSON body (copied).
+func writeJSON(rc *fasthttp.RequestCtx, status int, body []byte) {
+	rc.SetStatusCode(status)
+	rc.Response.Header.SetContentTypeBytes(contentTypeJSON)
+	rc.Response.Header.SetCanonical(headerNoSniff, valueNoSniff)
+	rc.SetBody(body)
+}
+
+// endpoint is one of the server's endpoints.
+type endpoint struct {
+	name    string
+	methods []string // nil: any
+	auth    bool     // needs the bearer token, when the server has one
+	handle  func(rc *fasthttp.RequestCtx, table []byte)
+	ok      prometheus.Counter // requests answered 200; nil for other, which never is
+}
+
+// endpoints are the server's endpoints, made once by routes.
+type endpoints struct {
+	health, metrics, lookup, other *endpoint
+}
+
+// routes builds the endpoints.
+func (s *Server) routes() endpoints {
 	get := []string{http.MethodGet, http.MethodHead}
-	mux.Handle("/healthz", s.endpoint("healthz", get, false, s.handleHealth))
-	metrics := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}, MaxRequestsInFlight: 4})
-	mux.Handle("/metrics", s.endpoint("metrics", get, true, metrics.ServeHTTP))
-	mux.Handle("/v1/tables/{table}/lookup", s.endpoint("lookup", []string{http.MethodPost}, true, s.handleLookup))
-	mux.Handle("/", s.endpoint("other", nil, false, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, newError(http.StatusNotFound, codeNotFound, "no endpoint %s", r.URL.Path))
-	}))
-	return mux
+	ep := func(name string, methods []string, auth bool, h func(*fasthttp.RequestCtx, []byte)) *endpoint {
+		e := &endpoint{name: name, methods: methods, auth: auth, handle: h}
+		if name != "other" {
+			e.ok = s.m.requests.WithLabelValues(name, "200")
+		}
+		return e
+	}
+	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.reg,
+		promhttp.HandlerOpts{ErrorLog: slogPrinter{s}, MaxRequestsInFlight: 4}))
+	return endpoints{
+		health:  ep("healthz", get, false, func(rc *fasthttp.RequestCtx, _ []byte) { writeJSON(rc, http.StatusOK, bodyHealthy) }),
+		metrics: ep("metrics", get, true, func(rc *fasthttp.RequestCtx, _ []byte) { metrics(rc) }),
+		lookup:  ep("lookup", []string{http.MethodPost}, true, s.handleLookup),
+		other: ep("other", nil, false, func(rc *fasthttp.RequestCtx, _ []byte) {
+			writeError(rc, newError(http.StatusNotFound, codeNotFound, "no endpoint %s", rc.Path()))
+		}),
+	}
 }
 
-// slogPrinter logs promhttp's errors.
-type slogPrinter struct{ s *Server }
-
-func (p slogPrinter) Println(v ...any) { p.s.log.Error("metrics", "err", fmt.Sprint(v...)) }
-
-// endpoint wraps a handler: it counts requests by status, refuses other
-// methods (nil: any), checks the bearer token when auth is set and a token
-// is configured, and turns a panic into a logged internal error, so that
-// one bad request never takes the server down.
-func (s *Server) endpoint(name string, methods []string, auth bool, h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("panic serving a request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				if rec.status == 0 {
-					writeError(rec, errInternal("the request failed"))
-				}
-			}
-			s.m.requests.WithLabelValues(name, strconv.Itoa(rec.code())).Inc()
-		}()
-		switch {
-		case methods != nil && !slices.Contains(methods, r.Method):
-			rec.Header().Set("Allow", strings.Join(methods, ", "))
-			writeError(rec, newError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, methods[0], r.Method))
-		case auth && !s.authorized(r):
-			rec.Header().Set("WWW-Authenticate", `Bearer realm="strata"`)
-			writeError(rec, newError(http.StatusUnauthorized, codeUnauthorized, "missing or wrong bearer token"))
-		default:
-			h(rec, r)
+// route picks the endpoint of a request's path as it came (not unescaped,
+// so that an escaped slash stays in its segment) and, for a lookup, the
+// table segment, still escaped.
+func (s *Server) route(path []byte) (*endpoint, []byte) {
+	switch string(path) {
+	case "/healthz":
+		return s.eps.health, nil
+	case "/metrics":
+		return s.eps.metrics, nil
+	}
+	if rest, ok := bytes.CutPrefix(path, []byte("/v1/tables/")); ok {
+		if table, ok := bytes.CutSuffix(rest, []byte("/lookup")); ok && len(table) > 0 && bytes.IndexByte(table, '/') < 0 {
+			return s.eps.lookup, table
 		}
-	})
+	}
+	return s.eps.other, nil
+}
+
+// serveHTTP answers one request (fasthttp's handler).
+func (s *Server) serveHTTP(rc *fasthttp.RequestCtx) {
+	ep, table := s.route(rc.URI().PathOriginal())
+	s.serve(rc, ep, table)
+}
+
+// serve runs an endpoint: it counts the request by status, refuses other
+// methods, checks the bearer token when the endpoint needs it and the
+// server has one, and turns a panic into a logged internal error, so that
+// one bad request never takes the server down (fasthttp recovers nothing).
+func (s *Server) serve(rc *fasthttp.RequestCtx, ep *endpoint, table []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving a request", "method", string(rc.Method()), "path", string(rc.Path()),
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			rc.Response.Reset()
+			writeError(rc, errInternal("the request failed"))
+		}
+		s.count(ep, rc.Response.StatusCode())
+	}()
+	switch {
+	case !allowed(ep.methods, rc.Method()):
+		rc.Response.Header.Set("Allow", strings.Join(ep.methods, ", "))
+		writeError(rc, newError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "%s takes %s, not %s",
+			rc.Path(), ep.methods[0], rc.Method()))
+	case ep.auth && !s.authorized(rc.Request.Header.Peek("Authorization")):
+		rc.Response.Header.Set("WWW-Authenticate", `Bearer realm="strata"`)
+		writeError(rc, newError(http.StatusUnauthorized, codeUnauthorized, "missing or wrong bearer token"))
+	default:
+		ep.handle(rc, table)
+	}
+}
+
+// count counts a request answered with status.
+func (s *Server) count(ep *endpoint, status int) {
+	if status == http.StatusOK && ep.ok != nil {
+		ep.ok.Inc()
+		return
+	}
+	s.m.requests.WithLabelValues(ep.name, strconv.Itoa(status)).Inc()
+}
+
+// allowed reports whether method is one of methods (nil: any).
+func allowed(methods []string, method []byte) bool {
+	if methods == nil {
+		return true
+	}
+	for _, m := range methods {
+		if string(method) == m {
+			return true
+		}
+	}
+	return false
 }
 
 // authorized checks "Authorization: Bearer <token>" when the server has a
 // token. Both tokens are hashed first, so the comparison takes the same
 // time whatever their lengths.
-func (s *Server) authorized(r *http.Request) bool {
+func (s *Server) authorized(header []byte) bool {
 	if s.cfg.token == "" {
 		return true
 	}
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	scheme, tok, ok := bytes.Cut(header, []byte(" "))
+	got := sha256.Sum256(bytes.TrimSpace(tok))
 	match := subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) == 1
-	return ok && strings.EqualFold(scheme, "Bearer") && match
+	return ok && bytes.EqualFold(scheme, []byte("Bearer")) && match
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
-}
-
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
+// refuse answers a request that could not be read (fasthttp's error
+// handler): too large a body or header, too slow, or not HTTP. It counts
+// under its endpoint's requests only.
+func (s *Server) refuse(rc *fasthttp.RequestCtx, err error) {
+	var e *apiError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		e = newError(http.StatusRequestEntityTooLarge, codeBodyTooLarge, "the body is longer than %d bytes", s.cfg.maxBody)
+	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
+		e = newError(http.StatusRequestHeaderFieldsTooLarge, codeHeadersTooLarge,
+			"the request line and headers are longer than %d bytes", s.cfg.maxHeaderBytes)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		e = newError(http.StatusRequestTimeout, codeTimeout, "the request took longer than %v to arrive", s.cfg.readTimeout)
+	default:
+		e = newError(http.StatusBadRequest, codeBadRequest, "malformed HTTP request: %v", err)
 	}
-	r.ResponseWriter.WriteHeader(code)
+	writeError(rc, e)
+	ep, _ := s.route(rc.URI().PathOriginal())
+	s.count(ep, e.status)
 }
 
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
+// slogPrinter logs promhttp's and fasthttp's errors.
+type slogPrinter struct{ s *Server }
 
-// Unwrap lets http.ResponseController reach the connection.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+// Println logs promhttp's errors.
+func (p slogPrinter) Println(v ...any) { p.s.log.Error("metrics", "err", fmt.Sprint(v...)) }
 
-// code is the status written, 200 when the handler wrote nothing.
-func (r *statusRecorder) code() int {
-	if r.status == 0 {
-		return http.StatusOK
-	}
-	return r.status
+// Printf logs fasthttp's errors.
+func (p slogPrinter) Printf(format string, args ...any) {
+	p.s.log.Warn("http", "err", fmt.Sprintf(format, args...))
 }

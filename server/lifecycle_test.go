@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,19 +99,15 @@ func serveReal(t *testing.T, w *warehouse, opts ...Option) (s *Server, base stri
 }
 
 // Shutdown lets requests in flight finish, refuses new ones, and then
-// stops the refreshers and closes the lookups.
+// stops the refreshers and closes the lookups. The request in flight is
+// the table's first: it opens the table while the store holds the read of
+// its schema.
 func TestShutdownFinishesInFlight(t *testing.T) {
 	w := newWarehouse(t)
 	users(w)
 	s, base, cancel, done := serveReal(t, w, WithShutdownTimeout(30*time.Second))
-	entered, release := make(chan struct{}), make(chan struct{})
-	var calls atomic.Int32
-	s.beforeLookup = func(context.Context) {
-		if calls.Add(1) == 1 {
-			close(entered)
-			<-release
-		}
-	}
+	entered, release := w.fs.hold("/schema/")
+	defer release()
 	inflight := make(chan reply, 1)
 	go func() { inflight <- lookup(t, base, "db.users", `{"keys": [1, 3]}`) }()
 	<-entered
@@ -131,10 +126,13 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 		t.Fatalf("Serve returned with a request in flight: %v", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	close(release)
+	release()
 	r := <-inflight
 	if r.status != 200 || len(r.Rows) != 2 || !strings.Contains(string(r.Rows[0]), `"ann"`) || string(r.Rows[1]) != "null" {
 		t.Fatalf("in-flight request: %d %s", r.status, r.raw)
+	}
+	if !r.closes {
+		t.Error("an answer during shutdown keeps its connection open")
 	}
 	select {
 	case err := <-done:
@@ -155,18 +153,16 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 func TestShutdownTimeout(t *testing.T) {
 	w := newWarehouse(t)
 	users(w)
-	s, base, cancel, done := serveReal(t, w, WithShutdownTimeout(100*time.Millisecond))
-	entered, release := make(chan struct{}), make(chan struct{})
-	defer close(release)
-	s.beforeLookup = func(context.Context) {
-		close(entered)
-		<-release
-	}
+	_, base, cancel, done := serveReal(t, w, WithShutdownTimeout(100*time.Millisecond))
+	entered, release := w.fs.hold("/schema/")
+	defer release()
+	cut := make(chan error, 1)
 	go func() {
 		resp, err := http.Post(base+"/v1/tables/db.users/lookup", "application/json", strings.NewReader(`{"keys": [1]}`))
 		if err == nil {
 			resp.Body.Close()
 		}
+		cut <- err
 	}()
 	<-entered
 	cancel()
@@ -177,5 +173,8 @@ func TestShutdownTimeout(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return")
+	}
+	if err := <-cut; err == nil {
+		t.Error("the request cut off got an answer")
 	}
 }

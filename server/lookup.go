@@ -1,86 +1,108 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/internal/textrow"
 	"github.com/stratalake/strata/spec"
 )
 
-// lookupRequest is the body of a lookup.
-type lookupRequest struct {
-	Keys *[]json.RawMessage `json:"keys"`
-}
-
 // handleLookup answers POST /v1/tables/{table}/lookup and records its
 // latency, keys and errors by table.
-func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLookup(rc *fasthttp.RequestCtx, rawName []byte) {
 	start := time.Now()
+	t, err := s.lookup(rc, rawName, start)
 	label := unknownTable
-	body, err := s.lookup(w, r, &label)
-	status := http.StatusOK
-	if err != nil {
-		status = err.status
-		s.m.errors.WithLabelValues(label, err.code).Inc()
-		writeError(w, err)
-	} else {
-		writeJSON(w, status, body)
+	if t != nil {
+		label = t.name
 	}
-	s.m.latency.WithLabelValues(label, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.m.errors.WithLabelValues(label, err.code).Inc()
+		writeError(rc, err)
+		s.m.latency.WithLabelValues(label, strconv.Itoa(err.status)).Observe(time.Since(start).Seconds())
+		return
+	}
+	t.latencyOK.Observe(time.Since(start).Seconds())
 }
 
-// lookup reads the request, looks its keys up and returns the answer's
-// body; label is set to the table's name once the table is known.
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request, label *string) ([]byte, *apiError) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.writeTimeout)
-	defer cancel()
-	t, aerr := s.servedTable(ctx, r.PathValue("table"))
+// outBufs holds answer buffers between requests.
+var outBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// spanBufs holds the key places of requests between requests.
+var spanBufs = sync.Pool{New: func() any { return new([]span) }}
+
+// lookup reads the request that arrived at start, looks its keys up and
+// writes the answer; it returns the table once known.
+func (s *Server) lookup(rc *fasthttp.RequestCtx, rawName []byte, start time.Time) (*served, *apiError) {
+	ctx := s.deadlines.get(start)
+	t, aerr := s.servedTable(ctx, rawName)
 	if aerr != nil {
 		return nil, aerr
 	}
-	*label = t.name
-	raw, aerr := s.readKeys(w, r)
-	if aerr != nil {
-		return nil, aerr
+	sp := spanBufs.Get().(*[]span)
+	defer spanBufs.Put(sp)
+	body := rc.PostBody()
+	spans, n, aerr := keysBody(body, s.cfg.maxKeys, (*sp)[:0])
+	*sp = spans
+	switch {
+	case aerr != nil:
+		return t, aerr
+	case n > s.cfg.maxKeys:
+		return t, newError(http.StatusRequestEntityTooLarge, codeTooManyKeys, "%d keys: at most %d a request", n, s.cfg.maxKeys)
 	}
-	s.m.keys.WithLabelValues(t.name).Observe(float64(len(raw)))
-	keys := make([]spec.Row, len(raw))
-	for i, k := range raw {
+	t.keysObs.Observe(float64(n))
+	keys := make([]spec.Row, n)
+	for i, sp := range spans {
 		var err error
-		if keys[i], err = t.keys.ParseJSON(k, i+1); err != nil {
-			return nil, newError(http.StatusBadRequest, codeBadKey, "%s", strings.TrimPrefix(err.Error(), textrow.ErrBadInput.Error()+": "))
+		if keys[i], err = t.keys.ParseJSON(body[sp.from:sp.to], i+1); err != nil {
+			return t, newError(http.StatusBadRequest, codeBadKey, "%s", strings.TrimPrefix(err.Error(), textrow.ErrBadInput.Error()+": "))
 		}
-	}
-	if s.beforeLookup != nil {
-		s.beforeLookup(ctx)
 	}
 	res, err := t.lookup.GetBatch(ctx, keys)
 	if err != nil {
-		if errors.Is(err, spec.ErrSchemaMismatch) {
-			return nil, newError(http.StatusBadRequest, codeBadKey, "%v", err)
-		}
-		if r.Context().Err() != nil {
-			s.log.Info("lookup abandoned: the client went away", "table", t.name, "keys", len(keys))
-		} else {
-			s.log.Error("lookup failed", "table", t.name, "keys", len(keys), "err", err)
-		}
-		return nil, errInternal("the lookup failed")
+		return t, s.lookupFailed(ctx, t, len(keys), err)
 	}
-	return s.encode(t, res.Snapshot, res.Rows)
+	return t, s.answer(rc, t, res.Snapshot, res.Rows)
 }
 
-// servedTable resolves the URL's table name: an invalid name is a bad
-// request, one the server does not serve an unknown table.
-func (s *Server) servedTable(ctx context.Context, name string) (*served, *apiError) {
+// lookupFailed logs why GetBatch failed and returns the answer.
+func (s *Server) lookupFailed(ctx context.Context, t *served, keys int, err error) *apiError {
+	switch {
+	case errors.Is(err, spec.ErrSchemaMismatch):
+		return newError(http.StatusBadRequest, codeBadKey, "%v", err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		s.log.Error("lookup timed out", "table", t.name, "keys", keys, "timeout", s.cfg.writeTimeout, "err", err)
+	case ctx.Err() != nil:
+		s.log.Info("lookup abandoned: the server is closing", "table", t.name, "keys", keys)
+	default:
+		s.log.Error("lookup failed", "table", t.name, "keys", keys, "err", err)
+	}
+	return errInternal("the lookup failed")
+}
+
+// servedTable resolves the URL's table name (still escaped): an invalid
+// name is a bad request, one the server does not serve an unknown table.
+func (s *Server) servedTable(ctx context.Context, rawName []byte) (*served, *apiError) {
+	if t := s.tables.byName(rawName); t != nil {
+		return t, nil
+	}
+	name := string(rawName)
+	if strings.IndexByte(name, '%') >= 0 {
+		var err error
+		if name, err = url.PathUnescape(name); err != nil {
+			return nil, newError(http.StatusBadRequest, codeBadRequest, "invalid table name: %v", err)
+		}
+	}
 	id, err := catalog.ParseIdentifier(name)
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, codeBadRequest, "invalid table name: %v", err)
@@ -96,42 +118,23 @@ func (s *Server) servedTable(ctx context.Context, name string) (*served, *apiErr
 	return t, nil
 }
 
-// readKeys reads the body, at most maxBody bytes, as {"keys": [...]} with
-// at most maxKeys keys.
-func (s *Server) readKeys(w http.ResponseWriter, r *http.Request) ([]json.RawMessage, *apiError) {
-	tooLarge := newError(http.StatusRequestEntityTooLarge, codeBodyTooLarge, "the body is longer than %d bytes", s.cfg.maxBody)
-	if r.ContentLength > s.cfg.maxBody {
-		return nil, tooLarge
-	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.maxBody))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return nil, tooLarge
-	}
+// answer writes {"snapshot": N, "rows": [...]}, each row as `strata scan
+// --format jsonl` prints it and null for a miss.
+func (s *Server) answer(rc *fasthttp.RequestCtx, t *served, snapshot int64, rows []spec.Row) *apiError {
+	bp := outBufs.Get().(*[]byte)
+	defer outBufs.Put(bp)
+	b, err := appendAnswer((*bp)[:0], t.rows, snapshot, rows)
+	*bp = b
 	if err != nil {
-		return nil, newError(http.StatusBadRequest, codeBadRequest, "reading the body: %v", err)
+		s.log.Error("encoding a row failed", "table", t.name, "err", err)
+		return errInternal("encoding a row failed")
 	}
-	var req lookupRequest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return nil, newError(http.StatusBadRequest, codeBadRequest, `want {"keys": [...]}: %v`, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, newError(http.StatusBadRequest, codeBadRequest, "unexpected data after the request object")
-	}
-	switch {
-	case req.Keys == nil:
-		return nil, newError(http.StatusBadRequest, codeBadRequest, `want {"keys": [...]}: "keys" is missing`)
-	case len(*req.Keys) > s.cfg.maxKeys:
-		return nil, newError(http.StatusRequestEntityTooLarge, codeTooManyKeys, "%d keys: at most %d a request", len(*req.Keys), s.cfg.maxKeys)
-	}
-	return *req.Keys, nil
+	writeJSON(rc, http.StatusOK, b)
+	return nil
 }
 
-// encode writes {"snapshot": N, "rows": [...]}, each row as `strata scan
-// --format jsonl` prints it and null for a miss.
-func (s *Server) encode(t *served, snapshot int64, rows []spec.Row) ([]byte, *apiError) {
-	b := make([]byte, 0, 64+64*len(rows))
+// appendAnswer appends a lookup's answer to b.
+func appendAnswer(b []byte, enc *textrow.JSONEncoder, snapshot int64, rows []spec.Row) ([]byte, error) {
 	b = append(b, `{"snapshot":`...)
 	b = strconv.AppendInt(b, snapshot, 10)
 	b = append(b, `,"rows":[`...)
@@ -144,9 +147,8 @@ func (s *Server) encode(t *served, snapshot int64, rows []spec.Row) ([]byte, *ap
 			continue
 		}
 		var err error
-		if b, err = t.rows.AppendRow(b, row); err != nil {
-			s.log.Error("encoding a row failed", "table", t.name, "err", err)
-			return nil, errInternal("encoding a row failed")
+		if b, err = enc.AppendRow(b, row); err != nil {
+			return b, err
 		}
 	}
 	return append(b, "]}\n"...), nil

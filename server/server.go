@@ -3,30 +3,29 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/stratalake/strata/catalog"
 )
 
 // Defaults of the options.
 const (
-	DefaultRefreshInterval   = time.Second
-	DefaultMaxKeys           = 1000
-	DefaultMaxBody           = 1 << 20
-	DefaultReadTimeout       = 10 * time.Second
-	DefaultReadHeaderTimeout = 5 * time.Second
-	DefaultWriteTimeout      = 30 * time.Second
-	DefaultIdleTimeout       = 2 * time.Minute
-	DefaultMaxHeaderBytes    = 64 << 10
-	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultRefreshInterval = time.Second
+	DefaultMaxKeys         = 1000
+	DefaultMaxBody         = 1 << 20
+	DefaultReadTimeout     = 10 * time.Second
+	DefaultWriteTimeout    = 30 * time.Second
+	DefaultIdleTimeout     = 2 * time.Minute
+	DefaultMaxHeaderBytes  = 64 << 10
+	DefaultShutdownTimeout = 10 * time.Second
 )
 
 // config is what the options set.
@@ -69,9 +68,11 @@ func WithMaxKeys(n int) Option { return func(c *config) { c.maxKeys = n } }
 // WithMaxBody bounds a request body in bytes (default 1 MiB).
 func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// WithTimeouts sets the HTTP server's read, write and idle timeouts
-// (defaults 10s, 30s, 2m); the write timeout also bounds each lookup. A
-// zero leaves that timeout at its default.
+// WithTimeouts sets the HTTP server's read timeout (a whole request, from
+// its first byte or, on a new connection, from the connection), write
+// timeout (an answer) and idle timeout (between requests on a keep-alive
+// connection); defaults 10s, 30s, 2m. The write timeout also bounds each
+// lookup (give or take 100 ms). A zero leaves that timeout at its default.
 func WithTimeouts(read, write, idle time.Duration) Option {
 	return func(c *config) {
 		c.readTimeout = cmpOr(read, c.readTimeout)
@@ -80,7 +81,8 @@ func WithTimeouts(read, write, idle time.Duration) Option {
 	}
 }
 
-// WithMaxHeaderBytes bounds request headers (default 64 KiB).
+// WithMaxHeaderBytes bounds a request's line and headers (default 64
+// KiB); each open connection holds a read buffer of that size.
 func WithMaxHeaderBytes(n int) Option { return func(c *config) { c.maxHeaderBytes = n } }
 
 // WithShutdownTimeout bounds how long Serve waits for requests in flight
@@ -97,19 +99,17 @@ func cmpOr(v, def time.Duration) time.Duration {
 	return def
 }
 
-// Server answers point lookups over HTTP. Create it with New, run it with
-// Serve (or mount Handler and call Close).
+// Server answers point lookups over HTTP. Create it with New and run it
+// with Serve; a Server that never serves is released with Close.
 type Server struct {
 	cfg       config
 	log       *slog.Logger
 	reg       *prometheus.Registry
 	m         *metrics
+	eps       endpoints
 	tables    *tables
+	deadlines *deadlines
 	tokenHash [sha256.Size]byte
-	handler   http.Handler
-
-	// beforeLookup, when set (by tests), runs before each GetBatch.
-	beforeLookup func(ctx context.Context)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -137,11 +137,12 @@ func New(ctx context.Context, cat *catalog.Catalog, opts ...Option) (*Server, er
 		s.tokenHash = sha256.Sum256([]byte(cfg.token))
 	}
 	s.tables = newTables(s, cat)
+	s.deadlines = &deadlines{parent: s.tables.ctx, timeout: cfg.writeTimeout}
 	if cfg.cacheStats == nil {
 		cfg.cacheStats = lookupCacheStats
 	}
 	s.m = newMetrics(s.reg, s.tables.open, cfg.cacheStats)
-	s.handler = s.routes()
+	s.eps = s.routes()
 	for _, id := range cfg.tables {
 		if _, err := s.tables.get(ctx, id); err != nil {
 			s.Close()
@@ -175,9 +176,6 @@ func (c *config) validate() error {
 	return nil
 }
 
-// Handler is the server's HTTP handler (for tests, or to mount elsewhere).
-func (s *Server) Handler() http.Handler { return s.handler }
-
 // Registry is the server's Prometheus registry, served at /metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
@@ -186,15 +184,8 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 // timeout, then closes their connections), stops the refreshers and closes
 // the lookups. It returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadTimeout:       s.cfg.readTimeout,
-		ReadHeaderTimeout: min(s.cfg.readTimeout, DefaultReadHeaderTimeout),
-		WriteTimeout:      s.cfg.writeTimeout,
-		IdleTimeout:       s.cfg.idleTimeout,
-		MaxHeaderBytes:    s.cfg.maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	conns := &connSet{m: map[net.Conn]struct{}{}}
+	hs := s.httpServer(conns)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
@@ -205,12 +196,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 		s.log.Info("shutting down", "timeout", s.cfg.shutdownTimeout)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.shutdownTimeout)
-		if err = hs.Shutdown(sctx); err != nil {
-			hs.Close()
+		if err = hs.ShutdownWithContext(sctx); err != nil {
+			conns.closeAll()
 			err = fmt.Errorf("server: requests still in flight after %v: %w", s.cfg.shutdownTimeout, err)
 		}
 		cancel()
-		if serr := <-errc; err == nil && !errors.Is(serr, http.ErrServerClosed) {
+		if serr := <-errc; err == nil && serr != nil {
 			err = fmt.Errorf("server: %w", serr)
 		}
 	}
@@ -219,6 +210,59 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("stopped")
 	return err
+}
+
+// httpServer is the HTTP server of Serve: fasthttp (see
+// docs/architecture.md for why), with the server's limits and timeouts;
+// conns tracks its connections.
+func (s *Server) httpServer(conns *connSet) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:      s.serveHTTP,
+		ErrorHandler: s.refuse,
+		ConnState:    conns.track,
+		Logger:       slogPrinter{s},
+		ReadTimeout:  s.cfg.readTimeout,
+		WriteTimeout: s.cfg.writeTimeout,
+		IdleTimeout:  s.cfg.idleTimeout,
+		// fasthttp reads a request's line and headers into this buffer,
+		// one per connection: its size is the header limit.
+		ReadBufferSize:               s.cfg.maxHeaderBytes,
+		MaxRequestBodySize:           int(min(s.cfg.maxBody, math.MaxInt32)),
+		CloseOnShutdown:              true,
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+	}
+}
+
+// connSet is the open connections of a fasthttp server, which a shutdown
+// that times out closes (fasthttp's shutdown only waits).
+type connSet struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+// track follows a connection's state changes (fasthttp's ConnState).
+func (cs *connSet) track(c net.Conn, st fasthttp.ConnState) {
+	switch st {
+	case fasthttp.StateNew:
+		cs.mu.Lock()
+		cs.m[c] = struct{}{}
+		cs.mu.Unlock()
+	case fasthttp.StateClosed, fasthttp.StateHijacked:
+		cs.mu.Lock()
+		delete(cs.m, c)
+		cs.mu.Unlock()
+	}
+}
+
+// closeAll closes every open connection.
+func (cs *connSet) closeAll() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for c := range cs.m {
+		c.Close()
+	}
 }
 
 // Close stops the refreshers and closes the lookups. Requests still being

@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +61,10 @@ func TestLookupHitsAndMisses(t *testing.T) {
 	}
 	if want["1"] != `{"id":1,"name":"ann","amount":"12.50","day":"2024-01-31"}` {
 		t.Fatalf("scan format: %s", want["1"])
+	}
+	// The same table by an escaped name.
+	if r2 := lookup(t, hs.URL, "db%2Eusers", `{"keys": [1, 9, {"id": 2}, "1", 3, {"id": "2"}]}`); r2.raw != r.raw {
+		t.Fatalf("escaped name: %d %s", r2.status, r2.raw)
 	}
 	// No keys: no rows.
 	if r := lookup(t, hs.URL, "db.users", `{"keys": []}`); r.status != http.StatusOK || r.raw != `{"snapshot":3,"rows":[]}`+"\n" {
@@ -273,6 +279,15 @@ func TestTables(t *testing.T) {
 		t.Fatalf("db.late opened %d times:\n%s", n, logs)
 	}
 
+	// A table of the default database, by its name alone or in full.
+	kv := w.create("kv", "k STRING NOT NULL, v INT", nil, []string{"k"})
+	w.commit(kv, spec.RowKindInsert, spec.Row{"a", int32(1)})
+	for _, name := range []string{"kv", "default.kv", "kv", "default.kv"} {
+		if r := lookup(t, hs.URL, name, `{"keys": ["a"]}`); r.status != 200 || string(r.Rows[0]) != `{"k":"a","v":1}` {
+			t.Fatalf("%s: %d %s", name, r.status, r.raw)
+		}
+	}
+
 	_, hs2, _ := w.start(WithTables(catalog.Identifier{Database: "db", Table: "users"}))
 	if r := lookup(t, hs2.URL, "db.users", `{"keys": [1]}`); r.status != 200 {
 		t.Fatalf("listed table: %d %s", r.status, r.raw)
@@ -289,20 +304,37 @@ func TestTables(t *testing.T) {
 	}
 }
 
-// A panic in a handler is a logged 500, and the server keeps serving.
+// A panic while a request is handled is a logged 500, and the server keeps
+// serving. Here the logger panics, once, when the request opens its table.
 func TestPanicRecovered(t *testing.T) {
 	w := newWarehouse(t)
 	users(w)
-	s, hs, logs := w.start()
-	s.beforeLookup = func(context.Context) { panic("boom") }
+	logs := &syncBuffer{}
+	h := &panicOnce{Handler: slog.NewTextHandler(logs, nil), msg: "serving table"}
+	h.armed.Store(true)
+	_, hs, _ := w.start(WithLogger(slog.New(h)))
 	wantError(t, lookup(t, hs.URL, "db.users", `{"keys": [1]}`), 500, codeInternal, "server log")
 	if !strings.Contains(logs.String(), "panic serving a request") || !strings.Contains(logs.String(), "boom") {
 		t.Fatalf("logs: %s", logs)
 	}
-	s.beforeLookup = nil
 	if r := lookup(t, hs.URL, "db.users", `{"keys": [1]}`); r.status != 200 {
 		t.Fatalf("after the panic: %d %s", r.status, r.raw)
 	}
+}
+
+// panicOnce is a log handler that panics at the first record with message
+// msg, as a faulty handler would.
+type panicOnce struct {
+	slog.Handler
+	msg   string
+	armed atomic.Bool
+}
+
+func (h *panicOnce) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == h.msg && h.armed.CompareAndSwap(true, false) {
+		panic("boom")
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
 func TestOptionsValidated(t *testing.T) {

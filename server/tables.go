@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/internal/textrow"
@@ -41,6 +45,10 @@ type served struct {
 	keys   *textrow.KeyParser
 	rows   *textrow.JSONEncoder
 
+	// the metrics every answered lookup records, looked up once
+	latencyOK prometheus.Observer // strata_lookup_request_duration_seconds{table, code="200"}
+	keysObs   prometheus.Observer // strata_lookup_keys{table}
+
 	// the refresher's: the commit time of the served snapshot
 	servedID     int64
 	servedMillis int64
@@ -66,6 +74,10 @@ type tables struct {
 	mu     sync.Mutex
 	closed bool
 	m      map[catalog.Identifier]*entry
+	// names maps the names URLs give open tables ("db.table", and
+	// "table" in the default database) to them, read without a lock;
+	// copied on write, under mu, when a table opens; nil once closed.
+	names atomic.Pointer[map[string]*served]
 }
 
 func newTables(s *Server, cat *catalog.Catalog) *tables {
@@ -120,6 +132,7 @@ func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
 	} else {
 		tb.wg.Add(1)
 		go tb.refreshLoop(t)
+		tb.name(t)
 	}
 	e.t, e.err = t, err
 	close(e.ready)
@@ -127,6 +140,28 @@ func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
 	if err == nil {
 		tb.s.log.Info("serving table", "table", t.name, "snapshot", t.lookup.Snapshot())
 	}
+}
+
+// byName returns the open table a URL names as "db.table" (or "table" in
+// the default database), or nil: then tables.get decides.
+func (tb *tables) byName(name []byte) *served {
+	if m := tb.names.Load(); m != nil {
+		return (*m)[string(name)]
+	}
+	return nil
+}
+
+// name adds t to names; the caller holds mu.
+func (tb *tables) name(t *served) {
+	m := map[string]*served{}
+	if old := tb.names.Load(); old != nil {
+		maps.Copy(m, *old)
+	}
+	m[t.name] = t
+	if t.id.Database == catalog.DefaultDatabase {
+		m[t.id.Table] = t
+	}
+	tb.names.Store(&m)
 }
 
 // openTable opens a table and its lookup at the latest snapshot.
@@ -150,6 +185,8 @@ func (tb *tables) openTable(ctx context.Context, id catalog.Identifier) (*served
 		keys: textrow.NewKeyParser(l.KeyFields()),
 		rows: textrow.NewJSONEncoder(io.Discard, t.Schema().Fields),
 	}
+	st.latencyOK = tb.s.m.latency.WithLabelValues(st.name, "200")
+	st.keysObs = tb.s.m.keys.WithLabelValues(st.name)
 	latest, err := t.Snapshots().Latest(ctx)
 	if err == nil {
 		err = tb.observe(ctx, st, latest)
@@ -181,6 +218,7 @@ func (tb *tables) open() []*served {
 func (tb *tables) close() error {
 	tb.mu.Lock()
 	tb.closed = true
+	tb.names.Store(nil)
 	tb.mu.Unlock()
 	tb.cancel()
 	tb.wg.Wait()

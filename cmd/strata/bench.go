@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -74,14 +76,19 @@ Scenarios (ratio = Strata / baseline):
                   same keys, and Redis GET over loopback.
   batches         GetBatch of --batch keys: keys/s; baselines pebble (one Get
                   per key) and Redis MGET.
-  fixed rate      open loop at each of --rates req/s for --rate-duration: a
-                  ticker queues requests as their time comes whether or not
-                  earlier ones returned, --workers goroutines send them, and
-                  latency counts from the scheduled time (no coordinated
-                  omission; the generator's own lateness up to its 1 ms timer
-                  grain is not charged); p50/p99 of hits per target. A target
-                  that cannot keep up shows "≥ … (N% dropped)": requests not
-                  sent within --rate-duration after the run are dropped.
+  fixed rate      open loop at each of --rates req/s for --rate-duration, sent
+                  by --workers senders (goroutines), each with its own
+                  precomputed schedule: sender s sends requests s, s+workers,
+                  ... at start + n/rate whether or not its earlier ones
+                  returned, sleeping in between with nanosleep (Go timers wake
+                  up to 1 ms late here) and waking 80 µs early; latency counts
+                  from the scheduled time (no coordinated omission), so the
+                  senders' own lateness is charged too, and reported apart
+                  (--json: send_lag). No channels, no dispatcher and no
+                  allocation per request in the generator, the same for every
+                  target. p50/p99 of hits per target. A target that cannot
+                  keep up shows "≥ … (N% dropped)": requests not sent within
+                  --rate-duration after the run are dropped.
   freshness       a writer commits updates of 10 random keys every
                   --fresh-every for --fresh-duration while the lookup follows
                   the table (--refresh); p50/p99 time from a commit returning
@@ -91,11 +98,20 @@ Scenarios (ratio = Strata / baseline):
                   table's data size on disk (and Redis's used_memory).
 
 On the first shape's table, before its freshness run:
-  HTTP service    (--http) the lookup server ("strata serve": package server
-                  with its defaults, 1s refresh, no token) started in-process
-                  on a free 127.0.0.1 port, read by a net/http client with
-                  keep-alive on at most --conns connections, keys sent as JSON
-                  and rows decoded from JSON; side by side with Redis on the
+  HTTP service    (--http) the lookup server ("strata serve" with its
+                  defaults, 1s refresh, no token) on a free 127.0.0.1 port:
+                  by default its own process, this binary's serve, as Redis
+                  is redis-server (--http-process=false: package server in
+                  the benchmark's process, sharing its Go runtime with the
+                  clients), read by the benchmark's own lean
+                  HTTP/1.1 client (keep-alive on at most --conns connections,
+                  one buffer per connection: about go-redis's cost per request,
+                  so the client does not starve the server of the 2 cores they
+                  share), keys sent as JSON; each answer's rows array is split
+                  into the rows' JSON bytes, not decoded (a Redis client only
+                  receives bytes too), every row checked to name its key, and
+                  every 64th answer decoded in full and compared with the
+                  in-process lookup's rows. Side by side with Redis on the
                   same keys (one after the other within each scenario):
                   single-key requests p50/p99 (hits, misses) on 1 connection,
                   peak requests/s on --conns, --batch-key requests keys/s
@@ -103,7 +119,9 @@ On the first shape's table, before its freshness run:
                   fixed-rate runs, p50/p99 against Redis GET. Ratio = HTTP /
                   Redis, with the issue's targets beside: p99 under 1 ms at
                   10,000 req/s, peak single-key ≥ 0.5× Redis GET, batches ≥
-                  Redis MGET keys/s.
+                  Redis MGET keys/s. --in-process=false runs only this part
+                  (and --s3) on the first shape, skipping pebble, the
+                  in-process figures, freshness and memory.
   cold on S3      (--s3) the table copied to a bucket of a MinIO server the
                   benchmark starts on loopback (--minio; skipped, and said so,
                   when minio is not installed). Fresh Lookups (empty local
@@ -125,7 +143,8 @@ afterwards.`
 func newBenchLookupCmd(e *env) *cobra.Command {
 	cfg := bench.DefaultLookupConfig()
 	var quick bool
-	var jsonPath, shapes, rates string
+	var jsonPath, shapes, rates, cpuProfile string
+	httpProcess := true
 	var pebbleCacheMB int64
 	cmd := &cobra.Command{
 		Use:   "lookup",
@@ -141,11 +160,23 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 				return err
 			}
 			cfg.PebbleCache = pebbleCacheMB << 20
+			if cfg.HTTP && httpProcess {
+				if cfg.ServeBinary, err = os.Executable(); err != nil {
+					return fmt.Errorf("--http-process: %w", err)
+				}
+			}
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
 			}
 			cfg.Progress = e.stderr
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
 			rep, err := bench.RunLookup(cmd.Context(), cfg)
+			if perr := stop(); err == nil {
+				err = perr
+			}
 			if err != nil {
 				return err
 			}
@@ -168,7 +199,7 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "length of each closed-loop measurement")
 	f.StringVar(&rates, "rates", "1000,10000", "open-loop request rates (req/s), comma-separated; \"\" for none")
 	f.DurationVar(&cfg.RateDuration, "rate-duration", cfg.RateDuration, "length of each open-loop run")
-	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "goroutines sending open-loop requests")
+	f.IntVar(&cfg.Workers, "workers", cfg.Workers, "open-loop senders, each on its own schedule")
 	f.IntVar(&cfg.Batch, "batch", cfg.Batch, "keys per GetBatch / MGET")
 	f.DurationVar(&cfg.Refresh, "refresh", cfg.Refresh, "the lookup's background refresh interval")
 	f.DurationVar(&cfg.FreshEvery, "fresh-every", cfg.FreshEvery, "interval between freshness commits")
@@ -177,13 +208,39 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 	f.Int64Var(&pebbleCacheMB, "pebble-cache-mb", 0, "pebble block cache in MiB (0: pebble's default, 8 MiB)")
 	f.StringVar(&cfg.RedisServer, "redis-server", cfg.RedisServer, "redis-server binary (\"\": skip Redis)")
 	f.BoolVar(&cfg.HTTP, "http", cfg.HTTP, "also measure the HTTP lookup service next to Redis (first shape)")
+	f.BoolVar(&httpProcess, "http-process", httpProcess, "run the HTTP lookup server as its own process (this binary's serve), as Redis runs as its own; false: in the benchmark's process")
+	f.BoolVar(&cfg.InProcess, "in-process", cfg.InProcess, "measure the in-process lookup next to pebble and Redis, freshness and memory (false: only --http and --s3)")
 	f.BoolVar(&cfg.S3, "s3", cfg.S3, "also measure cold and warm lookups on MinIO next to local disk (first shape; skipped without minio)")
 	f.StringVar(&cfg.Minio, "minio", "", "minio binary (default: minio in PATH, GOPATH/bin or GOBIN)")
 	f.IntVar(&cfg.ColdLookups, "cold-lookups", cfg.ColdLookups, "least number of cold Gets per storage (one per data file and fresh Lookup)")
 	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one)")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
 	f.StringVar(&jsonPath, "json", "", "also write the raw numbers as JSON to this file")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark's process to this file (the in-process lookups and all clients; the HTTP server too with --http-process=false)")
 	return cmd
+}
+
+// startCPUProfile starts profiling the process into path ("": nothing) and
+// returns the function that stops it.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // applyQuick replaces the settings whose flags were not given with the

@@ -15,7 +15,7 @@ func TestCLIBenchLookupTiny(t *testing.T) {
 	js := filepath.Join(t.TempDir(), "lookup.json")
 	out := c.ok("", "bench", "lookup", "--quick", "--rows", "500", "--sample", "50", "--buckets", "2", "--shapes", "runs",
 		"--duration", "10ms", "--rates", "200", "--rate-duration", "30ms", "--fresh-duration", "0", "--redis-server", "",
-		"--conns", "2", "--minio", filepath.Join(t.TempDir(), "no-minio"), "--dir", t.TempDir(), "--json", js)
+		"--conns", "2", "--http-process=false", "--minio", filepath.Join(t.TempDir(), "no-minio"), "--dir", t.TempDir(), "--json", js)
 	for _, want := range []string{"500 rows", "Redis turned off", "### runs: 5 sorted run(s) per bucket", "| Get miss p99, 1 client |",
 		"| 200 req/s open loop", "### Strata HTTP lookup service vs Redis (runs table)", "| peak single-key requests/s, hits, 2 connections |",
 		"Skipped: minio not found"} {

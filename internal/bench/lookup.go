@@ -31,7 +31,9 @@ type LookupConfig struct {
 	// Rates are the open-loop request rates, each run for RateDuration.
 	Rates        []int         `json:"rates"`
 	RateDuration time.Duration `json:"rate_duration_ns"`
-	// Workers are the goroutines sending open-loop requests.
+	// Workers are the open-loop senders, each sending its share of the
+	// requests on its own schedule (and, up to Conns, on a connection of
+	// its own).
 	Workers int `json:"workers"`
 	// Batch is the number of keys per GetBatch / MGET.
 	Batch int `json:"batch"`
@@ -47,10 +49,21 @@ type LookupConfig struct {
 	PebbleCache int64 `json:"pebble_cache_bytes"`
 	// RedisServer is the redis-server binary; "" skips Redis.
 	RedisServer string `json:"redis_server"`
-	// HTTP measures the lookup service (package server, in-process on
-	// loopback) through an HTTP client with Conns connections, side by
-	// side with Redis, on the first shape's table.
+	// HTTP measures the lookup service (package server on loopback, in
+	// this process or, with ServeBinary, its own) through an HTTP client
+	// with Conns connections, side by side with Redis, on the first
+	// shape's table.
 	HTTP bool `json:"http"`
+	// ServeBinary, when set, runs the HTTP part's lookup server as
+	// `ServeBinary --warehouse DIR serve` in its own process (the strata
+	// binary), as Redis runs as its own; "" runs it in the benchmark's
+	// process.
+	ServeBinary string `json:"serve_binary,omitempty"`
+	// InProcess measures table.Lookup in this process next to pebble and
+	// Redis, per shape, with freshness and memory. Without it only the
+	// HTTP and S3 parts run, on the first shape's table (no pebble, and
+	// Redis only next to the HTTP service).
+	InProcess bool `json:"in_process"`
 	// S3 measures cold and warm lookups of the first shape's table copied
 	// to a MinIO bucket, next to the same on local disk; skipped, and
 	// said so, when no minio binary is found.
@@ -69,8 +82,8 @@ type LookupConfig struct {
 func DefaultLookupConfig() LookupConfig {
 	return LookupConfig{Rows: 10_000_000, KeySpace: 1_000_000_000, Buckets: 4, Shapes: []Shape{ShapeCompacted, ShapeRuns},
 		Sample: 100_000, Duration: 5 * time.Second, Rates: []int{1_000, 10_000}, RateDuration: 10 * time.Second,
-		Workers: 64, Batch: 100, Refresh: 100 * time.Millisecond, FreshEvery: 100 * time.Millisecond,
-		FreshDuration: 10 * time.Second, Conns: 8, RedisServer: "redis-server", HTTP: true, S3: true,
+		Workers: 8, Batch: 100, Refresh: 100 * time.Millisecond, FreshEvery: 100 * time.Millisecond,
+		FreshDuration: 10 * time.Second, Conns: 8, RedisServer: "redis-server", HTTP: true, InProcess: true, S3: true,
 		ColdLookups: 24, Seed: 1}
 }
 
@@ -92,6 +105,8 @@ func (c LookupConfig) Validate() error {
 		return fmt.Errorf("durations must be positive")
 	case len(c.Shapes) == 0:
 		return fmt.Errorf("no table shape to measure")
+	case !c.InProcess && !c.HTTP && !c.S3:
+		return fmt.Errorf("nothing to measure: in-process, HTTP and S3 all off")
 	}
 	for _, r := range c.Rates {
 		if r <= 0 || r > 1_000_000 {
@@ -167,6 +182,9 @@ func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 	}
 	say := progressFunc(cfg.Progress)
 	ds := newDataset(cfg.Rows, cfg.KeySpace, cfg.Seed, cfg.Sample)
+	if !cfg.InProcess {
+		return rep, runServedOnly(ctx, cfg, ds, rep, say)
+	}
 	db, err := ds.loadPebble(ctx, cfg.Dir, cfg.PebbleCache, say)
 	if err != nil {
 		return nil, err
@@ -179,9 +197,11 @@ func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 	}
 	defer rr.stop()
 	for i, shape := range cfg.Shapes {
-		var served func(dir string, sh tableShape) error
+		var served func(dir string, sh tableShape, lib Target) error
 		if i == 0 {
-			served = func(dir string, sh tableShape) error { return runServed(ctx, cfg, ds, dir, shape, sh, rr, rep, say) }
+			served = func(dir string, sh tableShape, lib Target) error {
+				return runServed(ctx, cfg, ds, dir, shape, sh, lib, rr, rep, say)
+			}
 		}
 		sr, err := runShape(ctx, cfg, ds, db, shape, served, say)
 		if err != nil {
@@ -190,6 +210,39 @@ func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 		rep.Shapes = append(rep.Shapes, sr)
 	}
 	return rep, rr.stop()
+}
+
+// runServedOnly loads the first shape's table and runs the HTTP and S3
+// parts on it, with Redis loaded (not measured alone) for the HTTP
+// comparison.
+func runServedOnly(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) error {
+	var rr *redisRun
+	if cfg.HTTP {
+		var err error
+		if rr, err = startRedis(ctx, cfg, ds, rep, say); err != nil {
+			return err
+		}
+		defer rr.stop()
+	}
+	shape := cfg.Shapes[0]
+	dir := filepath.Join(cfg.Dir, "strata-"+string(shape))
+	tb, err := ds.loadStrata(ctx, dir, cfg.Buckets, shape, say)
+	if err != nil {
+		return err
+	}
+	sh, err := inspect(ctx, tb)
+	if err != nil {
+		return err
+	}
+	lib, err := NewStrataTarget(ctx, "strata", tb, 0)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	if err := runServed(ctx, cfg, ds, dir, shape, sh, lib, rr, rep, say); err != nil {
+		return err
+	}
+	return rr.stop()
 }
 
 // redisRun is the running Redis and its client; nil when Redis is skipped.
@@ -219,6 +272,20 @@ func (r *redisRun) stop() error {
 // for the HTTP comparison; a missing redis-server is reported and skipped
 // (nil, nil).
 func runRedis(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) (*redisRun, error) {
+	rr, err := startRedis(ctx, cfg, ds, rep, say)
+	if rr == nil || err != nil {
+		return nil, err
+	}
+	if err := rr.measure(ctx, cfg, ds, rep, say); err != nil {
+		rr.stop()
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return rr, nil
+}
+
+// startRedis starts Redis and loads the rows; a missing redis-server is
+// reported and skipped (nil, nil).
+func startRedis(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) (*redisRun, error) {
 	if cfg.RedisServer == "" {
 		rep.RedisSkipped = "Redis turned off (--redis-server \"\")"
 		return nil, nil
@@ -240,22 +307,19 @@ func runRedis(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupRep
 		return nil, err
 	}
 	rr := &redisRun{srv: srv, t: NewRedisTarget(srv.Addr, cfg.Conns)}
-	if err := rr.measure(ctx, cfg, ds, rep, say); err != nil {
+	if err := rr.t.load(ctx, ds, say); err != nil {
+		rr.stop()
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	if rep.RedisMemory, err = rr.t.usedMemory(ctx); err != nil {
 		rr.stop()
 		return nil, fmt.Errorf("redis: %w", err)
 	}
 	return rr, nil
 }
 
-// measure loads the rows into Redis and measures it into rep.
+// measure measures the loaded Redis into rep.
 func (r *redisRun) measure(ctx context.Context, cfg LookupConfig, ds *dataset, rep *LookupReport, say func(string)) error {
-	if err := r.t.load(ctx, ds, say); err != nil {
-		return err
-	}
-	var err error
-	if rep.RedisMemory, err = r.t.usedMemory(ctx); err != nil {
-		return err
-	}
 	warmed, err := warm(ctx, r.t, ds.hits[:min(len(ds.hits), warmKeys)])
 	if err != nil {
 		return err
@@ -271,12 +335,13 @@ func (r *redisRun) measure(ctx context.Context, cfg LookupConfig, ds *dataset, r
 
 // runServed measures the table in dir through the HTTP lookup service next
 // to Redis (when cfg.HTTP), and copied to MinIO next to local disk (when
-// cfg.S3).
-func runServed(ctx context.Context, cfg LookupConfig, ds *dataset, dir string, shape Shape, sh tableShape, rr *redisRun,
-	rep *LookupReport, say func(string)) error {
+// cfg.S3); lib is the in-process lookup of the table, the HTTP answers'
+// reference.
+func runServed(ctx context.Context, cfg LookupConfig, ds *dataset, dir string, shape Shape, sh tableShape, lib Target,
+	rr *redisRun, rep *LookupReport, say func(string)) error {
 	var err error
 	if cfg.HTTP {
-		if rep.HTTP, err = runHTTP(ctx, cfg, ds, dir, shape, sh, rr.target(), prefixed(say, "http")); err != nil {
+		if rep.HTTP, err = runHTTP(ctx, cfg, ds, dir, shape, sh, lib, rr.target(), prefixed(say, "http")); err != nil {
 			return fmt.Errorf("http: %w", err)
 		}
 	}
@@ -292,7 +357,7 @@ func runServed(ctx context.Context, cfg LookupConfig, ds *dataset, dir string, s
 // served, when set, runs on the loaded table (in dir) before the
 // freshness run changes it.
 func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB, shape Shape,
-	served func(dir string, sh tableShape) error, say func(string)) (ShapeReport, error) {
+	served func(dir string, sh tableShape, lib Target) error, say func(string)) (ShapeReport, error) {
 	sr := ShapeReport{Shape: shape}
 	dir := filepath.Join(cfg.Dir, "strata-"+string(shape))
 	tb, err := ds.loadStrata(ctx, dir, cfg.Buckets, shape, say)
@@ -332,7 +397,7 @@ func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB,
 	figs[0].WarmSeconds, figs[1].WarmSeconds = sr.Strata.WarmSeconds, sr.Pebble.WarmSeconds
 	sr.Strata, sr.Pebble = figs[0], figs[1]
 	if served != nil {
-		if err := served(dir, sr.Table); err != nil {
+		if err := served(dir, sr.Table, st); err != nil {
 			return sr, err
 		}
 	}

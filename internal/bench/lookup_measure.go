@@ -32,6 +32,14 @@ func newRecorder(seed uint64) *recorder {
 	return &recorder{rng: rand.New(rand.NewPCG(seed, 7))}
 }
 
+// newRecorderCap is a recorder with room for n samples (at most
+// maxSamples) made up front.
+func newRecorderCap(seed uint64, n int) *recorder {
+	r := newRecorder(seed)
+	r.samples = make([]time.Duration, 0, min(n, maxSamples))
+	return r
+}
+
 func (r *recorder) add(d time.Duration) {
 	r.n++
 	if len(r.samples) < maxSamples {
@@ -155,92 +163,108 @@ func batchOp(t Target, keys []int64, size, clients int) func(context.Context, in
 // RateStats is one open-loop run at a fixed request rate.
 type RateStats struct {
 	Rate      int     `json:"rate"`
+	Senders   int     `json:"senders"`
 	Seconds   float64 `json:"seconds"`
 	Scheduled int64   `json:"scheduled"`
 	Completed int64   `json:"completed"`
-	// Dropped requests were still queued when the run's grace period
-	// ended (the target could not keep up); their latency is counted as
-	// the wait until then, a lower bound.
+	// Dropped requests were not sent by the end of the run's grace period
+	// (the target could not keep up); their latency is counted as the wait
+	// until then, a lower bound.
 	Dropped int64   `json:"dropped"`
 	Latency Latency `json:"latency"`
+	// SendLag is how late idle senders sent requests after their scheduled
+	// time (0 when on time or early): the generator's own precision, which
+	// Latency includes.
+	SendLag Latency `json:"send_lag"`
 }
 
-// runFixedRate sends Gets of keys at rate per second for d, open loop: a
-// ticker-driven generator queues each request when its scheduled time
-// comes, whether or not earlier ones returned; workers goroutines send them.
-// Latency counts from the scheduled time, so a stalled target is charged for
-// the requests it delayed (no coordinated omission) — except for the
-// generator's own lateness up to its timer grain (see schedule). Requests
-// not started within d after the end are dropped.
-func runFixedRate(ctx context.Context, t Target, keys []int64, rate, workers int, d time.Duration) (RateStats, error) {
+// runFixedRate sends Gets of keys at rate per second for d, open loop, from
+// senders goroutines, each with its own precomputed schedule: sender s
+// sends requests s, s+senders, s+2·senders, …, request n due at start +
+// n/rate, whether or not its other requests returned in time. A sender
+// sleeps until a request is due (on a timerfd, waking up to wakeEarly
+// before: see sleeper), sends it and records its latency from its scheduled time
+// (or from when it was sent, if early): a target that holds a sender past
+// its next due time is charged the wait (no coordinated omission). There
+// are no channels, no dispatching goroutine and no allocation per request
+// in the generator. Requests not sent within d after the end are dropped.
+func runFixedRate(ctx context.Context, t Target, keys []int64, rate, senders int, d time.Duration) (RateStats, error) {
 	total := max(1, int(float64(rate)*d.Seconds()))
-	jobs := make(chan time.Time, total)
-	start := time.Now()
+	senders = max(1, min(senders, total))
+	start := time.Now().Add(time.Millisecond) // every sender ready
 	end := start.Add(2 * d)
-	recs := make([]*recorder, workers)
-	errs := make([]error, workers)
+	per := (total + senders - 1) / senders
+	recs, lags := make([]*recorder, senders), make([]*recorder, senders)
+	errs := make([]error, senders)
 	var completed, dropped atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
-		recs[w] = newRecorder(uint64(w))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; ; i += workers {
-				sched, ok := <-jobs
-				if !ok {
-					return
-				}
-				if errs[w] != nil || time.Now().After(end) {
-					dropped.Add(1)
-					recs[w].add(max(0, end.Sub(sched)))
-					continue
-				}
-				if _, err := t.Get(ctx, keys[i%len(keys)]); err != nil {
-					errs[w] = err
-					continue
-				}
-				recs[w].add(time.Since(sched))
-				completed.Add(1)
-			}
-		}()
+	for s := range senders {
+		recs[s], lags[s] = newRecorderCap(uint64(s), per), newRecorderCap(uint64(s)+1<<32, per)
+		wg.Go(func() {
+			sent, lost, err := sendScheduled(ctx, t, keys, s, senders, total, rate, start, end, recs[s], lags[s])
+			completed.Add(sent)
+			dropped.Add(lost)
+			errs[s] = err
+		})
 	}
-	schedule(ctx, jobs, start, rate, total)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return RateStats{}, err
 	}
-	return RateStats{Rate: rate, Seconds: time.Since(start).Seconds(), Scheduled: int64(total),
-		Completed: completed.Load(), Dropped: dropped.Load(), Latency: summarize(recs)}, ctx.Err()
+	return RateStats{Rate: rate, Senders: senders, Seconds: time.Since(start).Seconds(), Scheduled: int64(total),
+		Completed: completed.Load(), Dropped: dropped.Load(), Latency: summarize(recs), SendLag: summarize(lags)}, ctx.Err()
 }
 
-// timerGrain is how often the generator wakes. Go's timers here wake up to
-// a millisecond late, so sub-millisecond send times cannot be kept: a
-// request is queued at the first wake-up after its time, and that much
-// lateness (up to timerGrain) is the benchmark's, not the target's. More
-// (the generator starved, say, by an in-process target's load) is charged.
-const timerGrain = time.Millisecond
-
-// schedule queues request n, due at start + n/rate, at the first wake-up
-// after that time, stamped with the time its latency counts from:
-// min(now, due + timerGrain). It closes jobs after the last.
-func schedule(ctx context.Context, jobs chan<- time.Time, start time.Time, rate, total int) {
-	defer close(jobs)
-	tick := time.NewTicker(timerGrain)
-	defer tick.Stop()
-	interval := time.Second / time.Duration(rate)
-	for sent := 0; sent < total; {
-		now := time.Now()
-		for due := min(total, int(now.Sub(start)/interval)+1); sent < due; sent++ {
-			at := start.Add(time.Duration(sent) * interval)
-			jobs <- minTime(now, at.Add(timerGrain))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+// sendScheduled is sender s of runFixedRate: it sends its requests as they
+// fall due, recording their latencies in rec and, for requests it was idle
+// before, its own lateness in lag. It returns how many requests completed
+// and how many were dropped.
+func sendScheduled(ctx context.Context, t Target, keys []int64, s, senders, total, rate int, start, end time.Time,
+	rec, lag *recorder) (sent, lost int64, err error) {
+	sl, err := newSleeper()
+	if err != nil {
+		return 0, 0, err
 	}
+	defer sl.close()
+	for n := s; n < total; n += senders {
+		if err := ctx.Err(); err != nil {
+			return sent, lost, err
+		}
+		due := start.Add(time.Duration(int64(n) * int64(time.Second) / int64(rate)))
+		idle := time.Now().Before(due)
+		if idle {
+			if err := sleepUntil(sl, due); err != nil {
+				return sent, lost, err
+			}
+		}
+		at := time.Now()
+		if at.After(end) {
+			lost++
+			rec.add(max(0, end.Sub(due)))
+			continue
+		}
+		if idle {
+			lag.add(max(0, at.Sub(due)))
+		}
+		if _, err := t.Get(ctx, keys[n%len(keys)]); err != nil {
+			return sent, lost, err
+		}
+		rec.add(time.Since(minTime(at, due)))
+		sent++
+	}
+	return sent, lost, nil
+}
+
+// sleepUntil sleeps until about wakeEarly before t: long waits on a Go
+// timer (about a millisecond late here), the last two milliseconds on sl.
+func sleepUntil(sl *sleeper, t time.Time) error {
+	if d := time.Until(t) - 2*time.Millisecond; d > 0 {
+		time.Sleep(d)
+	}
+	if d := time.Until(t) - wakeEarly; d > 0 {
+		return sl.sleep(d)
+	}
+	return nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -18,9 +18,12 @@ func LookupMarkdown(rep *LookupReport) string {
 		"GOMAXPROCS %d; %s present and %s absent keys read; ratio = Strata / baseline "+
 		"(below 1 is better for latency, above 1 for throughput).\n\n",
 		count(int64(c.Rows)), rowBytes, count(c.KeySpace), c.Buckets, rep.GOMAXPROCS, count(int64(c.Sample)), count(int64(c.Sample)))
-	if rep.Redis == nil {
+	switch {
+	case !c.InProcess:
+		fmt.Fprintf(&b, "In-process lookups, pebble, freshness and memory not measured (--in-process=false).\n\n")
+	case rep.Redis == nil:
 		fmt.Fprintf(&b, "Redis: %s.\n\n", rep.RedisSkipped)
-	} else {
+	default:
 		fmt.Fprintf(&b, "Redis: its own redis-server on loopback (no persistence), %d connections in parallel runs, "+
 			"measured once (it has no table shape); used_memory %s.\n\n", c.Conns, bytesStr(rep.RedisMemory))
 	}

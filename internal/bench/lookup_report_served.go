@@ -11,12 +11,19 @@ import (
 func writeHTTP(b *strings.Builder, rep *LookupReport) {
 	h, c := rep.HTTP, rep.Config
 	fmt.Fprintf(b, "### Strata HTTP lookup service vs Redis (%s table)\n\n", h.Shape)
-	fmt.Fprintf(b, "The lookup server (package server as `strata serve` runs it: refresh every %v, no token) "+
-		"runs in this process on 127.0.0.1 over the table on local disk; the client is net/http with keep-alive "+
-		"on at most %d connections, keys sent as JSON numbers, rows decoded from JSON. Redis: GET and MGET over "+
-		"loopback on %d connections. Both run side by side (one after the other within each scenario) on the "+
-		"same keys and share the machine's %d cores with their clients; ratio = HTTP / Redis.\n\n",
-		h.Refresh, h.Conns, h.Conns, rep.GOMAXPROCS)
+	where := "runs in this process (sharing the clients' Go runtime)"
+	if h.Process {
+		where = "runs as its own process (`strata serve`, as Redis runs as redis-server)"
+	}
+	fmt.Fprintf(b, "The lookup server (`strata serve`: package server with its defaults, refresh every %v, no token) "+
+		"%s on 127.0.0.1 over the table on local disk; the client is the benchmark's lean "+
+		"HTTP/1.1 client with keep-alive on at most %d connections, keys sent as JSON numbers, each answer's rows "+
+		"split into their JSON bytes (not decoded, as a Redis client receives bytes; every 64th answer is decoded "+
+		"and checked). Redis: GET and MGET over loopback on %d connections (go-redis). Both run side by side (one "+
+		"after the other within each scenario) on the same keys and share the machine's %d cores with their "+
+		"clients; ratio = HTTP / Redis. Open loop: %d senders, each on its own schedule; latency from the "+
+		"scheduled time.\n\n",
+		h.Refresh, where, h.Conns, h.Conns, rep.GOMAXPROCS, c.Workers)
 	if h.Redis == nil {
 		fmt.Fprintf(b, "Redis: %s.\n\n", rep.RedisSkipped)
 	}
@@ -66,6 +73,9 @@ func writeHTTP(b *strings.Builder, rep *LookupReport) {
 			fmt.Fprintf(b, "| %s req/s open loop, single-key hits (%d senders): %s | %s | %s | %s | %s |\n",
 				count(int64(rate)), c.Workers, q.name, s, redis, redisRatio, target)
 		}
+		lag := func(f TargetFigures) float64 { return f.Rates[i].SendLag.P99us }
+		cmpRow(b, fmt.Sprintf("%s req/s open loop: the senders' own lateness, p99 (included above)", count(int64(rate))),
+			h.Strata, h.Redis, latStr, lag, "")
 	}
 	fmt.Fprintln(b)
 }

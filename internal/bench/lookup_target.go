@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -286,13 +285,7 @@ func (s *RedisServer) Stop() error {
 	return s.err
 }
 
-func (s *RedisServer) logTail() string {
-	b, _ := os.ReadFile(s.log)
-	if len(b) > 500 {
-		b = b[len(b)-500:]
-	}
-	return strings.TrimSpace(string(b))
-}
+func (s *RedisServer) logTail() string { return logTail(s.log) }
 
 // freePort asks the kernel for a free loopback port.
 func freePort() (int, error) {

@@ -158,6 +158,24 @@ func TestFixedRateOpenLoop(t *testing.T) {
 	}
 }
 
+// A sender allocates nothing per request (its recorders are made up front):
+// the generator adds no garbage of its own to the process it measures.
+func TestSenderAllocations(t *testing.T) {
+	ctx := context.Background()
+	const total = 2000
+	start := time.Now().Add(-time.Hour) // every request already due: no sleeping
+	allocs := testing.AllocsPerRun(1, func() {
+		rec, lag := newRecorderCap(1, total), newRecorderCap(2, total)
+		sent, lost, err := sendScheduled(ctx, slowTarget{}, []int64{1, 2, 3}, 0, 1, total, 1000, start, start.Add(2*time.Hour), rec, lag)
+		if err != nil || sent != total || lost != 0 {
+			t.Fatalf("sent %d, lost %d, %v", sent, lost, err)
+		}
+	})
+	if allocs > 20 {
+		t.Errorf("%v allocations for %d requests", allocs, total)
+	}
+}
+
 // The whole scenario runs on a tiny table and reports every figure.
 func TestRunLookupTiny(t *testing.T) {
 	cfg := DefaultLookupConfig()
@@ -200,6 +218,34 @@ func TestRunLookupTiny(t *testing.T) {
 	}
 	if b, err := os.ReadFile(path); err != nil || !bytes.Contains(b, []byte(`"get_hit_parallel"`)) {
 		t.Errorf("json: %v %.200s", err, b)
+	}
+}
+
+// Without the in-process part only the HTTP comparison runs, on the first
+// shape's table, with Redis beside it (when installed) but not measured
+// alone.
+func TestRunLookupServedOnly(t *testing.T) {
+	cfg := DefaultLookupConfig()
+	cfg.Rows, cfg.Sample, cfg.Buckets, cfg.Conns, cfg.Workers = 1000, 100, 2, 2, 2
+	cfg.Duration, cfg.Rates, cfg.RateDuration = 20*time.Millisecond, []int{300}, 50*time.Millisecond
+	cfg.InProcess, cfg.S3, cfg.Shapes = false, false, []Shape{ShapeRuns, ShapeCompacted}
+	cfg.Dir = t.TempDir()
+	rep, err := RunLookup(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Shapes) != 0 || rep.Redis != nil || rep.HTTP == nil || rep.HTTP.Shape != ShapeRuns || rep.S3 != nil {
+		t.Fatalf("report %+v", rep)
+	}
+	if f := rep.HTTP.Strata; f.GetHit.Ops == 0 || f.BatchParallel.Ops == 0 || len(f.Rates) != 1 || f.Rates[0].Completed == 0 {
+		t.Errorf("http figures %+v", f)
+	}
+	md := LookupMarkdown(rep)
+	for _, want := range []string{"not measured (--in-process=false)", "### Strata HTTP lookup service vs Redis (runs table)",
+		"| 300 req/s open loop: the senders' own lateness, p99"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
 	}
 }
 
@@ -267,6 +313,9 @@ func lookupFixture(b *testing.B) *fixture {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperServeEnv) == "1" {
+		os.Exit(helperServe(os.Args[1:]))
+	}
 	code := m.Run()
 	if benchFixture != nil && benchFixture.db != nil {
 		benchFixture.db.Close()
