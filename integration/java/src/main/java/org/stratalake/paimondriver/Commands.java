@@ -110,9 +110,9 @@ final class Commands {
     }
 
     private static String read(Args a) throws Exception {
-        FileStoreTable t = table(a);
         String snapshot = a.flag("--snapshot");
         a.done();
+        FileStoreTable t = table(a);
         if (snapshot != null) {
             t = t.copy(Collections.singletonMap(CoreOptions.SCAN_SNAPSHOT_ID.key(), snapshot));
         }
@@ -157,10 +157,10 @@ final class Commands {
     }
 
     private static String write(Args a, String stdin) throws Exception {
-        FileStoreTable t = table(a);
         String user = a.flag("--user");
         String commitId = a.flag("--commit-id");
         a.done();
+        FileStoreTable t = table(a);
         if ((user == null) != (commitId == null)) {
             throw new Main.UsageException("--user and --commit-id go together");
         }
@@ -247,11 +247,11 @@ final class Commands {
     }
 
     private static String compact(Args a) throws Exception {
-        FileStoreTable t = table(a);
         boolean full = a.bool("--full");
         String user = a.flag("--user");
         String commitId = a.flag("--commit-id");
         a.done();
+        FileStoreTable t = table(a);
         if ((user == null) != (commitId == null)) {
             throw new Main.UsageException("--user and --commit-id go together");
         }
@@ -285,8 +285,8 @@ final class Commands {
     }
 
     private static String snapshots(Args a) throws Exception {
-        FileStoreTable t = table(a);
         a.done();
+        FileStoreTable t = table(a);
         List<String> lines = new ArrayList<>();
         for (Iterator<Snapshot> it = t.snapshotManager().snapshots(); it.hasNext(); ) {
             Snapshot s = it.next();

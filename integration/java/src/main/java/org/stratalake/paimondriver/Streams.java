@@ -40,10 +40,10 @@ final class Streams {
      * plan's rows a line {"_snapshot": id}; each row carries its row kind as _kind.
      */
     static String stream(Args a) throws Exception {
-        FileStoreTable t = Commands.table(a);
         String from = a.flag("--from");
         String fromFull = a.flag("--from-full");
         a.done();
+        FileStoreTable t = Commands.table(a);
         Map<String, String> opts = new HashMap<>();
         if (from != null) {
             opts.put("scan.mode", "from-snapshot");
@@ -104,9 +104,9 @@ final class Streams {
      * key's bare value. Prints one line per key: the row, or null.
      */
     static String lookup(Args a, String stdin) throws Exception {
-        FileStoreTable t = Commands.table(a);
         String snapshot = a.flag("--snapshot");
         a.done();
+        FileStoreTable t = Commands.table(a);
         List<String> pk = t.primaryKeys();
         if (pk.isEmpty()) {
             throw new IllegalArgumentException("lookups need a primary key");
