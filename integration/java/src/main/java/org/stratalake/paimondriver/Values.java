@@ -1,5 +1,7 @@
 package org.stratalake.paimondriver;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -369,7 +371,7 @@ final class Values {
 
     private static JsonNode parse(String s) {
         try {
-            return MAPPER.readTree(s);
+            return lines(s).get(0);
         } catch (Exception e) {
             throw new IllegalArgumentException("invalid JSON text " + s, e);
         }
@@ -447,14 +449,61 @@ final class Values {
         return localDateTime(t).toInstant(ZoneOffset.UTC);
     }
 
-    /** Parses a JSON Lines text into JSON objects, skipping blank lines. */
+    /**
+     * Parses a JSON Lines text into JSON values, skipping blank lines. Numbers are kept as their
+     * text (TextNodes): Jackson would read -0 as the integer 0 and lose a negative zero.
+     */
     static List<JsonNode> lines(String text) throws Exception {
         List<JsonNode> out = new ArrayList<>();
         for (String line : text.split("\n")) {
             if (!line.isBlank()) {
-                out.add(MAPPER.readTree(line));
+                try (JsonParser p = MAPPER.getFactory().createParser(line)) {
+                    p.nextToken();
+                    out.add(tree(p));
+                    if (p.nextToken() != null) {
+                        throw new IllegalArgumentException("trailing text after the value: " + line);
+                    }
+                }
             }
         }
         return out;
+    }
+
+    private static JsonNode tree(JsonParser p) throws Exception {
+        JsonToken t = p.currentToken();
+        if (t == null) {
+            throw new IllegalArgumentException("unexpected end of the line");
+        }
+        switch (t) {
+            case START_OBJECT:
+                {
+                    ObjectNode o = NODES.objectNode();
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String name = p.currentName();
+                        p.nextToken();
+                        o.set(name, tree(p));
+                    }
+                    return o;
+                }
+            case START_ARRAY:
+                {
+                    ArrayNode a = NODES.arrayNode();
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        a.add(tree(p));
+                    }
+                    return a;
+                }
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+            case VALUE_STRING:
+                return NODES.textNode(p.getText());
+            case VALUE_TRUE:
+            case VALUE_FALSE:
+                return NODES.booleanNode(t == JsonToken.VALUE_TRUE);
+            case VALUE_NULL:
+                return NODES.nullNode();
+            default:
+                throw new IllegalArgumentException("unexpected JSON token " + t);
+        }
     }
 }
