@@ -118,14 +118,15 @@ func TestJavaMatrix(t *testing.T) {
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
-			t.Run("strata-writes", func(t *testing.T) { runCell(t, d, c, false) })
-			t.Run("java-writes", func(t *testing.T) {
-				if c.NoJavaWrite != "" {
-					record(c.Name, "java-writes", "n/a", c.NoJavaWrite, 0)
-					t.Skip(c.NoJavaWrite)
-				}
-				runCell(t, d, c, true)
-			})
+			for _, w := range []writers{strataWrites, javaWrites, bothWrite} {
+				t.Run(w.String(), func(t *testing.T) {
+					if w != strataWrites && c.NoJavaWrite != "" {
+						record(c.Name, w.String(), "n/a", c.NoJavaWrite, 0)
+						t.Skip(c.NoJavaWrite)
+					}
+					runCell(t, d, c, w)
+				})
+			}
 		})
 	}
 }
@@ -206,13 +207,28 @@ func firstLine(s string) string {
 	return s
 }
 
-func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, javaWrites bool) {
+// writers says who writes a table: Strata, Java, or both in turn.
+type writers int
+
+const (
+	strataWrites writers = iota
+	javaWrites
+	bothWrite // odd batches by Strata, even ones by Java
+)
+
+func (w writers) String() string {
+	return [...]string{"strata-writes", "java-writes", "both-write"}[w]
+}
+
+// byJava reports whether Java writes batch b (1-based).
+func (w writers) byJava(b int) bool {
+	return w == javaWrites || w == bothWrite && b%2 == 0
+}
+
+func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, w writers) {
 	ctx := context.Background()
 	start := time.Now()
-	dir := "strata-writes"
-	if javaWrites {
-		dir = "java-writes"
-	}
+	dir := w.String()
 	r := &javaRun{t: t, ctx: ctx, d: d, c: c, wh: t.TempDir(), id: catalog.Identifier{Database: "db", Table: "t"}}
 	if keep := os.Getenv("STRATA_JAVA_KEEP"); keep != "" {
 		// Keep the warehouse for a look afterwards.
@@ -242,7 +258,7 @@ func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, javaWrites bool) {
 	if r.model, err = newJModel(c, r.schema); err != nil {
 		r.fatal("%v", err)
 	}
-	if javaWrites {
+	if w == javaWrites {
 		if err := d.Create(ctx, r.wh, javaTable, spec.EncodeSchema(r.schema)); err != nil {
 			r.fatal("java create: %v", err)
 		}
@@ -257,7 +273,7 @@ func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, javaWrites bool) {
 	rng := rand.New(rand.NewPCG(uint64(len(c.Name)), hashString(c.Name)))
 	for b := 1; b <= batches; b++ {
 		changes := r.model.draw(rng, rows)
-		if javaWrites {
+		if w.byJava(b) {
 			r.javaWrite(b, changes)
 		} else {
 			r.strataWrite(b, changes)
@@ -267,19 +283,29 @@ func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, javaWrites bool) {
 		}
 		r.checkLatest(fmt.Sprintf("after batch %d", b))
 	}
-	// The writer's full compaction, then the other side's.
-	r.compact(javaWrites, "the writer's full compaction")
-	r.compact(!javaWrites, "the other side's full compaction")
+	// The (last) writer's full compaction, then the other side's.
+	last := w.byJava(batches)
+	r.compact(last, "the writer's full compaction")
+	r.compact(!last, "the other side's full compaction")
 	r.checkAllSnapshots()
 	if c.Stream {
 		r.checkStreams()
 	}
-	if javaWrites && !t.Failed() {
-		// Exactly once: the last batch replayed under its identifier
-		// commits nothing.
-		cm, err := d.Write(ctx, r.wh, javaTable, "java", int64(batches), "")
+	if w != strataWrites && !t.Failed() {
+		// Exactly once: Java's last batch replayed under its identifier
+		// commits nothing, also after Strata's commits.
+		lastJava := batches - batches%2
+		if w == javaWrites {
+			lastJava = batches
+		}
+		before := r.snapshotIDs()
+		row := change{spec.RowKindInsert, r.model.freshRow(rng)}
+		cm, err := d.Write(ctx, r.wh, javaTable, "java", int64(lastJava), r.encodeChanges([]change{row}))
 		if err != nil || cm.Committed != 0 {
-			r.fail("replaying commit %d: %+v, %v (want nothing committed)", batches, cm, err)
+			r.fail("replaying commit %d: %+v, %v (want nothing committed)", lastJava, cm, err)
+		}
+		if after := r.snapshotIDs(); !slices.Equal(before, after) {
+			r.fail("replaying commit %d: snapshots %v became %v", lastJava, before, after)
 		}
 	}
 }
@@ -325,6 +351,15 @@ func (r *javaRun) strataWrite(batch int, changes []change) {
 
 func (r *javaRun) javaWrite(batch int, changes []change) {
 	r.t.Helper()
+	if _, err := r.d.Write(r.ctx, r.wh, javaTable, "java", int64(batch), r.encodeChanges(changes)); err != nil {
+		r.fatal("java write of batch %d: %v", batch, err)
+	}
+}
+
+// encodeChanges renders changes as the JSON Lines strata write reads: the
+// row, and _kind unless it is +I.
+func (r *javaRun) encodeChanges(changes []change) string {
+	r.t.Helper()
 	enc := textrow.NewJSONEncoder(nil, r.schema.Fields)
 	var b strings.Builder
 	for _, ch := range changes {
@@ -339,9 +374,7 @@ func (r *javaRun) javaWrite(batch int, changes []change) {
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	if _, err := r.d.Write(r.ctx, r.wh, javaTable, "java", int64(batch), b.String()); err != nil {
-		r.fatal("java write of batch %d: %v", batch, err)
-	}
+	return b.String()
 }
 
 // compact runs a full compaction by Java or Strata and checks the result.
