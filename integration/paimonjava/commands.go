@@ -18,6 +18,13 @@ func (d *Driver) Create(ctx context.Context, warehouse, table string, schemaJSON
 	return err
 }
 
+// Alter applies schema changes, a JSON array in the driver's form (see
+// integration/java/README.md).
+func (d *Driver) Alter(ctx context.Context, warehouse, table, changes string) error {
+	_, err := d.Run(ctx, changes, "alter", warehouse, table)
+	return err
+}
+
 // Read returns the table's rows at snapshot (0: the latest) as JSON Lines
 // in Strata's value format, sorted.
 func (d *Driver) Read(ctx context.Context, warehouse, table string, snapshot int64) ([]string, error) {

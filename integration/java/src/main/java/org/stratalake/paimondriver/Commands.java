@@ -18,6 +18,7 @@ import org.apache.paimon.manifest.BucketEntry;
 import org.apache.paimon.options.Options;
 import org.apache.paimon.reader.RecordReader;
 import org.apache.paimon.schema.Schema;
+import org.apache.paimon.schema.SchemaChange;
 import org.apache.paimon.schema.TableSchema;
 import org.apache.paimon.table.BucketMode;
 import org.apache.paimon.table.FileStoreTable;
@@ -33,6 +34,8 @@ import org.apache.paimon.table.sink.StreamWriteBuilder;
 import org.apache.paimon.table.sink.TableWrite;
 import org.apache.paimon.table.source.ReadBuilder;
 import org.apache.paimon.table.source.Split;
+import org.apache.paimon.types.DataType;
+import org.apache.paimon.types.DataTypeJsonParser;
 import org.apache.paimon.types.RowKind;
 import org.apache.paimon.types.RowType;
 
@@ -56,6 +59,8 @@ final class Commands {
         switch (cmd) {
             case "create":
                 return create(a, stdin);
+            case "alter":
+                return alter(a, stdin);
             case "read":
                 return read(a);
             case "write":
@@ -107,6 +112,54 @@ final class Commands {
             c.createTable(id, schema, false);
         }
         return "";
+    }
+
+    /**
+     * Alters the table: stdin is a JSON array of changes, each {"op": ...}: add (column, type),
+     * rename (column, to), drop (column), type (column, type: a widening such as INT to BIGINT),
+     * set (key, value), remove (key). Types are Paimon's SQL names of atomic types.
+     */
+    private static String alter(Args a, String stdin) throws Exception {
+        String warehouse = a.positional(1, "WAREHOUSE");
+        Identifier id = Identifier.fromString(a.positional(2, "DB.TABLE"));
+        a.done();
+        List<SchemaChange> changes = new ArrayList<>();
+        for (JsonNode c : Values.MAPPER.readTree(stdin)) {
+            String op = c.path("op").asText();
+            String col = c.path("column").asText();
+            switch (op) {
+                case "add":
+                    changes.add(SchemaChange.addColumn(col, type(c)));
+                    break;
+                case "rename":
+                    changes.add(SchemaChange.renameColumn(col, c.path("to").asText()));
+                    break;
+                case "drop":
+                    changes.add(SchemaChange.dropColumn(col));
+                    break;
+                case "type":
+                    changes.add(SchemaChange.updateColumnType(col, type(c)));
+                    break;
+                case "set":
+                    changes.add(
+                            SchemaChange.setOption(
+                                    c.path("key").asText(), c.path("value").asText()));
+                    break;
+                case "remove":
+                    changes.add(SchemaChange.removeOption(c.path("key").asText()));
+                    break;
+                default:
+                    throw new IllegalArgumentException("unknown schema change " + c);
+            }
+        }
+        try (Catalog c = catalog(warehouse)) {
+            c.alterTable(id, changes, false);
+        }
+        return "";
+    }
+
+    private static DataType type(JsonNode change) {
+        return DataTypeJsonParser.parseAtomicTypeSQLString(change.path("type").asText());
     }
 
     private static String read(Args a) throws Exception {

@@ -25,6 +25,7 @@ public final class Main {
                     "\n",
                     "usage: paimon-driver COMMAND WAREHOUSE DB.TABLE [flags]",
                     "  create  WAREHOUSE DB.TABLE          schema file JSON (Paimon's schema-N layout) on stdin",
+                    "  alter   WAREHOUSE DB.TABLE          schema changes as a JSON array on stdin (see Commands.alter)",
                     "  read    WAREHOUSE DB.TABLE [--snapshot N]            rows as JSONL, sorted",
                     "  write   WAREHOUSE DB.TABLE [--user U --commit-id N]  JSONL rows on stdin (_kind: +I -U +U -D)",
                     "  compact WAREHOUSE DB.TABLE [--full] [--user U --commit-id N]",
