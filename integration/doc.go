@@ -16,10 +16,15 @@
 // with Strata's changelog, snapshot by snapshot. Java runs through the
 // driver in integration/java (see its README), built and started by
 // integration/paimonjava: the tests skip without java and mvn, and fail
-// instead when STRATA_REQUIRE_JAVA is set, as .ci/run sets it.
+// instead when STRATA_REQUIRE_JAVA is set, as .ci/run sets it. pypaimon,
+// Paimon's Python implementation, then reads every snapshot of each run's
+// table too (integration/python, set up by integration/paimonpy in a
+// virtual environment on first use; STRATA_REQUIRE_PYPAIMON makes a missing
+// python3 a failure). Cells a reader cannot handle say why (NoJavaWrite,
+// NoPython, ...), and the report lists them as n/a with that reason.
 //
 // The CI run is short (3 batches of 12 changes per cell, about 30 seconds).
-// The long run adds cells and uses 8 batches of 40 changes (about two
+// The long run adds cells and uses 8 batches of 40 changes (about three
 // minutes on two cores):
 //
 //	STRATA_JAVA_LONG=1 go test ./integration -run TestJavaMatrix -v

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonpy"
 	"github.com/stratalake/strata/internal/textrow"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
@@ -55,7 +56,9 @@ type javaCell struct {
 	// NoStrataCompact and NoJavaCompact say why a side cannot compact the
 	// table, if it cannot; that compaction is then left out.
 	NoStrataCompact, NoJavaCompact string
-	Stream                         bool // compare the change stream
+	// NoPython says why pypaimon cannot read the table, if it cannot.
+	NoPython string
+	Stream   bool // compare the change stream
 }
 
 func (c *javaCell) engine() string {
@@ -124,7 +127,8 @@ func TestJavaMatrix(t *testing.T) {
 						record(c.Name, w.String(), "n/a", c.NoJavaWrite, 0)
 						t.Skip(c.NoJavaWrite)
 					}
-					runCell(t, d, c, w)
+					r := runCell(t, d, c, w)
+					t.Run("pypaimon-reads", func(t *testing.T) { r.pythonReads(t) })
 				})
 			}
 		})
@@ -178,6 +182,7 @@ type javaRun struct {
 	id     catalog.Identifier
 	schema *spec.TableSchema
 	model  *jmodel
+	dir    string   // the direction, for the report
 	reason string   // the first failure
 	notes  []string // what was left out
 }
@@ -225,11 +230,11 @@ func (w writers) byJava(b int) bool {
 	return w == javaWrites || w == bothWrite && b%2 == 0
 }
 
-func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, w writers) {
+func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, w writers) *javaRun {
 	ctx := context.Background()
 	start := time.Now()
 	dir := w.String()
-	r := &javaRun{t: t, ctx: ctx, d: d, c: c, wh: t.TempDir(), id: catalog.Identifier{Database: "db", Table: "t"}}
+	r := &javaRun{t: t, ctx: ctx, d: d, c: c, wh: t.TempDir(), id: catalog.Identifier{Database: "db", Table: "t"}, dir: dir}
 	if keep := os.Getenv("STRATA_JAVA_KEEP"); keep != "" {
 		// Keep the warehouse for a look afterwards.
 		r.wh = filepath.Join(keep, c.Name+"-"+dir)
@@ -309,6 +314,54 @@ func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, w writers) {
 			r.fail("replaying commit %d: snapshots %v became %v", lastJava, before, after)
 		}
 	}
+	return r
+}
+
+// pythonReads reads every snapshot of the run's table with pypaimon and
+// compares it with Strata's scan (which the run compared with Java's read
+// and the model).
+func (r *javaRun) pythonReads(t *testing.T) {
+	dir := r.dir + " / pypaimon reads"
+	if r.t.Failed() {
+		t.Skip("the run failed")
+	}
+	if r.c.NoPython != "" {
+		record(r.c.Name, dir, "n/a", r.c.NoPython, 0)
+		t.Skip(r.c.NoPython)
+	}
+	py := paimonpy.ForTest(t)
+	start := time.Now()
+	var reason string
+	for _, id := range r.snapshotIDs() {
+		s, err := r.strataLines(id)
+		if err != nil {
+			t.Fatalf("snapshot %d: strata scan: %v", id, err)
+		}
+		raw, err := py.Read(r.ctx, r.wh, javaTable, id)
+		if err != nil {
+			reason = firstLine(fmt.Sprintf("snapshot %d: pypaimon read: %v", id, err))
+			t.Error(reason)
+			break
+		}
+		got, err := canonical(r.schema.Fields, raw, false)
+		if err != nil {
+			reason = firstLine(fmt.Sprintf("snapshot %d: %v", id, err))
+			t.Error(reason)
+			break
+		}
+		if d := diffLines(s, got); d != "" {
+			msg := fmt.Sprintf("snapshot %d: pypaimon's read (+) differs from strata's scan (-):\n%s", id, d)
+			if reason == "" {
+				reason = firstLine(msg)
+			}
+			t.Error(msg)
+		}
+	}
+	result := "pass"
+	if t.Failed() {
+		result = "FAIL"
+	}
+	record(r.c.Name, dir, result, reason, time.Since(start))
 }
 
 func hashString(s string) uint64 {

@@ -150,9 +150,16 @@ func Start(ctx context.Context) (*Driver, error) {
 		return nil, err
 	}
 	// The process outlives ctx (Close ends it), so it is not tied to it.
-	cmd := exec.Command("java",
+	return StartCommand(exec.Command("java",
 		"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx1g",
-		"-cp", cp, "org.stratalake.paimondriver.Main", "serve")
+		"-cp", cp, "org.stratalake.paimondriver.Main", "serve"))
+}
+
+// StartCommand starts cmd as a driver: any program speaking the serve
+// protocol of integration/java/README.md (the pypaimon driver in
+// integration/python does too). Its stdin, stdout and stderr must be unset.
+func StartCommand(cmd *exec.Cmd) (*Driver, error) {
+	var err error
 	d := &Driver{cmd: cmd, stderr: &tailBuffer{max: 64 << 10}}
 	cmd.Stderr = d.stderr
 	if d.stdin, err = cmd.StdinPipe(); err != nil {
@@ -164,7 +171,7 @@ func Start(ctx context.Context) (*Driver, error) {
 	}
 	d.stdout = bufio.NewReaderSize(out, 1<<20)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("paimonjava: starting java: %w", err)
+		return nil, fmt.Errorf("paimonjava: starting %s: %w", cmd.Path, err)
 	}
 	return d, nil
 }
