@@ -22,6 +22,18 @@ func javaCells() []*javaCell {
 	return []*javaCell{
 		{Name: "dedup-bucket1", Columns: dedup, PK: "id", Options: map[string]string{"bucket": "1"}},
 		{Name: "dedup-bucket4", Columns: dedup, PK: "id", Options: map[string]string{"bucket": "4"}},
+		{
+			// Strata dictionary-encodes only when asked (Java by default).
+			Name: "dedup-dictionary", Columns: dedup + ", d DECIMAL(10, 2), t TINYINT, dt DATE", PK: "id",
+			Options: map[string]string{"bucket": "2", "parquet.enable.dictionary": "true"},
+			Small:   true,
+		},
+		{
+			// Pages longer than one Java read batch (1024 rows), with nulls.
+			Name: "dedup-large-pages", Columns: dedup, PK: "id",
+			Options: map[string]string{"bucket": "1"},
+			Keys:    1 << 20, Rows: 2500,
+		},
 		{Name: "dedup-bucket16", Columns: dedup, PK: "id", Options: map[string]string{"bucket": "16"}, Keys: 40},
 		{
 			Name:    "dedup-part-string",

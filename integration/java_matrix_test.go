@@ -49,6 +49,7 @@ type javaCell struct {
 	// Values lists the values drawn for some columns (partition columns).
 	Values map[string][]any
 	Keys   int  // the id column's key space (default 12)
+	Rows   int  // changes per batch (default 12; 40 in the long run)
 	Small  bool // small numbers and word strings (aggregation)
 	Long   bool // only in the long run
 	// NoJavaWrite says why Java cannot write the table, if it cannot.
@@ -274,6 +275,9 @@ func runCell(t *testing.T, d *paimonjava.Driver, c *javaCell, w writers) *javaRu
 	batches, rows := 3, 12
 	if longJava() {
 		batches, rows = 8, 40
+	}
+	if c.Rows > 0 {
+		rows = c.Rows
 	}
 	rng := rand.New(rand.NewPCG(uint64(len(c.Name)), hashString(c.Name)))
 	for b := 1; b <= batches; b++ {
