@@ -35,6 +35,8 @@ type jmodel struct {
 	aggs   []string // aggregation: the function of each column ("" for primary-key columns)
 	groups []seqGroup
 	inGrp  []int // partial-update: the group of each column, -1 for none
+	// seqField is the sequence.field column (deduplicate), or -1.
+	seqField int
 }
 
 // seqGroup is a partial-update sequence group: ordering columns and the
@@ -44,7 +46,7 @@ type seqGroup struct {
 }
 
 func newJModel(c *javaCell, schema *spec.TableSchema) (*jmodel, error) {
-	m := &jmodel{c: c, fields: schema.Fields, rows: map[string]spec.Row{}}
+	m := &jmodel{c: c, fields: schema.Fields, rows: map[string]spec.Row{}, seqField: -1}
 	idx := func(name string) (int, error) {
 		i := slices.IndexFunc(m.fields, func(f spec.DataField) bool { return f.Name == name })
 		if i < 0 {
@@ -58,6 +60,16 @@ func newJModel(c *javaCell, schema *spec.TableSchema) (*jmodel, error) {
 			return nil, err
 		}
 		m.pk = append(m.pk, i)
+	}
+	if sf := c.Options["sequence.field"]; sf != "" {
+		if c.engine() != "deduplicate" {
+			return nil, fmt.Errorf("cell %s: the model follows sequence.field for deduplicate only", c.Name)
+		}
+		i, err := idx(sf)
+		if err != nil {
+			return nil, err
+		}
+		m.seqField = i
 	}
 	switch c.engine() {
 	case "aggregation":
@@ -144,6 +156,9 @@ func (m *jmodel) apply(ch change) {
 	}
 	switch m.c.engine() {
 	case "deduplicate":
+		if sq := m.seqField; sq >= 0 && exists && spec.CompareValues(ch.row[sq], old[sq]) < 0 {
+			return // an older sequence.field value loses (nulls are oldest)
+		}
 		if ch.kind.IsRetract() {
 			delete(m.rows, k)
 		} else {
@@ -403,6 +418,9 @@ func (m *jmodel) drawOne(rng *rand.Rand) []change {
 		return []change{{spec.RowKindInsert, fresh}}
 	case "deduplicate":
 		old := m.existing(rng)
+		if m.seqField >= 0 {
+			break // adds only (see the dedup-sequence-field cell)
+		}
 		switch {
 		case r < 15 && old != nil:
 			return []change{{spec.RowKindDelete, m.keyOnly(old)}}
