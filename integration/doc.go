@@ -23,7 +23,12 @@
 // python3 a failure). Cells a reader cannot handle say why (NoJavaWrite,
 // NoPython, ...), and the report lists them as n/a with that reason.
 //
-// The CI run is short (3 batches of 12 changes per cell, about 30 seconds).
+// Each run also looks every key up with Strata's Lookup and Java's
+// LocalTableQuery after the full compactions. TestJavaSchemaEvolution has
+// Java alter a table between both engines' commits; TestJavaAvroTableRefused
+// reads a table Java wrote with file.format=avro.
+//
+// The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
 // The long run adds cells and uses 8 batches of 40 changes (about three
 // minutes on two cores):
 //
