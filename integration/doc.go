@@ -1,5 +1,41 @@
 // Package integration holds end-to-end tests across processes and real
 // servers: tables on a real MinIO over S3, concurrent committers, the
-// strata binary itself, and concurrent strata write processes on random
-// table kinds checked against a model (TestConcurrentWriters).
+// strata binary itself, concurrent strata write processes on random
+// table kinds checked against a model (TestConcurrentWriters), and Apache
+// Paimon's Java implementation reading and writing the same tables.
+//
+// # Java Paimon
+//
+// TestJavaMatrix runs each table kind of java_cells_test.go (buckets,
+// partitions, merge engines, deletion vectors, changelog producers, every
+// data type, append tables) in two directions: Strata writes and Java
+// reads, and Java writes and Strata reads. After every batch both sides'
+// reads are compared with a model of the merge engine; at the end each
+// side fully compacts the table, both reads are compared at every
+// snapshot, and for changelog producers Java's streaming read is compared
+// with Strata's changelog, snapshot by snapshot. Java runs through the
+// driver in integration/java (see its README), built and started by
+// integration/paimonjava: the tests skip without java and mvn, and fail
+// instead when STRATA_REQUIRE_JAVA is set, as .ci/run sets it. pypaimon,
+// Paimon's Python implementation, then reads every snapshot of each run's
+// table too (integration/python, set up by integration/paimonpy in a
+// virtual environment on first use; STRATA_REQUIRE_PYPAIMON makes a missing
+// python3 a failure). Cells a reader cannot handle say why (NoJavaWrite,
+// NoPython, ...), and the report lists them as n/a with that reason.
+//
+// Each run also looks every key up with Strata's Lookup and Java's
+// LocalTableQuery after the full compactions. TestJavaSchemaEvolution has
+// Java alter a table between both engines' commits; TestJavaAvroTableRefused
+// reads a table Java wrote with file.format=avro.
+//
+// The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
+// The long run adds cells and uses 8 batches of 40 changes (about three
+// minutes on two cores):
+//
+//	STRATA_JAVA_LONG=1 go test ./integration -run TestJavaMatrix -v
+//
+// -v prints the matrix as a table; STRATA_JAVA_MATRIX_REPORT=file writes
+// it to a file, STRATA_JAVA_CELLS=a,b runs only the cells whose names
+// contain a or b, and STRATA_JAVA_KEEP=dir keeps each warehouse in
+// dir/<cell>-<direction> for a look with either engine.
 package integration

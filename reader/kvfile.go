@@ -2,9 +2,11 @@ package reader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"path"
+	"strings"
 
 	"github.com/stratalake/strata/internal/parquetio"
 	"github.com/stratalake/strata/spec"
@@ -24,6 +26,32 @@ type Request struct {
 	KeyIndex []int
 	// DV, when set, drops the rows it marks deleted.
 	DV *spec.DeletionVector
+}
+
+// ErrUnsupportedFormat is returned for a data file in a format other than
+// Parquet: Paimon tables may hold ORC or Avro files (file.format), named
+// with that format's extension, which Strata cannot read.
+var ErrUnsupportedFormat = errors.New("unsupported data file format")
+
+// openParquet opens the data file at p, refusing files whose extension
+// names another format (Paimon's DataFilePathFactory puts the format last
+// in a data file's name).
+func openParquet(ctx context.Context, fs storage.Storage, p string, meta *spec.DataFileMeta) (*parquetio.File, error) {
+	if i := strings.LastIndexByte(meta.FileName, '.'); i >= 0 {
+		if ext := strings.ToLower(meta.FileName[i+1:]); ext != "parquet" {
+			return nil, fmt.Errorf("%w %q: Strata reads only Parquet data files (the table's file.format, or the format it had when the file was written, is %s)",
+				ErrUnsupportedFormat, ext, ext)
+		}
+	}
+	size := meta.FileSize
+	if size <= 0 {
+		fi, err := fs.Stat(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		size = fi.Size
+	}
+	return parquetio.Open(storage.NewReaderAt(ctx, fs, p, size), size)
 }
 
 // ReadKeyValues streams the records of one data file in file order (sorted
@@ -50,16 +78,7 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 	return func(yield func(Positioned, error) bool) {
 		p := path.Join(req.Dir, req.File.FileName)
 		fail := func(err error) { yield(Positioned{}, fmt.Errorf("read %s: %w", p, err)) }
-		size := req.File.FileSize
-		if size <= 0 {
-			fi, err := fs.Stat(ctx, p)
-			if err != nil {
-				fail(err)
-				return
-			}
-			size = fi.Size
-		}
-		f, err := parquetio.Open(storage.NewReaderAt(ctx, fs, p, size), size)
+		f, err := openParquet(ctx, fs, p, req.File)
 		if err != nil {
 			fail(err)
 			return
@@ -128,16 +147,7 @@ func ReadAppendRows(ctx context.Context, fs storage.Storage, req Request) iter.S
 	return func(yield func(spec.Row, error) bool) {
 		p := path.Join(req.Dir, req.File.FileName)
 		fail := func(err error) { yield(nil, fmt.Errorf("read %s: %w", p, err)) }
-		size := req.File.FileSize
-		if size <= 0 {
-			fi, err := fs.Stat(ctx, p)
-			if err != nil {
-				fail(err)
-				return
-			}
-			size = fi.Size
-		}
-		f, err := parquetio.Open(storage.NewReaderAt(ctx, fs, p, size), size)
+		f, err := openParquet(ctx, fs, p, req.File)
 		if err != nil {
 			fail(err)
 			return

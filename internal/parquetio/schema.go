@@ -320,8 +320,17 @@ func (n *pnode) parquetNode(dict bool) parquet.Node {
 	var node parquet.Node
 	if n.kind == kindLeaf {
 		node = parquet.Leaf(n.ptype)
-		if dict && n.dictionaryEncoded() {
+		switch {
+		case dict && n.dictionaryEncoded():
 			node = parquet.Encoded(node, &parquet.RLEDictionary)
+		case n.ptype.Kind() == parquet.ByteArray:
+			// PLAIN, as Java's writer (parquet-mr, writer version 1)
+			// does. parquet-go's default for BYTE_ARRAY is
+			// DELTA_LENGTH_BYTE_ARRAY, which Java Paimon's vectorized
+			// reader decodes wrongly whenever a page holds a null or
+			// outlasts one read batch (it looks lengths up by output row,
+			// not by value): strings and bytes come out shifted.
+			node = parquet.Encoded(node, &parquet.Plain)
 		}
 	} else {
 		g := &groupNode{name: n.name}
