@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -298,6 +299,8 @@ func benchGet(b *testing.B, f *fixture, t Target) {
 		keys []int64
 	}{{"hit", f.ds.hits}, {"miss", f.ds.misses}} {
 		b.Run(kind.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := startCPU()
 			i := 0
 			for b.Loop() {
 				if _, err := t.Get(ctx, kind.keys[i%len(kind.keys)]); err != nil {
@@ -305,6 +308,7 @@ func benchGet(b *testing.B, f *fixture, t Target) {
 				}
 				i++
 			}
+			cpu.report(b, i)
 		})
 	}
 }
@@ -313,6 +317,8 @@ func benchGet(b *testing.B, f *fixture, t Target) {
 func benchGetBatch(b *testing.B, f *fixture, t Target) {
 	ctx := context.Background()
 	keys := f.ds.hits
+	b.ReportAllocs()
+	cpu := startCPU()
 	i := 0
 	for b.Loop() {
 		off := (i * 100) % (len(keys) - 100)
@@ -322,6 +328,29 @@ func benchGetBatch(b *testing.B, f *fixture, t Target) {
 		i++
 	}
 	b.ReportMetric(float64(i*100)/b.Elapsed().Seconds(), "keys/s")
+	cpu.report(b, i)
+}
+
+// cpuClock measures the process's CPU time (user and system, every
+// goroutine and the garbage collector): on a shared machine a steadier cost
+// per operation than wall time, which counts time spent waiting for a core.
+type cpuClock time.Duration
+
+func startCPU() cpuClock { return cpuClock(processCPU()) }
+
+// report adds the CPU time per operation since start as "cpu-ns/op".
+func (c cpuClock) report(b *testing.B, ops int) {
+	if ops > 0 {
+		b.ReportMetric(float64(processCPU()-time.Duration(c))/float64(ops), "cpu-ns/op")
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkLookupGet is Strata's warm Get on a compacted 200k-row,
