@@ -14,6 +14,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/table"
 )
 
@@ -38,8 +39,11 @@ func buildFixture(ctx context.Context, dir string, rows, buckets int, shapes ...
 		}
 		f.tables[s] = tb
 	}
-	var err error
-	f.db, err = f.ds.loadPebble(ctx, dir, 0, quiet)
+	cache, err := strataBlockCache()
+	if err != nil {
+		return nil, err
+	}
+	f.db, err = f.ds.loadPebble(ctx, dir, cache, quiet) // the tables' block cache size
 	return f, err
 }
 
@@ -376,4 +380,34 @@ func BenchmarkPebbleGet(b *testing.B) {
 func BenchmarkPebbleGetBatch(b *testing.B) {
 	f := lookupFixture(b)
 	benchGetBatch(b, f, NewPebbleTarget(f.db))
+}
+
+// The ingested pebble DB holds each key's last row, across and within
+// ingested chunks, as Set after Set would.
+func TestLoadPebbleLastRowWins(t *testing.T) {
+	defer func(n int) { pebbleChunk = n }(pebbleChunk)
+	pebbleChunk = 700
+	ds := newDataset(5000, 3000, 7, 100) // 1,500 even keys: many repeats
+	want := map[int64][]byte{}
+	if err := ds.generate(func(_ int, id int64, row spec.Row) error { want[id] = encodeRow(row); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	db, err := ds.loadPebble(context.Background(), t.TempDir(), 1<<20, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pt := NewPebbleTarget(db)
+	for id := int64(0); id < 3000; id++ {
+		got, err := pt.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want[id]) {
+			t.Fatalf("key %d: %x, want %x", id, got, want[id])
+		}
+	}
+	if len(want) > 1500 || len(want) < 1000 {
+		t.Fatalf("%d distinct keys: the test wants repeats", len(want))
+	}
 }
