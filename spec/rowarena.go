@@ -9,31 +9,34 @@ import (
 // RowArena decodes BinaryRows into rows that share a few allocations
 // instead of one per value: a Row is a slice of interfaces, and putting an
 // int64, a float64 or a string into an interface normally allocates a copy
-// of it on the heap (8 or 16 bytes, one allocation each). The arena keeps
-// its rows' values in one slab of interfaces, their fixed-width values in
-// one slab of words and their string headers in one slab of strings, and
-// points each interface at its slot; string bytes are substrings of a
-// string the caller shares among the rows. So n rows cost about four
-// allocations, not n times the number of columns, and every row keeps the
-// others' memory alive.
+// of it on the heap (8 or 16 bytes, one allocation each). The arena copies
+// the rows' bytes once, keeps its rows' values in one slab of interfaces,
+// their fixed-width values in word slots ahead of that copy and their string
+// headers in one slab of strings, and points each interface at its slot;
+// string bytes stay in the copy. So n rows cost three allocations (two
+// without strings), not n times the number of columns, and every row keeps
+// the others' memory alive.
 //
-// Pointing an interface at a slot uses Go's representation of interfaces
-// (a type word and a pointer to the value), through package unsafe. The
-// slots are written once, before the interface is made, and never again,
-// which is what the runtime assumes of boxed values. A check at start-up
-// turns the arena off (plain boxing) if the representation ever differs.
+// Pointing an interface at a slot, and a string at bytes of the copy, uses
+// Go's representation of interfaces (a type word and a pointer to the
+// value) through package unsafe. Slots and copy are written once, before
+// anything points at them, and never again, which is what the runtime
+// assumes of boxed values and strings. A check at start-up turns the arena
+// off (plain boxing and string copies) if the representation ever differs.
 //
 // The zero RowArena is ready to use; Reset sizes it for a batch.
 type RowArena struct {
 	types []DataType
+	data  []byte // the copy of the rows' bytes
 	rows  []any
-	words []uint64
+	words []byte // word slots, 8 bytes each
 	strs  []string
 }
 
-// Reset prepares the arena to decode up to n rows of the given types,
-// allocating its slabs (rows beyond n still decode, with plain boxing).
-func (a *RowArena) Reset(types []DataType, n int) {
+// Reset prepares the arena to decode up to n rows of the given types held
+// in data (BinaryRows, wherever they lie in it), which it copies: data may
+// change afterwards. Rows beyond n still decode, with plain boxing.
+func (a *RowArena) Reset(types []DataType, n int, data []byte) {
 	words, strs := 0, 0
 	for _, t := range types {
 		switch t.Root {
@@ -48,32 +51,35 @@ func (a *RowArena) Reset(types []DataType, n int) {
 	a.types = types
 	a.rows = make([]any, n*len(types))
 	a.words, a.strs = nil, nil
-	if boxingWorks && words > 0 {
-		a.words = make([]uint64, n*words)
+	if !boxingWorks {
+		a.data = append([]byte(nil), data...) // strings are copied out of it by Decode
+		return
 	}
-	if boxingWorks && strs > 0 {
+	wordBytes := 8 * words * n
+	buf := make([]byte, wordBytes+len(data)) // 8-aligned when it holds words
+	copy(buf[wordBytes:], data)
+	a.words, a.data = buf[:wordBytes:wordBytes], buf[wordBytes:]
+	if strs > 0 {
 		a.strs = make([]string, n*strs)
 	}
 }
 
-// Decode reads the next row from the BinaryRow b, as DecodeBinaryRow
-// does. When shared holds the same bytes as b (string(b), or the slice of
-// a string made from a larger buffer that b is the same slice of), CHAR and
-// VARCHAR values are substrings of it; otherwise they are copied.
-func (a *RowArena) Decode(b []byte, shared string) (Row, RowKind, error) {
+// Decode reads the next row from the BinaryRow at data[from:to] of the data
+// given to Reset, as DecodeBinaryRow does.
+func (a *RowArena) Decode(from, to int) (Row, RowKind, error) {
 	types := a.types
 	n := len(types)
 	h := BinaryRowHeaderSize(n)
-	if len(b) < h+8*n {
-		return nil, 0, corruptf("row of %d fields needs %d bytes, has %d", n, h+8*n, len(b))
+	if from < 0 || to > len(a.data) || to-from < h+8*n {
+		return nil, 0, corruptf("row of %d fields needs %d bytes, has %d", n, h+8*n, to-from)
 	}
+	b := a.data[from:to:to]
 	var row Row
 	if len(a.rows) >= n {
 		row, a.rows = a.rows[:n:n], a.rows[n:]
 	} else {
 		row = make(Row, n)
 	}
-	useShared := len(shared) == len(b)
 	r := binReader{buf: b, slotBase: h, nullBias: 8}
 	for i, t := range types {
 		if r.isNull(i) {
@@ -81,7 +87,7 @@ func (a *RowArena) Decode(b []byte, shared string) (Row, RowKind, error) {
 			continue
 		}
 		var err error
-		if row[i], err = a.value(&r, i, t, shared, useShared); err != nil {
+		if row[i], err = a.value(&r, i, t); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -89,7 +95,7 @@ func (a *RowArena) Decode(b []byte, shared string) (Row, RowKind, error) {
 }
 
 // value reads field i into the arena's slots where it can.
-func (a *RowArena) value(r *binReader, i int, t DataType, shared string, useShared bool) (any, error) {
+func (a *RowArena) value(r *binReader, i int, t DataType) (any, error) {
 	s := r.slot(i)
 	le := binary.LittleEndian
 	switch t.Root {
@@ -98,14 +104,12 @@ func (a *RowArena) value(r *binReader, i int, t DataType, shared string, useShar
 		if err != nil {
 			return nil, err
 		}
-		var str string
-		if useShared {
-			str = shared[from:to]
-		} else {
-			str = string(r.buf[from:to])
-		}
 		if len(a.strs) == 0 {
-			return str, nil
+			return string(r.buf[from:to]), nil
+		}
+		str := ""
+		if to > from {
+			str = unsafe.String(&r.buf[from], to-from) // the arena's copy, never written again
 		}
 		p := &a.strs[0]
 		*p, a.strs = str, a.strs[1:]
@@ -129,11 +133,11 @@ func (a *RowArena) value(r *binReader, i int, t DataType, shared string, useShar
 		if err != nil {
 			return nil, err
 		}
-		if len(a.words) < 2 {
+		if len(a.words) < 16 {
 			return ts, nil
 		}
 		p := unsafe.Pointer(&a.words[0])
-		*(*Timestamp)(p), a.words = ts, a.words[2:]
+		*(*Timestamp)(p), a.words = ts, a.words[16:]
 		return boxAt(typeTimestamp, p), nil
 	}
 	return r.read(i, t)
@@ -146,7 +150,7 @@ func boxWord[T int16 | int32 | int64 | float32 | float64 | Date | Time](a *RowAr
 		return v
 	}
 	p := unsafe.Pointer(&a.words[0])
-	*(*T)(p), a.words = v, a.words[1:]
+	*(*T)(p), a.words = v, a.words[8:]
 	return boxAt(typ, p)
 }
 

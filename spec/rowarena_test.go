@@ -46,18 +46,14 @@ func TestRowArenaDecodesAsDecodeBinaryRow(t *testing.T) {
 		encoded, want = append(encoded, b), append(want, row)
 	}
 	buf := bytes.Join(encoded, nil)
-	shared := string(buf)
-	for _, useShared := range []bool{true, false} {
+	for _, reserved := range []int{8, 12} { // 8: the last 4 rows fall back to plain boxing
 		var a RowArena
-		a.Reset(arenaTypes, 8) // 12 rows: the last 4 fall back to plain boxing
+		a.Reset(arenaTypes, reserved, buf)
+		clear(buf) // the arena has its own copy
 		var got []Row
 		off := 0
 		for i, b := range encoded {
-			s := ""
-			if useShared {
-				s = shared[off : off+len(b)]
-			}
-			row, kind, err := a.Decode(buf[off:off+len(b)], s)
+			row, kind, err := a.Decode(off, off+len(b))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,13 +63,14 @@ func TestRowArenaDecodesAsDecodeBinaryRow(t *testing.T) {
 			got = append(got, row)
 			off += len(b)
 		}
+		buf = bytes.Join(encoded, nil)
 		for i := range got {
 			plain, _, err := DecodeBinaryRow(arenaTypes, encoded[i])
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(normalize(got[i]), normalize(plain)) || !rowsEqual(got[i], want[i]) {
-				t.Fatalf("shared %v, row %d:\n got %#v\nwant %#v", useShared, i, got[i], plain)
+				t.Fatalf("%d reserved, row %d:\n got %#v\nwant %#v", reserved, i, got[i], plain)
 			}
 			for j, v := range got[i] {
 				if v != nil && reflect.TypeOf(v) != reflect.TypeOf(plain[j]) {
@@ -100,13 +97,12 @@ func TestRowArenaAllocations(t *testing.T) {
 		buf = append(buf, b...)
 		ends = append(ends, len(buf))
 	}
-	shared := string(buf)
 	allocs := testing.AllocsPerRun(20, func() {
 		var a RowArena
-		a.Reset(types, len(ends))
+		a.Reset(types, len(ends), buf)
 		from := 0
 		for _, to := range ends {
-			if _, _, err := a.Decode(buf[from:to], shared[from:to]); err != nil {
+			if _, _, err := a.Decode(from, to); err != nil {
 				t.Fatal(err)
 			}
 			from = to
@@ -121,16 +117,21 @@ func TestRowArenaAllocations(t *testing.T) {
 }
 
 func TestRowArenaCorrupt(t *testing.T) {
-	var a RowArena
-	a.Reset(arenaTypes, 1)
 	b, _ := EncodeBinaryRow(arenaTypes, arenaRow(1), RowKindInsert)
-	if _, _, err := a.Decode(b[:20], ""); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("short row: %v", err)
-	}
 	bad := bytes.Clone(b)
 	bad[BinaryRowHeaderSize(len(arenaTypes))+8+6] = 0x7f // the string's offset points far outside
-	if _, _, err := a.Decode(bad, string(bad)); !errors.Is(err, ErrCorrupt) {
+	var a RowArena
+	a.Reset(arenaTypes, 2, append(bytes.Clone(b), bad...))
+	for _, r := range [][2]int{{0, 20}, {-1, 30}, {0, 2 * len(b) + 1}} {
+		if _, _, err := a.Decode(r[0], r[1]); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("rows [%d, %d): %v", r[0], r[1], err)
+		}
+	}
+	if _, _, err := a.Decode(len(b), 2*len(b)); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("bad offset: %v", err)
+	}
+	if _, _, err := a.Decode(0, len(b)); err != nil {
+		t.Fatalf("good row after bad ones: %v", err)
 	}
 }
 

@@ -18,10 +18,10 @@ import (
 // are sorted by bucket and encoded key; each file of a bucket is read once
 // for all the probes in its key range, in ascending order (FindSorted: one
 // acquire of the lookup file, keys of one block share its read), and the
-// values found are copied into one buffer; then each key's row is decoded
-// into one slab of values for the whole batch, strings shared with one copy
-// of the values' bytes. A key found in several files (sorted runs not yet
-// compacted) is merged as a scan merges it (mergeBucket).
+// values found are copied into one buffer; then the rows are decoded into
+// one spec.RowArena (three allocations for the whole batch, not one per
+// value). A key found in several files (sorted runs not yet compacted) is
+// merged as a scan merges it (mergeBucket).
 
 // batch is the working memory of one batch, reused through batchPool.
 type batch struct {
@@ -276,7 +276,7 @@ func (b *batch) addHit(p, fi int32, v []byte) {
 // records merge to a row (a key lives in one bucket; cross-partition keys
 // are probed in every one). A single record needs no merging (it passes
 // every merge untouched, and a retraction is no row); those are decoded
-// together into one slab, their strings shared.
+// together into one arena.
 func (l *Lookup) answer(st *lookupState, b *batch, keys, rows []spec.Row) error {
 	singles := 0
 	from := int32(0)
@@ -321,8 +321,7 @@ func (l *Lookup) answer(st *lookupState, b *batch, keys, rows []spec.Row) error 
 // decodeSingles decodes the rows of keys found once, into one arena.
 func (l *Lookup) decodeSingles(b *batch, rows []spec.Row, singles int) error {
 	var arena spec.RowArena
-	arena.Reset(l.valueTypes, singles)
-	shared := string(b.values)
+	arena.Reset(l.valueTypes, singles, b.values)
 	for i, p := range b.found {
 		if p < 0 {
 			continue
@@ -332,8 +331,7 @@ func (l *Lookup) decodeSingles(b *batch, rows []spec.Row, singles int) error {
 		if err != nil {
 			return err
 		}
-		rowFrom := int(h.to) - len(lv.Row)
-		if rows[i], _, err = arena.Decode(lv.Row, shared[rowFrom:h.to]); err != nil {
+		if rows[i], _, err = arena.Decode(int(h.to)-len(lv.Row), int(h.to)); err != nil {
 			return fmt.Errorf("lookup value: %w", err)
 		}
 	}
