@@ -59,12 +59,18 @@ type hit struct {
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
+// maxPooledValues bounds the found values' buffer of a pooled batch: the
+// memory of a rare huge batch goes back to the garbage collector.
+const maxPooledValues = 4 << 20
+
 // getBatch answers keys into rows (of the same length) from st.
 func (l *Lookup) getBatch(ctx context.Context, st *lookupState, keys, rows []spec.Row) error {
 	b := batchPool.Get().(*batch)
 	defer func() {
-		b.reset()
-		batchPool.Put(b)
+		if cap(b.values) <= maxPooledValues {
+			b.reset()
+			batchPool.Put(b)
+		}
 	}()
 	n := len(l.t.schema.Fields)
 	if len(b.row) != n {
@@ -81,6 +87,9 @@ func (l *Lookup) getBatch(ctx context.Context, st *lookupState, keys, rows []spe
 		to := from + 1
 		for to < len(b.order) && b.probes[b.order[to]].bucket == bucket {
 			to++
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if err := l.probeBucket(ctx, st.list[bucket], b, b.order[from:to]); err != nil {
 			return err
