@@ -256,7 +256,7 @@ func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, e
 }
 
 // minKeysPerWorker is the smallest share of a batch worth a goroutine
-// (waking one costs about as much as reading a few keys).
+// (waking a parked thread costs about as much as reading tens of keys).
 const minKeysPerWorker = 32
 
 // Close stops the background refresh and removes the local files.

@@ -370,7 +370,8 @@ func BenchmarkLookupGetBatch(b *testing.B) {
 	benchGetBatch(b, f, strataBenchTarget(b, f))
 }
 
-// BenchmarkPebbleGet is the baseline: pebble Get of the same keys.
+// BenchmarkPebbleGet is the baseline: pebble Get of the same keys, with a
+// block cache of the Strata table's size (256 MiB).
 func BenchmarkPebbleGet(b *testing.B) {
 	f := lookupFixture(b)
 	benchGet(b, f, NewPebbleTarget(f.db))
