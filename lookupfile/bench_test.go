@@ -1,7 +1,9 @@
 package lookupfile
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -38,10 +40,38 @@ func BenchmarkGet(b *testing.B) {
 		}
 		b.Run(c.name+"/hit", func(b *testing.B) { benchGets(b, f, keys, true) })
 		b.Run(c.name+"/miss", func(b *testing.B) { benchGets(b, f, misses, false) })
+		b.Run(c.name+"/sorted100-hit", func(b *testing.B) { benchGetSorted(b, f, keys, 100, true) })
+		b.Run(c.name+"/sorted100-miss", func(b *testing.B) { benchGetSorted(b, f, misses, 100, false) })
 		if err := f.Close(); err != nil {
 			b.Fatal(err)
 		}
 		bc.Close()
+	}
+}
+
+// benchGetSorted reads batches of size random keys, sorted, with GetSorted;
+// ns/op is per batch.
+func benchGetSorted(b *testing.B, f *File, keys [][]byte, size int, wantFound bool) {
+	batches := make([][][]byte, len(keys)/size)
+	for i := range batches {
+		batches[i] = slices.Clone(keys[i*size : (i+1)*size])
+		slices.SortFunc(batches[i], bytes.Compare)
+	}
+	b.ReportAllocs()
+	found, i := 0, 0
+	for b.Loop() {
+		err := f.GetSorted(batches[i%len(batches)], func(int, []byte) error { found++; return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(i*size)/b.Elapsed().Seconds(), "keys/s")
+	if wantFound && found != i*size {
+		b.Fatalf("%d of %d hits found", found, i*size)
+	}
+	if !wantFound && found != 0 {
+		b.Fatalf("%d misses found", found)
 	}
 }
 

@@ -509,3 +509,46 @@ func TestNewCacheRejectsNegativeBounds(t *testing.T) {
 		t.Fatalf("NewCache(-1): %v", err)
 	}
 }
+
+// With acquires the file for the call only: the file is built once, shared,
+// released afterwards (so it can be evicted), and fn's error comes back.
+func TestCacheWith(t *testing.T) {
+	probe := filepath.Join(t.TempDir(), "probe.sst")
+	size, err := Build(context.Background(), probe, evenRecords(300, 100), 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := newTestCache(t, size+size/2, 1<<20) // room for one file
+	ctx := context.Background()
+	var calls atomic.Int64
+	var first *File
+	err = c.With(ctx, "a", builder(300, 0, &calls), func(f *File) error {
+		first = f
+		mustGet(t, f, 2, true)
+		return c.With(ctx, "a", builder(300, 0, &calls), func(g *File) error {
+			if g != f {
+				t.Fatal("a second With built another file")
+			}
+			return nil
+		})
+	})
+	if err != nil || calls.Load() != 1 {
+		t.Fatalf("With: %v, %d builds", err, calls.Load())
+	}
+	boom := errors.New("boom")
+	if err := c.With(ctx, "b", builder(300, 0, &calls), func(*File) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("fn's error: %v", err)
+	}
+	if _, _, err := first.Get(testKey(2)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("a was not released and evicted for b: %v", err)
+	}
+	if st := c.Stats(); st.Evictions != 1 || st.Files != 1 || st.Hits != 1 {
+		t.Fatalf("Stats %+v, want 1 eviction, 1 file, 1 hit", st)
+	}
+	if err := c.With(ctx, "c", func(context.Context, string) error { return boom }, func(*File) error {
+		t.Fatal("fn called without a file")
+		return nil
+	}); !errors.Is(err, boom) {
+		t.Fatalf("build error: %v", err)
+	}
+}

@@ -5,7 +5,8 @@
 // It knows nothing of tables, Parquet or storage. Callers encode each
 // record's primary key with EncodeKey (an order-preserving byte encoding:
 // bytes.Compare of two encodings orders as Strata orders the keys), hand the
-// records in key order to Build, and read with File.Get:
+// records in key order to Build, and read with File.Get (one key) or
+// File.GetSorted (many keys in ascending order, sharing block reads):
 //
 //	c, _ := lookupfile.NewCache(dir, 10<<30, 256<<20)
 //	f, release, err := c.Acquire(ctx, dataFileName, func(ctx context.Context, path string) error {
@@ -16,9 +17,11 @@
 //	key, _ := lookupfile.EncodeKey(nil, keyTypes, spec.Row{int64(42)})
 //	value, found, err := f.Get(key)
 //
-// A lookup file is a pebble sstable, uncompressed, with a two-level index and a bloom
-// filter of 10 bits per key held in memory, so a key that is not there
-// usually costs no block read. Files are written under a temporary name and
+// A lookup file is a pebble sstable, uncompressed, with a bloom filter of
+// 10 bits per key. An open File holds the filter and the index (each data
+// block's last key and position) in memory, so a key that is not there
+// usually costs no block read and a key that is costs one data block (from
+// the block cache or the file). Files are written under a temporary name and
 // renamed, so a crash never leaves a partial file under the final name; a
 // file that is corrupt anyway (a bit flip, a truncation) reads as an error
 // wrapping spec.ErrCorrupt, and callers rebuild it.

@@ -16,9 +16,6 @@ import (
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/objstorage"
 	"github.com/cockroachdb/pebble/v2/sstable"
-	"github.com/cockroachdb/pebble/v2/sstable/block"
-	"github.com/cockroachdb/pebble/v2/sstable/block/blockkind"
-	"github.com/cockroachdb/pebble/v2/sstable/valblk"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -51,11 +48,13 @@ var filterName = "fullfilter." + filterPolicy.Name()
 // numbers, so one number suffices.
 const cacheFileNum = 1
 
-// writerOptions are the sstable options of every lookup file: 4 KiB blocks
-// with a two-level index (so the block cache holds small index pieces, not
-// one large index), a table-level bloom filter and no value blocks.
+// writerOptions are the sstable options of every lookup file: 4 KiB blocks,
+// a table-level bloom filter and no value blocks. (Open reads the whole
+// index into memory, so the index's own layout, two-level here, matters
+// only there.)
 //
-// Row blocks (TableFormatPebblev4) without compression. Measured with
+// Row blocks (TableFormatPebblev4) without compression; reads (read.go)
+// rely on row blocks. Measured with
 // BenchmarkGet (1M keys, 150-byte values, 2 shared cores): with a block
 // cache that holds the file, compression makes no difference (blocks are
 // cached decompressed) and hits cost 2.3–2.8µs either way; with an 8 MiB
@@ -209,24 +208,20 @@ func (b *BlockCache) Close() { b.c.Unref() }
 type File struct {
 	path string
 
-	mu        sync.RWMutex // Get holds it shared, Close exclusive
-	r         *sstable.Reader
-	rp        valblk.ReaderProvider
-	filter    []byte // the table's bloom filter; nil if it has none
-	unreserve func() // gives the filter's bytes back to the block cache
-	dropCache func() // evicts the blocks, closes the cache handle
-	// iters keeps a few open point iterators for reuse: opening one costs
-	// more than the seek itself. Each pins at most one data block.
-	iters chan sstable.Iterator
+	mu          sync.RWMutex // reads hold it shared, Close exclusive
+	r           *sstable.Reader
+	filter      []byte     // the table's bloom filter; nil if it has none
+	idx         blockIndex // every data block's separator and position
+	valuePrefix bool       // values carry pebble's one-byte prefix
+	unreserve   func()     // gives the filter's and index's bytes back to the block cache
+	dropCache   func()     // evicts the blocks, closes the cache handle
 }
 
-// maxIdleIters bounds the iterators a File keeps open between Gets.
-const maxIdleIters = 4
-
 // Open opens the lookup file at path for point reads. With a non-nil
-// cache, its index and data blocks are cached there; without, every Get
-// reads them from the file (through the OS page cache). The bloom filter is
-// read, verified and held in memory for the life of the File.
+// cache, its data blocks are cached there; without, every read takes them
+// from the file (through the OS page cache). The bloom filter and the index
+// are read, verified and held in memory for the life of the File, their
+// bytes reserved from the cache's capacity.
 //
 // A file that is not a valid lookup file (truncated, corrupt, not an
 // sstable) gives an error wrapping spec.ErrCorrupt that names the file;
@@ -242,7 +237,7 @@ func Open(path string, cache *BlockCache) (_ *File, err error) {
 		_ = osf.Close()
 		return nil, fmt.Errorf("lookupfile: %w", err)
 	}
-	f := &File{path: path, iters: make(chan sstable.Iterator, maxIdleIters)}
+	f := &File{path: path}
 	var opts sstable.ReaderOptions
 	if cache != nil {
 		h := cache.c.NewHandle()
@@ -272,106 +267,19 @@ func Open(path string, cache *BlockCache) (_ *File, err error) {
 		return nil, f.corrupt(err)
 	}
 	f.r = r
-	f.rp = sstable.MakeTrivialReaderProvider(r)
-	if err := f.loadFilter(); err != nil {
+	if err := f.loadIndex(); err != nil {
 		return nil, f.corrupt(err)
 	}
-	if cache != nil && len(f.filter) > 0 {
-		f.unreserve = cache.c.Reserve(len(f.filter))
+	if cache != nil {
+		f.unreserve = cache.c.Reserve(len(f.filter) + f.idx.bytes())
 	}
 	return f, nil
-}
-
-// loadFilter reads the bloom filter block (checksum verified) into memory.
-func (f *File) loadFilter() error {
-	layout, err := f.r.Layout()
-	if err != nil {
-		return err
-	}
-	bh, ok := layout.FilterByName(filterName)
-	if !ok {
-		return nil // an empty file has no filter
-	}
-	var pool block.BufferPool
-	pool.Init(1)
-	defer pool.Release()
-	h, err := f.r.BlockReader().Read(context.Background(), block.ReadEnv{BufferPool: &pool},
-		nil, bh, blockkind.Filter, func(*block.Metadata, []byte) error { return nil })
-	if err != nil {
-		return err
-	}
-	f.filter = bytes.Clone(h.BlockData())
-	h.Release()
-	return nil
 }
 
 // Path returns the path the file was opened from.
 func (f *File) Path() string { return f.path }
 
-// Get returns the value stored under key. A key the bloom filter rules out
-// (most absent keys) costs no block read. The value is the caller's to
-// keep. A block that fails its checksum gives an error wrapping
-// spec.ErrCorrupt.
-func (f *File) Get(key []byte) (value []byte, found bool, err error) {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if f.r == nil {
-		return nil, false, fmt.Errorf("lookupfile: get from %s: %w", f.path, ErrClosed)
-	}
-	if f.filter != nil && !filterPolicy.MayContain(sstable.TableFilter, f.filter, key) {
-		return nil, false, nil
-	}
-	return f.seek(key)
-}
-
-// seek positions an iterator at key and copies its value out.
-func (f *File) seek(key []byte) (value []byte, found bool, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			value, found, err = nil, false, f.corrupt(fmt.Errorf("panic: %v", p))
-		}
-	}()
-	var it sstable.Iterator
-	select {
-	case it = <-f.iters:
-	default:
-		it, err = f.r.NewPointIter(context.Background(), sstable.IterOptions{
-			FilterBlockSizeLimit: sstable.NeverUseFilterBlock, // checked by Get
-			Env:                  sstable.NoReadEnv,
-			ReaderProvider:       f.rp,
-		})
-		if err != nil {
-			return nil, false, f.corrupt(err)
-		}
-	}
-	if kv := it.SeekGE(key, 0); kv != nil && bytes.Equal(kv.K.UserKey, key) {
-		v, _, verr := kv.V.Value(nil)
-		if verr == nil {
-			value, found = bytes.Clone(v), true
-			if value == nil {
-				value = []byte{}
-			}
-		}
-		err = verr
-	}
-	if err == nil {
-		err = it.Error()
-	}
-	if err != nil {
-		_ = it.Close()
-		return nil, false, f.corrupt(err)
-	}
-	select {
-	case f.iters <- it:
-	default:
-		if err := it.Close(); err != nil {
-			return nil, false, f.corrupt(err)
-		}
-	}
-	return value, found, nil
-}
-
-// Close closes the file and drops its blocks from the block cache. Gets
+// Close closes the file and drops its blocks from the block cache. Reads
 // running on other goroutines finish first; later ones return ErrClosed.
 func (f *File) Close() error {
 	f.mu.Lock()
@@ -379,13 +287,10 @@ func (f *File) Close() error {
 	if f.r == nil {
 		return nil
 	}
-	var err error
-	for len(f.iters) > 0 {
-		err = errors.Join(err, (<-f.iters).Close())
-	}
-	err = errors.Join(err, f.r.Close())
+	err := f.r.Close()
 	f.r = nil
 	f.filter = nil
+	f.idx = blockIndex{}
 	f.releaseCache()
 	if err != nil {
 		return fmt.Errorf("lookupfile: close %s: %w", f.path, err)

@@ -351,3 +351,62 @@ func TestBitFlipsNeverLie(t *testing.T) {
 	}
 	t.Logf("%d of %d flips detected", corrupt, len(orig)/step+1)
 }
+
+// GetSorted finds exactly the keys Get finds, with their values, whatever
+// mix of hits, misses, duplicates, keys of one block and keys past the
+// file's last key it is given; an error from found stops it.
+func TestGetSorted(t *testing.T) {
+	const n = 20000
+	path := buildEven(t, t.TempDir(), n, 150)
+	bc := NewBlockCache(8 << 20)
+	defer bc.Close()
+	f, err := Open(path, bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var keys [][]byte
+	for i := 0; i < 2*n+10; i += 1 + i%7 {
+		keys = append(keys, testKey(i))
+		if i%11 == 0 {
+			keys = append(keys, testKey(i)) // a duplicate
+		}
+	}
+	keys = append([][]byte{{}, {0}}, keys...)
+	keys = append(keys, append(testKey(2*n), 0), bytes.Repeat([]byte{0xff}, 9))
+	got := map[int][]byte{}
+	err = f.GetSorted(keys, func(i int, v []byte) error {
+		if _, dup := got[i]; dup {
+			t.Fatalf("key %d reported twice", i)
+		}
+		got[i] = bytes.Clone(v)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		want, ok, err := f.Get(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, found := got[i]; found != ok || !bytes.Equal(v, want) {
+			t.Fatalf("key %x: GetSorted %v %x, Get %v %x", k, found, v, ok, want)
+		}
+	}
+	if len(got) < n/3 {
+		t.Fatalf("only %d keys found", len(got))
+	}
+	stop := errors.New("stop")
+	calls := 0
+	err = f.GetSorted([][]byte{testKey(2), testKey(4), testKey(6)}, func(int, []byte) error { calls++; return stop })
+	if !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("found's error: %v after %d calls, want stop after 1", err, calls)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.GetSorted(keys, func(int, []byte) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("GetSorted after Close: %v, want ErrClosed", err)
+	}
+}

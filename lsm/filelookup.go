@@ -48,12 +48,27 @@ func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*Positio
 	if err != nil || !found {
 		return nil, err
 	}
-	p, err := decodeLookupValue(fl.valueTypes, key, v)
+	p, err := DecodeLookupValue(fl.valueTypes, key, v)
 	if err != nil {
 		return nil, fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
 	}
 	p.KV.Level = f.Meta.Level
 	return &p, nil
+}
+
+// FindSorted looks up keys, lookup-file encodings of keys of f's table
+// (lookupfile.EncodeKey with the key types) in ascending order, in f, and
+// calls found with the index of each key f holds and its lookup value
+// (valid only during the call; ParseLookupValue reads it). The lookup file
+// is acquired once for all the keys, which share its block reads.
+func (fl *FileLookup) FindSorted(ctx context.Context, f *File, keys [][]byte, found func(i int, value []byte) error) error {
+	err := fl.cache.With(ctx, f.Meta.FileName, func(ctx context.Context, path string) error {
+		return fl.build(ctx, f, path)
+	}, func(file *lookupfile.File) error { return file.GetSorted(keys, found) })
+	if err != nil {
+		return fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
+	}
+	return nil
 }
 
 // Warm builds f's lookup file now, if the cache does not hold it.

@@ -3,6 +3,7 @@ package lsm
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -26,19 +27,42 @@ func appendLookupValue(dst []byte, valueTypes []spec.DataType, kv *KeyValue, pos
 	return append(dst, row...), nil
 }
 
-// decodeLookupValue inverts appendLookupValue for the record of key.
-func decodeLookupValue(valueTypes []spec.DataType, key spec.Row, b []byte) (PositionedKV, error) {
+// LookupValue is a lookup file's value, parsed but not decoded.
+type LookupValue struct {
+	Seq int64
+	Pos int64 // row position in the data file
+	// Row is the record's value: a BinaryRow of the table's columns, whose
+	// header byte is the record's kind.
+	Row []byte
+}
+
+// Kind is the record's row kind.
+func (v LookupValue) Kind() spec.RowKind { return spec.RowKind(v.Row[0]) }
+
+// ParseLookupValue splits a value FindSorted found into its parts; Row
+// aliases b.
+func ParseLookupValue(b []byte) (LookupValue, error) {
 	if len(b) < 9 {
-		return PositionedKV{}, fmt.Errorf("%w: lookup value of %d bytes", spec.ErrCorrupt, len(b))
+		return LookupValue{}, fmt.Errorf("%w: lookup value of %d bytes", spec.ErrCorrupt, len(b))
 	}
 	seq := int64(binary.BigEndian.Uint64(b))
 	pos, n := binary.Uvarint(b[8:])
-	if n <= 0 {
-		return PositionedKV{}, fmt.Errorf("%w: lookup value position", spec.ErrCorrupt)
+	if n <= 0 || pos > math.MaxInt64 || len(b) == 8+n {
+		return LookupValue{}, fmt.Errorf("%w: lookup value position", spec.ErrCorrupt)
 	}
-	row, kind, err := spec.DecodeBinaryRow(valueTypes, b[8+n:])
+	return LookupValue{Seq: seq, Pos: int64(pos), Row: b[8+n:]}, nil
+}
+
+// DecodeLookupValue decodes a value FindSorted found as the record of key
+// (a fresh KeyValue the caller may keep).
+func DecodeLookupValue(valueTypes []spec.DataType, key spec.Row, b []byte) (PositionedKV, error) {
+	v, err := ParseLookupValue(b)
+	if err != nil {
+		return PositionedKV{}, err
+	}
+	row, kind, err := spec.DecodeBinaryRow(valueTypes, v.Row)
 	if err != nil {
 		return PositionedKV{}, fmt.Errorf("lookup value: %w", err)
 	}
-	return PositionedKV{KV: &KeyValue{Key: key, Seq: seq, Kind: kind, Value: row}, Pos: int64(pos)}, nil
+	return PositionedKV{KV: &KeyValue{Key: key, Seq: v.Seq, Kind: kind, Value: row}, Pos: v.Pos}, nil
 }

@@ -20,7 +20,7 @@ func TestLookupValueRoundTrip(t *testing.T) {
 	if got := fmt.Sprintf("%x", b[:10]); got != "000000000000012c8201" {
 		t.Fatalf("header bytes %s", got)
 	}
-	p, err := decodeLookupValue(types, kv.Key, b)
+	p, err := DecodeLookupValue(types, kv.Key, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +28,11 @@ func TestLookupValueRoundTrip(t *testing.T) {
 		t.Fatalf("decoded %+v at %d, want %+v at 130", p.KV, p.Pos, kv)
 	}
 	for _, bad := range [][]byte{nil, b[:8], b[:9]} {
-		if _, err := decodeLookupValue(types, kv.Key, bad); err == nil {
+		if _, err := DecodeLookupValue(types, kv.Key, bad); err == nil {
 			t.Fatalf("decoded %x without error", bad)
 		}
 	}
-	if _, err := decodeLookupValue(types, kv.Key, b[:4]); !errors.Is(err, spec.ErrCorrupt) {
+	if _, err := DecodeLookupValue(types, kv.Key, b[:4]); !errors.Is(err, spec.ErrCorrupt) {
 		t.Fatalf("short value: %v, want ErrCorrupt", err)
 	}
 }
@@ -42,6 +42,6 @@ func FuzzDecodeLookupValue(f *testing.F) {
 	b, _ := appendLookupValue(nil, types, &KeyValue{Seq: 1, Value: spec.Row{int64(1), "x"}}, 3)
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = decodeLookupValue(types, spec.Row{int64(1)}, data)
+		_, _ = DecodeLookupValue(types, spec.Row{int64(1)}, data)
 	})
 }

@@ -72,6 +72,10 @@ func (w *binWriter) setOffsetAndSize(pos, offset int, size uint64) {
 // appendVar appends data to the var part, padded to 8 bytes, and returns its
 // offset.
 func (w *binWriter) appendVar(data []byte, reserve int) int {
+	return appendVarOf(w, data, reserve)
+}
+
+func appendVarOf[B ~string | ~[]byte](w *binWriter, data B, reserve int) int {
 	off := len(w.buf)
 	n := roundTo8(max(len(data), reserve))
 	w.buf = append(w.buf, make([]byte, n)...)
@@ -79,7 +83,11 @@ func (w *binWriter) appendVar(data []byte, reserve int) int {
 	return off
 }
 
-func (w *binWriter) writeBytes(pos int, b []byte) {
+func (w *binWriter) writeBytes(pos int, b []byte) { writeBytesOf(w, pos, b) }
+
+// writeBytesOf writes a string or binary value (a string without
+// converting it to a byte slice first).
+func writeBytesOf[B ~string | ~[]byte](w *binWriter, pos int, b B) {
 	if len(b) <= maxInlineBytes {
 		s := w.slot(pos)
 		clear(w.buf[s : s+8])
@@ -87,7 +95,7 @@ func (w *binWriter) writeBytes(pos int, b []byte) {
 		w.buf[s+7] = 0x80 | byte(len(b))
 		return
 	}
-	off := w.appendVar(b, 0)
+	off := appendVarOf(w, b, 0)
 	w.setOffsetAndSize(pos, off, uint64(len(b)))
 }
 
@@ -221,7 +229,7 @@ func (w *binWriter) write(pos int, t DataType, v any) error {
 		if !ok {
 			return mismatch(t, v)
 		}
-		w.writeBytes(pos, []byte(str))
+		writeBytesOf(w, pos, str)
 	case TypeBinary, TypeVarBinary:
 		b, ok := v.([]byte)
 		if !ok {
@@ -318,11 +326,25 @@ func bigIntFromJavaBytes(b []byte) *big.Int {
 
 // EncodeBinaryRow lays row out as a Java BinaryRow of the given field types.
 func EncodeBinaryRow(types []DataType, row Row, kind RowKind) ([]byte, error) {
+	return EncodeBinaryRowInto(nil, types, row, kind)
+}
+
+// EncodeBinaryRowInto is EncodeBinaryRow writing into buf's storage (from
+// its start, whatever buf's length) when it is large enough: callers that
+// encode row after row, to hash them say, reuse one buffer. The result
+// aliases buf's storage then.
+func EncodeBinaryRowInto(buf []byte, types []DataType, row Row, kind RowKind) ([]byte, error) {
 	if len(row) != len(types) {
 		return nil, fmt.Errorf("%w: row has %d values for %d fields", ErrSchemaMismatch, len(row), len(types))
 	}
 	h := BinaryRowHeaderSize(len(types))
-	w := binWriter{buf: make([]byte, h+8*len(types), h+8*len(types)+32), slotBase: h, nullBias: 8}
+	if n := h + 8*len(types); cap(buf) >= n {
+		buf = buf[:n]
+		clear(buf)
+	} else {
+		buf = make([]byte, n, n+32)
+	}
+	w := binWriter{buf: buf, slotBase: h, nullBias: 8}
 	w.buf[0] = byte(kind)
 	for i, t := range types {
 		if err := w.write(i, t, row[i]); err != nil {

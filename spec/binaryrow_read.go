@@ -50,19 +50,11 @@ func (r *binReader) varPart(pos int) ([]byte, error) {
 }
 
 func (r *binReader) bytesField(pos int) ([]byte, error) {
-	s := r.slot(pos)
-	if r.buf[s+7]&0x80 != 0 {
-		n := int(r.buf[s+7] & 0x7f)
-		if n > maxInlineBytes {
-			return nil, corruptf("field %d has inline length %d", pos, n)
-		}
-		return append([]byte(nil), r.buf[s:s+n]...), nil
-	}
-	b, err := r.varPart(pos)
+	from, to, err := r.bytesRange(pos)
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte(nil), b...), nil
+	return append([]byte(nil), r.buf[from:to]...), nil
 }
 
 func (r *binReader) read(pos int, t DataType) (any, error) {
@@ -88,25 +80,17 @@ func (r *binReader) read(pos int, t DataType) (any, error) {
 		}
 		return Decimal{Unscaled: bigIntFromJavaBytes(b), Scale: t.Scale}, nil
 	case TypeTimestamp, TypeTimestampLTZ:
-		if t.Precision <= 3 {
-			return Timestamp{Millis: int64(le.Uint64(r.buf[s:]))}, nil
-		}
-		v := r.u64(pos)
-		off := int(v >> 32)
-		if off < 0 || off+8 > len(r.buf) {
-			return nil, corruptf("timestamp field %d offset %d", pos, off)
-		}
-		nano := int32(uint32(v))
-		if nano < 0 || nano >= 1e6 {
-			return nil, corruptf("timestamp field %d nano-of-milli %d", pos, nano)
-		}
-		return Timestamp{Millis: int64(le.Uint64(r.buf[off:])), NanoOfMilli: nano}, nil
-	case TypeChar, TypeVarChar:
-		b, err := r.bytesField(pos)
+		ts, err := r.timestamp(pos, t)
 		if err != nil {
 			return nil, err
 		}
-		return string(b), nil
+		return ts, nil
+	case TypeChar, TypeVarChar:
+		from, to, err := r.bytesRange(pos)
+		if err != nil {
+			return nil, err
+		}
+		return string(r.buf[from:to]), nil
 	case TypeBinary, TypeVarBinary:
 		return r.bytesField(pos)
 	}
@@ -141,6 +125,24 @@ func (r *binReader) read(pos int, t DataType) (any, error) {
 	return nil, fmt.Errorf("%w: type %s cannot be read from a BinaryRow", ErrSchemaMismatch, t)
 }
 
+// timestamp reads a TIMESTAMP or TIMESTAMP_LTZ field.
+func (r *binReader) timestamp(pos int, t DataType) (Timestamp, error) {
+	le := binary.LittleEndian
+	if t.Precision <= 3 {
+		return Timestamp{Millis: int64(le.Uint64(r.buf[r.slot(pos):]))}, nil
+	}
+	v := r.u64(pos)
+	off := int(v >> 32)
+	if off < 0 || off+8 > len(r.buf) {
+		return Timestamp{}, corruptf("timestamp field %d offset %d", pos, off)
+	}
+	nano := int32(uint32(v))
+	if nano < 0 || nano >= 1e6 {
+		return Timestamp{}, corruptf("timestamp field %d nano-of-milli %d", pos, nano)
+	}
+	return Timestamp{Millis: int64(le.Uint64(r.buf[off:])), NanoOfMilli: nano}, nil
+}
+
 // DecodeBinaryRow reads the fields of a BinaryRow of the given types.
 func DecodeBinaryRow(types []DataType, b []byte) (Row, RowKind, error) {
 	return decodeBinaryRow(types, b, 0)
@@ -161,6 +163,24 @@ func decodeBinaryRow(types []DataType, b []byte, depth int) (Row, RowKind, error
 		row[i] = v
 	}
 	return row, RowKind(b[0]), nil
+}
+
+// bytesRange is where a string or binary field's bytes lie in buf.
+func (r *binReader) bytesRange(pos int) (from, to int, err error) {
+	s := r.slot(pos)
+	if r.buf[s+7]&0x80 != 0 {
+		n := int(r.buf[s+7] & 0x7f)
+		if n > maxInlineBytes {
+			return 0, 0, corruptf("field %d has inline length %d", pos, n)
+		}
+		return s, s + n, nil
+	}
+	v := r.u64(pos)
+	off, size := int(v>>32), int(uint32(v))
+	if off < 0 || size < 0 || off+size > len(r.buf) || off+size < off {
+		return 0, 0, corruptf("field %d points at [%d,+%d) outside %d bytes", pos, off, size, len(r.buf))
+	}
+	return off, off + size, nil
 }
 
 func decodeBinaryArray(elem DataType, b []byte, depth int) ([]any, error) {

@@ -1,6 +1,8 @@
 package table
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -63,21 +66,26 @@ func WithRefreshHook(fn func(snapshot int64, took time.Duration, err error)) Loo
 
 // Lookup is a table's point-read handle. It is safe for concurrent use.
 type Lookup struct {
-	t         *Table
-	pin       int64
-	interval  time.Duration
-	hook      func(int64, time.Duration, error)
-	pkIdx     []int // primary-key columns in the row
-	bucketKey *bucketKey
-	warm      bool
-	stop      context.CancelFunc
-	done      chan struct{}
-	cacheDir  string
-	cache     *lookupfile.Cache
-	ownDir    bool // cacheDir was made by NewLookup
+	t          *Table
+	pin        int64
+	interval   time.Duration
+	hook       func(int64, time.Duration, error)
+	pkIdx      []int // primary-key columns in the row
+	keyTypes   []spec.DataType
+	valueTypes []spec.DataType
+	partIdx    []int // partition columns in the row
+	partTypes  []spec.DataType
+	bucketKey  *bucketKey
+	warm       bool
+	stop       context.CancelFunc
+	done       chan struct{}
+	cacheDir   string
+	cache      *lookupfile.Cache
+	ownDir     bool // cacheDir was made by NewLookup
 
-	mu    sync.RWMutex
-	state *lookupState
+	mu      sync.RWMutex
+	state   *lookupState
+	running atomic.Int32 // GetBatch calls in progress
 }
 
 // LookupResult is the answer to a batch: the snapshot it was read at, and
@@ -100,6 +108,10 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	for _, name := range t.schema.PrimaryKeys {
 		l.pkIdx = append(l.pkIdx, t.schema.FieldIndex(name))
 	}
+	for _, name := range t.schema.PartitionKeys {
+		l.partIdx = append(l.partIdx, t.schema.FieldIndex(name))
+	}
+	l.keyTypes, l.valueTypes, l.partTypes = t.layout.KeyTypes(), fieldTypes(t.schema.Fields), t.partitionTypes()
 	var err error
 	if l.bucketKey, err = t.newBucketKey(); err != nil {
 		return nil, err
@@ -202,50 +214,50 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 // Get returns the row of key (the primary-key values, in KeyFields order),
 // or nil when the snapshot has none.
 func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
-	res, err := l.GetBatch(ctx, []spec.Row{key})
-	if err != nil {
+	l.mu.RLock()
+	st := l.state
+	l.mu.RUnlock()
+	var rows [1]spec.Row
+	if err := l.getBatch(ctx, st, []spec.Row{key}, rows[:]); err != nil {
 		return nil, err
 	}
-	return res.Rows[0], nil
+	return rows[0], nil
 }
 
-// GetBatch looks up every key in one snapshot. Large batches are split
-// across GOMAXPROCS goroutines.
+// GetBatch looks up every key in one snapshot. The rows of one batch may
+// share memory (their strings, say), so keeping one keeps the others' too.
+// A large batch is split across goroutines when cores are idle: when fewer
+// batches than GOMAXPROCS are running.
 func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, error) {
 	l.mu.RLock()
 	st := l.state
 	l.mu.RUnlock()
+	running := int(l.running.Add(1))
+	defer l.running.Add(-1)
 	res := LookupResult{Snapshot: st.id(), Rows: make([]spec.Row, len(keys))}
-	get := func(from, to int) error {
-		for i := from; i < to; i++ {
-			row, err := l.get(ctx, st, keys[i])
-			if err != nil {
-				return fmt.Errorf("key %v: %w", keys[i], err)
-			}
-			res.Rows[i] = row
-		}
-		return nil
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(keys)/minKeysPerWorker)
+	workers := min(runtime.GOMAXPROCS(0)-running+1, len(keys)/minKeysPerWorker)
 	if workers <= 1 {
-		if err := get(0, len(keys)); err != nil {
+		if err := l.getBatch(ctx, st, keys, res.Rows); err != nil {
 			return LookupResult{}, err
 		}
 		return res, nil
 	}
 	var g errgroup.Group
 	per := (len(keys) + workers - 1) / workers
-	for from := 0; from < len(keys); from += per {
-		g.Go(func() error { return get(from, min(from+per, len(keys))) })
+	for from := per; from < len(keys); from += per {
+		to := min(from+per, len(keys))
+		g.Go(func() error { return l.getBatch(ctx, st, keys[from:to], res.Rows[from:to]) })
 	}
-	if err := g.Wait(); err != nil {
+	err := l.getBatch(ctx, st, keys[:per], res.Rows[:per])
+	if err = errors.Join(err, g.Wait()); err != nil {
 		return LookupResult{}, err
 	}
 	return res, nil
 }
 
-// minKeysPerWorker is the smallest share of a batch worth a goroutine.
-const minKeysPerWorker = 16
+// minKeysPerWorker is the smallest share of a batch worth a goroutine
+// (waking a parked thread costs about as much as reading tens of keys).
+const minKeysPerWorker = 32
 
 // Close stops the background refresh and removes the local files.
 func (l *Lookup) Close() error {
@@ -293,10 +305,9 @@ func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot) (*lookupStat
 	if err != nil {
 		return nil, err
 	}
-	valueTypes := fieldTypes(t.schema.Fields)
-	for _, b := range st.buckets {
+	for _, b := range st.list {
 		dir := b.dir
-		b.probe = lsm.NewFileLookup(l.cache, t.layout.KeyTypes(), valueTypes,
+		b.probe = lsm.NewFileLookup(l.cache, l.keyTypes, l.valueTypes,
 			func(ctx context.Context, f *lsm.File) lsm.PositionedRun {
 				return t.openPositioned(ctx, dir, f.Meta, nil)
 			})
@@ -304,90 +315,12 @@ func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot) (*lookupStat
 			continue
 		}
 		for _, f := range b.files {
-			if t.skipLevel0() && f.Meta.Level == 0 {
-				continue
-			}
-			if err := b.probe.Warm(ctx, f); err != nil {
+			if err := b.probe.Warm(ctx, f.File); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return st, nil
-}
-
-// get routes one key and merges its records across the files that may hold
-// it.
-func (l *Lookup) get(ctx context.Context, st *lookupState, key spec.Row) (spec.Row, error) {
-	if len(key) != len(l.pkIdx) {
-		return nil, fmt.Errorf("%w: key has %d values, the primary key has %d columns", spec.ErrSchemaMismatch, len(key), len(l.pkIdx))
-	}
-	t := l.t
-	row := make(spec.Row, len(t.schema.Fields))
-	for i, j := range l.pkIdx {
-		if key[i] == nil {
-			return nil, fmt.Errorf("%w: primary key column %s is null", spec.ErrSchemaMismatch, t.schema.Fields[j].Name)
-		}
-		row[j] = key[i]
-	}
-	trimmed := t.layout.KeyOf(row)
-	buckets, err := st.route(l, row, trimmed)
-	if err != nil {
-		return nil, err
-	}
-	for _, b := range buckets {
-		got, err := l.getInBucket(ctx, b, trimmed)
-		if err != nil || got != nil {
-			return got, err
-		}
-	}
-	return nil, nil
-}
-
-// getInBucket finds the key's records in the bucket's files that may hold
-// it and merges them as a scan would. The common case, one record, needs
-// no merging: a key's only record passes through every merge untouched.
-func (l *Lookup) getInBucket(ctx context.Context, b *lookupBucket, key spec.Row) (spec.Row, error) {
-	t := l.t
-	var hits []*spec.KeyValue
-	var hitFiles []spec.DataFileMeta
-	for _, f := range b.files {
-		if (t.skipLevel0() && f.Meta.Level == 0) ||
-			lsm.CompareKeys(key, f.MinKey) < 0 || lsm.CompareKeys(key, f.MaxKey) > 0 {
-			continue
-		}
-		p, err := b.probe.Find(ctx, f, key)
-		if err != nil {
-			return nil, err
-		}
-		if dv := b.dvs[f.Meta.FileName]; p == nil || (dv != nil && dv.IsDeleted(p.Pos)) {
-			continue
-		}
-		hits, hitFiles = append(hits, p.KV), append(hitFiles, f.Meta)
-	}
-	switch {
-	case len(hits) == 0:
-		return nil, nil
-	case len(hits) == 1 && hits[0].Kind.IsRetract():
-		return nil, nil
-	case len(hits) == 1:
-		return hits[0].Value, nil
-	}
-	sp := Split{Partition: b.partition, Bucket: b.bucket, Files: hitFiles}
-	open := func(f spec.DataFileMeta) lsm.Run {
-		return func(yield func(*spec.KeyValue, error) bool) {
-			if i := slices.IndexFunc(hitFiles, func(h spec.DataFileMeta) bool { return h.FileName == f.FileName }); i >= 0 {
-				yield(hits[i], nil)
-			}
-		}
-	}
-	var out spec.Row
-	for kv, err := range t.mergeSplit(sp, open) {
-		if err != nil {
-			return nil, err
-		}
-		out = kv.Value
-	}
-	return out, nil
 }
 
 // lookupState is what one snapshot holds for lookups: each bucket's live
@@ -397,7 +330,8 @@ type lookupState struct {
 	snap    *spec.Snapshot
 	files   map[string]bool // live data file names
 	buckets map[bucketRef]*lookupBucket
-	parts   map[string][]*lookupBucket // by partition
+	list    []*lookupBucket            // every bucket, by partition and bucket; id is the index
+	parts   map[string][]*lookupBucket // by partition, by bucket
 	hashes  map[string]map[int32]int32 // dynamic buckets: partition → key hash → bucket
 }
 
@@ -407,14 +341,33 @@ type bucketRef struct {
 	bucket    int32
 }
 
-// lookupBucket is one bucket's files in a snapshot.
+// lookupBucket is one bucket's files in a snapshot: those a lookup reads
+// (not level 0 where batch scans skip it), in the snapshot's order.
 type lookupBucket struct {
+	id        int32
 	partition []byte
 	bucket    int32
 	dir       string
-	files     []*lsm.File
+	files     []lookupFile
 	dvs       map[string]*spec.DeletionVector
 	probe     *lsm.FileLookup
+}
+
+// lookupFile is a data file with its key range in lookup encoding.
+type lookupFile struct {
+	*lsm.File
+	min, max []byte
+}
+
+// bucket returns the partition's bucket, or nil when the snapshot has no
+// file in it.
+func (st *lookupState) bucket(partition []byte, bucket int32) *lookupBucket {
+	bs := st.parts[string(partition)]
+	i, ok := slices.BinarySearchFunc(bs, bucket, func(b *lookupBucket, n int32) int { return cmp.Compare(b.bucket, n) })
+	if !ok {
+		return nil
+	}
+	return bs[i]
 }
 
 func (st *lookupState) id() int64 {
@@ -454,15 +407,28 @@ func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot) (*looku
 			st.buckets[ref] = b
 			st.parts[string(e.Partition)] = append(st.parts[string(e.Partition)], b)
 		}
-		f, err := t.decodedFile(e.File)
+		st.files[e.File.FileName] = true
+		if t.skipLevel0() && e.File.Level == 0 {
+			continue // batch scans skip it
+		}
+		f, err := t.lookupFile(e.File)
 		if err != nil {
 			return nil, err
 		}
 		b.files = append(b.files, f)
-		st.files[f.Meta.FileName] = true
 	}
 	for _, bs := range st.parts {
-		slices.SortFunc(bs, func(a, b *lookupBucket) int { return int(a.bucket - b.bucket) })
+		slices.SortFunc(bs, func(a, b *lookupBucket) int { return cmp.Compare(a.bucket, b.bucket) })
+		st.list = append(st.list, bs...)
+	}
+	slices.SortFunc(st.list, func(a, b *lookupBucket) int {
+		if c := bytes.Compare(a.partition, b.partition); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.bucket, b.bucket)
+	})
+	for i, b := range st.list {
+		b.id = int32(i)
 	}
 	if t.dynamicBuckets() {
 		if st.hashes, err = t.lookupHashes(ctx, snap); err != nil {
@@ -470,6 +436,22 @@ func (t *Table) newLookupState(ctx context.Context, snap *spec.Snapshot) (*looku
 		}
 	}
 	return st, nil
+}
+
+// lookupFile decodes a data file's key range and encodes it for lookups.
+func (t *Table) lookupFile(meta spec.DataFileMeta) (lookupFile, error) {
+	f, err := t.decodedFile(meta)
+	if err != nil {
+		return lookupFile{}, err
+	}
+	lf := lookupFile{File: f}
+	if lf.min, err = lookupfile.EncodeKey(nil, t.layout.KeyTypes(), f.MinKey); err == nil {
+		lf.max, err = lookupfile.EncodeKey(nil, t.layout.KeyTypes(), f.MaxKey)
+	}
+	if err != nil {
+		return lookupFile{}, fmt.Errorf("key range of %s: %w", meta.FileName, err)
+	}
+	return lf, nil
 }
 
 // lookupHashes maps each partition's key hashes to their bucket, from the
@@ -498,40 +480,4 @@ func (t *Table) lookupHashes(ctx context.Context, snap *spec.Snapshot) (map[stri
 		}
 	}
 	return out, nil
-}
-
-// route returns the buckets that may hold the key: its bucket in its
-// partition; for a dynamic-bucket table, none when no HASH index knows the
-// key; for cross-partition keys (whose index Paimon keeps outside the
-// table) every bucket of every partition, pruned later by key range.
-func (st *lookupState) route(l *Lookup, row, trimmed spec.Row) ([]*lookupBucket, error) {
-	t := l.t
-	if t.crossPartition() {
-		var out []*lookupBucket
-		for _, bs := range st.parts {
-			out = append(out, bs...)
-		}
-		return out, nil
-	}
-	p, err := t.partitionOf(row)
-	if err != nil {
-		return nil, err
-	}
-	var b int32
-	if t.dynamicBuckets() {
-		h, err := t.keyHash(trimmed)
-		if err != nil {
-			return nil, err
-		}
-		var ok bool
-		if b, ok = st.hashes[string(p)][h]; !ok {
-			return nil, nil
-		}
-	} else if b, err = l.bucketKey.bucket(row); err != nil {
-		return nil, err
-	}
-	if lb := st.buckets[bucketRef{string(p), b}]; lb != nil {
-		return []*lookupBucket{lb}, nil
-	}
-	return nil, nil
 }

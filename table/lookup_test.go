@@ -2,6 +2,7 @@ package table
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -140,9 +141,43 @@ func runLookupModel(t *testing.T, rng *rand.Rand, deletes bool, pk, opts []strin
 				t.Fatalf("commit %d, snapshot %d, key %v: lookup %v, scan %v", c, res.Snapshot, k, got, w)
 			}
 		}
+		checkShuffledAndSingle(t, rng, l, keys, want)
 	}
 	if st := l.CacheStats(); tb.Options().LookupCacheMaxDiskSize < 1<<20 && st.Evictions == 0 {
 		t.Fatalf("a 1 kb cache evicted nothing: %+v", st)
+	}
+}
+
+// checkShuffledAndSingle asks for keys again in a random order with
+// duplicates, in batches small and large, and one at a time with Get: the
+// answers must not depend on how keys are batched.
+func checkShuffledAndSingle(t *testing.T, rng *rand.Rand, l *Lookup, keys []spec.Row, want map[string]spec.Row) {
+	t.Helper()
+	ctx := context.Background()
+	mixed := append(slices.Clone(keys), keys[:len(keys)/3]...)
+	rng.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
+	for from := 0; from < len(mixed); {
+		to := min(len(mixed), from+1+rng.IntN(70))
+		res, err := l.GetBatch(ctx, mixed[from:to])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range mixed[from:to] {
+			if w, got := want[fmt.Sprint(k)], res.Rows[i]; (w == nil) != (got == nil) || (w != nil && spec.CompareRows(w, got) != 0) {
+				t.Fatalf("shuffled batch, key %v: lookup %v, scan %v", k, got, w)
+			}
+		}
+		from = to
+	}
+	for range 10 {
+		k := keys[rng.IntN(len(keys))]
+		got, err := l.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := want[fmt.Sprint(k)]; (w == nil) != (got == nil) || (w != nil && spec.CompareRows(w, got) != 0) {
+			t.Fatalf("Get(%v) = %v, scan %v", k, got, w)
+		}
 	}
 }
 
@@ -288,5 +323,42 @@ func TestLookupWarmUp(t *testing.T) {
 	}
 	if st := l.CacheStats(); st.Builds != built {
 		t.Fatalf("lookups after warm-up built %d more files", st.Builds-built)
+	}
+}
+
+// Bad keys are refused naming the problem, in Get and in batches of any
+// size; rows of one batch are separate (appending to one leaves the next
+// alone).
+func TestLookupBadKeysAndSeparateRows(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 2)
+	cs := upserts(1, 40, func(id int64) spec.Row { return spec.Row{id, fmt.Sprint("name-", id), float64(id)} })
+	if _, err := tb.NewCommit("u").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, cs, false)); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tb.NewLookup(ctx, WithRefreshInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, bad := range []spec.Row{{}, {nil}, {int64(1), int64(2)}, {"one"}} {
+		if _, err := l.Get(ctx, bad); !errors.Is(err, spec.ErrSchemaMismatch) {
+			t.Errorf("Get(%v): %v, want ErrSchemaMismatch", bad, err)
+		}
+		keys := make([]spec.Row, 0, 60)
+		for id := int64(1); id <= 59; id++ {
+			keys = append(keys, spec.Row{id})
+		}
+		if _, err := l.GetBatch(ctx, append(keys, bad)); !errors.Is(err, spec.ErrSchemaMismatch) {
+			t.Errorf("GetBatch with %v: %v, want ErrSchemaMismatch", bad, err)
+		}
+	}
+	res, err := l.GetBatch(ctx, []spec.Row{{int64(3)}, {int64(4)}, {int64(99)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(res.Rows[0], "extra")
+	if res.Rows[1][0] != int64(4) || res.Rows[1][1] != "name-4" || res.Rows[2] != nil {
+		t.Fatalf("rows %v", res.Rows)
 	}
 }

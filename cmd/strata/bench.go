@@ -61,8 +61,9 @@ key space; odd keys of the same space are the misses) written to a Strata
 table on local disk in --buckets buckets, in two shapes measured separately
 (--shapes): "compacted" (fully compacted, one sorted run per bucket) and
 "runs" (written in 5 commits with write-only=true: 5 sorted runs per bucket).
-The same keys and values go into pebble (fully compacted, --pebble-cache-mb
-block cache) and into Redis: a redis-server the benchmark starts on a free
+The same keys and values go into pebble (fully compacted, with a block cache
+of --pebble-cache-mb, by default the size of the Strata table's,
+lookup.cache-max-memory-size: 256 MiB) and into Redis: a redis-server the benchmark starts on a free
 127.0.0.1 port with no persistence (--save "" --appendonly no) and stops
 afterwards. Without redis-server (--redis-server), the Redis figures are
 skipped and the output says so.
@@ -205,7 +206,7 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 	f.DurationVar(&cfg.FreshEvery, "fresh-every", cfg.FreshEvery, "interval between freshness commits")
 	f.DurationVar(&cfg.FreshDuration, "fresh-duration", cfg.FreshDuration, "length of the freshness run (0: none)")
 	f.IntVar(&cfg.Conns, "conns", cfg.Conns, "Redis and HTTP connections (and client goroutines) in parallel runs")
-	f.Int64Var(&pebbleCacheMB, "pebble-cache-mb", 0, "pebble block cache in MiB (0: pebble's default, 8 MiB)")
+	f.Int64Var(&pebbleCacheMB, "pebble-cache-mb", 0, "pebble block cache in MiB (0: the same as Strata's lookup.cache-max-memory-size, 256 MiB)")
 	f.StringVar(&cfg.RedisServer, "redis-server", cfg.RedisServer, "redis-server binary (\"\": skip Redis)")
 	f.BoolVar(&cfg.HTTP, "http", cfg.HTTP, "also measure the HTTP lookup service next to Redis (first shape)")
 	f.BoolVar(&httpProcess, "http-process", httpProcess, "run the HTTP lookup server as its own process (this binary's serve), as Redis runs as its own; false: in the benchmark's process")

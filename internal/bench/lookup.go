@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/stratalake/strata/spec"
 )
 
 // LookupConfig is the point-lookup scenario (`strata bench lookup`): a
@@ -45,7 +47,9 @@ type LookupConfig struct {
 	// Conns is the number of connections (and client goroutines) of the
 	// parallel runs against network targets (Redis).
 	Conns int `json:"conns"`
-	// PebbleCache is pebble's block cache in bytes (0: pebble's default).
+	// PebbleCache is pebble's block cache in bytes (0: the same as the
+	// Strata table's block cache, lookup.cache-max-memory-size, so that
+	// both keep the same memory of blocks).
 	PebbleCache int64 `json:"pebble_cache_bytes"`
 	// RedisServer is the redis-server binary; "" skips Redis.
 	RedisServer string `json:"redis_server"`
@@ -126,6 +130,9 @@ type LookupReport struct {
 	Config     LookupConfig `json:"config"`
 	GOMAXPROCS int          `json:"gomaxprocs"`
 	Started    time.Time    `json:"started"`
+	// BlockCache is the Strata table's block cache for its lookup files
+	// (lookup.cache-max-memory-size); Config.PebbleCache is pebble's.
+	BlockCache int64 `json:"block_cache_bytes"`
 	// RedisSkipped says why there are no Redis figures ("" when there are).
 	RedisSkipped string         `json:"redis_skipped,omitempty"`
 	Redis        *TargetFigures `json:"redis,omitempty"`
@@ -171,7 +178,14 @@ func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rep := &LookupReport{Config: cfg, GOMAXPROCS: runtime.GOMAXPROCS(0), Started: time.Now().UTC()}
+	blockCache, err := strataBlockCache()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PebbleCache == 0 {
+		cfg.PebbleCache = blockCache
+	}
+	rep := &LookupReport{Config: cfg, GOMAXPROCS: runtime.GOMAXPROCS(0), Started: time.Now().UTC(), BlockCache: blockCache}
 	if cfg.Dir == "" {
 		dir, err := os.MkdirTemp("", "strata-bench-lookup-")
 		if err != nil {
@@ -243,6 +257,16 @@ func runServedOnly(ctx context.Context, cfg LookupConfig, ds *dataset, rep *Look
 		return err
 	}
 	return rr.stop()
+}
+
+// strataBlockCache is the block cache of the benchmark's tables: the
+// default lookup.cache-max-memory-size (the tables do not set it).
+func strataBlockCache() (int64, error) {
+	opts, err := spec.ParseOptions(nil)
+	if err != nil {
+		return 0, err
+	}
+	return opts.LookupCacheMaxMemorySize, nil
 }
 
 // redisRun is the running Redis and its client; nil when Redis is skipped.

@@ -1,13 +1,18 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/objstorage/objstorageprovider"
+	"github.com/cockroachdb/pebble/v2/sstable"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/spec"
@@ -160,35 +165,46 @@ func (ds *dataset) writeStrata(ctx context.Context, tb *table.Table, commits int
 }
 
 // loadPebble writes the rows into a new pebble DB under dir and compacts it
-// fully: the settled key-value baseline.
+// fully: the settled key-value baseline. The rows go in as sorted sstables
+// of pebbleChunk rows each, ingested one after the other (later rows of a
+// key win, as with one Set after another, since every ingest is newer than
+// the last), which skips the WAL, memtables and flushes of Set batches:
+// several times faster for millions of rows, and the same DB after the
+// full compaction.
 func (ds *dataset) loadPebble(ctx context.Context, dir string, cacheBytes int64, progress func(string)) (*pebble.DB, error) {
 	opts := &pebble.Options{Logger: quietLogger{}}
 	if cacheBytes > 0 {
 		opts.CacheSize = cacheBytes
 	}
+	opts.EnsureDefaults()
 	db, err := pebble.Open(filepath.Join(dir, "pebble"), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open pebble: %w", err)
 	}
-	b := db.NewBatch()
-	err = ds.generate(func(i int, id int64, row spec.Row) error {
-		if err := b.Set(pebbleKey(id), encodeRow(row), nil); err != nil {
+	var ch pebbleChunkBuf
+	n := 0
+	ingest := func() error {
+		if len(ch.ends) == 0 {
+			return nil
+		}
+		path := filepath.Join(dir, fmt.Sprintf("pebble-ingest-%d.sst", n))
+		n++
+		if err := ch.write(path, opts.MakeWriterOptions(0, db.TableFormat())); err != nil {
 			return err
 		}
-		if (i+1)%10_000 == 0 || i+1 == ds.rows {
-			if err := b.Commit(pebble.NoSync); err != nil {
+		ch.reset()
+		return db.Ingest(ctx, []string{path}) // moves the file into the DB
+	}
+	err = ds.generate(func(i int, id int64, row spec.Row) error {
+		ch.add(id, row)
+		if (i+1)%pebbleChunk == 0 || i+1 == ds.rows {
+			if err := ingest(); err != nil {
 				return err
 			}
-			b = db.NewBatch()
-			if (i+1)%1_000_000 == 0 || i+1 == ds.rows {
-				progress(fmt.Sprintf("pebble: %d/%d rows", i+1, ds.rows))
-			}
+			progress(fmt.Sprintf("pebble: %d/%d rows", i+1, ds.rows))
 		}
 		return nil
 	})
-	if err == nil {
-		err = db.Flush()
-	}
 	if err == nil {
 		progress("pebble: full compaction")
 		err = db.Compact(ctx, []byte{0}, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true)
@@ -198,6 +214,59 @@ func (ds *dataset) loadPebble(ctx context.Context, dir string, cacheBytes int64,
 		return nil, fmt.Errorf("load pebble: %w", err)
 	}
 	return db, nil
+}
+
+// pebbleChunk is the number of rows in one ingested sstable (a variable for
+// tests).
+var pebbleChunk = 1_000_000
+
+// pebbleChunkBuf holds the rows of one sstable to ingest: ids and encoded
+// values (one buffer), in arrival order until sorted.
+type pebbleChunkBuf struct {
+	ids    []int64
+	vals   []byte
+	ends   []int // where each value ends in vals
+	order  []int // rows sorted by id, the last of equal ids kept
+	keyBuf []byte
+}
+
+func (c *pebbleChunkBuf) add(id int64, row spec.Row) {
+	c.ids = append(c.ids, id)
+	c.vals = append(c.vals, encodeRow(row)...)
+	c.ends = append(c.ends, len(c.vals))
+}
+
+func (c *pebbleChunkBuf) reset() {
+	c.ids, c.vals, c.ends, c.order = c.ids[:0], c.vals[:0], c.ends[:0], c.order[:0]
+}
+
+// write writes the chunk's rows in key order as an sstable at path, each
+// key's last row only.
+func (c *pebbleChunkBuf) write(path string, wo sstable.WriterOptions) error {
+	for i := range c.ids {
+		c.order = append(c.order, i)
+	}
+	slices.SortStableFunc(c.order, func(a, b int) int { return cmp.Compare(c.ids[a], c.ids[b]) })
+	f, err := vfs.Default.Create(path, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
+	for j, i := range c.order {
+		if j+1 < len(c.order) && c.ids[c.order[j+1]] == c.ids[i] {
+			continue // a later row of the key follows
+		}
+		from := 0
+		if i > 0 {
+			from = c.ends[i-1]
+		}
+		c.keyBuf = binary.BigEndian.AppendUint64(c.keyBuf[:0], uint64(c.ids[i]))
+		if err := w.Set(c.keyBuf, c.vals[from:c.ends[i]]); err != nil {
+			_ = w.Close()
+			return err
+		}
+	}
+	return w.Close()
 }
 
 // tableShape is what a snapshot of the Strata table looks like.

@@ -18,6 +18,8 @@ func LookupMarkdown(rep *LookupReport) string {
 		"GOMAXPROCS %d; %s present and %s absent keys read; ratio = Strata / baseline "+
 		"(below 1 is better for latency, above 1 for throughput).\n\n",
 		count(int64(c.Rows)), rowBytes, count(c.KeySpace), c.Buckets, rep.GOMAXPROCS, count(int64(c.Sample)), count(int64(c.Sample)))
+	fmt.Fprintf(&b, "Block caches: Strata's lookup files %s (lookup.cache-max-memory-size), pebble %s.\n\n",
+		bytesStr(rep.BlockCache), bytesStr(c.PebbleCache))
 	switch {
 	case !c.InProcess:
 		fmt.Fprintf(&b, "In-process lookups, pebble, freshness and memory not measured (--in-process=false).\n\n")

@@ -176,7 +176,7 @@ func RunWritePebble(ctx context.Context, cfg WriteConfig) (WriteResult, error) {
 // encodeRow is a compact binary form of a bench row for the key-value
 // baseline (what an application would store as the value).
 func encodeRow(r spec.Row) []byte {
-	var b []byte
+	b := make([]byte, 0, rowBytes+32)
 	b = binary.AppendVarint(b, r[0].(int64))
 	for _, i := range []int{1, 3, 4, 6} {
 		s := r[i].(string)
