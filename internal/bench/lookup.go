@@ -51,6 +51,9 @@ type LookupConfig struct {
 	// Strata table's block cache, lookup.cache-max-memory-size, so that
 	// both keep the same memory of blocks).
 	PebbleCache int64 `json:"pebble_cache_bytes"`
+	// CacheMemory is the Strata tables' lookup.cache-max-memory-size in
+	// bytes (0: the option's default, 256 MiB).
+	CacheMemory int64 `json:"cache_memory_bytes,omitempty"`
 	// RedisServer is the redis-server binary; "" skips Redis.
 	RedisServer string `json:"redis_server"`
 	// HTTP measures the lookup service (package server on loopback, in
@@ -101,6 +104,8 @@ func QuickLookupConfig() LookupConfig {
 // Validate reports the first setting that cannot run.
 func (c LookupConfig) Validate() error {
 	switch {
+	case c.CacheMemory < 0 || c.PebbleCache < 0:
+		return fmt.Errorf("cache sizes must not be negative")
 	case c.Rows <= 0 || c.KeySpace < 2 || c.Buckets <= 0 || c.Sample <= 0 || c.Batch <= 0 || c.Workers <= 0 || c.Conns <= 0:
 		return fmt.Errorf("rows, keys (≥ 2), buckets, sample, batch, workers and conns must be positive")
 	case c.S3 && c.ColdLookups <= 0:
@@ -178,10 +183,11 @@ func RunLookup(ctx context.Context, cfg LookupConfig) (*LookupReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	blockCache, err := strataBlockCache()
+	blockCache, err := strataBlockCache(cfg.CacheMemory)
 	if err != nil {
 		return nil, err
 	}
+	cfg.CacheMemory = blockCache
 	if cfg.PebbleCache == 0 {
 		cfg.PebbleCache = blockCache
 	}
@@ -240,7 +246,7 @@ func runServedOnly(ctx context.Context, cfg LookupConfig, ds *dataset, rep *Look
 	}
 	shape := cfg.Shapes[0]
 	dir := filepath.Join(cfg.Dir, "strata-"+string(shape))
-	tb, err := ds.loadStrata(ctx, dir, cfg.Buckets, shape, say)
+	tb, err := ds.loadStrata(ctx, dir, cfg.Buckets, cfg.CacheMemory, shape, say)
 	if err != nil {
 		return err
 	}
@@ -259,9 +265,12 @@ func runServedOnly(ctx context.Context, cfg LookupConfig, ds *dataset, rep *Look
 	return rr.stop()
 }
 
-// strataBlockCache is the block cache of the benchmark's tables: the
-// default lookup.cache-max-memory-size (the tables do not set it).
-func strataBlockCache() (int64, error) {
+// strataBlockCache is the block cache of the benchmark's tables: set, or
+// the default lookup.cache-max-memory-size.
+func strataBlockCache(set int64) (int64, error) {
+	if set > 0 {
+		return set, nil
+	}
 	opts, err := spec.ParseOptions(nil)
 	if err != nil {
 		return 0, err
@@ -384,7 +393,7 @@ func runShape(ctx context.Context, cfg LookupConfig, ds *dataset, db *pebble.DB,
 	served func(dir string, sh tableShape, lib Target) error, say func(string)) (ShapeReport, error) {
 	sr := ShapeReport{Shape: shape}
 	dir := filepath.Join(cfg.Dir, "strata-"+string(shape))
-	tb, err := ds.loadStrata(ctx, dir, cfg.Buckets, shape, say)
+	tb, err := ds.loadStrata(ctx, dir, cfg.Buckets, cfg.CacheMemory, shape, say)
 	if err != nil {
 		return sr, err
 	}

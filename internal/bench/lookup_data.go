@@ -99,9 +99,10 @@ func (ds *dataset) generate(fn func(i int, id int64, row spec.Row) error) error 
 // pebbleKey is the key-value baselines' key: the id, big-endian.
 func pebbleKey(id int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(id)) }
 
-// loadStrata writes the rows into a new table of the shape under dir and
-// returns the table reopened for reading.
-func (ds *dataset) loadStrata(ctx context.Context, dir string, buckets int, shape Shape, progress func(string)) (*table.Table, error) {
+// loadStrata writes the rows into a new table of the shape under dir, with
+// lookup.cache-max-memory-size = cache bytes (0: the default), and returns
+// the table reopened for reading.
+func (ds *dataset) loadStrata(ctx context.Context, dir string, buckets int, cache int64, shape Shape, progress func(string)) (*table.Table, error) {
 	fs, err := storage.NewLocal(dir)
 	if err != nil {
 		return nil, fmt.Errorf("strata %s table: %w", shape, err)
@@ -111,6 +112,9 @@ func (ds *dataset) loadStrata(ctx context.Context, dir string, buckets int, shap
 		return nil, err
 	}
 	opts := []string{"bucket", fmt.Sprint(buckets)}
+	if cache > 0 {
+		opts = append(opts, spec.OptLookupCacheMaxMemorySize, fmt.Sprintf("%d b", cache))
+	}
 	commits := 1 // the compacted shape: one run, then a full compaction
 	if shape == ShapeRuns {
 		opts, commits = append(opts, "write-only", "true"), SortedRuns

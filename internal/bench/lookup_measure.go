@@ -141,9 +141,12 @@ func runClosed(ctx context.Context, clients int, d time.Duration, op func(ctx co
 // getOp is a closed-loop Get of keys, each client starting at its own
 // offset.
 func getOp(t Target, keys []int64, clients int) func(context.Context, int, int) (int, error) {
+	get := func(ctx context.Context, key int64) error { _, err := t.Get(ctx, key); return err }
+	if r, ok := t.(rowReader); ok {
+		get = func(ctx context.Context, key int64) error { _, err := r.GetRow(ctx, key); return err }
+	}
 	return func(ctx context.Context, c, i int) (int, error) {
-		_, err := t.Get(ctx, keys[(c*len(keys)/clients+i)%len(keys)])
-		return 1, err
+		return 1, get(ctx, keys[(c*len(keys)/clients+i)%len(keys)])
 	}
 }
 
@@ -154,6 +157,10 @@ func batchOp(t Target, keys []int64, size, clients int) func(context.Context, in
 		batch := keys[off:min(off+size, len(keys))]
 		if len(batch) < size && len(keys) >= size {
 			batch = keys[:size]
+		}
+		if r, ok := t.(rowReader); ok {
+			_, err := r.GetRows(ctx, batch)
+			return len(batch), err
 		}
 		_, err := t.GetBatch(ctx, batch)
 		return len(batch), err

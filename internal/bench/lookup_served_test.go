@@ -35,7 +35,7 @@ func newServedFixture(t *testing.T) *servedFixture {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "compacted")
 	f := &servedFixture{dir: dir, ds: newDataset(1500, 1_000_000, 1, 1000)}
-	tb, err := f.ds.loadStrata(ctx, dir, 2, ShapeCompacted, func(string) {})
+	tb, err := f.ds.loadStrata(ctx, dir, 2, 0, ShapeCompacted, func(string) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestRunCold(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "compacted")
 	ds := newDataset(1500, 1_000_000, 1, 1000)
-	tb, err := ds.loadStrata(ctx, dir, 2, ShapeCompacted, func(string) {})
+	tb, err := ds.loadStrata(ctx, dir, 2, 0, ShapeCompacted, func(string) {})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func buildFixture(ctx context.Context, dir string, rows, buckets int, shapes ...
 	f := &fixture{ds: newDataset(rows, 1_000_000, 1, 1000), tables: map[Shape]*table.Table{}, shapes: map[Shape]tableShape{}}
 	quiet := func(string) {}
 	for _, s := range shapes {
-		tb, err := f.ds.loadStrata(ctx, filepath.Join(dir, string(s)), buckets, s, quiet)
+		tb, err := f.ds.loadStrata(ctx, filepath.Join(dir, string(s)), buckets, 0, s, quiet)
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +39,7 @@ func buildFixture(ctx context.Context, dir string, rows, buckets int, shapes ...
 		}
 		f.tables[s] = tb
 	}
-	cache, err := strataBlockCache()
+	cache, err := strataBlockCache(0)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -184,9 +185,35 @@ func encodeRow(r spec.Row) []byte {
 		b = append(b, s...)
 	}
 	for _, i := range []int{2, 5} {
-		b = binary.LittleEndian.AppendUint64(b, uint64(int64(r[i].(float64)*1e6)))
+		b = binary.LittleEndian.AppendUint64(b, uint64(int64(math.Round(r[i].(float64)*1e6))))
 	}
 	return b
+}
+
+// decodeRow reverses encodeRow: a row of the benchmark's columns from its
+// value bytes (pebble's and Redis's).
+func decodeRow(b []byte) (spec.Row, error) {
+	bad := fmt.Errorf("bench: a stored value of %d bytes does not decode", len(b))
+	row := make(spec.Row, 7)
+	id, n := binary.Varint(b)
+	if n <= 0 {
+		return nil, bad
+	}
+	row[0], b = id, b[n:]
+	for _, i := range []int{1, 3, 4, 6} {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return nil, bad
+		}
+		row[i], b = string(b[n:n+int(l)]), b[n+int(l):]
+	}
+	for _, i := range []int{2, 5} {
+		if len(b) < 8 {
+			return nil, bad
+		}
+		row[i], b = float64(int64(binary.LittleEndian.Uint64(b)))/1e6, b[8:]
+	}
+	return row, nil
 }
 
 func result(engine string, rows int, d time.Duration, written int64) WriteResult {

@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/stratalake/strata/spec"
 )
 
 // BenchmarkWriteStrata is the `strata bench write` scenario for Strata alone
@@ -25,5 +29,28 @@ func TestRunWriteSmall(t *testing.T) {
 	}
 	if s.Rows != 20_000 || p.Rows != 20_000 || s.BytesWritten <= 0 || p.BytesWritten <= 0 || s.WriteAmp <= 0 {
 		t.Fatalf("results %+v %+v", s, p)
+	}
+}
+
+// The baselines' timed reads decode their stored values; decodeRow must
+// give back the rows encodeRow stored, and refuse bytes cut short.
+func TestDecodeRowReversesEncodeRow(t *testing.T) {
+	ds := newDataset(200, 1000, 3, 10)
+	err := ds.generate(func(_ int, _ int64, row spec.Row) error {
+		b := encodeRow(row)
+		got, err := decodeRow(b)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(encodeRow(got), b) {
+			return fmt.Errorf("row %v decoded as %v", row, got)
+		}
+		if _, err := decodeRow(b[:len(b)-1]); err == nil {
+			return fmt.Errorf("row %v: a value cut short decoded", row)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
