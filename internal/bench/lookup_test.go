@@ -309,7 +309,7 @@ func lookupFixture(b *testing.B) *fixture {
 		if benchDir, benchErr = os.MkdirTemp("", "strata-bench-lookup-"); benchErr != nil {
 			return
 		}
-		benchFixture, benchErr = buildFixture(context.Background(), benchDir, benchRows, 4, ShapeCompacted)
+		benchFixture, benchErr = buildFixture(context.Background(), benchDir, benchRows, 4, ShapeCompacted, ShapeRuns)
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -332,13 +332,13 @@ func TestMain(m *testing.M) {
 }
 
 // strataBenchTarget opens a warm lookup on the benchmarks' table.
-func strataBenchTarget(b *testing.B, f *fixture) Target {
-	st, err := NewStrataTarget(context.Background(), "strata", f.tables[ShapeCompacted], 0)
+func strataBenchTarget(b *testing.B, f *fixture, shape Shape) Target {
+	st, err := NewStrataTarget(context.Background(), "strata", f.tables[shape], 0)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	if _, err := warm(context.Background(), st, f.shapes[ShapeCompacted].warmKeys(f.ds)); err != nil {
+	if _, err := warm(context.Background(), st, f.shapes[shape].warmKeys(f.ds)); err != nil {
 		b.Fatal(err)
 	}
 	return st
@@ -410,13 +410,20 @@ func processCPU() time.Duration {
 // 4-bucket table (compare with BenchmarkPebbleGet: -bench 'Lookup|Pebble').
 func BenchmarkLookupGet(b *testing.B) {
 	f := lookupFixture(b)
-	benchGet(b, f, strataBenchTarget(b, f))
+	benchGet(b, f, strataBenchTarget(b, f, ShapeCompacted))
+}
+
+// BenchmarkLookupGetRuns is Strata's Get on the table of 5 sorted runs per
+// bucket: a hit probes every run, a miss every run's filter.
+func BenchmarkLookupGetRuns(b *testing.B) {
+	f := lookupFixture(b)
+	benchGet(b, f, strataBenchTarget(b, f, ShapeRuns))
 }
 
 // BenchmarkLookupGetBatch is Strata's GetBatch of 100 keys.
 func BenchmarkLookupGetBatch(b *testing.B) {
 	f := lookupFixture(b)
-	benchGetBatch(b, f, strataBenchTarget(b, f))
+	benchGetBatch(b, f, strataBenchTarget(b, f, ShapeCompacted))
 }
 
 // BenchmarkPebbleGet is the baseline: pebble Get of the same keys, with a
