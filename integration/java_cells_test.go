@@ -14,6 +14,7 @@ var partStrings = []any{"a", "b/c", "x=y", "sp ace", "per%cent", "ü", "colon:",
 const (
 	strataNoAppendCompaction = "Strata does not compact append tables yet"
 	pyNoSeqGroups            = "pypaimon 2.1.0 refuses partial-update tables with sequence groups or field aggregators (NotImplementedError)"
+	strataNoAvroWrite        = "Strata writes Parquet data files only (file.format=avro is refused at create and write)"
 	javaSlashBug             = "Java Paimon's lookup files are named after raw partition values: a '/' in one fails its writers' lookup compaction and LocalTableQuery (No such file or directory)"
 )
 
@@ -191,6 +192,37 @@ func javaCells() []*javaCell {
 			Columns: "id INT NOT NULL, p STRING, a BIGINT", PK: "id,p", Partition: "p",
 			Options: map[string]string{"bucket": "-1", "merge-engine": "first-row", "dynamic-bucket.target-row-num": "4"},
 			Values:  map[string][]any{"p": {"x", ""}},
+		},
+		{
+			// file.format=avro: Java writes Avro data files, Strata reads them
+			// (every type Java's Avro writer takes: not TIME(p>3), TIMESTAMP(p>6),
+			// nor MULTISET: Java 1.4.2 fails writing one with a ClassCastException,
+			// MultisetType to ArrayType; avroio's unit tests cover multisets).
+			Name: "avro-all-types",
+			Columns: "id INT NOT NULL, p INT NOT NULL, bo BOOLEAN, ti TINYINT, si SMALLINT, i INT, bi BIGINT, f FLOAT, d DOUBLE, " +
+				"dec1 DECIMAL(5, 2), dec2 DECIMAL(18, 6), dec3 DECIMAL(38, 10), ch CHAR(4), vc VARCHAR(12), s STRING, " +
+				"bin BINARY(3), vb VARBINARY(8), by BYTES, dt DATE, tm TIME, tm3 TIME(3), " +
+				"ts0 TIMESTAMP(0), ts3 TIMESTAMP(3), ts6 TIMESTAMP(6), ltz0 TIMESTAMP_LTZ(0), ltz3 TIMESTAMP_LTZ(3), ltz6 TIMESTAMP_LTZ(6), " +
+				"arr ARRAY<INT>, arrs ARRAY<STRING>, m MAP<STRING, BIGINT>, mn MAP<INT, ARRAY<STRING>>, " +
+				"r ROW<x INT, y STRING, z ROW<q DOUBLE, w DECIMAL(10, 3)>>, " +
+				"ar ARRAY<ROW<k STRING, v TIMESTAMP(6)>>",
+			PK: "id,p", Partition: "p",
+			Options:       map[string]string{"bucket": "2", "file.format": "avro"},
+			Values:        map[string][]any{"p": {int32(1), int32(2)}},
+			NoStrataWrite: strataNoAvroWrite, NoStrataCompact: strataNoAvroWrite,
+		},
+		{
+			Name:    "avro-deletion-vectors",
+			Columns: "id INT NOT NULL, p INT, a BIGINT, b STRING, d DECIMAL(20, 4)", PK: "id,p", Partition: "p",
+			Options:       map[string]string{"bucket": "2", "deletion-vectors.enabled": "true", "file.format": "avro", "file.compression": "snappy"},
+			Values:        map[string][]any{"p": {int32(1), int32(2)}},
+			NoStrataWrite: strataNoAvroWrite, NoStrataCompact: strataNoAvroWrite,
+		},
+		{
+			Name:          "avro-append",
+			Columns:       "id INT NOT NULL, a BIGINT, b STRING, t TIMESTAMP(3)",
+			Options:       map[string]string{"bucket": "2", "bucket-key": "id", "file.format": "avro"},
+			NoStrataWrite: strataNoAvroWrite, NoStrataCompact: strataNoAppendCompaction,
 		},
 		{
 			Name: "dedup-bucket16-partitioned", Long: true,

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/stratalake/strata/internal/avroio"
 	"github.com/stratalake/strata/internal/parquetio"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
@@ -28,20 +29,28 @@ type Request struct {
 	DV *spec.DeletionVector
 }
 
-// ErrUnsupportedFormat is returned for a data file in a format other than
-// Parquet: Paimon tables may hold ORC or Avro files (file.format), named
-// with that format's extension, which Strata cannot read.
+// ErrUnsupportedFormat is returned for a data file Strata cannot read: an
+// ORC file (Paimon tables may hold ORC, Avro or Parquet files, per
+// file.format, named with that format's extension), or an Avro file with a
+// field or codec Strata does not read from Avro.
 var ErrUnsupportedFormat = errors.New("unsupported data file format")
 
-// openParquet opens the data file at p, refusing files whose extension
-// names another format (Paimon's DataFilePathFactory puts the format last
-// in a data file's name).
-func openParquet(ctx context.Context, fs storage.Storage, p string, meta *spec.DataFileMeta) (*parquetio.File, error) {
+// rowFile is an open data file of either format Strata reads.
+type rowFile interface {
+	ReadRows(fields []spec.DataField) iter.Seq2[spec.Row, error]
+}
+
+// openDataFile opens the data file at p by the format its extension names
+// (Paimon's DataFilePathFactory puts the format last in a data file's
+// name): Parquet or Avro; ORC and others are refused.
+func openDataFile(ctx context.Context, fs storage.Storage, p string, meta *spec.DataFileMeta) (rowFile, error) {
+	ext := "parquet"
 	if i := strings.LastIndexByte(meta.FileName, '.'); i >= 0 {
-		if ext := strings.ToLower(meta.FileName[i+1:]); ext != "parquet" {
-			return nil, fmt.Errorf("%w %q: Strata reads only Parquet data files (the table's file.format, or the format it had when the file was written, is %s)",
-				ErrUnsupportedFormat, ext, ext)
-		}
+		ext = strings.ToLower(meta.FileName[i+1:])
+	}
+	if ext != "parquet" && ext != "avro" {
+		return nil, fmt.Errorf("%w %q: Strata reads only Parquet and Avro data files (the table's file.format, or the format it had when the file was written, is %s)",
+			ErrUnsupportedFormat, ext, ext)
 	}
 	size := meta.FileSize
 	if size <= 0 {
@@ -51,7 +60,36 @@ func openParquet(ctx context.Context, fs storage.Storage, p string, meta *spec.D
 		}
 		size = fi.Size
 	}
-	return parquetio.Open(storage.NewReaderAt(ctx, fs, p, size), size)
+	ra := storage.NewReaderAt(ctx, fs, p, size)
+	if ext == "avro" {
+		f, err := avroio.Open(ra, size)
+		if err != nil {
+			return nil, avroErr(err)
+		}
+		return avroFile{f}, nil
+	}
+	return parquetio.Open(ra, size)
+}
+
+// avroFile marks the errors of an Avro file's unsupported fields as
+// ErrUnsupportedFormat too.
+type avroFile struct{ f *avroio.File }
+
+func (a avroFile) ReadRows(fields []spec.DataField) iter.Seq2[spec.Row, error] {
+	return func(yield func(spec.Row, error) bool) {
+		for row, err := range a.f.ReadRows(fields) {
+			if !yield(row, avroErr(err)) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func avroErr(err error) error {
+	if errors.Is(err, avroio.ErrUnsupported) {
+		return fmt.Errorf("%w \"avro\": %w", ErrUnsupportedFormat, err)
+	}
+	return err
 }
 
 // ReadKeyValues streams the records of one data file in file order (sorted
@@ -78,7 +116,7 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 	return func(yield func(Positioned, error) bool) {
 		p := path.Join(req.Dir, req.File.FileName)
 		fail := func(err error) { yield(Positioned{}, fmt.Errorf("read %s: %w", p, err)) }
-		f, err := openParquet(ctx, fs, p, req.File)
+		f, err := openDataFile(ctx, fs, p, req.File)
 		if err != nil {
 			fail(err)
 			return
@@ -147,7 +185,7 @@ func ReadAppendRows(ctx context.Context, fs storage.Storage, req Request) iter.S
 	return func(yield func(spec.Row, error) bool) {
 		p := path.Join(req.Dir, req.File.FileName)
 		fail := func(err error) { yield(nil, fmt.Errorf("read %s: %w", p, err)) }
-		f, err := openParquet(ctx, fs, p, req.File)
+		f, err := openDataFile(ctx, fs, p, req.File)
 		if err != nil {
 			fail(err)
 			return
