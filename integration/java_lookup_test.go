@@ -100,7 +100,7 @@ func (r *javaRun) checkLookups() {
 			}
 			got = g[0]
 		}
-		if got != want[j] {
+		if !r.sameRow(got, want[j]) {
 			r.fail("strata lookup of %v: %s, want %s", keyRows[j], got, want[j])
 		}
 		ji := slices.Index(javaKeys, j)
@@ -116,7 +116,7 @@ func (r *javaRun) checkLookups() {
 			}
 			got = c[0]
 		}
-		if got != want[j] {
+		if !r.sameRow(got, want[j]) {
 			r.fail("java lookup of %v: %s, want %s", keyRows[j], got, want[j])
 		}
 	}
@@ -131,4 +131,13 @@ func (r *javaRun) slashPartition(row spec.Row) bool {
 		}
 	}
 	return false
+}
+
+// sameRow compares two encoded rows, MAP entries in key order for Avro
+// cells (see modelDiff).
+func (r *javaRun) sameRow(got, want string) bool {
+	if r.c.avro() {
+		return sortedObjects([]string{got})[0] == sortedObjects([]string{want})[0]
+	}
+	return got == want
 }

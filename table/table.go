@@ -209,6 +209,10 @@ func (t *Table) partitionValues(partition []byte) (spec.Row, error) {
 // checkWritable reports why the table cannot be written by this version.
 func (t *Table) checkWritable() error {
 	switch {
+	case t.opts.FileFormat != "parquet":
+		// Strata reads Avro data files (Java writes them for file.format=avro)
+		// but writes, and so compacts, Parquet only.
+		return fmt.Errorf("%w: writing a table with file.format=%s (Strata writes Parquet data files only; it reads the table's Avro files)", ErrUnsupported, t.opts.FileFormat)
 	case t.appendOnly() && t.opts.Bucket > 0 && len(t.schema.BucketKeys()) == 0:
 		return fmt.Errorf("%w: an append table with fixed buckets needs the bucket-key option", spec.ErrInvalidSchema)
 	case t.opts.Bucket == 0 || t.opts.Bucket < spec.BucketDynamic:
