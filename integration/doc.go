@@ -25,8 +25,9 @@
 //
 // Each run also looks every key up with Strata's Lookup and Java's
 // LocalTableQuery after the full compactions. TestJavaSchemaEvolution has
-// Java alter a table between both engines' commits; TestJavaAvroTableRefused
-// reads a table Java wrote with file.format=avro.
+// Java alter a table between both engines' commits; TestJavaAvroTable
+// reads a table Java wrote with file.format=avro, and TestJavaAvroMatrix
+// runs the Avro cells (Java writes, Strata reads, scans and lookups).
 //
 // The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
 // The long run adds cells and uses 8 batches of 40 changes (about three
