@@ -28,6 +28,20 @@
 // Java alter a table between both engines' commits; TestJavaAvroTableRefused
 // reads a table Java wrote with file.format=avro.
 //
+// # Flink
+//
+// TestFlink runs Apache Flink 2.0 with Paimon's Flink connector
+// (paimon-flink-2.0 1.4.2) on a MiniCluster in the Flink driver's JVM
+// (integration/flink, started by integration/paimonflink; STRATA_REQUIRE_FLINK
+// makes a missing java or mvn a failure) over Strata warehouses, through a
+// Paimon filesystem catalog: a batch SELECT with a filter and one with
+// aggregates over a Strata-written partitioned table, compared with the same
+// computed over Strata's scan; a streaming read of a Strata-written
+// lookup-changelog table, running while Strata commits, compared key by key
+// with Strata's changelog, kinds and order included; and INSERTs (VALUES, and
+// a SELECT over the table) and a DELETE into a Strata table that Strata then
+// reads, writes on and compacts, each read compared with a model.
+//
 // The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
 // The long run adds cells and uses 8 batches of 40 changes (about three
 // minutes on two cores):
