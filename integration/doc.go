@@ -28,6 +28,11 @@
 // Java alter a table between both engines' commits; TestJavaAvroTableRefused
 // reads a table Java wrote with file.format=avro.
 //
+// The Java peer figures of BENCHMARKS.md run the driver's bench-write and
+// bench-lookup commands (internal/bench/java.go, TestJavaPeerFigures), and
+// paimonjava.Fixture has it generate Java-written tables for the table
+// package's tests on demand, cached in integration/java/.fixtures.
+//
 // # Flink
 //
 // TestFlink runs Apache Flink 2.0 with Paimon's Flink connector
