@@ -26,7 +26,13 @@
 // Each run also looks every key up with Strata's Lookup and Java's
 // LocalTableQuery after the full compactions. TestJavaSchemaEvolution has
 // Java alter a table between both engines' commits; TestJavaAvroTableRefused
-// reads a table Java wrote with file.format=avro.
+// reads a table Java wrote with file.format=avro. TestJavaStrataConflicts has
+// both engines prepare commits to one bucket from a snapshot the other then
+// moves past (the driver's write and compact --hold keep Java's commit for
+// later): Strata refuses its APPEND and its COMPACT, Java its COMPACT
+// ("File deletion conflicts"), nothing is published by a refused commit,
+// and both read every snapshot alike. Java's APPEND has no such check in
+// Paimon, so that direction is not tested.
 //
 // The Java peer figures of BENCHMARKS.md run the driver's bench-write and
 // bench-lookup commands (internal/bench/java.go, TestJavaPeerFigures), and
