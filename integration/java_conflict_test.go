@@ -82,6 +82,7 @@ func TestJavaStrataConflicts(t *testing.T) {
 		if after := snapshots(); !slices.Equal(before, after) {
 			t.Fatalf("%s was refused but snapshots %v became %v", what, before, after)
 		}
+		t.Logf("%s refused: %.300s", what, err)
 	}
 	strataConflict := func(err error) bool { return errors.Is(err, spec.ErrConflict) }
 
