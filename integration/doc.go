@@ -41,10 +41,12 @@
 //
 // # Flink
 //
-// TestFlink runs Apache Flink 2.0 with Paimon's Flink connector
-// (paimon-flink-2.0 1.4.2) on a MiniCluster in the Flink driver's JVM
-// (integration/flink, started by integration/paimonflink; STRATA_REQUIRE_FLINK
-// makes a missing java or mvn a failure) over Strata warehouses, through a
+// TestFlink runs Apache Flink with Paimon's Flink connector on a MiniCluster
+// in the Flink driver's JVM (integration/flink, started by
+// integration/paimonflink; STRATA_REQUIRE_FLINK makes a missing java or mvn
+// a failure): Flink 2.0 with paimon-flink-2.0 1.4.2, and with
+// STRATA_FLINK_PROFILES=default,flink-1.20 (as CI sets it) also Flink 1.20
+// with paimon-flink-1.20 1.3.1, over Strata warehouses, through a
 // Paimon filesystem catalog: a batch SELECT with a filter and one with
 // aggregates over a Strata-written partitioned table, compared with the same
 // computed over Strata's scan; a streaming read of a Strata-written

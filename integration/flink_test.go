@@ -24,11 +24,28 @@ import (
 // a streaming read of a Strata-written lookup-changelog table while Strata
 // keeps writing, and INSERTs into a Strata table that Strata then reads
 // and writes on.
+//
+// STRATA_FLINK_PROFILES picks the Flink and connector versions
+// (integration/flink's Maven profiles: default, flink-1.20), each run as a
+// subtest.
 func TestFlink(t *testing.T) {
-	d := paimonflink.ForTest(t)
-	t.Run("BatchQuery", func(t *testing.T) { testFlinkBatchQuery(t, d) })
-	t.Run("StreamChangelog", func(t *testing.T) { testFlinkStreamChangelog(t, d) })
-	t.Run("Insert", func(t *testing.T) { testFlinkInsert(t, d) })
+	for _, profile := range paimonflink.Profiles() {
+		name := profile
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) {
+			d := paimonflink.ForTest(t, profile)
+			v, err := d.Version(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("flink driver: %s", v)
+			t.Run("BatchQuery", func(t *testing.T) { testFlinkBatchQuery(t, d) })
+			t.Run("StreamChangelog", func(t *testing.T) { testFlinkStreamChangelog(t, d) })
+			t.Run("Insert", func(t *testing.T) { testFlinkInsert(t, d) })
+		})
+	}
 }
 
 // flinkTable is a Strata table in a warehouse Flink reads too.

@@ -32,6 +32,31 @@ import (
 // Maven from a skip into a failure.
 const RequireEnv = "STRATA_REQUIRE_FLINK"
 
+// ProfilesEnv lists the Maven profiles of integration/flink/pom.xml the
+// tests run, comma-separated: "default" (Flink 2.0 with paimon-flink-2.0
+// 1.4.2, the default when unset) and "flink-1.20" (Flink 1.20 with
+// paimon-flink-1.20 1.3.1, the newest release of that connector Maven
+// Central serves).
+const ProfilesEnv = "STRATA_FLINK_PROFILES"
+
+// Profiles is the profiles ProfilesEnv asks for, "" standing for the
+// default one.
+func Profiles() []string {
+	v := os.Getenv(ProfilesEnv)
+	if v == "" {
+		return []string{""}
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p == "default" {
+			out = append(out, "")
+		} else if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ProjectDir is the Flink driver's Maven project: integration/flink beside
 // this package.
 func ProjectDir() string {
@@ -45,10 +70,11 @@ type Driver struct {
 	*paimonjava.Driver
 }
 
-// Start builds the driver if needed and starts a serving process. Its
-// MiniCluster starts with the first SQL command.
-func Start(ctx context.Context) (*Driver, error) {
-	cp, err := paimonjava.Build(ctx, ProjectDir())
+// Start builds the driver with the Maven profile profile ("": the default)
+// if needed and starts a serving process. Its MiniCluster starts with the
+// first SQL command.
+func Start(ctx context.Context, profile string) (*Driver, error) {
+	cp, err := paimonjava.BuildProfile(ctx, ProjectDir(), profile)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +102,13 @@ func (d *Driver) Exec(ctx context.Context, warehouse, sql string) error {
 func (d *Driver) Query(ctx context.Context, warehouse, sql string) ([]string, error) {
 	out, err := d.Run(ctx, sql, "query", warehouse)
 	return lines(out), err
+}
+
+// Version is what the driver runs: Flink's version and the Paimon
+// connector's jar file name, as JSON.
+func (d *Driver) Version(ctx context.Context) (string, error) {
+	out, err := d.Run(ctx, "", "version")
+	return strings.TrimSpace(out), err
 }
 
 // Stream is a streaming query running in the driver's MiniCluster.
@@ -127,28 +160,41 @@ func lines(s string) []string {
 }
 
 var shared struct {
-	once sync.Once
-	d    *Driver
-	err  error
+	mu      sync.Mutex
+	drivers map[string]*started
 }
 
-// ForTest returns the test binary's shared Flink driver, started on first
-// use and ended when the test binary exits. Without java or mvn on PATH
-// the test is skipped, unless STRATA_REQUIRE_FLINK is set: then it fails.
-// Any other problem (a build that fails) fails the test.
-func ForTest(t testing.TB) *Driver {
+type started struct {
+	d   *Driver
+	err error
+}
+
+// ForTest returns the test binary's shared Flink driver of profile (""
+// for the default), started on first use and ended when the test binary
+// exits. Without java or mvn on PATH the test is skipped, unless
+// STRATA_REQUIRE_FLINK is set: then it fails. Any other problem (a build
+// that fails) fails the test.
+func ForTest(t testing.TB, profile string) *Driver {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.d, shared.err = Start(context.Background())
-	})
-	if errors.Is(shared.err, paimonjava.ErrNoJava) {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("%v, and %s is set: install a JDK (17+) and Maven (apt-get install openjdk-17-jdk-headless maven)", shared.err, RequireEnv)
+	shared.mu.Lock()
+	s, ok := shared.drivers[profile]
+	if !ok {
+		s = &started{}
+		s.d, s.err = Start(context.Background(), profile)
+		if shared.drivers == nil {
+			shared.drivers = map[string]*started{}
 		}
-		t.Skipf("%v: install a JDK (17+) and Maven to run the Flink tests (set %s=1 to make this a failure)", shared.err, RequireEnv)
+		shared.drivers[profile] = s
 	}
-	if shared.err != nil {
-		t.Fatal(shared.err)
+	shared.mu.Unlock()
+	if errors.Is(s.err, paimonjava.ErrNoJava) {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("%v, and %s is set: install a JDK (17+) and Maven (apt-get install openjdk-17-jdk-headless maven)", s.err, RequireEnv)
+		}
+		t.Skipf("%v: install a JDK (17+) and Maven to run the Flink tests (set %s=1 to make this a failure)", s.err, RequireEnv)
 	}
-	return shared.d
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s.d
 }

@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
  *       its _kind, waiting up to T ms (default 60000) for them.
  *   <li>{@code stream-stop ID [--grace-ms G]}: waits G ms (default 0), cancels the job and prints
  *       the rows it returned that were not taken.
+ *   <li>{@code version}: {"flink": Flink's version, "paimon": the Paimon connector's jar}.
  * </ul>
  */
 final class Commands implements AutoCloseable {
@@ -68,9 +69,28 @@ final class Commands implements AutoCloseable {
                     jobs.remove(id);
                     return out;
                 }
+            case "version":
+                return version();
             default:
                 throw new IllegalArgumentException("unknown command " + cmd);
         }
+    }
+
+    /** {"flink": version, "paimon": the connector's jar}. */
+    private static String version() throws Exception {
+        String jar =
+                new File(
+                                org.apache.paimon.flink.FlinkCatalog.class
+                                        .getProtectionDomain()
+                                        .getCodeSource()
+                                        .getLocation()
+                                        .toURI())
+                        .getName();
+        return "{\"flink\":\""
+                + org.apache.flink.runtime.util.EnvironmentInformation.getVersion()
+                + "\",\"paimon\":\""
+                + jar
+                + "\"}\n";
     }
 
     private String exec(String warehouse, String sql) throws Exception {
