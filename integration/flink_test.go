@@ -178,7 +178,8 @@ func orderChanges(rng *rand.Rand, n int) []change {
 
 // testFlinkBatchQuery: Flink's batch SELECTs over a Strata-written,
 // partitioned table (merged on read: level-0 files over a full
-// compaction) equal the same filter and aggregates over Strata's scan.
+// compaction) equal the same filter and aggregates over Strata's scan;
+// then Flink copies the table into an aggregation table.
 func testFlinkBatchQuery(t *testing.T, d *paimonflink.Driver) {
 	ft := newFlinkTable(t, "", "orders", &javaCell{Columns: orderColumns, PK: "region,id", Partition: "region",
 		Options: map[string]string{"bucket": "2"}})
@@ -211,6 +212,52 @@ func testFlinkBatchQuery(t *testing.T, d *paimonflink.Driver) {
 		t.Fatalf("flink query: %v", err)
 	}
 	flinkCompare(t, "the aggregates", aggColumns, orderAggregates(t, rows, aggColumns), got)
+	testFlinkInsertAggregation(t, d, ft, rows)
+}
+
+// testFlinkInsertAggregation: Flink INSERTs the orders, twice, into a
+// Strata-created aggregation table (sum, sum, max), and Strata adds one
+// more order; Strata's scan of the table is the aggregate of it all.
+func testFlinkInsertAggregation(t *testing.T, d *paimonflink.Driver, orders *flinkTable, rows []spec.Row) {
+	const columns = "customer STRING NOT NULL, n BIGINT, total DECIMAL(20, 2), last_day DATE"
+	ft := newFlinkTable(t, orders.wh, "totals", &javaCell{Columns: columns, PK: "customer", Options: map[string]string{
+		"bucket": "1", "merge-engine": "aggregation", "fields.n.aggregate-function": "sum",
+		"fields.total.aggregate-function": "sum", "fields.last_day.aggregate-function": "max"}})
+	insert := "INSERT INTO db.totals SELECT COALESCE(customer, '-'), CAST(1 AS BIGINT), CAST(price AS DECIMAL(20, 2)), odate FROM db.orders;\n"
+	if err := d.Exec(ft.ctx, ft.wh, insert+insert); err != nil {
+		t.Fatalf("flink insert: %v", err)
+	}
+	extra := spec.Row{"ann", int64(1), spec.NewDecimal(1, 2), spec.Date(20000)}
+	ft.write(1, []change{{spec.RowKindInsert, extra}})
+
+	type agg struct {
+		n, cents int64
+		last     spec.Date
+	}
+	want := map[string]*agg{}
+	add := func(customer string, n, cents int64, day spec.Date) {
+		a := want[customer]
+		if a == nil {
+			a = &agg{last: day}
+			want[customer] = a
+		}
+		a.n, a.cents, a.last = a.n+n, a.cents+cents, max(a.last, day)
+	}
+	for _, r := range rows {
+		customer, _ := r[2].(string)
+		if r[2] == nil {
+			customer = "-"
+		}
+		add(customer, 2, 2*r[4].(spec.Decimal).Unscaled.Int64(), r[5].(spec.Date))
+	}
+	add("ann", 1, 1, spec.Date(20000))
+	var wantRows []spec.Row
+	for c, a := range want {
+		wantRows = append(wantRows, spec.Row{c, a.n, spec.NewDecimal(a.cents, 2), a.last})
+	}
+	if diff := diffLines(ft.lines(wantRows), ft.lines(ft.scan())); diff != "" {
+		t.Errorf("the aggregation table Flink and Strata wrote: strata scan (+) differs from the model (-):\n%s", diff)
+	}
 }
 
 // orderAggregates computes the aggregate query of testFlinkBatchQuery.
