@@ -16,6 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stratalake/strata/storage"
+	"github.com/stratalake/strata/table"
 )
 
 // The Java Paimon peer figures: the write scenario's upsert stream written
@@ -41,10 +44,14 @@ type JavaPeerConfig struct {
 	LookupBuckets  int
 	LookupSample   int
 	LookupDuration time.Duration
-	Dir            string // scratch directory (default: a temporary one, removed after)
-	// Java runs one command of the Java Paimon driver in a JVM of its own
-	// and returns what it printed on stdout.
-	Java     func(ctx context.Context, args ...string) ([]byte, error)
+	// Tuned, when set (k=v,...), has Java set these table options on the
+	// lookup table afterwards (ALTER TABLE SET: a new schema both engines
+	// read) and measures both engines' lookups again with them.
+	Tuned string
+	Dir   string // scratch directory (default: a temporary one, removed after)
+	// Java runs one command of the Java Paimon driver in a JVM of its own,
+	// with stdin as its input, and returns what it printed on stdout.
+	Java     func(ctx context.Context, stdin string, args ...string) ([]byte, error)
 	Progress io.Writer // nil: quiet
 }
 
@@ -69,6 +76,15 @@ type JavaPeerReport struct {
 	JavaWrite       WriteResult `json:"java_write"`
 	StrataLookup    PeerLookup  `json:"strata_lookup"`
 	JavaLookup      PeerLookup  `json:"java_lookup"`
+	// Tuned is both engines' lookups with JavaPeerConfig.Tuned's options.
+	Tuned *PeerTuned `json:"tuned,omitempty"`
+}
+
+// PeerTuned is both engines' lookups with table options set.
+type PeerTuned struct {
+	Options string     `json:"options"`
+	Strata  PeerLookup `json:"strata"`
+	Java    PeerLookup `json:"java"`
 }
 
 // PeerLookup is one engine's warm lookups on one thread.
@@ -137,7 +153,7 @@ func runPeerWrite(ctx context.Context, cfg JavaPeerConfig, rep *JavaPeerReport) 
 		return err
 	}
 	say("write: java")
-	out, err := cfg.Java(ctx, "bench-write", filepath.Join(cfg.Dir, "java"), "bench.upserts", "--input", file,
+	out, err := cfg.Java(ctx, "", "bench-write", filepath.Join(cfg.Dir, "java"), "bench.upserts", "--input", file,
 		"--buckets", strconv.Itoa(wc.Buckets), "--commit-every", strconv.Itoa(wc.CommitEvery))
 	if err != nil {
 		return fmt.Errorf("java write: %w", err)
@@ -231,40 +247,92 @@ func runPeerLookup(ctx context.Context, cfg JavaPeerConfig, rep *JavaPeerReport)
 		}
 	}
 	say("lookup: strata")
-	st, err := NewStrataTarget(ctx, "strata", tb, 100*time.Millisecond)
+	if rep.StrataLookup, err = strataLookup(ctx, tb, ds, cfg.LookupDuration); err != nil {
+		return err
+	}
+	say("lookup: java")
+	if rep.JavaLookup, err = javaLookup(ctx, cfg, dir, hits, misses); err != nil {
+		return err
+	}
+	if cfg.Tuned == "" {
+		return nil
+	}
+	say("lookup: java sets " + cfg.Tuned)
+	var changes []map[string]string
+	for _, kv := range strings.Split(cfg.Tuned, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("tuned options %q: want k=v,...", cfg.Tuned)
+		}
+		changes = append(changes, map[string]string{"op": "set", "key": k, "value": v})
+	}
+	alter, err := json.Marshal(changes)
 	if err != nil {
 		return err
+	}
+	if _, err := cfg.Java(ctx, string(alter), "alter", dir, "bench.lookup"); err != nil {
+		return fmt.Errorf("java alter: %w", err)
+	}
+	fs, err := storage.NewLocal(dir)
+	if err != nil {
+		return err
+	}
+	if tb, err = table.Open(ctx, fs, lookupTablePath); err != nil {
+		return err
+	}
+	rep.Tuned = &PeerTuned{Options: cfg.Tuned}
+	say("lookup: strata, tuned")
+	if rep.Tuned.Strata, err = strataLookup(ctx, tb, ds, cfg.LookupDuration); err != nil {
+		return err
+	}
+	say("lookup: java, tuned")
+	rep.Tuned.Java, err = javaLookup(ctx, cfg, dir, hits, misses)
+	return err
+}
+
+// strataLookup opens a lookup on tb (as the lookup bench's StrataTarget),
+// reads every sampled key once, then Gets hits and misses for d each.
+func strataLookup(ctx context.Context, tb *table.Table, ds *dataset, d time.Duration) (PeerLookup, error) {
+	st, err := NewStrataTarget(ctx, "strata", tb, 100*time.Millisecond)
+	if err != nil {
+		return PeerLookup{}, err
 	}
 	defer st.Close()
 	get := func(k int64) (bool, error) {
 		row, err := st.Get(ctx, k)
 		return row != nil, err
 	}
+	var l PeerLookup
 	start := time.Now()
 	for _, keys := range [][]int64{ds.hits, ds.misses} {
 		for _, k := range keys {
 			if _, err := get(k); err != nil {
-				return fmt.Errorf("strata warm-up: %w", err)
+				return PeerLookup{}, fmt.Errorf("strata warm-up: %w", err)
 			}
 		}
 	}
-	rep.StrataLookup.WarmSeconds = time.Since(start).Seconds()
-	if rep.StrataLookup.Hits, err = measureGets(get, ds.hits, cfg.LookupDuration, true); err != nil {
-		return fmt.Errorf("strata hits: %w", err)
+	l.WarmSeconds = time.Since(start).Seconds()
+	if l.Hits, err = measureGets(get, ds.hits, d, true); err != nil {
+		return PeerLookup{}, fmt.Errorf("strata hits: %w", err)
 	}
-	if rep.StrataLookup.Misses, err = measureGets(get, ds.misses, cfg.LookupDuration, false); err != nil {
-		return fmt.Errorf("strata misses: %w", err)
+	if l.Misses, err = measureGets(get, ds.misses, d, false); err != nil {
+		return PeerLookup{}, fmt.Errorf("strata misses: %w", err)
 	}
-	say("lookup: java")
-	out, err := cfg.Java(ctx, "bench-lookup", dir, "bench.lookup", "--hits", hits, "--misses", misses,
+	return l, nil
+}
+
+// javaLookup runs the driver's bench-lookup on the lookup table.
+func javaLookup(ctx context.Context, cfg JavaPeerConfig, dir, hits, misses string) (PeerLookup, error) {
+	out, err := cfg.Java(ctx, "", "bench-lookup", dir, "bench.lookup", "--hits", hits, "--misses", misses,
 		"--seconds", strconv.FormatFloat(cfg.LookupDuration.Seconds(), 'f', -1, 64))
 	if err != nil {
-		return fmt.Errorf("java lookup: %w", err)
+		return PeerLookup{}, fmt.Errorf("java lookup: %w", err)
 	}
-	if err := json.Unmarshal(out, &rep.JavaLookup); err != nil || rep.JavaLookup.Hits.Ops == 0 {
-		return fmt.Errorf("java lookup printed %q (%v)", out, err)
+	var l PeerLookup
+	if err := json.Unmarshal(out, &l); err != nil || l.Hits.Ops == 0 {
+		return PeerLookup{}, fmt.Errorf("java lookup printed %q (%v)", out, err)
 	}
-	return nil
+	return l, nil
 }
 
 // measureGets calls get on keys in turn, one at a time, for d; every key
@@ -307,18 +375,25 @@ func (r *JavaPeerReport) Markdown() string {
 	line("write: upserts/s", count(int64(sw.RowsPerSec)), count(int64(jw.RowsPerSec)), ratio(sw.RowsPerSec, jw.RowsPerSec))
 	line("write: bytes on disk after", bytesStr(r.StrataDiskBytes), bytesStr(jw.BytesWritten),
 		ratio(float64(r.StrataDiskBytes), float64(jw.BytesWritten)))
-	sl, jl := r.StrataLookup, r.JavaLookup
+	lookupRows(line, "", r.StrataLookup, r.JavaLookup)
+	if r.Tuned != nil {
+		lookupRows(line, "with "+r.Tuned.Options+": ", r.Tuned.Strata, r.Tuned.Java)
+	}
+	fmt.Fprintf(&b, "\nStrata's write time includes generating the rows in Go (%.2f s); Java reads them from a file loaded before its clock starts.\n", r.GenSeconds)
+	return b.String()
+}
+
+// lookupRows adds the lookup figures of one pair of runs to the table.
+func lookupRows(line func(name, s, j, ratio string), prefix string, sl, jl PeerLookup) {
 	for _, g := range []struct {
 		name string
 		s, j PeerGets
 	}{{"hit", sl.Hits, jl.Hits}, {"miss", sl.Misses, jl.Misses}} {
-		line("warm Get "+g.name+" p50 / p99, 1 thread", latStr(g.s.P50us)+" / "+latStr(g.s.P99us),
+		line(prefix+"warm Get "+g.name+" p50 / p99, 1 thread", latStr(g.s.P50us)+" / "+latStr(g.s.P99us),
 			latStr(g.j.P50us)+" / "+latStr(g.j.P99us), ratio(g.s.P50us, g.j.P50us)+" / "+ratio(g.s.P99us, g.j.P99us))
-		line("warm Get "+g.name+" lookups/s, 1 thread", count(int64(g.s.PerSec())), count(int64(g.j.PerSec())),
+		line(prefix+"warm Get "+g.name+" lookups/s, 1 thread", count(int64(g.s.PerSec())), count(int64(g.j.PerSec())),
 			ratio(g.s.PerSec(), g.j.PerSec()))
 	}
-	line("warm-up: every sampled key once (s)", fmt.Sprintf("%.2f", sl.WarmSeconds), fmt.Sprintf("%.2f", jl.WarmSeconds),
+	line(prefix+"warm-up: every sampled key once (s)", fmt.Sprintf("%.2f", sl.WarmSeconds), fmt.Sprintf("%.2f", jl.WarmSeconds),
 		ratio(sl.WarmSeconds, jl.WarmSeconds))
-	fmt.Fprintf(&b, "\nStrata's write time includes generating the rows in Go (%.2f s); Java reads them from a file loaded before its clock starts.\n", r.GenSeconds)
-	return b.String()
 }

@@ -18,13 +18,14 @@ import (
 	"github.com/stratalake/strata/integration/paimonjava"
 	"github.com/stratalake/strata/internal/textrow"
 	"github.com/stratalake/strata/storage"
+	"github.com/stratalake/strata/table"
 )
 
 // javaDriver builds the Java Paimon driver and returns a way to run one of
 // its commands in a JVM of its own (C2 and a 4 GB heap: the peer figures
 // are measured there). It skips the test without java or mvn unless
 // STRATA_REQUIRE_JAVA is set.
-func javaDriver(t *testing.T) func(ctx context.Context, args ...string) ([]byte, error) {
+func javaDriver(t *testing.T) func(ctx context.Context, stdin string, args ...string) ([]byte, error) {
 	t.Helper()
 	cp, err := paimonjava.Build(context.Background(), paimonjava.ProjectDir())
 	if errors.Is(err, paimonjava.ErrNoJava) && os.Getenv(paimonjava.RequireEnv) == "" {
@@ -33,9 +34,10 @@ func javaDriver(t *testing.T) func(ctx context.Context, args ...string) ([]byte,
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(ctx context.Context, args ...string) ([]byte, error) {
+	return func(ctx context.Context, stdin string, args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, "java", append([]string{"-Xmx4g", "-cp", cp,
 			"org.stratalake.paimondriver.Main"}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -63,7 +65,7 @@ func TestJavaPeerSmall(t *testing.T) {
 	cfg := DefaultJavaPeerConfig()
 	cfg.Write.Rows, cfg.Write.KeySpace, cfg.Write.Buckets, cfg.Write.CommitEvery = 20_000, 15_000, 2, 5_000
 	cfg.LookupRows, cfg.LookupSample, cfg.LookupDuration = 20_000, 1_000, 200*time.Millisecond
-	cfg.Dir, cfg.Java = t.TempDir(), java
+	cfg.Dir, cfg.Java, cfg.Tuned = t.TempDir(), java, "lookup.cache-max-memory-size=1gb"
 	rep, err := RunJavaPeer(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -71,10 +73,24 @@ func TestJavaPeerSmall(t *testing.T) {
 	if rep.StrataWrite.Rows != 20_000 || rep.JavaWrite.Rows != 20_000 || rep.JavaWrite.BytesWritten <= 0 {
 		t.Errorf("write figures %+v / %+v", rep.StrataWrite, rep.JavaWrite)
 	}
-	for _, l := range []PeerLookup{rep.StrataLookup, rep.JavaLookup} {
+	if rep.Tuned == nil || rep.Tuned.Options != cfg.Tuned {
+		t.Fatalf("tuned figures %+v", rep.Tuned)
+	}
+	for _, l := range []PeerLookup{rep.StrataLookup, rep.JavaLookup, rep.Tuned.Strata, rep.Tuned.Java} {
 		if l.Hits.Ops == 0 || l.Misses.Ops == 0 || l.Hits.P50us <= 0 || l.Hits.P99us < l.Hits.P50us {
 			t.Errorf("lookup figures %+v", l)
 		}
+	}
+	fs, err := storage.NewLocal(filepath.Join(cfg.Dir, "lookup"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := table.Open(ctx, fs, lookupTablePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := tb.Schema().Options.Get("lookup.cache-max-memory-size"); v != "1gb" || tb.Schema().ID == 0 {
+		t.Errorf("after Java's alter the lookup table has schema %d with lookup.cache-max-memory-size %q", tb.Schema().ID, v)
 	}
 	strata := peerRows(t, filepath.Join(cfg.Dir, "strata"))
 	javaRows := peerRows(t, filepath.Join(cfg.Dir, "java"))
@@ -117,14 +133,16 @@ func peerRows(t *testing.T, warehouse string) []string {
 //
 //	STRATA_BENCH_JAVA=1 go test ./internal/bench -run TestJavaPeerFigures -v -timeout 30m
 //
-// STRATA_BENCH_JAVA_OUT=file also writes the report there as JSON.
+// STRATA_BENCH_JAVA_OUT=file also writes the report there as JSON;
+// STRATA_BENCH_JAVA_TUNED=k=v,... then sets those table options and
+// measures both engines' lookups again.
 func TestJavaPeerFigures(t *testing.T) {
 	if os.Getenv("STRATA_BENCH_JAVA") == "" {
 		t.Skip("set STRATA_BENCH_JAVA=1 to measure the Java peer figures")
 	}
 	java := javaDriver(t)
 	cfg := DefaultJavaPeerConfig()
-	cfg.Java, cfg.Progress = java, os.Stderr
+	cfg.Java, cfg.Progress, cfg.Tuned = java, os.Stderr, os.Getenv("STRATA_BENCH_JAVA_TUNED")
 	rep, err := RunJavaPeer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
