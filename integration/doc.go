@@ -48,12 +48,14 @@
 // STRATA_FLINK_PROFILES=default,flink-1.20 (as CI sets it) also Flink 1.20
 // with paimon-flink-1.20 1.3.1, over Strata warehouses, through a
 // Paimon filesystem catalog: a batch SELECT with a filter and one with
-// aggregates over a Strata-written partitioned table, compared with the same
-// computed over Strata's scan; a streaming read of a Strata-written
+// aggregates over a Strata-written partitioned table (with and without
+// deletion vectors), compared with the same computed over Strata's scan;
+// Flink INSERTs of that table into a Strata-created aggregation table,
+// which Strata writes on and reads; a streaming read of a Strata-written
 // lookup-changelog table, running while Strata commits, compared key by key
-// with Strata's changelog, kinds and order included; and INSERTs (VALUES, and
-// a SELECT over the table) and a DELETE into a Strata table that Strata then
-// reads, writes on and compacts, each read compared with a model.
+// with Strata's changelog, kinds and order included; and INSERTs (VALUES,
+// and a SELECT over the table) and a DELETE into a Strata table that Strata
+// then reads, writes on and compacts, each read compared with a model.
 //
 // The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
 // The long run adds cells and uses 8 batches of 40 changes (about three

@@ -41,7 +41,10 @@ func TestFlink(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("flink driver: %s", v)
-			t.Run("BatchQuery", func(t *testing.T) { testFlinkBatchQuery(t, d) })
+			t.Run("BatchQuery", func(t *testing.T) { testFlinkBatchQuery(t, d, nil) })
+			t.Run("BatchQueryDV", func(t *testing.T) {
+				testFlinkBatchQuery(t, d, map[string]string{"deletion-vectors.enabled": "true"})
+			})
 			t.Run("StreamChangelog", func(t *testing.T) { testFlinkStreamChangelog(t, d) })
 			t.Run("Insert", func(t *testing.T) { testFlinkInsert(t, d) })
 		})
@@ -178,11 +181,16 @@ func orderChanges(rng *rand.Rand, n int) []change {
 
 // testFlinkBatchQuery: Flink's batch SELECTs over a Strata-written,
 // partitioned table (merged on read: level-0 files over a full
-// compaction) equal the same filter and aggregates over Strata's scan;
-// then Flink copies the table into an aggregation table.
-func testFlinkBatchQuery(t *testing.T, d *paimonflink.Driver) {
+// compaction; with deletion vectors, level > 0 files and their vectors)
+// equal the same filter and aggregates over Strata's scan; then (without
+// opts) Flink copies the table into an aggregation table.
+func testFlinkBatchQuery(t *testing.T, d *paimonflink.Driver, opts map[string]string) {
+	options := map[string]string{"bucket": "2"}
+	for k, v := range opts {
+		options[k] = v
+	}
 	ft := newFlinkTable(t, "", "orders", &javaCell{Columns: orderColumns, PK: "region,id", Partition: "region",
-		Options: map[string]string{"bucket": "2"}})
+		Options: options})
 	rng := rand.New(rand.NewPCG(9, 1))
 	ft.write(1, orderChanges(rng, 150))
 	ft.write(2, orderChanges(rng, 150))
@@ -212,7 +220,9 @@ func testFlinkBatchQuery(t *testing.T, d *paimonflink.Driver) {
 		t.Fatalf("flink query: %v", err)
 	}
 	flinkCompare(t, "the aggregates", aggColumns, orderAggregates(t, rows, aggColumns), got)
-	testFlinkInsertAggregation(t, d, ft, rows)
+	if opts == nil {
+		testFlinkInsertAggregation(t, d, ft, rows)
+	}
 }
 
 // testFlinkInsertAggregation: Flink INSERTs the orders, twice, into a
