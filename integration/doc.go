@@ -39,6 +39,17 @@
 // paimonjava.Fixture has it generate Java-written tables for the table
 // package's tests on demand, cached in integration/java/.fixtures.
 //
+// The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
+// The long run adds cells and uses 8 batches of 40 changes (about three
+// minutes on two cores):
+//
+//	STRATA_JAVA_LONG=1 go test ./integration -run TestJavaMatrix -v
+//
+// -v prints the matrix as a table; STRATA_JAVA_MATRIX_REPORT=file writes
+// it to a file, STRATA_JAVA_CELLS=a,b runs only the cells whose names
+// contain a or b, and STRATA_JAVA_KEEP=dir keeps each warehouse in
+// dir/<cell>-<direction> for a look with either engine.
+//
 // # Flink
 //
 // TestFlink runs Apache Flink with Paimon's Flink connector on a MiniCluster
@@ -56,15 +67,4 @@
 // with Strata's changelog, kinds and order included; and INSERTs (VALUES,
 // and a SELECT over the table) and a DELETE into a Strata table that Strata
 // then reads, writes on and compacts, each read compared with a model.
-//
-// The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
-// The long run adds cells and uses 8 batches of 40 changes (about three
-// minutes on two cores):
-//
-//	STRATA_JAVA_LONG=1 go test ./integration -run TestJavaMatrix -v
-//
-// -v prints the matrix as a table; STRATA_JAVA_MATRIX_REPORT=file writes
-// it to a file, STRATA_JAVA_CELLS=a,b runs only the cells whose names
-// contain a or b, and STRATA_JAVA_KEEP=dir keeps each warehouse in
-// dir/<cell>-<direction> for a look with either engine.
 package integration
