@@ -28,6 +28,18 @@
 // Java alter a table between both engines' commits; TestJavaAvroTable
 // reads a table Java wrote with file.format=avro, and TestJavaAvroMatrix
 // runs the Avro cells (Java writes, Strata reads, scans and lookups).
+// Java alter a table between both engines' commits. TestJavaStrataConflicts has
+// both engines prepare commits to one bucket from a snapshot the other then
+// moves past (the driver's write and compact --hold keep Java's commit for
+// later): Strata refuses its APPEND and its COMPACT, Java its COMPACT
+// ("File deletion conflicts"), nothing is published by a refused commit,
+// and both read every snapshot alike. Java's APPEND has no such check in
+// Paimon, so that direction is not tested.
+//
+// The Java peer figures of BENCHMARKS.md run the driver's bench-write and
+// bench-lookup commands (internal/bench/java.go, TestJavaPeerFigures), and
+// paimonjava.Fixture has it generate Java-written tables for the table
+// package's tests on demand, cached in integration/java/.fixtures.
 //
 // The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
 // The long run adds cells and uses 8 batches of 40 changes (about three
@@ -39,4 +51,22 @@
 // it to a file, STRATA_JAVA_CELLS=a,b runs only the cells whose names
 // contain a or b, and STRATA_JAVA_KEEP=dir keeps each warehouse in
 // dir/<cell>-<direction> for a look with either engine.
+//
+// # Flink
+//
+// TestFlink runs Apache Flink with Paimon's Flink connector on a MiniCluster
+// in the Flink driver's JVM (integration/flink, started by
+// integration/paimonflink; STRATA_REQUIRE_FLINK makes a missing java or mvn
+// a failure): Flink 2.0 with paimon-flink-2.0 1.4.2, and with
+// STRATA_FLINK_PROFILES=default,flink-1.20 (as CI sets it) also Flink 1.20
+// with paimon-flink-1.20 1.3.1, over Strata warehouses, through a
+// Paimon filesystem catalog: a batch SELECT with a filter and one with
+// aggregates over a Strata-written partitioned table (with and without
+// deletion vectors), compared with the same computed over Strata's scan;
+// Flink INSERTs of that table into a Strata-created aggregation table,
+// which Strata writes on and reads; a streaming read of a Strata-written
+// lookup-changelog table, running while Strata commits, compared key by key
+// with Strata's changelog, kinds and order included; and INSERTs (VALUES,
+// and a SELECT over the table) and a DELETE into a Strata table that Strata
+// then reads, writes on and compacts, each read compared with a model.
 package integration

@@ -60,6 +60,28 @@ func (d *Driver) Compact(ctx context.Context, warehouse, table string, full bool
 	return d.commit(ctx, "", withUser(args, user, commitID))
 }
 
+// Hold writes rows (compact false) or compacts every bucket (compact
+// true, fully with full) as a batch job, but keeps the commit messages in
+// the driver under name instead of committing them: CommitHeld commits them
+// later, after other commits, so Paimon's commit checks meet a real
+// concurrent commit.
+func (d *Driver) Hold(ctx context.Context, warehouse, table, name string, compact, full bool, rows string) error {
+	args := []string{"write", warehouse, table, "--hold", name}
+	if compact {
+		args[0] = "compact"
+		if full {
+			args = append(args, "--full")
+		}
+	}
+	_, err := d.Run(ctx, rows, args...)
+	return err
+}
+
+// CommitHeld commits the messages Hold kept under name.
+func (d *Driver) CommitHeld(ctx context.Context, warehouse, table, name string) (Commit, error) {
+	return d.commit(ctx, "", []string{"commit-held", warehouse, table, "--hold", name})
+}
+
 func withUser(args []string, user string, commitID int64) []string {
 	if user != "" {
 		args = append(args, "--user", user, "--commit-id", strconv.FormatInt(commitID, 10))

@@ -49,6 +49,13 @@ func ProjectDir() string {
 // nothing is downloaded. Concurrent callers (test binaries of several
 // packages) serialize on a lock file.
 func Build(ctx context.Context, dir string) (string, error) {
+	return BuildProfile(ctx, dir, "")
+}
+
+// BuildProfile is Build with the Maven profile profile active ("" for
+// none), built into target-<profile> (the pom's build directory for it),
+// so builds of several profiles live side by side.
+func BuildProfile(ctx context.Context, dir, profile string) (string, error) {
 	if _, err := exec.LookPath("java"); err != nil {
 		return "", ErrNoJava
 	}
@@ -56,6 +63,11 @@ func Build(ctx context.Context, dir string) (string, error) {
 		return "", ErrNoJava
 	}
 	target := filepath.Join(dir, "target")
+	var extra []string
+	if profile != "" {
+		target += "-" + profile
+		extra = append(extra, "-P"+profile)
+	}
 	if err := os.MkdirAll(target, 0o755); err != nil {
 		return "", fmt.Errorf("paimonjava: %w", err)
 	}
@@ -76,8 +88,8 @@ func Build(ctx context.Context, dir string) (string, error) {
 	stampFile := filepath.Join(target, "strata-build.stamp")
 	cpFile := filepath.Join(target, "classpath.txt")
 	if old, err := os.ReadFile(stampFile); err != nil || string(old) != stamp {
-		if err := mvn(ctx, dir, "-o"); err != nil {
-			if err2 := mvn(ctx, dir); err2 != nil {
+		if err := mvn(ctx, dir, append(extra, "-o")...); err != nil {
+			if err2 := mvn(ctx, dir, extra...); err2 != nil {
 				return "", fmt.Errorf("paimonjava: building the driver in %s: %w (offline: %v)", dir, err2, err)
 			}
 		}

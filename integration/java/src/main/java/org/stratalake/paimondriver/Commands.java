@@ -73,6 +73,18 @@ final class Commands {
                 return Streams.lookup(a, stdin);
             case "snapshots":
                 return snapshots(a);
+            case "commit-held":
+                {
+                    String name = a.flag("--hold");
+                    a.done();
+                    FileStoreTable t = table(a);
+                    Held.commit(name);
+                    return result(t, 1);
+                }
+            case "bench-write":
+                return Bench.write(a);
+            case "bench-lookup":
+                return Bench.lookup(a);
             default:
                 throw new Main.UsageException("unknown command " + cmd);
         }
@@ -212,6 +224,7 @@ final class Commands {
     private static String write(Args a, String stdin) throws Exception {
         String user = a.flag("--user");
         String commitId = a.flag("--commit-id");
+        String hold = a.flag("--hold");
         a.done();
         FileStoreTable t = table(a);
         if ((user == null) != (commitId == null)) {
@@ -232,6 +245,9 @@ final class Commands {
                     w.withIOManager(io);
                     HashBucketAssigner assigner = assigner(t, "paimon-driver", mode);
                     writeRows(t, w, assigner, rows);
+                    if (hold != null) {
+                        return Held.hold(hold, b, w.prepareCommit());
+                    }
                     c.commit(w.prepareCommit());
                 }
                 return result(t, 1);
@@ -303,6 +319,7 @@ final class Commands {
         boolean full = a.bool("--full");
         String user = a.flag("--user");
         String commitId = a.flag("--commit-id");
+        String hold = a.flag("--hold");
         a.done();
         FileStoreTable t = table(a);
         if ((user == null) != (commitId == null)) {
@@ -317,6 +334,9 @@ final class Commands {
                     w.withIOManager(io);
                     for (BucketEntry e : buckets) {
                         w.compact(e.partition(), e.bucket(), full);
+                    }
+                    if (hold != null) {
+                        return Held.hold(hold, b, w.prepareCommit());
                     }
                     c.commit(w.prepareCommit());
                 }
