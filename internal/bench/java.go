@@ -232,7 +232,7 @@ func runPeerLookup(ctx context.Context, cfg JavaPeerConfig, rep *JavaPeerReport)
 	say := progressFunc(cfg.Progress)
 	ds := newDataset(cfg.LookupRows, cfg.LookupKeySpace, cfg.Write.Seed, cfg.LookupSample)
 	dir := filepath.Join(cfg.Dir, "lookup")
-	tb, err := ds.loadStrata(ctx, dir, cfg.LookupBuckets, ShapeCompacted, say)
+	tb, err := ds.loadStrata(ctx, dir, cfg.LookupBuckets, 0, ShapeCompacted, say)
 	if err != nil {
 		return err
 	}
