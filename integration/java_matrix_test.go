@@ -34,7 +34,8 @@ import (
 // with the model), and Java writes and Strata reads, likewise. Each
 // direction ends with a full compaction by the writer and one by the other
 // side; cells with a changelog producer also compare the change stream
-// Java reads with Strata's changelog, snapshot by snapshot.
+// Java reads with Strata's changelog, snapshot by snapshot. pypaimon and
+// Flink then read every snapshot too (pythonReads, flinkReads).
 //
 // STRATA_JAVA_LONG=1 runs every cell with more batches and rows;
 // STRATA_JAVA_CELLS=a,b runs the cells whose names contain a or b;
