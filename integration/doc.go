@@ -20,28 +20,35 @@
 // Paimon's Python implementation, then reads every snapshot of each run's
 // table too (integration/python, set up by integration/paimonpy in a
 // virtual environment on first use; STRATA_REQUIRE_PYPAIMON makes a missing
-// python3 a failure). Cells a reader cannot handle say why (NoJavaWrite,
-// NoPython, ...), and the report lists them as n/a with that reason.
+// python3 a failure). Flink, with Paimon's Flink connector, reads every
+// snapshot of each run's table as well: the test binary's one Flink driver
+// (see Flink below; default profile only, STRATA_REQUIRE_FLINK as there)
+// runs one batch job per run, a UNION ALL of one time-travel scan per
+// snapshot (/*+ OPTIONS('scan.snapshot-id' = 'N') */), its rows in
+// Strata's value format compared with Strata's scan of that snapshot (MAP
+// and MULTISET entries in key order: Flink hands them over as hash maps).
+// Cells a reader cannot handle say why (NoJavaWrite, NoPython, NoFlink,
+// ...), and the report lists them as n/a with that reason.
 //
 // Each run also looks every key up with Strata's Lookup and Java's
 // LocalTableQuery after the full compactions. TestJavaSchemaEvolution has
 // Java alter a table between both engines' commits; TestJavaAvroTable
 // reads a table Java wrote with file.format=avro, and TestJavaAvroMatrix
 // runs the Avro cells (Java writes, Strata reads, scans and lookups).
-// Java alter a table between both engines' commits. TestJavaStrataConflicts has
-// both engines prepare commits to one bucket from a snapshot the other then
-// moves past (the driver's write and compact --hold keep Java's commit for
-// later): Strata refuses its APPEND and its COMPACT, Java its COMPACT
-// ("File deletion conflicts"), nothing is published by a refused commit,
-// and both read every snapshot alike. Java's APPEND has no such check in
-// Paimon, so that direction is not tested.
+// TestJavaStrataConflicts has both engines prepare commits to one bucket
+// from a snapshot the other then moves past (the driver's write and compact
+// --hold keep Java's commit for later): Strata refuses its APPEND and its
+// COMPACT, Java its COMPACT ("File deletion conflicts"), nothing is
+// published by a refused commit, and both read every snapshot alike. Java's
+// APPEND has no such check in Paimon, so that direction is not tested.
 //
 // The Java peer figures of BENCHMARKS.md run the driver's bench-write and
 // bench-lookup commands (internal/bench/java.go, TestJavaPeerFigures), and
 // paimonjava.Fixture has it generate Java-written tables for the table
 // package's tests on demand, cached in integration/java/.fixtures.
 //
-// The CI run is short (3 batches of 12 changes per cell, about 40 seconds).
+// The CI run is short (3 batches of 12 changes per cell, about 40 seconds,
+// plus about 35 for Flink's reads, its MiniCluster's start included).
 // The long run adds cells and uses 8 batches of 40 changes (about three
 // minutes on two cores):
 //
@@ -69,4 +76,7 @@
 // with Strata's changelog, kinds and order included; and INSERTs (VALUES,
 // and a SELECT over the table) and a DELETE into a Strata table that Strata
 // then reads, writes on and compacts, each read compared with a model.
+// TestJavaMatrix and TestJavaAvroMatrix have the same driver (default
+// profile) read every snapshot of every cell's table (see Java Paimon
+// above).
 package integration

@@ -9,14 +9,17 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stratalake/strata/catalog"
+	"github.com/stratalake/strata/integration/paimonflink"
 	"github.com/stratalake/strata/integration/paimonjava"
 	"github.com/stratalake/strata/integration/paimonpy"
 	"github.com/stratalake/strata/internal/textrow"
@@ -31,7 +34,8 @@ import (
 // with the model), and Java writes and Strata reads, likewise. Each
 // direction ends with a full compaction by the writer and one by the other
 // side; cells with a changelog producer also compare the change stream
-// Java reads with Strata's changelog, snapshot by snapshot.
+// Java reads with Strata's changelog, snapshot by snapshot. pypaimon and
+// Flink then read every snapshot too (pythonReads, flinkReads).
 //
 // STRATA_JAVA_LONG=1 runs every cell with more batches and rows;
 // STRATA_JAVA_CELLS=a,b runs the cells whose names contain a or b;
@@ -63,7 +67,10 @@ type javaCell struct {
 	NoStrataCompact, NoJavaCompact string
 	// NoPython says why pypaimon cannot read the table, if it cannot.
 	NoPython string
-	Stream   bool // compare the change stream
+	// NoFlink says why Flink (Paimon's Flink connector) cannot read the
+	// table, if it cannot.
+	NoFlink string
+	Stream  bool // compare the change stream
 }
 
 func (c *javaCell) engine() string {
@@ -151,6 +158,7 @@ func runMatrix(t *testing.T, keep func(*javaCell) bool) {
 					}
 					r := runCell(t, d, c, w)
 					t.Run("pypaimon-reads", func(t *testing.T) { r.pythonReads(t) })
+					t.Run("flink-reads", func(t *testing.T) { r.flinkReads(t) })
 				})
 			}
 		})
@@ -380,6 +388,83 @@ func (r *javaRun) pythonReads(t *testing.T) {
 				reason = firstLine(msg)
 			}
 			t.Error(msg)
+		}
+	}
+	result := "pass"
+	if t.Failed() {
+		result = "FAIL"
+	}
+	record(r.c.Name, dir, result, reason, time.Since(start))
+}
+
+// flinkSnapshotPrefix is how the Flink driver begins a row of
+// flinkReads's query: its _snapshot column, first.
+var flinkSnapshotPrefix = regexp.MustCompile(`^\{"_snapshot":(\d+),?`)
+
+// flinkReads reads every snapshot of the run's table with Flink (the test
+// binary's one Flink driver, default profile, batch mode, time travel with
+// scan.snapshot-id) and compares it with Strata's scan, as pythonReads
+// does. The snapshots are read by one job: a UNION ALL of one scan per
+// snapshot, each row tagged with its snapshot. Flink's own values go
+// through the driver's conversion to Strata's value format
+// (integration/flink/README.md).
+func (r *javaRun) flinkReads(t *testing.T) {
+	dir := r.dir + " / flink reads"
+	if r.t.Failed() {
+		t.Skip("the run failed")
+	}
+	if r.c.NoFlink != "" {
+		record(r.c.Name, dir, "n/a", r.c.NoFlink, 0)
+		t.Skip(r.c.NoFlink)
+	}
+	fl := paimonflink.ForTest(t, "")
+	start := time.Now()
+	ids := r.snapshotIDs()
+	var q strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			q.WriteString("\nUNION ALL\n")
+		}
+		fmt.Fprintf(&q, "SELECT CAST(%d AS BIGINT) AS _snapshot, * FROM %s /*+ OPTIONS('scan.snapshot-id' = '%d') */", id, javaTable, id)
+	}
+	var reason string
+	fail := func(msg string) {
+		if reason == "" {
+			reason = firstLine(msg)
+		}
+		t.Error(msg)
+	}
+	raw, err := fl.Query(r.ctx, r.wh, q.String())
+	if err != nil {
+		fail(fmt.Sprintf("flink read: %v", err))
+	}
+	bySnapshot := map[int64][]string{}
+	for _, l := range raw {
+		m := flinkSnapshotPrefix.FindStringSubmatch(l)
+		if m == nil {
+			fail(fmt.Sprintf("flink read: a row without its _snapshot first: %s", l))
+			break
+		}
+		id, _ := strconv.ParseInt(m[1], 10, 64)
+		bySnapshot[id] = append(bySnapshot[id], "{"+l[len(m[0]):])
+	}
+	for _, id := range ids {
+		if reason != "" && len(bySnapshot) == 0 {
+			break // nothing to compare: the query failed
+		}
+		s, err := r.strataLines(id)
+		if err != nil {
+			t.Fatalf("snapshot %d: strata scan: %v", id, err)
+		}
+		got, err := canonical(r.schema.Fields, bySnapshot[id], false)
+		if err != nil {
+			fail(fmt.Sprintf("snapshot %d: flink read: %v", id, err))
+			break
+		}
+		// Flink hands MAP and MULTISET values over as Java HashMaps, so
+		// their entries come in hash order: objects compare in key order.
+		if d := diffLines(sortedObjects(s), sortedObjects(got)); d != "" {
+			fail(fmt.Sprintf("snapshot %d: flink's read (+) differs from strata's scan (-):\n%s", id, d))
 		}
 	}
 	result := "pass"

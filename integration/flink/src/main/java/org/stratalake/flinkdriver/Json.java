@@ -6,6 +6,12 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.flink.table.catalog.ResolvedSchema;
+import org.apache.flink.table.types.DataType;
+import org.apache.flink.table.types.logical.ArrayType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.MapType;
+import org.apache.flink.table.types.logical.MultisetType;
+import org.apache.flink.table.types.logical.RowType;
 import org.apache.flink.types.Row;
 
 import java.math.BigDecimal;
@@ -21,7 +27,8 @@ import java.util.Map;
 /**
  * Flink rows as JSON Lines in Strata's value format (internal/textrow/doc.go): numbers as JSON
  * numbers, NaN and infinities as strings, DECIMAL as a plain string, DATE, TIME and TIMESTAMP in
- * ISO form with trailing fractional zeros trimmed, bytes in base64.
+ * ISO form with trailing fractional zeros trimmed, bytes in base64, MAP and MULTISET as objects,
+ * ROW as an object keyed by field name.
  */
 final class Json {
     private Json() {}
@@ -35,13 +42,22 @@ final class Json {
             o.put("_kind", row.getKind().shortString());
         }
         List<String> names = schema.getColumnNames();
+        List<DataType> types = schema.getColumnDataTypes();
         for (int i = 0; i < names.size(); i++) {
-            o.set(names.get(i), value(row.getField(i)));
+            o.set(names.get(i), value(row.getField(i), types.get(i).getLogicalType()));
         }
         return Main.MAPPER.writeValueAsString(o);
     }
 
     static JsonNode value(Object v) {
+        return value(v, null);
+    }
+
+    /**
+     * One value; type, its type if known, names a ROW's fields (Flink's nested rows may be
+     * positional) and types collections' elements.
+     */
+    static JsonNode value(Object v, LogicalType type) {
         if (v == null) {
             return F.nullNode();
         } else if (v instanceof Boolean b) {
@@ -72,15 +88,42 @@ final class Json {
         } else if (v instanceof byte[] b) {
             return F.textNode(Base64.getEncoder().encodeToString(b));
         } else if (v instanceof Object[] a) {
+            LogicalType et = type instanceof ArrayType at ? at.getElementType() : null;
             ArrayNode n = F.arrayNode();
             for (Object e : a) {
-                n.add(value(e));
+                n.add(value(e, et));
             }
             return n;
         } else if (v instanceof Map<?, ?> m) {
+            LogicalType kt = null, vt = null;
+            if (type instanceof MapType mt) {
+                kt = mt.getKeyType();
+                vt = mt.getValueType();
+            } else if (type instanceof MultisetType st) {
+                kt = st.getElementType();
+            }
             ObjectNode n = F.objectNode();
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                n.set(e.getKey() == null ? "null" : value(e.getKey()).asText(), value(e.getValue()));
+                n.set(
+                        e.getKey() == null ? "null" : value(e.getKey(), kt).asText(),
+                        value(e.getValue(), vt));
+            }
+            return n;
+        } else if (v instanceof Row r) {
+            ObjectNode n = F.objectNode();
+            if (type instanceof RowType rt) {
+                List<RowType.RowField> fs = rt.getFields();
+                for (int i = 0; i < fs.size(); i++) {
+                    n.set(fs.get(i).getName(), value(r.getField(i), fs.get(i).getType()));
+                }
+                return n;
+            }
+            java.util.Set<String> names = r.getFieldNames(true);
+            if (names == null) {
+                throw new IllegalArgumentException("a positional ROW value without its type");
+            }
+            for (String name : names) {
+                n.set(name, value(r.getField(name)));
             }
             return n;
         }
