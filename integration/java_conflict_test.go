@@ -176,7 +176,6 @@ func (r *conflictRun) refused(what string, before []int64, err error, isConflict
 	if after := r.snapshots(); !slices.Equal(before, after) {
 		r.t.Fatalf("%s was refused but snapshots %v became %v", what, before, after)
 	}
-	r.t.Logf("%s refused: %.300s", what, err)
 }
 
 // lines reads snapshot (0: the latest) with Strata (java false) or Java,

@@ -122,7 +122,7 @@ func TestRowArenaCorrupt(t *testing.T) {
 	bad[BinaryRowHeaderSize(len(arenaTypes))+8+6] = 0x7f // the string's offset points far outside
 	var a RowArena
 	a.Reset(arenaTypes, 2, append(bytes.Clone(b), bad...))
-	for _, r := range [][2]int{{0, 20}, {-1, 30}, {0, 2 * len(b) + 1}} {
+	for _, r := range [][2]int{{0, 20}, {-1, 30}, {0, 2*len(b) + 1}} {
 		if _, _, err := a.Decode(r[0], r[1]); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("rows [%d, %d): %v", r[0], r[1], err)
 		}
