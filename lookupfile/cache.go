@@ -1,17 +1,20 @@
 package lookupfile
 
 import (
-	"container/list"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // filePrefix starts the name of every file a Cache creates in its directory;
@@ -38,14 +41,20 @@ type Cache struct {
 	cancelBuild context.CancelFunc
 	building    sync.WaitGroup
 
+	// ready holds the built entries by name, read without mu: an Acquire of
+	// a built file takes a reference with an atomic add and nothing else.
+	ready sync.Map
+	clock atomic.Uint64 // stamps releases, for least-recently-used eviction
+	hits  atomic.Int64  // Acquires served from ready
+	over  atomic.Bool   // files exceed the disk bound, all of them held
+
 	mu        sync.Mutex
 	closed    bool
 	seq       uint64
 	entries   map[string]*entry // by data-file name; built or building
 	files     map[*entry]bool   // every entry with a file on disk
-	lru       *list.List        // built entries, most recently used first
 	diskBytes int64             // total size of files
-	stats     CacheStats        // counters; Files and DiskBytes filled by Stats
+	stats     CacheStats        // counters; Files, DiskBytes and Hits filled by Stats
 }
 
 // entry is one data file's lookup file, built or being built.
@@ -56,9 +65,25 @@ type entry struct {
 	err     error         // the build's error, set before ready closes
 	file    *File         // set before ready closes on success
 	size    int64
-	refs    int           // Acquires not yet released (and the builder)
-	dropped bool          // left the table: delete when refs reach 0
-	elem    *list.Element // position in lru once built
+	refs    atomic.Int64  // Acquires not yet released (and the builder); dead once removed
+	lastUse atomic.Uint64 // the cache's clock at the last release
+	dropped atomic.Bool   // left the table: delete when refs reach 0
+}
+
+// dead is the reference count of a removed entry: no Acquire can take it.
+const dead = math.MinInt64 / 2
+
+// tryRef takes a reference to e unless e has been removed.
+func (e *entry) tryRef() bool {
+	for {
+		r := e.refs.Load()
+		if r < 0 {
+			return false
+		}
+		if e.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
 }
 
 // CacheStats are a Cache's counters, for metrics.
@@ -104,7 +129,6 @@ func NewCache(dir string, maxDiskBytes, maxMemoryBytes int64) (*Cache, error) {
 		block:      NewBlockCache(maxMemoryBytes),
 		entries:    make(map[string]*entry),
 		files:      make(map[*entry]bool),
-		lru:        list.New(),
 	}
 	c.closeCtx, c.cancelBuild = context.WithCancel(context.Background())
 	return c, nil
@@ -163,6 +187,10 @@ func (c *Cache) With(ctx context.Context, name string, build func(ctx context.Co
 // acquire returns name's entry, built, with a reference taken for the
 // caller.
 func (c *Cache) acquire(ctx context.Context, name string, build func(ctx context.Context, path string) error) (*entry, error) {
+	if v, ok := c.ready.Load(name); ok && v.(*entry).tryRef() {
+		c.hits.Add(1)
+		return v.(*entry), nil
+	}
 	counted := false
 	for {
 		c.mu.Lock()
@@ -179,11 +207,10 @@ func (c *Cache) acquire(ctx context.Context, name string, build func(ctx context
 			c.mu.Unlock()
 			return c.build(ctx, e, build)
 		}
-		e.refs++
+		e.refs.Add(1) // entries in c.entries are not removed
 		if e.file != nil {
-			c.lru.MoveToFront(e.elem)
 			if !counted {
-				c.stats.Hits++
+				c.hits.Add(1)
 			}
 			c.mu.Unlock()
 			return e, nil
@@ -221,8 +248,8 @@ func (c *Cache) newEntryLocked(name string) *entry {
 		name:  name,
 		path:  filepath.Join(c.dir, fmt.Sprintf("%s%s-%d.sst", filePrefix, c.token, c.seq)),
 		ready: make(chan struct{}),
-		refs:  1,
 	}
+	e.refs.Store(1)
 	c.entries[name] = e
 	c.building.Add(1)
 	return e
@@ -285,7 +312,7 @@ func (c *Cache) finish(e *entry, f *File, size int64, err error) error {
 	}
 	if err != nil {
 		e.err = err
-		e.refs--
+		e.refs.Add(-1)
 		if c.entries[e.name] == e {
 			delete(c.entries, e.name)
 		}
@@ -293,8 +320,11 @@ func (c *Cache) finish(e *entry, f *File, size int64, err error) error {
 		return err
 	}
 	e.file, e.size = f, size
-	e.elem = c.lru.PushFront(e)
+	e.lastUse.Store(c.clock.Add(1))
 	c.files[e] = true
+	if !e.dropped.Load() { // dropped while building: its last release deletes it
+		c.ready.Store(e.name, e)
+	}
 	c.diskBytes += size
 	c.stats.Builds++
 	close(e.ready)
@@ -308,37 +338,48 @@ func (c *Cache) releaser(e *entry) func() {
 	return func() { once.Do(func() { c.release(e) }) }
 }
 
-// release drops one reference to e; an unreferenced built file becomes the
-// most recently used, or is deleted if dropped. (Entries stay in the LRU
-// list while held, so that acquiring and releasing allocate nothing.)
+// release drops one reference to e, which becomes the most recently used.
+// The last release of a dropped file deletes it, and one of any file while
+// the files exceed the disk bound evicts; other releases take no lock.
 func (c *Cache) release(e *entry) {
+	e.lastUse.Store(c.clock.Add(1))
+	if e.refs.Add(-1) != 0 || !(e.dropped.Load() || c.over.Load()) {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e.refs--
-	if e.refs > 0 || e.file == nil || c.closed || !c.files[e] {
+	if e.file == nil || c.closed || !c.files[e] {
 		return
 	}
-	if e.dropped {
-		c.removeLocked(e)
+	if e.dropped.Load() {
+		if e.refs.CompareAndSwap(0, dead) {
+			c.removeLocked(e)
+		}
 		return
 	}
-	c.lru.MoveToFront(e.elem)
 	c.evictLocked()
 }
 
 // evictLocked deletes least recently used unreferenced files while the
-// files on disk exceed the bound.
+// files on disk exceed the bound. (Sorting every file costs little next to
+// the build of the file that pushed the cache over its bound.)
 func (c *Cache) evictLocked() {
-	back := c.lru.Back()
-	for c.diskBytes > c.maxDisk {
-		for back != nil && back.Value.(*entry).refs > 0 {
-			back = back.Prev()
+	defer func() { c.over.Store(c.diskBytes > c.maxDisk) }()
+	if c.diskBytes <= c.maxDisk {
+		return
+	}
+	byUse := make([]*entry, 0, len(c.files))
+	for e := range c.files {
+		byUse = append(byUse, e)
+	}
+	slices.SortFunc(byUse, func(a, b *entry) int { return cmp.Compare(a.lastUse.Load(), b.lastUse.Load()) })
+	for _, e := range byUse {
+		if c.diskBytes <= c.maxDisk {
+			return
 		}
-		if back == nil {
-			return // everything left is in use
+		if !e.refs.CompareAndSwap(0, dead) {
+			continue // in use
 		}
-		e := back.Value.(*entry)
-		back = back.Prev()
 		if c.entries[e.name] == e {
 			delete(c.entries, e.name)
 		}
@@ -347,12 +388,10 @@ func (c *Cache) evictLocked() {
 	}
 }
 
-// removeLocked closes and deletes e's file. e must be unreferenced.
+// removeLocked closes and deletes e's file. e must be dead (unreferenced
+// and marked so).
 func (c *Cache) removeLocked(e *entry) {
-	if e.elem != nil {
-		c.lru.Remove(e.elem)
-		e.elem = nil
-	}
+	c.ready.CompareAndDelete(e.name, e)
 	delete(c.files, e)
 	c.diskBytes -= e.size
 	_ = e.file.Close()
@@ -370,8 +409,9 @@ func (c *Cache) Drop(name string) {
 		return
 	}
 	delete(c.entries, name)
-	e.dropped = true
-	if e.refs == 0 && c.files[e] {
+	c.ready.CompareAndDelete(name, e)
+	e.dropped.Store(true)
+	if c.files[e] && e.refs.CompareAndSwap(0, dead) {
 		c.removeLocked(e)
 	}
 }
@@ -381,6 +421,7 @@ func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
+	s.Hits = c.hits.Load()
 	s.Files = len(c.files)
 	s.DiskBytes = c.diskBytes
 	return s
@@ -412,7 +453,7 @@ func (c *Cache) Close() error {
 	}
 	c.files = map[*entry]bool{}
 	c.entries = map[string]*entry{}
-	c.lru.Init()
+	c.ready.Clear()
 	c.diskBytes = 0
 	c.mu.Unlock()
 	c.block.Close()

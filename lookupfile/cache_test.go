@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -550,5 +551,54 @@ func TestCacheWith(t *testing.T) {
 		return nil
 	}); !errors.Is(err, boom) {
 		t.Fatalf("build error: %v", err)
+	}
+}
+
+// Goroutines acquire, read and release files while others drop them and
+// builds push the cache over its disk bound: a held file must never be
+// closed or deleted under its holder, and once all is released the cache
+// is back within its bound.
+func TestCacheConcurrentChurn(t *testing.T) {
+	probe := filepath.Join(t.TempDir(), "probe.sst")
+	size, err := Build(context.Background(), probe, evenRecords(200, 100), 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, dir := newTestCache(t, 3*size, 1<<20) // room for three of eight names
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 300 {
+				name := fmt.Sprintf("f%d", rng.IntN(8))
+				if g == 0 && rng.IntN(3) == 0 {
+					c.Drop(name)
+					continue
+				}
+				err := c.With(ctx, name, builder(200, 0, nil), func(f *File) error {
+					_, ok, err := f.Get(testKey(2 * rng.IntN(200)))
+					if err == nil && !ok {
+						err = errors.New("a present key missing")
+					}
+					return err
+				})
+				if err != nil {
+					errs <- fmt.Errorf("%s: %w", name, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if files, bytes := diskUsage(t, dir); bytes > 3*size || files > 3 {
+		t.Fatalf("%d files, %d bytes on disk after the churn; bound %d", files, bytes, 3*size)
 	}
 }

@@ -17,9 +17,15 @@
 //	key, _ := lookupfile.EncodeKey(nil, keyTypes, spec.Row{int64(42)})
 //	value, found, err := f.Get(key)
 //
-// A lookup file is a pebble sstable, uncompressed, with a bloom filter of
-// 10 bits per key. An open File holds the filter and the index (each data
-// block's last key and position) in memory, so a key that is not there
+// A lookup file is a pebble sstable, uncompressed, with a restart point at
+// every entry and a bloom filter of 10 bits per key. It is read one of two
+// ways. A file that fits the block cache's resident share (seven eighths of
+// its bound, first come first served) is resident: Open reads it whole
+// into memory outside the Go heap (huge pages where Linux gives them),
+// verifies every block and builds a hash index from each key to its entry,
+// so a hit costs two memory reads and a miss usually one. Any other file
+// is read through the block cache: its filter and index (each data block's
+// last key and position) are held in memory, so a key that is not there
 // usually costs no block read and a key that is costs one data block (from
 // the block cache or the file). Files are written under a temporary name and
 // renamed, so a crash never leaves a partial file under the final name; a

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -53,8 +54,11 @@ const cacheFileNum = 1
 // index into memory, so the index's own layout, two-level here, matters
 // only there.)
 //
-// Row blocks (TableFormatPebblev4) without compression; reads (read.go)
-// rely on row blocks. Measured with
+// Row blocks (TableFormatPebblev4) without compression, with a restart
+// point at every entry: reads (read.go) rely on row blocks, the hash index
+// of resident files (hashindex.go) on finding every entry in the restart
+// array, and a block search becomes a binary search (BenchmarkGet hits
+// with a 256 MiB block cache: 2.7 → 2.1 µs against pebble's 16). Measured with
 // BenchmarkGet (1M keys, 150-byte values, 2 shared cores): with a block
 // cache that holds the file, compression makes no difference (blocks are
 // cached decompressed) and hits cost 2.3–2.8µs either way; with an 8 MiB
@@ -66,13 +70,14 @@ const cacheFileNum = 1
 // resource.
 func writerOptions() sstable.WriterOptions {
 	return sstable.WriterOptions{
-		TableFormat:        sstable.TableFormatPebblev4,
-		Compression:        sstable.NoCompression,
-		FilterPolicy:       filterPolicy,
-		FilterType:         sstable.TableFilter,
-		BlockSize:          4 << 10,
-		IndexBlockSize:     4 << 10,
-		DisableValueBlocks: true,
+		TableFormat:          sstable.TableFormatPebblev4,
+		Compression:          sstable.NoCompression,
+		FilterPolicy:         filterPolicy,
+		FilterType:           sstable.TableFilter,
+		BlockSize:            4 << 10,
+		IndexBlockSize:       4 << 10,
+		DisableValueBlocks:   true,
+		BlockRestartInterval: 1,
 	}
 }
 
@@ -187,18 +192,43 @@ var _ objstorage.Writable = (*fileWritable)(nil)
 // filters of open files are held outside it but reserved from its
 // capacity, so filters and cached blocks together stay within the bound.
 // It is safe for concurrent use.
+//
+// Files that fit are held whole in memory instead ("resident"): Open reads
+// such a file once, verifies every block, and reads its blocks in place
+// from then on, with no cache lookup per read. Resident files take their
+// size from the same bound, up to seven eighths of it (the rest stays for
+// the blocks of files that did not fit); first opened, first resident.
 type BlockCache struct {
-	c *pebble.Cache
+	c        *pebble.Cache
+	capacity int64
+	resident atomic.Int64 // bytes of resident files
 }
 
 // NewBlockCache returns a block cache holding at most maxBytes.
 func NewBlockCache(maxBytes int64) *BlockCache {
-	return &BlockCache{c: pebble.NewCache(maxBytes)}
+	return &BlockCache{c: pebble.NewCache(maxBytes), capacity: maxBytes}
 }
 
 // Size returns the bytes of blocks currently cached (reservations for
-// filters not included).
-func (b *BlockCache) Size() int64 { return b.c.Size() }
+// filters not included) plus the bytes of resident files.
+func (b *BlockCache) Size() int64 { return b.c.Size() + b.resident.Load() }
+
+// Resident returns the bytes of the files held whole in memory.
+func (b *BlockCache) Resident() int64 { return b.resident.Load() }
+
+// reserveResident takes n bytes of the resident share, if they fit.
+func (b *BlockCache) reserveResident(n int64) bool {
+	limit := b.capacity - b.capacity/8
+	for {
+		cur := b.resident.Load()
+		if cur+n > limit {
+			return false
+		}
+		if b.resident.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
 
 // Close releases the creator's reference. Memory is freed once every File
 // opened with the cache is closed too.
@@ -213,7 +243,10 @@ type File struct {
 	filter      []byte     // the table's bloom filter; nil if it has none
 	idx         blockIndex // every data block's separator and position
 	valuePrefix bool       // values carry pebble's one-byte prefix
-	unreserve   func()     // gives the filter's and index's bytes back to the block cache
+	unreserve   func()     // gives the filter's, index's and resident bytes back to the block cache
+	resident    []byte     // the whole file, when held in memory (else nil)
+	hash        *hashIndex // resident's entries by key (nil: read sorted)
+	freeMem     func()     // returns resident's memory
 	dropCache   func()     // evicts the blocks, closes the cache handle
 }
 
@@ -271,7 +304,12 @@ func Open(path string, cache *BlockCache) (_ *File, err error) {
 		return nil, f.corrupt(err)
 	}
 	if cache != nil {
-		f.unreserve = cache.c.Reserve(len(f.filter) + f.idx.bytes())
+		share, unshare, err := f.makeResident(cache, osf, st.Size())
+		if err != nil {
+			return nil, f.corrupt(err)
+		}
+		unreserve := cache.c.Reserve(len(f.filter) + f.idx.bytes() + share)
+		f.unreserve = func() { unreserve(); unshare() }
 	}
 	return f, nil
 }
@@ -292,6 +330,13 @@ func (f *File) Close() error {
 	f.filter = nil
 	f.idx = blockIndex{}
 	f.releaseCache()
+	if f.freeMem != nil { // no read runs: they hold f.mu
+		if f.hash != nil {
+			f.hash.free()
+		}
+		f.freeMem()
+		f.resident, f.freeMem, f.hash = nil, nil, nil
+	}
 	if err != nil {
 		return fmt.Errorf("lookupfile: close %s: %w", f.path, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io/fs"
 	"iter"
 	"os"
@@ -81,25 +80,54 @@ func dirNames(t testing.TB, dir string) []string {
 	return names
 }
 
+// readModes are the ways a file is read: without a block cache, through
+// one too small to hold the file whole, and resident (hash index).
+var readModes = []struct {
+	name     string
+	cache    int64 // 0: none
+	resident bool
+}{{"no-cache", 0, false}, {"block-cache", 1 << 20, false}, {"resident", 16 << 20, true}}
+
+// modeCache returns a block cache of the given size (nil for 0) whose
+// resident share is taken up front unless resident is set.
+func modeCache(t testing.TB, cache int64, resident bool) *BlockCache {
+	if cache == 0 {
+		return nil
+	}
+	bc := NewBlockCache(cache)
+	t.Cleanup(bc.Close)
+	if !resident && !bc.reserveResident(bc.capacity-bc.capacity/8) { // leave no room
+		t.Fatal("could not fill the resident share")
+	}
+	return bc
+}
+
+// openMode opens path as mode reads it, checking the file is resident
+// exactly when the mode says so.
+func openMode(t testing.TB, path string, cache int64, resident bool) (*File, *BlockCache) {
+	t.Helper()
+	bc := modeCache(t, cache, resident)
+	f, err := Open(path, bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	if (f.hash != nil) != resident || (f.resident != nil) != resident {
+		t.Fatalf("file resident %v (hash index %v), want %v", f.resident != nil, f.hash != nil, resident)
+	}
+	return f, bc
+}
+
 func TestBuildGetHitsAndMisses(t *testing.T) {
-	for _, withCache := range []bool{false, true} {
-		t.Run(fmt.Sprintf("cache=%v", withCache), func(t *testing.T) {
+	for _, mode := range readModes {
+		t.Run(mode.name, func(t *testing.T) {
 			dir := t.TempDir()
 			const n = 20000
 			path := buildEven(t, dir, n, 150)
 			if names := dirNames(t, dir); len(names) != 1 {
 				t.Fatalf("dir holds %v, want only the file (no temporaries)", names)
 			}
-			var bc *BlockCache
-			if withCache {
-				bc = NewBlockCache(8 << 20)
-				defer bc.Close()
-			}
-			f, err := Open(path, bc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
+			f, bc := openMode(t, path, mode.cache, mode.resident)
 			for i := 0; i < 2*n; i++ {
 				v, ok, err := f.Get(testKey(i))
 				if err != nil {
@@ -118,8 +146,11 @@ func TestBuildGetHitsAndMisses(t *testing.T) {
 					t.Fatalf("Get(%x) = found %v, err %v; want a miss", k, ok, err)
 				}
 			}
-			if withCache && bc.Size() == 0 {
+			if bc != nil && bc.Size() == 0 {
 				t.Fatal("block cache stayed empty after Gets")
+			}
+			if mode.resident && bc.Resident() < int64(len(f.resident)+f.hash.bytes()) {
+				t.Fatalf("cache counts %d resident bytes, the file and its index take %d", bc.Resident(), len(f.resident)+f.hash.bytes())
 			}
 		})
 	}
@@ -162,29 +193,24 @@ func TestBuildEmptyValuesAndEmptyFile(t *testing.T) {
 	if _, err := Build(context.Background(), path, recs, 0); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if v, ok, err := f.Get([]byte{}); err != nil || !ok || string(v) != "empty key" {
-		t.Fatalf("Get(empty) = %q, %v, %v", v, ok, err)
-	}
-	if v, ok, err := f.Get([]byte("k")); err != nil || !ok || v == nil || len(v) != 0 {
-		t.Fatalf("Get(k) = %q (nil %v), %v, %v; want a found empty value", v, v == nil, ok, err)
-	}
-
 	empty := filepath.Join(dir, "empty.sst")
 	if _, err := Build(context.Background(), empty, recordsOf(), 0); err != nil {
 		t.Fatal(err)
 	}
-	g, err := Open(empty, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	if _, ok, err := g.Get([]byte("k")); ok || err != nil {
-		t.Fatalf("Get on empty file: %v, %v", ok, err)
+	for _, mode := range readModes {
+		t.Run(mode.name, func(t *testing.T) {
+			f, _ := openMode(t, path, mode.cache, mode.resident)
+			if v, ok, err := f.Get([]byte{}); err != nil || !ok || string(v) != "empty key" {
+				t.Fatalf("Get(empty) = %q, %v, %v", v, ok, err)
+			}
+			if v, ok, err := f.Get([]byte("k")); err != nil || !ok || v == nil || len(v) != 0 {
+				t.Fatalf("Get(k) = %q (nil %v), %v, %v; want a found empty value", v, v == nil, ok, err)
+			}
+			g, _ := openMode(t, empty, mode.cache, mode.resident)
+			if _, ok, err := g.Get([]byte("k")); ok || err != nil {
+				t.Fatalf("Get on empty file: %v, %v", ok, err)
+			}
+		})
 	}
 }
 
@@ -275,22 +301,23 @@ func TestCorruptFile(t *testing.T) {
 		"data flipped":   func(b []byte) []byte { b[len(b)/3] ^= 0x01; return b },
 		"first block":    func(b []byte) []byte { b[100] ^= 0x40; return b },
 	}
-	bc := NewBlockCache(4 << 20)
-	defer bc.Close()
-	for name, fn := range damage {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".sst")
-			if err := os.WriteFile(path, fn(bytes.Clone(orig)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			err := corruptionOf(t, path, bc, n)
-			if !errors.Is(err, spec.ErrCorrupt) {
-				t.Fatalf("err = %v, want spec.ErrCorrupt", err)
-			}
-			if !strings.Contains(err.Error(), path) {
-				t.Fatalf("error %q does not name the file", err)
-			}
-		})
+	for _, mode := range readModes {
+		bc := modeCache(t, mode.cache, mode.resident)
+		for name, fn := range damage {
+			t.Run(mode.name+"/"+name, func(t *testing.T) {
+				path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".sst")
+				if err := os.WriteFile(path, fn(bytes.Clone(orig)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				err := corruptionOf(t, path, bc, n)
+				if !errors.Is(err, spec.ErrCorrupt) {
+					t.Fatalf("err = %v, want spec.ErrCorrupt", err)
+				}
+				if !strings.Contains(err.Error(), path) {
+					t.Fatalf("error %q does not name the file", err)
+				}
+			})
+		}
 	}
 }
 
@@ -326,30 +353,30 @@ func TestBitFlipsNeverLie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc := NewBlockCache(4 << 20)
-	defer bc.Close()
 	path := filepath.Join(dir, "flipped.sst")
-	corrupt := 0
-	step := len(orig)/150 + 1
-	for off := 0; off < len(orig); off += step {
-		b := bytes.Clone(orig)
-		b[off] ^= 0x10
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
+	for _, mode := range readModes[1:] { // with a block cache; resident
+		bc := modeCache(t, mode.cache, mode.resident)
+		corrupt := 0
+		step := len(orig)/150 + 1
+		for off := 0; off < len(orig); off += step {
+			b := bytes.Clone(orig)
+			b[off] ^= 0x10
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := corruptionOf(t, path, bc, n)
+			switch {
+			case err == nil:
+			case errors.Is(err, spec.ErrCorrupt):
+				corrupt++
+			default:
+				t.Fatalf("%s: flip at %d: %v, want nil or ErrCorrupt", mode.name, off, err)
+			}
 		}
-		err := corruptionOf(t, path, bc, n)
-		switch {
-		case err == nil:
-		case errors.Is(err, spec.ErrCorrupt):
-			corrupt++
-		default:
-			t.Fatalf("flip at %d: %v, want nil or ErrCorrupt", off, err)
+		if corrupt == 0 {
+			t.Fatalf("%s: no flip was detected", mode.name)
 		}
 	}
-	if corrupt == 0 {
-		t.Fatal("no flip was detected")
-	}
-	t.Logf("%d of %d flips detected", corrupt, len(orig)/step+1)
 }
 
 // GetSorted finds exactly the keys Get finds, with their values, whatever
@@ -358,13 +385,15 @@ func TestBitFlipsNeverLie(t *testing.T) {
 func TestGetSorted(t *testing.T) {
 	const n = 20000
 	path := buildEven(t, t.TempDir(), n, 150)
-	bc := NewBlockCache(8 << 20)
-	defer bc.Close()
-	f, err := Open(path, bc)
-	if err != nil {
-		t.Fatal(err)
+	for _, mode := range readModes {
+		t.Run(mode.name, func(t *testing.T) {
+			f, _ := openMode(t, path, mode.cache, mode.resident)
+			testGetSorted(t, f, n)
+		})
 	}
-	defer f.Close()
+}
+
+func testGetSorted(t *testing.T, f *File, n int) {
 	var keys [][]byte
 	for i := 0; i < 2*n+10; i += 1 + i%7 {
 		keys = append(keys, testKey(i))
@@ -375,7 +404,7 @@ func TestGetSorted(t *testing.T) {
 	keys = append([][]byte{{}, {0}}, keys...)
 	keys = append(keys, append(testKey(2*n), 0), bytes.Repeat([]byte{0xff}, 9))
 	got := map[int][]byte{}
-	err = f.GetSorted(keys, func(i int, v []byte) error {
+	err := f.GetSorted(keys, func(i int, v []byte) error {
 		if _, dup := got[i]; dup {
 			t.Fatalf("key %d reported twice", i)
 		}

@@ -145,6 +145,9 @@ func (f *File) GetSorted(keys [][]byte, found func(i int, value []byte) error) e
 	if f.r == nil {
 		return fmt.Errorf("lookupfile: get from %s: %w", f.path, ErrClosed)
 	}
+	if f.hash != nil {
+		return f.getHashed(keys, found)
+	}
 	var rd *blockReader // taken when a key passes the filter
 	defer func() {
 		if rd != nil {
@@ -180,19 +183,35 @@ func (f *File) GetSorted(keys [][]byte, found func(i int, value []byte) error) e
 	return nil
 }
 
+// getHashed is GetSorted through the hash index of a resident file.
+func (f *File) getHashed(keys [][]byte, found func(i int, value []byte) error) error {
+	for i, key := range keys {
+		if v, ok := f.hash.get(f.resident, key, f.valuePrefix); ok {
+			if err := found(i, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // blockReader is a row-block iterator reused across reads, and the block it
 // holds.
 type blockReader struct {
 	it     rowblk.Iter
-	h      block.BufferHandle
+	h      block.BufferHandle // the block's cache handle, when held is set
+	held   bool
 	loaded bool
 }
 
 // reset releases the block held, if any.
 func (rd *blockReader) reset() {
-	if rd.loaded {
+	if rd.held {
 		rd.h.Release()
-		rd.h, rd.loaded = block.BufferHandle{}, false
+		rd.h, rd.held = block.BufferHandle{}, false
+	}
+	if rd.loaded {
+		rd.loaded = false
 		rd.it.Invalidate()
 	}
 }
@@ -212,13 +231,21 @@ func (f *File) seek(rd *blockReader, b int, load bool, key []byte) (value []byte
 	}()
 	if load {
 		rd.reset()
-		h, err := f.r.BlockReader().Read(context.Background(), block.NoReadEnv, nil, f.idx.handles[b], blockkind.SSTableData, noInit)
-		if err != nil {
-			return nil, false, f.corrupt(err)
+		var data []byte
+		if f.resident != nil { // verified at Open
+			bh := f.idx.handles[b]
+			data = f.resident[bh.Offset : bh.Offset+bh.Length]
+		} else {
+			h, err := f.r.BlockReader().Read(context.Background(), block.NoReadEnv, nil, f.idx.handles[b], blockkind.SSTableData, noInit)
+			if err != nil {
+				return nil, false, f.corrupt(err)
+			}
+			rd.h, rd.held = h, true
+			data = h.BlockData()
 		}
-		rd.h, rd.loaded = h, true
+		rd.loaded = true
 		c := f.r.Comparer
-		if err := rd.it.Init(c.Compare, c.ComparePointSuffixes, c.Split, h.BlockData(), block.NoTransforms); err != nil {
+		if err := rd.it.Init(c.Compare, c.ComparePointSuffixes, c.Split, data, block.NoTransforms); err != nil {
 			return nil, false, f.corrupt(err)
 		}
 		rd.it.SetHasValuePrefix(f.valuePrefix)
