@@ -241,6 +241,7 @@ func (r *benchRow) row() spec.Row {
 type HTTPServer struct {
 	// URL is the server's base URL, "http://127.0.0.1:port".
 	URL  string
+	pid  int // the server's own process (0: this process)
 	stop func() error
 	once sync.Once
 	err  error
@@ -287,9 +288,12 @@ type HTTPReport struct {
 	Refresh time.Duration `json:"refresh_interval_ns"`
 	// Process says the server ran as its own process (`strata serve`), not
 	// in the benchmark's.
-	Process bool          `json:"server_process"`
-	Conns   int           `json:"conns"`
-	Strata  TargetFigures `json:"strata_http"`
+	Process bool `json:"server_process"`
+	Conns   int  `json:"conns"`
+	// ServerRSS is the server process's resident size after the runs (0
+	// when the server ran in the benchmark's process).
+	ServerRSS int64         `json:"server_rss_bytes,omitempty"`
+	Strata    TargetFigures `json:"strata_http"`
 	// Redis is nil when Redis is skipped.
 	Redis *TargetFigures `json:"redis,omitempty"`
 }
@@ -331,6 +335,11 @@ func runHTTP(ctx context.Context, cfg LookupConfig, ds *dataset, dir string, sha
 	rep := &HTTPReport{Shape: shape, Refresh: server.DefaultRefreshInterval, Process: cfg.ServeBinary != "",
 		Conns: cfg.Conns, Strata: figs[0]}
 	rep.Strata.WarmSeconds = warmed
+	if hs.pid != 0 {
+		if rep.ServerRSS, err = readRSS(fmt.Sprintf("/proc/%d/status", hs.pid)); err != nil {
+			return nil, err
+		}
+	}
 	if len(figs) > 1 {
 		rep.Redis = &figs[1]
 	}

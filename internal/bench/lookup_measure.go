@@ -296,14 +296,14 @@ func memNow() (heap, rss int64, err error) {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rss, err = readRSS()
+	rss, err = readRSS("/proc/self/status")
 	return int64(ms.HeapInuse), rss, err
 }
 
-// readRSS is VmRSS from /proc/self/status, in bytes (0 where there is no
-// /proc).
-func readRSS() (int64, error) {
-	f, err := os.Open("/proc/self/status")
+// readRSS is VmRSS from a /proc status file, in bytes (0 where there is
+// no /proc).
+func readRSS(status string) (int64, error) {
+	f, err := os.Open(status)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}

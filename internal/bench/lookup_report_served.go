@@ -77,6 +77,13 @@ func writeHTTP(b *strings.Builder, rep *LookupReport) {
 		cmpRow(b, fmt.Sprintf("%s req/s open loop: the senders' own lateness, p99 (included above)", count(int64(rate))),
 			h.Strata, h.Redis, latStr, lag, "")
 	}
+	if h.ServerRSS > 0 {
+		redis, redisRatio := "–", "–"
+		if rep.RedisMemory > 0 {
+			redis, redisRatio = "used_memory "+bytesStr(rep.RedisMemory), ratio(float64(h.ServerRSS), float64(rep.RedisMemory))
+		}
+		fmt.Fprintf(b, "| server process RSS after the runs | %s | %s | %s |  |\n", bytesStr(h.ServerRSS), redis, redisRatio)
+	}
 	fmt.Fprintln(b)
 }
 

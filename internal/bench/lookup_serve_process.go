@@ -42,7 +42,7 @@ func StartHTTPServerProcess(ctx context.Context, bin, warehouse string, id catal
 		logf.Close()
 	}()
 	p := &serveProcess{cmd: cmd, done: done, log: logPath}
-	h := &HTTPServer{URL: "http://" + addr, stop: p.stop}
+	h := &HTTPServer{URL: "http://" + addr, pid: cmd.Process.Pid, stop: p.stop}
 	if err := p.waitReady(ctx, h.URL); err != nil {
 		h.Stop()
 		return nil, err
