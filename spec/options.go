@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrInvalidOption marks a table option whose value does not parse or is
@@ -100,6 +101,11 @@ const (
 	OptCommitMaxRetries             = "commit.max-retries"
 	OptSnapshotNumRetainedMin       = "snapshot.num-retained.min"
 	OptSnapshotNumRetainedMax       = "snapshot.num-retained.max"
+	OptSnapshotTimeRetained         = "snapshot.time-retained"
+	OptSnapshotExpireLimit          = "snapshot.expire.limit"
+	OptChangelogNumRetainedMin      = "changelog.num-retained.min"
+	OptChangelogNumRetainedMax      = "changelog.num-retained.max"
+	OptChangelogTimeRetained        = "changelog.time-retained"
 	OptRowTrackingEnabled           = "row-tracking.enabled"
 	OptRowKindField                 = "rowkind.field"
 	OptIgnoreUpdateBefore           = "ignore-update-before"
@@ -209,18 +215,23 @@ type Options struct {
 	DynamicBucketTargetRowNum  int64 // default 2,000,000
 	DynamicBucketMaxBuckets    int   // default -1 (no limit)
 	CommitUserPrefix           *string
-	CommitMaxRetries           int // default 10
-	SnapshotNumRetainedMin     int // default 10
-	SnapshotNumRetainedMax     int // default math.MaxInt32
-	PartitionDefaultName       string
-	PartitionLegacyName        bool // default true: partition paths use Java toString of internal values
-	MetadataStatsMode          string
-	ManifestCompression        string
-	ManifestTargetFileSize     int64 // default 8 MiB
-	ManifestMergeMinCount      int   // default 30
-	ManifestFullCompactionSize int64 // default 16 MiB
-	TargetFileSize             *int64
-	WriteBufferSize            int64 // default 256 MiB
+	CommitMaxRetries           int           // default 10
+	SnapshotNumRetainedMin     int           // default 10
+	SnapshotNumRetainedMax     int           // default math.MaxInt32
+	SnapshotTimeRetained       time.Duration // default 1 h
+	SnapshotExpireLimit        int           // default 50
+	// The changelog's retention; each defaults to the snapshots'.
+	ChangelogNumRetainedMin, ChangelogNumRetainedMax int
+	ChangelogTimeRetained                            time.Duration
+	PartitionDefaultName                             string
+	PartitionLegacyName                              bool // default true: partition paths use Java toString of internal values
+	MetadataStatsMode                                string
+	ManifestCompression                              string
+	ManifestTargetFileSize                           int64 // default 8 MiB
+	ManifestMergeMinCount                            int   // default 30
+	ManifestFullCompactionSize                       int64 // default 16 MiB
+	TargetFileSize                                   *int64
+	WriteBufferSize                                  int64 // default 256 MiB
 	// LookupCacheMaxDiskSize bounds a lookup's local files (default
 	// unlimited); LookupCacheMaxMemorySize its block cache (256 MiB).
 	LookupCacheMaxDiskSize, LookupCacheMaxMemorySize int64
@@ -353,6 +364,19 @@ func (p *optionParser) long(def int64, key string) int64 {
 		return def
 	}
 	return n
+}
+
+func (p *optionParser) duration(def time.Duration, key string) time.Duration {
+	k, v, ok := p.lookup(key)
+	if !ok {
+		return def
+	}
+	d, err := ParseDuration(v)
+	if err != nil {
+		p.fail(optionError(k, v, err))
+		return def
+	}
+	return d
 }
 
 func (p *optionParser) bool(def bool, key string, fallbacks ...string) bool {
@@ -492,6 +516,11 @@ func (p *optionParser) parseCommit(o *Options) {
 	o.CommitMaxRetries = p.int(10, OptCommitMaxRetries)
 	o.SnapshotNumRetainedMin = p.int(10, OptSnapshotNumRetainedMin)
 	o.SnapshotNumRetainedMax = p.int(math.MaxInt32, OptSnapshotNumRetainedMax)
+	o.SnapshotTimeRetained = p.duration(time.Hour, OptSnapshotTimeRetained)
+	o.SnapshotExpireLimit = p.int(50, OptSnapshotExpireLimit)
+	o.ChangelogNumRetainedMin = p.int(o.SnapshotNumRetainedMin, OptChangelogNumRetainedMin)
+	o.ChangelogNumRetainedMax = p.int(o.SnapshotNumRetainedMax, OptChangelogNumRetainedMax)
+	o.ChangelogTimeRetained = p.duration(o.SnapshotTimeRetained, OptChangelogTimeRetained)
 	o.ManifestCompression = strings.ToLower(p.str("zstd", OptManifestCompression))
 	o.ManifestTargetFileSize = p.size(8*MiB, OptManifestTargetFileSize)
 	o.ManifestMergeMinCount = p.int(30, OptManifestMergeMinCount)

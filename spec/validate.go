@@ -59,6 +59,9 @@ func (s *TableSchema) validateOptions(opts Options) error {
 	if opts.SnapshotNumRetainedMin < 1 {
 		return invalidOption(OptSnapshotNumRetainedMin, s.rawOption(OptSnapshotNumRetainedMin), "want an integer >= 1")
 	}
+	if opts.SnapshotExpireLimit < 1 {
+		return invalidOption(OptSnapshotExpireLimit, s.rawOption(OptSnapshotExpireLimit), "want an integer >= 1")
+	}
 	if opts.SnapshotNumRetainedMin > opts.SnapshotNumRetainedMax {
 		if _, set := s.Options.Get(OptSnapshotNumRetainedMin); !set {
 			return invalidOption(OptSnapshotNumRetainedMax, s.rawOption(OptSnapshotNumRetainedMax),

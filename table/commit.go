@@ -30,15 +30,34 @@ type Commit struct {
 	lastSnapshot   int64
 	// What snapshots changed, by id, for the concurrent-writer checks.
 	summaries map[int64]*snapshotSummary
+	noExpire  bool // WithoutExpire
 }
+
+// CommitOption configures a Commit.
+type CommitOption func(*Commit)
+
+// WithoutExpire turns off the snapshot expiration a Commit runs after each
+// commit that wrote a snapshot (for a job that expires on its own
+// schedule, such as strata maintain).
+func WithoutExpire() CommitOption { return func(c *Commit) { c.noExpire = true } }
 
 // NewCommit returns a committer that signs snapshots with commitUser (a new
 // random user when empty).
-func (t *Table) NewCommit(commitUser string) *Commit {
+//
+// After each commit that writes a snapshot it expires old snapshots with
+// the table's retention options, as Paimon's committer does, unless the
+// table is write-only (expiration is then the dedicated compaction job's),
+// its changelog is to outlive its snapshots (changelog.num-retained.* or
+// changelog.time-retained beyond the snapshots'), or WithoutExpire says so.
+func (t *Table) NewCommit(commitUser string, opts ...CommitOption) *Commit {
 	if commitUser == "" {
 		commitUser = uuid.NewString()
 	}
-	return &Commit{t: t, user: t.opts.CommitUser(commitUser)}
+	c := &Commit{t: t, user: t.opts.CommitUser(commitUser)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // User is the commit user this committer signs snapshots with.
@@ -59,6 +78,10 @@ func (c *Commit) Commit(ctx context.Context, identifier int64, msgs []CommitMess
 // nothing to commit, or one that failed).
 type CommitResult struct {
 	Append, Compact int64
+	// Expired is what the expiration after the commit removed; ExpireErr
+	// why it failed (the commit itself stands).
+	Expired   ExpireResult
+	ExpireErr error
 }
 
 // Last is the id of the last snapshot written, or 0.
@@ -108,6 +131,9 @@ func (c *Commit) CommitSteps(ctx context.Context, identifier int64, msgs []Commi
 		}
 		c.remember(identifier, id)
 		*step.id = id
+	}
+	if res.Last() > 0 && !c.noExpire && !c.t.opts.WriteOnly && !c.t.changelogDecoupled() {
+		res.Expired, res.ExpireErr = c.t.ExpireSnapshots(ctx)
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -256,5 +257,43 @@ func TestCLIWriteRefusesRetraction(t *testing.T) {
 	}
 	if got := c.ok("", "scan", "t", "--format", "csv"); got != "id,a,b\n1,1,\n2,7,x\n" {
 		t.Fatalf("scan after compaction: %q", got)
+	}
+}
+
+// strata expire keeps what the flags (or the table's options) retain, and
+// a commit expires by the table's options on its own.
+func TestCLIExpire(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id", "-o", "bucket=1")
+	for i := range 6 {
+		c.ok(fmt.Sprintf("{\"id\":%d,\"v\":%d}\n", i, i), "write", "t")
+	}
+	if out := c.ok("", "expire", "t"); out != "nothing to expire: every snapshot is retained\n" {
+		t.Fatalf("expire with the defaults (10 kept, 1 h): %q", out)
+	}
+	out := c.ok("", "expire", "t", "--retain-min", "2", "--older-than", "0 s")
+	if !strings.HasPrefix(out, "expired snapshots 1..") || !strings.Contains(out, " data, ") {
+		t.Fatalf("expire --retain-min 2: %q", out)
+	}
+	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); strings.Count(snaps, "\n") != 2 {
+		t.Fatalf("snapshots after expire --retain-min 2: %s", snaps)
+	}
+	if got := c.ok("", "scan", "t", "--format", "csv"); got != "id,v\n0,0\n1,1\n2,2\n3,3\n4,4\n5,5\n" {
+		t.Fatalf("scan after expiring: %q", got)
+	}
+	if _, errs, code := c.run("", "scan", "t", "--snapshot", "2"); code == 0 || !strings.Contains(errs, "snapshot 2 not found: the table has snapshots") {
+		t.Fatalf("scan of an expired snapshot: %d %q", code, errs)
+	}
+	if _, errs, code := c.run("", "expire", "t", "--older-than", "soon"); code == 0 || !strings.Contains(errs, "--older-than") {
+		t.Fatalf("expire --older-than soon: %d %q", code, errs)
+	}
+	// Options make each commit expire: keep at most 3.
+	c.ok("", "create", "u", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id", "-o", "bucket=1",
+		"-o", "snapshot.num-retained.min=1", "-o", "snapshot.num-retained.max=3")
+	for i := range 5 {
+		c.ok(fmt.Sprintf("{\"id\":%d,\"v\":%d}\n", i, i), "write", "u")
+	}
+	if snaps := c.ok("", "snapshots", "u", "--format", "jsonl"); strings.Count(snaps, "\n") != 3 {
+		t.Fatalf("snapshots after 5 commits keeping 3: %s", snaps)
 	}
 }

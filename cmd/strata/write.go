@@ -216,6 +216,11 @@ func (r *writeRun) report(ctx context.Context, n int64, msgs []table.CommitMessa
 		line += fmt.Sprintf(" (compacted in snapshot %d)", res.Compact)
 	}
 	fmt.Fprintln(r.e.stdout, line)
+	if res.ExpireErr != nil {
+		fmt.Fprintf(r.e.stderr, "warning: expiring old snapshots after the commit failed: %v (strata expire retries it)\n", res.ExpireErr)
+	} else if x := res.Expired; x.To > x.From {
+		fmt.Fprintf(r.e.stderr, "expired snapshots %d..%d\n", x.From, x.To-1)
+	}
 	return nil
 }
 

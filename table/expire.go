@@ -1,0 +1,449 @@
+package table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stratalake/strata/spec"
+)
+
+// Snapshot expiration, in Paimon's order (ExpireSnapshotsImpl): choose the
+// range from the retention settings, then delete what only the expiring
+// snapshots needed, newest first by kind of file: data files a later
+// snapshot deleted (unless a tag still holds them), changelog files, then
+// manifests, manifest lists and index files no kept snapshot or tag
+// references, then the snapshot files oldest first, then the EARLIEST hint.
+// A reader of a kept snapshot never misses a file: everything removed was
+// deleted by a snapshot at or before the new earliest one. A run cut short
+// (a crash, a cancelled context) leaves expired snapshots whose files are
+// partly gone; the next run takes the same range again and deleting a
+// missing file is not an error.
+
+// ExpireOption adjusts one expiration run; by default the table's options
+// decide (snapshot.num-retained.min/max, snapshot.time-retained,
+// snapshot.expire.limit).
+type ExpireOption func(*expireConfig)
+
+type expireConfig struct {
+	retainMin, retainMax int
+	timeRetained         time.Duration
+	limit                int
+	now                  time.Time
+}
+
+// WithRetainMin keeps at least the newest n snapshots (n >= 1).
+func WithRetainMin(n int) ExpireOption { return func(c *expireConfig) { c.retainMin = n } }
+
+// WithRetainMax keeps at most the newest n snapshots, however young.
+func WithRetainMax(n int) ExpireOption { return func(c *expireConfig) { c.retainMax = n } }
+
+// WithTimeRetained keeps every snapshot that was still the latest within d
+// of now (snapshot.time-retained).
+func WithTimeRetained(d time.Duration) ExpireOption {
+	return func(c *expireConfig) { c.timeRetained = d }
+}
+
+// WithExpireLimit expires at most n snapshots in this run.
+func WithExpireLimit(n int) ExpireOption { return func(c *expireConfig) { c.limit = n } }
+
+// WithExpireTime runs the expiration as if the time were now.
+func WithExpireTime(now time.Time) ExpireOption { return func(c *expireConfig) { c.now = now } }
+
+// ExpireResult says what one expiration run removed.
+type ExpireResult struct {
+	// From and To bound the expired snapshots, From..To-1; To is the
+	// earliest snapshot now. From == To when nothing expired.
+	From, To int64
+	// Deleted counts the files removed, by kind.
+	DataFiles, ChangelogFiles, Manifests, IndexFiles int
+}
+
+// ExpireSnapshots removes the snapshots the retention settings no longer
+// keep and every file only they referenced. It never removes the newest
+// retainMin snapshots, a snapshot that a consumer (consumer/consumer-*)
+// will read next or any later one, nor a file a tag's snapshot holds. It
+// is safe to run beside writers and readers of kept snapshots, and beside
+// another expiration.
+func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (ExpireResult, error) {
+	cfg := expireConfig{
+		retainMin:    t.opts.SnapshotNumRetainedMin,
+		retainMax:    t.opts.SnapshotNumRetainedMax,
+		timeRetained: t.opts.SnapshotTimeRetained,
+		limit:        t.opts.SnapshotExpireLimit,
+		now:          time.Now(),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case cfg.retainMin < 1:
+		return ExpireResult{}, fmt.Errorf("%w: retain at least 1 snapshot, not %d", spec.ErrInvalidOption, cfg.retainMin)
+	case cfg.retainMax < cfg.retainMin:
+		return ExpireResult{}, fmt.Errorf("%w: retain at most %d snapshots is below the least, %d", spec.ErrInvalidOption, cfg.retainMax, cfg.retainMin)
+	case cfg.limit < 1:
+		return ExpireResult{}, fmt.Errorf("%w: expire limit %d: want at least 1", spec.ErrInvalidOption, cfg.limit)
+	case cfg.timeRetained < 0:
+		return ExpireResult{}, fmt.Errorf("%w: negative time retained %v", spec.ErrInvalidOption, cfg.timeRetained)
+	}
+	if t.changelogDecoupled() {
+		return ExpireResult{}, fmt.Errorf("%w: changelog.num-retained/time-retained beyond the snapshots' (a changelog that outlives its snapshots) is not supported yet", ErrUnsupported)
+	}
+	earliest, err := t.snapshots.EarliestID(ctx)
+	if err != nil || earliest == 0 {
+		return ExpireResult{}, err
+	}
+	latest, err := t.snapshots.LatestID(ctx)
+	if err != nil {
+		return ExpireResult{}, err
+	}
+	end, err := t.expireEnd(ctx, cfg, earliest, latest)
+	if err != nil {
+		return ExpireResult{}, err
+	}
+	return t.expireUntil(ctx, earliest, end)
+}
+
+// expireEnd is the first snapshot to keep (ExpireSnapshotsImpl's range).
+func (t *Table) expireEnd(ctx context.Context, cfg expireConfig, earliest, latest int64) (int64, error) {
+	from := max(latest-int64(cfg.retainMax)+1, earliest)
+	end := latest - int64(cfg.retainMin) + 1
+	next, ok, err := t.consumersNext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		end = min(end, next)
+	}
+	end = min(end, earliest+int64(cfg.limit))
+	youngest := cfg.now.Add(-cfg.timeRetained).UnixMilli()
+	for id := from; id < end; id++ {
+		// Snapshot id was the latest until id+1 landed: keep it if that
+		// was within the retained time.
+		s, err := t.snapshots.Get(ctx, id+1)
+		if errors.Is(err, spec.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if s.TimeMillis >= youngest {
+			return id, nil
+		}
+	}
+	return end, nil
+}
+
+// expireUntil expires snapshots begin..end-1 (end is kept).
+func (t *Table) expireUntil(ctx context.Context, begin, end int64) (ExpireResult, error) {
+	res := ExpireResult{From: begin, To: begin}
+	if end <= begin {
+		return res, nil
+	}
+	tags, err := t.Tags(ctx)
+	if err != nil {
+		return res, err
+	}
+	tagged := map[string]map[string]bool{} // a tag's live files, read once
+	for id := begin + 1; id <= end; id++ {
+		n, err := t.expireDataFiles(ctx, id, tags, tagged)
+		res.DataFiles += n
+		if err != nil {
+			return res, err
+		}
+	}
+	for id := begin; id < end; id++ {
+		n, err := t.expireChangelogFiles(ctx, id)
+		res.ChangelogFiles += n
+		if err != nil {
+			return res, err
+		}
+	}
+	if ok, err := t.snapshots.exists(ctx, end); err != nil || !ok {
+		return res, err // another run got there first
+	}
+	if err := t.expireMetadata(ctx, begin, end, tags, &res); err != nil {
+		return res, err
+	}
+	for id := begin; id < end; id++ {
+		if err := t.fs.Delete(ctx, t.snapshots.path(id)); err != nil {
+			return res, fmt.Errorf("expire snapshot %d: %w", id, err)
+		}
+	}
+	res.To = end
+	// A hint, as in publish: readers verify it.
+	_ = t.fs.Put(ctx, path.Join(t.snapshots.dir, "EARLIEST"), []byte(strconv.FormatInt(end, 10)))
+	return res, nil
+}
+
+// expireDataFiles deletes the data files snapshot id deleted (its delta's
+// DELETE entries not added back), unless the newest tag before id still
+// holds them.
+func (t *Table) expireDataFiles(ctx context.Context, id int64, tags []TagInfo, tagged map[string]map[string]bool) (int, error) {
+	snap, err := t.snapshots.Get(ctx, id)
+	if errors.Is(err, spec.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	entries, err := t.manifests.ReadEntries(ctx, snap.DeltaManifestList)
+	if err != nil {
+		return 0, fmt.Errorf("expire: snapshot %d's delta: %w", id, err)
+	}
+	gone := map[string]spec.ManifestEntry{}
+	for _, e := range entries {
+		k := filePathKey(e)
+		if e.Kind == spec.FileKindDelete {
+			gone[k] = e
+		} else {
+			delete(gone, k) // deleted and added back (at another level): an upgrade, still live
+		}
+	}
+	if tag := tagBefore(tags, id); tag != nil && len(gone) > 0 {
+		held := tagged[tag.Name]
+		if held == nil {
+			live, err := t.liveFiles(ctx, tag.Snapshot)
+			if err != nil {
+				return 0, fmt.Errorf("expire: tag %s: %w", tag.Name, err)
+			}
+			held = make(map[string]bool, len(live))
+			for _, e := range live {
+				held[filePathKey(e)] = true
+			}
+			tagged[tag.Name] = held
+		}
+		for k := range gone {
+			if held[k] {
+				delete(gone, k)
+			}
+		}
+	}
+	n := 0
+	for _, e := range gone {
+		if err := t.deleteDataFile(ctx, e); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// filePathKey names an entry's file by where it lives, whatever its level.
+func filePathKey(e spec.ManifestEntry) string {
+	return string(e.Partition) + "\x00" + strconv.Itoa(int(e.Bucket)) + "\x00" + e.File.FileName
+}
+
+// tagBefore returns the newest tag of a snapshot before id, or nil.
+func tagBefore(tags []TagInfo, id int64) *TagInfo {
+	var found *TagInfo
+	for i := range tags {
+		if tags[i].Snapshot.ID < id {
+			found = &tags[i]
+		}
+	}
+	return found
+}
+
+// deleteDataFile deletes a data file and its extra files.
+func (t *Table) deleteDataFile(ctx context.Context, e spec.ManifestEntry) error {
+	p, err := t.dataFilePath(e)
+	if err != nil {
+		return err
+	}
+	if err := t.fs.Delete(ctx, p); err != nil {
+		return fmt.Errorf("expire: %w", err)
+	}
+	for _, x := range e.File.ExtraFiles {
+		if err := t.fs.Delete(ctx, path.Join(path.Dir(p), x)); err != nil {
+			return fmt.Errorf("expire: %w", err)
+		}
+	}
+	return nil
+}
+
+// dataFilePath is where a manifest entry's data file lives.
+func (t *Table) dataFilePath(e spec.ManifestEntry) (string, error) {
+	if e.File.ExternalPath != nil {
+		return "", fmt.Errorf("%w: data file %s has an external path (%s)", ErrUnsupported, e.File.FileName, *e.File.ExternalPath)
+	}
+	part, err := t.partitionPath(e.Partition)
+	if err != nil {
+		return "", err
+	}
+	return path.Join(t.bucketDir(part, e.Bucket), e.File.FileName), nil
+}
+
+// expireChangelogFiles deletes the changelog files snapshot id produced.
+func (t *Table) expireChangelogFiles(ctx context.Context, id int64) (int, error) {
+	snap, err := t.snapshots.Get(ctx, id)
+	if errors.Is(err, spec.ErrNotFound) || (err == nil && snap.ChangelogManifestList == nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	entries, err := t.manifests.ReadEntries(ctx, *snap.ChangelogManifestList)
+	if err != nil {
+		return 0, fmt.Errorf("expire: snapshot %d's changelog: %w", id, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Kind != spec.FileKindAdd {
+			continue
+		}
+		if err := t.deleteDataFile(ctx, e); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// expireMetadata deletes the manifests, manifest lists, index files and
+// statistics of snapshots begin..end-1 that neither snapshot end nor a tag
+// in the range references.
+func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []TagInfo, res *ExpireResult) error {
+	keep := map[string]bool{}
+	endSnap, err := t.snapshots.Get(ctx, end)
+	if err != nil {
+		return err
+	}
+	kept := []*spec.Snapshot{endSnap}
+	// Tags from the last one at or before begin up to end may share
+	// manifests with the expiring snapshots (older tags share none that
+	// the last one does not: manifests only flow to later snapshots).
+	if tag := tagBefore(tags, begin+1); tag != nil {
+		kept = append(kept, tag.Snapshot)
+	}
+	for i := range tags {
+		if id := tags[i].Snapshot.ID; id > begin && id < end {
+			kept = append(kept, tags[i].Snapshot)
+		}
+	}
+	for _, s := range kept {
+		// A kept snapshot's changelog is its own, never an expiring one's;
+		// a tag keeps its data, not its snapshot's changelog.
+		if err := t.metadataFiles(ctx, s, false, func(p string, _ bool) { keep[p] = true }); err != nil {
+			return fmt.Errorf("expire: files of snapshot %d: %w", s.ID, err)
+		}
+	}
+	// Read every expiring snapshot's lists before deleting anything: they
+	// share manifests and index manifests.
+	var doomed []string
+	var index []bool
+	for id := begin; id < end; id++ {
+		snap, err := t.snapshots.Get(ctx, id)
+		if errors.Is(err, spec.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		err = t.metadataFiles(ctx, snap, true, func(p string, isIndex bool) {
+			if !keep[p] {
+				keep[p] = true // once
+				doomed, index = append(doomed, p), append(index, isIndex)
+			}
+		})
+		if errors.Is(err, spec.ErrNotFound) {
+			continue // an earlier run removed part of it; the rest is listed by others or left to orphan cleaning
+		}
+		if err != nil {
+			return fmt.Errorf("expire: files of snapshot %d: %w", id, err)
+		}
+	}
+	for i, p := range doomed {
+		if err := t.fs.Delete(ctx, p); err != nil {
+			return fmt.Errorf("expire: %w", err)
+		}
+		if index[i] {
+			res.IndexFiles++
+		} else {
+			res.Manifests++
+		}
+	}
+	return nil
+}
+
+// metadataFiles calls fn with the path of every metadata file snapshot s
+// references: manifest lists and their manifests (the changelog's too
+// when changelog is set), the index manifest and its index files, the
+// statistics file. Lists come after what they list.
+func (t *Table) metadataFiles(ctx context.Context, s *spec.Snapshot, changelog bool, fn func(p string, index bool)) error {
+	lists := []string{s.BaseManifestList, s.DeltaManifestList}
+	if changelog && s.ChangelogManifestList != nil {
+		lists = append(lists, *s.ChangelogManifestList)
+	}
+	for _, l := range lists {
+		if l == "" {
+			continue
+		}
+		metas, err := t.manifests.ReadManifestList(ctx, l)
+		if err != nil {
+			return err
+		}
+		for _, m := range metas {
+			fn(t.manifests.Path(m.FileName), false)
+		}
+		fn(t.manifests.Path(l), false)
+	}
+	if s.IndexManifest != nil {
+		entries, err := t.manifests.ReadIndexManifest(ctx, *s.IndexManifest)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Kind == spec.FileKindAdd {
+				fn(path.Join(t.path, "index", e.FileName), true)
+			}
+		}
+		fn(t.manifests.Path(*s.IndexManifest), false)
+	}
+	if s.Statistics != nil {
+		fn(path.Join(t.path, "statistics", *s.Statistics), false)
+	}
+	return nil
+}
+
+// changelogDecoupled reports whether the changelog is to outlive the
+// snapshots (Paimon's ExpireChangelogImpl), which expiration does not do.
+func (t *Table) changelogDecoupled() bool {
+	o := t.opts
+	return o.ChangelogNumRetainedMax > o.SnapshotNumRetainedMax ||
+		o.ChangelogNumRetainedMin > o.SnapshotNumRetainedMin ||
+		o.ChangelogTimeRetained > o.SnapshotTimeRetained
+}
+
+// consumersNext is the smallest next snapshot of the table's consumers
+// (consumer/consumer-<id>), if it has any.
+func (t *Table) consumersNext(ctx context.Context) (int64, bool, error) {
+	infos, err := t.fs.List(ctx, path.Join(t.path, "consumer"), false)
+	if err != nil {
+		return 0, false, fmt.Errorf("list consumers: %w", err)
+	}
+	var next []int64
+	for _, fi := range infos {
+		if fi.IsDir || !strings.HasPrefix(path.Base(fi.Path), "consumer-") {
+			continue
+		}
+		data, err := t.fs.Get(ctx, fi.Path)
+		if err != nil {
+			return 0, false, fmt.Errorf("consumer %s: %w", path.Base(fi.Path), err)
+		}
+		c, err := spec.DecodeConsumer(data)
+		if err != nil {
+			return 0, false, fmt.Errorf("%s: %w", fi.Path, err)
+		}
+		next = append(next, c.NextSnapshot)
+	}
+	if len(next) == 0 {
+		return 0, false, nil
+	}
+	return slices.Min(next), true, nil
+}
