@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 type cli struct {
@@ -295,5 +296,38 @@ func TestCLIExpire(t *testing.T) {
 	}
 	if snaps := c.ok("", "snapshots", "u", "--format", "jsonl"); strings.Count(snaps, "\n") != 3 {
 		t.Fatalf("snapshots after 5 commits keeping 3: %s", snaps)
+	}
+}
+
+// strata orphans refuses a guard that could catch a writer's files, and
+// with a day's guard keeps a fresh unreferenced file.
+func TestCLIOrphans(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id", "-o", "bucket=1")
+	c.ok("{\"id\":1,\"v\":1}\n", "write", "t")
+	if _, errs, code := c.run("", "orphans", "t", "--older-than", "5 min"); code == 0 || !strings.Contains(errs, "refusing a guard below 1h0m0s") {
+		t.Fatalf("orphans --older-than 5 min: %d %q", code, errs)
+	}
+	stray := filepath.Join(c.wh, "default.db", "t", "bucket-0", "data-stray.parquet")
+	if err := os.WriteFile(stray, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := c.run("", "orphans", "t", "--dry-run")
+	if code != 0 || out != "" || !strings.Contains(errs, "would delete 0 orphan files (0 bytes); 1 unreferenced files younger than 1d kept") {
+		t.Fatalf("orphans --dry-run: %d %q %q", code, out, errs)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(stray, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.ok("", "orphans", "t", "--dry-run"); !strings.HasSuffix(out, "bucket-0/data-stray.parquet\n") {
+		t.Fatalf("orphans --dry-run of an old stray: %q", out)
+	}
+	c.ok("", "orphans", "t")
+	if _, err := os.Stat(stray); err == nil {
+		t.Fatal("the stray file survived")
+	}
+	if got := c.ok("", "scan", "t", "--format", "csv"); got != "id,v\n1,1\n" {
+		t.Fatalf("scan after cleaning: %q", got)
 	}
 }
