@@ -26,6 +26,10 @@ type CompactResult struct {
 	Buckets, Compacted int
 	// FilesBefore and FilesAfter count the files replaced and written.
 	FilesBefore, FilesAfter int
+	// Expired is what the expiration after the commit removed; ExpireErr
+	// why it failed (see CommitResult).
+	Expired   ExpireResult
+	ExpireErr error
 }
 
 // Compact compacts the table as a dedicated compaction job does and commits
@@ -35,7 +39,12 @@ type CompactResult struct {
 // picks. Buckets with nothing to do are recognised from the latest
 // snapshot's manifests and never opened. progress, when set, is called
 // after each compacted bucket with the number of buckets to compact.
+//
+// A write-only table (write-only=true: its writers never compact) is
+// compacted all the same: this is the dedicated job such writers leave
+// compaction to, as with Paimon's compaction action.
 func (t *Table) Compact(ctx context.Context, full bool, commitUser string, progress func(done, total int)) (CompactResult, error) {
+	t = t.compactor()
 	var res CompactResult
 	todo, buckets, err := t.planCompaction(ctx, full)
 	if err != nil || len(todo) == 0 {
@@ -59,8 +68,22 @@ func (t *Table) Compact(ctx context.Context, full bool, commitUser string, progr
 		res.FilesBefore += len(m.CompactBefore)
 		res.FilesAfter += len(m.CompactAfter)
 	}
-	res.Snapshot, err = t.NewCommit(commitUser).Commit(ctx, BatchCommitIdentifier, msgs)
+	cres, err := t.NewCommit(commitUser).CommitSteps(ctx, BatchCommitIdentifier, msgs)
+	res.Snapshot, res.Expired, res.ExpireErr = cres.Last(), cres.Expired, cres.ExpireErr
 	return res, err
+}
+
+// compactor is t as the dedicated compaction job writes it: with
+// write-only off, so that its writers compact.
+func (t *Table) compactor() *Table {
+	if !t.opts.WriteOnly {
+		return t
+	}
+	c := &Table{fs: t.fs, path: t.path, schema: t.schema, opts: t.opts, snapshots: t.snapshots, schemas: t.schemas,
+		manifests: t.manifests, layout: t.layout, mergeFn: t.mergeFn, ordering: t.ordering, rowKinds: t.rowKinds,
+		dedupIgnore: t.dedupIgnore, totalBuckets: map[string]int32{}}
+	c.opts.WriteOnly = false
+	return c
 }
 
 // planCompaction returns the buckets (as splitKeys, sorted) of the latest
@@ -80,12 +103,8 @@ func (t *Table) planCompaction(ctx context.Context, full bool) ([]string, int, e
 		k := splitKey(e.Partition, e.Bucket)
 		byBucket[k] = append(byBucket[k], e.File)
 	}
-	if len(byBucket) > 0 && (t.appendOnly() || t.opts.WriteOnly) {
-		what := "append-only tables"
-		if !t.appendOnly() {
-			what = "write-only tables (write-only=true)"
-		}
-		return nil, 0, fmt.Errorf("%w: compacting %s", ErrUnsupported, what)
+	if len(byBucket) > 0 && t.appendOnly() {
+		return nil, 0, fmt.Errorf("%w: compacting append-only tables", ErrUnsupported)
 	}
 	deleted, err := t.filesWithDeletions(ctx, snap)
 	if err != nil {

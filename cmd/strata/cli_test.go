@@ -331,3 +331,30 @@ func TestCLIOrphans(t *testing.T) {
 		t.Fatalf("scan after cleaning: %q", got)
 	}
 }
+
+// strata maintain runs one round over the named tables (or --all) and
+// refuses bad flags.
+func TestCLIMaintain(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id", "-o", "bucket=1",
+		"-o", "write-only=true", "-o", "snapshot.num-retained.min=1", "-o", "snapshot.time-retained=0 s")
+	for i := range 4 {
+		c.ok(fmt.Sprintf("{\"id\":%d,\"v\":%d}\n", i, i), "write", "t")
+	}
+	_, errs, code := c.run("", "maintain", "t", "--full-every", "1h")
+	if code != 0 || !strings.Contains(errs, "msg=maintained table=default.t") || !strings.Contains(errs, "full=true") {
+		t.Fatalf("maintain: %d %s", code, errs)
+	}
+	if snaps := c.ok("", "snapshots", "t", "--format", "jsonl"); strings.Count(snaps, "\n") != 1 || !strings.Contains(snaps, `"COMPACT"`) {
+		t.Fatalf("snapshots after maintain: %s", snaps)
+	}
+	if got := c.ok("", "scan", "t", "--format", "csv"); got != "id,v\n0,0\n1,1\n2,2\n3,3\n" {
+		t.Fatalf("scan after maintain: %q", got)
+	}
+	for _, bad := range [][]string{{"maintain"}, {"maintain", "t", "--all"}, {"maintain", "t", "--orphans", "--orphan-age", "1m"},
+		{"maintain", "t", "--log-format", "xml"}} {
+		if _, errs, code := c.run("", bad...); code == 0 {
+			t.Fatalf("strata %v: accepted (%s)", bad, errs)
+		}
+	}
+}
