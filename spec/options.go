@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrInvalidOption marks a table option whose value does not parse or is
@@ -100,6 +101,7 @@ const (
 	OptCommitMaxRetries             = "commit.max-retries"
 	OptSnapshotNumRetainedMin       = "snapshot.num-retained.min"
 	OptSnapshotNumRetainedMax       = "snapshot.num-retained.max"
+	OptTagDefaultTimeRetained       = "tag.default-time-retained"
 	OptRowTrackingEnabled           = "row-tracking.enabled"
 	OptRowKindField                 = "rowkind.field"
 	OptIgnoreUpdateBefore           = "ignore-update-before"
@@ -257,6 +259,9 @@ type Options struct {
 	// FieldsDefaultAggFunction is fields.default-aggregate-function; nil
 	// unless set.
 	FieldsDefaultAggFunction *string
+	// TagDefaultTimeRetained is tag.default-time-retained, the retention of
+	// tags created without one; nil unless set.
+	TagDefaultTimeRetained *time.Duration
 }
 
 // TargetFileSizeBytes returns target-file-size, whose default depends on the
@@ -431,6 +436,7 @@ func ParseOptions(m map[string]string) (Options, error) {
 	p.parseMerge(&o)
 	p.parseCommit(&o)
 	p.parseLSM(&o)
+	o.TagDefaultTimeRetained = p.optDuration(OptTagDefaultTimeRetained)
 	if p.err != nil {
 		return Options{}, p.err
 	}
