@@ -35,7 +35,7 @@ type LookupOption func(*Lookup)
 // WithLookupSnapshot pins the lookup to snapshot id: no background refresh
 // (an explicit Refresh still moves it to the latest).
 func WithLookupSnapshot(id int64) LookupOption {
-	return func(l *Lookup) { l.pin, l.interval = id, 0 }
+	return func(l *Lookup) { l.travel, l.interval = travel{snapshotID: id}, 0 }
 }
 
 // DefaultLookupRefresh is how often a lookup looks for a new snapshot in the
@@ -67,7 +67,7 @@ func WithRefreshHook(fn func(snapshot int64, took time.Duration, err error)) Loo
 // Lookup is a table's point-read handle. It is safe for concurrent use.
 type Lookup struct {
 	t          *Table
-	pin        int64
+	travel     travel // a pinned snapshot (timetravel.go); none: the latest
 	interval   time.Duration
 	hook       func(int64, time.Duration, error)
 	pkIdx      []int // primary-key columns in the row
@@ -95,7 +95,8 @@ type LookupResult struct {
 	Rows     []spec.Row
 }
 
-// NewLookup opens a lookup at the latest snapshot (or WithLookupSnapshot).
+// NewLookup opens a lookup at the latest snapshot (or the one
+// WithLookupSnapshot, WithLookupTag or WithLookupTimestamp pins).
 // Tables without a primary key have nothing to look up by.
 func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, error) {
 	if t.appendOnly() {
@@ -119,12 +120,7 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	if err := l.openCache(); err != nil {
 		return nil, err
 	}
-	var snap *spec.Snapshot
-	if l.pin > 0 {
-		snap, err = t.snapshots.Get(ctx, l.pin)
-	} else {
-		snap, err = t.snapshots.Latest(ctx)
-	}
+	snap, err := t.resolve(ctx, l.travel)
 	if err == nil {
 		l.state, err = l.newState(ctx, snap)
 	}
