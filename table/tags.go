@@ -152,8 +152,10 @@ func (t *Table) tagSource(ctx context.Context, id int64) (*spec.Snapshot, error)
 	return nil, t.snapshots.missing(ctx, id)
 }
 
-// putTag writes a tag file only if the name is free. As in publish, an
-// error that may hide our own landed write is settled by reading back.
+// putTag writes a tag file only if the name is free. Unlike a snapshot, a
+// tag without retention has no random part, so equal bytes do not prove a
+// write ours: an existing file always refuses, and only an uncertain error
+// is settled by reading back.
 func (t *Table) putTag(ctx context.Context, name string, data []byte) error {
 	p := t.tagPath(name)
 	err := t.fs.PutIfAbsent(ctx, p, data)
@@ -162,11 +164,15 @@ func (t *Table) putTag(ctx context.Context, name string, data []byte) error {
 	}
 	got, rerr := t.fs.Get(ctx, p)
 	switch {
-	case rerr == nil && string(got) == string(data):
-		return nil // ours: the answer was lost, the write was not
 	case rerr == nil && errors.Is(err, storage.ErrExist):
-		return fmt.Errorf("create tag %q: %w (it tags snapshot %d; delete it first to move it)", name, ErrTagExists, existingTagID(got))
-	case rerr != nil:
+		same := ""
+		if string(got) == string(data) {
+			same = ", the same one (if a retry of this very write hit it, the tag is there as asked)"
+		}
+		return fmt.Errorf("create tag %q: %w: it tags snapshot %d%s; delete it first to move it", name, ErrTagExists, existingTagID(got), same)
+	case rerr == nil && string(got) == string(data):
+		return nil // the write landed; only its answer was lost
+	case rerr != nil && !errors.Is(rerr, storage.ErrNotFound):
 		return fmt.Errorf("create tag %q: outcome unknown (%v; read-back: %v)", name, err, rerr)
 	}
 	return fmt.Errorf("create tag %q: %w", name, err)

@@ -85,6 +85,10 @@ func TestCreateTagAndList(t *testing.T) {
 	if _, err := tb.CreateTag(ctx, "a", TagFromSnapshot(1)); !errors.Is(err, ErrTagExists) {
 		t.Errorf("existing name: %v", err)
 	}
+	// Also when the new tag's bytes would be the same.
+	if _, err := tb.CreateTag(ctx, "b"); !errors.Is(err, ErrTagExists) {
+		t.Errorf("existing name, same snapshot: %v", err)
+	}
 	if tg, _ := tb.Tag(ctx, "a"); tg.Snapshot.ID != 3 {
 		t.Errorf("a refused create overwrote the tag: %d", tg.Snapshot.ID)
 	}
@@ -285,3 +289,47 @@ func TestScanAsOf(t *testing.T) {
 }
 
 func tagPathOf(tb *Table, name string) string { return path.Join(tb.Path(), "tag", "tag-"+name) }
+
+// Of concurrent creators of one tag name exactly one wins; the others get
+// ErrTagExists and the file holds the winner's snapshot.
+func TestCreateTagRace(t *testing.T) {
+	ctx := context.Background()
+	local, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fs := range map[string]storage.Storage{"memory": storage.NewMemory(), "local": local} {
+		t.Run(name, func(t *testing.T) {
+			tb := newTestTable(t, fs, 1)
+			commitN(t, tb, 1, 2)
+			const n = 8
+			type result struct {
+				tag *TagInfo
+				err error
+			}
+			results := make(chan result, n)
+			for i := range n {
+				go func() {
+					tg, err := tb.CreateTag(ctx, "same", TagFromSnapshot(int64(i%2+1)))
+					results <- result{tg, err}
+				}()
+			}
+			var winner *TagInfo
+			for range n {
+				r := <-results
+				switch {
+				case r.err == nil && winner == nil:
+					winner = r.tag
+				case r.err == nil:
+					t.Errorf("two creators succeeded")
+				case !errors.Is(r.err, ErrTagExists):
+					t.Errorf("loser: %v", r.err)
+				}
+			}
+			got, err := tb.Tag(ctx, "same")
+			if err != nil || winner == nil || got.Snapshot.ID != winner.Snapshot.ID {
+				t.Errorf("tag %+v, winner %+v, %v", got, winner, err)
+			}
+		})
+	}
+}
