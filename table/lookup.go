@@ -85,6 +85,7 @@ type Lookup struct {
 
 	mu      sync.RWMutex
 	state   *lookupState
+	reads   atomic.Int64 // Refresh's reads of the latest snapshot, numbered
 	running atomic.Int32 // GetBatch calls in progress
 }
 
@@ -171,9 +172,30 @@ func (l *Lookup) Snapshot() int64 {
 	return l.state.id()
 }
 
+// Serves reports whether the lookup answers from snap: the same id and the
+// same snapshot file, so that a snapshot committed after a rollback under a
+// rolled-back snapshot's id does not pass for it.
+func (l *Lookup) Serves(snap *spec.Snapshot) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return sameSnapshot(l.state.snapshot(), snap)
+}
+
+// sameSnapshot compares ids and delta manifest lists, whose names are
+// random: after a rollback a new snapshot may reuse an old one's id.
+func sameSnapshot(a, b *spec.Snapshot) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID && a.DeltaManifestList == b.DeltaManifestList && a.TimeMillis == b.TimeMillis
+}
+
 // Refresh moves the lookup to the latest snapshot; the local lookup files of
 // data files still live are kept. It reports whether the snapshot changed.
+// After a rollback the latest snapshot may be older than the one served:
+// the lookup follows it.
 func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
+	seq := l.reads.Add(1)
 	snap, err := l.t.snapshots.Latest(ctx)
 	if err != nil {
 		return false, err
@@ -181,15 +203,16 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	l.mu.RLock()
 	old := l.state
 	l.mu.RUnlock()
-	if snap == nil || snap.ID == old.id() {
+	if snap == nil || sameSnapshot(snap, old.snapshot()) {
 		return false, nil
 	}
 	next, err := l.newState(ctx, snap)
 	if err != nil {
 		return false, err
 	}
+	next.seq = seq
 	l.mu.Lock()
-	if next.id() > l.state.id() { // a concurrent refresh may be ahead
+	if next.seq > l.state.seq { // a concurrent refresh may have read a newer latest
 		old, l.state = l.state, next
 	} else {
 		old = nil
@@ -324,6 +347,7 @@ func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot) (*lookupStat
 // buckets each partition's key hashes.
 type lookupState struct {
 	snap    *spec.Snapshot
+	seq     int64           // the Refresh read it came from; 0 for NewLookup's
 	files   map[string]bool // live data file names
 	buckets map[bucketRef]*lookupBucket
 	list    []*lookupBucket            // every bucket, by partition and bucket; id is the index
@@ -364,6 +388,14 @@ func (st *lookupState) bucket(partition []byte, bucket int32) *lookupBucket {
 		return nil
 	}
 	return bs[i]
+}
+
+// snapshot is the state's snapshot, nil for an empty table.
+func (st *lookupState) snapshot() *spec.Snapshot {
+	if st == nil {
+		return nil
+	}
+	return st.snap
 }
 
 func (st *lookupState) id() int64 {

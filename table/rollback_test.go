@@ -260,3 +260,48 @@ func TestRollbackChangelogs(t *testing.T) {
 		t.Errorf("changelog-1: %v", err)
 	}
 }
+
+// A lookup following the latest snapshot follows a rollback, and tells a
+// snapshot committed after it from the rolled-back one of the same id.
+func TestLookupFollowsRollback(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1)
+	commitN(t, tb, 1, 3)
+	l, err := tb.NewLookup(ctx, WithRefreshInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	name := func() any {
+		t.Helper()
+		row, err := l.Get(ctx, spec.Row{int64(0)})
+		if err != nil || row == nil {
+			t.Fatalf("lookup: %v %v", err, row)
+		}
+		return row[1]
+	}
+	served := l.Snapshot()
+	if name() != "v3" {
+		t.Fatalf("before: %v", name())
+	}
+	if _, err := tb.Rollback(ctx, ToSnapshot(1)); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := l.Refresh(ctx); err != nil || !changed || l.Snapshot() != 1 || name() != "v1" {
+		t.Fatalf("after rollback: %v %v snapshot %d %v", changed, err, l.Snapshot(), name())
+	}
+	// Commit until the id served before comes round again.
+	for i := 0; ; i++ {
+		commitRows(t, tb, "w2", int64(i+1), spec.Row{int64(0), "new", 0.0})
+		if latest, _ := tb.Snapshots().LatestID(ctx); latest >= served {
+			break
+		}
+	}
+	latest, _ := tb.Snapshots().Latest(ctx)
+	if l.Serves(latest) {
+		t.Fatalf("Serves says the lookup serves snapshot %d already", latest.ID)
+	}
+	if _, err := l.Refresh(ctx); err != nil || name() != "new" || !l.Serves(latest) {
+		t.Errorf("after new commits: %v %v", err, name())
+	}
+}
