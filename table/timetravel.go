@@ -80,7 +80,7 @@ func (s *Snapshots) AsOf(ctx context.Context, at time.Time) (*spec.Snapshot, err
 		return nil, err
 	}
 	if latest == 0 {
-		return nil, fmt.Errorf("no snapshot at or before %s: the table has no snapshots yet: %w", formatMillis(ms), spec.ErrNotFound)
+		return nil, fmt.Errorf("snapshot as of %s %w: the table has no snapshots yet", formatMillis(ms), spec.ErrNotFound)
 	}
 	earliest, err := s.EarliestID(ctx)
 	if err != nil {
@@ -91,8 +91,8 @@ func (s *Snapshots) AsOf(ctx context.Context, at time.Time) (*spec.Snapshot, err
 		return nil, err
 	}
 	if first.TimeMillis > ms {
-		return nil, fmt.Errorf("no snapshot at or before %s: the earliest, snapshot %d, was committed at %s: %w",
-			formatMillis(ms), first.ID, formatMillis(first.TimeMillis), spec.ErrNotFound)
+		return nil, fmt.Errorf("snapshot as of %s %w: the earliest, snapshot %d, was committed at %s",
+			formatMillis(ms), spec.ErrNotFound, first.ID, formatMillis(first.TimeMillis))
 	}
 	found := first
 	lo, hi := first.ID+1, latest
