@@ -25,6 +25,40 @@ func TestJavaTags(t *testing.T) {
 	d := paimonjava.ForTest(t)
 	ctx := context.Background()
 	wh := t.TempDir()
+	tb, fields := tagsTable(t, wh)
+	kept := javaReadsStrataTags(t, d, wh, tb, fields)
+	strataReadsJavaTag(t, d, wh, tb)
+
+	// Strata rolls back to "kept"; Java sees the rolled-back table.
+	if _, err := tb.Rollback(ctx, table.ToTag(kept.Name)); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := d.Read(ctx, wh, javaTable, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkJavaRows(t, fields, "Java after rollback", latest, strataRows(t, tb, table.WithSnapshot(2)))
+	if tags, err := d.Tags(ctx, wh, javaTable); err != nil || len(tags) != 2 || tags[0].Name != "kept" || tags[1].Name != "plain" {
+		t.Errorf("Java's tags after rollback: %v %+v", err, tags)
+	}
+	c, err := d.Write(ctx, wh, javaTable, "", 0, `{"id": 9, "v": "java"}`+"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Snapshot == nil || *c.Snapshot != 3 {
+		t.Errorf("Java's commit after the rollback: %+v", c)
+	}
+	got := strataRows(t, tb)
+	if !slices.ContainsFunc(got, func(r spec.Row) bool { return r[0] == int64(9) }) || len(got) != 4 {
+		t.Errorf("Strata after Java's commit: %v", got)
+	}
+}
+
+// tagsTable creates db.t in wh with Strata and commits three snapshots;
+// snapshot i sets key 0 to "s<i>" and adds key i.
+func tagsTable(t *testing.T, wh string) (*table.Table, []spec.DataField) {
+	t.Helper()
+	ctx := context.Background()
 	fs, err := storage.Open(ctx, wh)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +78,15 @@ func TestJavaTags(t *testing.T) {
 	for i := int64(1); i <= 3; i++ {
 		strataCommit(t, tb, i, spec.Row{int64(0), fmt.Sprintf("s%d", i)}, spec.Row{i, "x"})
 	}
+	return tb, fields
+}
+
+// javaReadsStrataTags tags snapshot 1 ("plain") and 2 ("kept", with a
+// retention) with Strata and checks that Java reads both tag files and the
+// snapshots they hold; it returns "kept".
+func javaReadsStrataTags(t *testing.T, d *paimonjava.Driver, wh string, tb *table.Table, fields []spec.DataField) *table.TagInfo {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := tb.CreateTag(ctx, "plain", table.TagFromSnapshot(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +94,6 @@ func TestJavaTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	// Java reads Strata's tag files, retention included.
 	tags, err := d.Tags(ctx, wh, javaTable)
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +119,14 @@ func TestJavaTags(t *testing.T) {
 		checkJavaRows(t, fields, "Java at tag "+name, javaTag, strataRows(t, tb, table.WithSnapshot(id)))
 		checkJavaRows(t, fields, "Strata at tag "+name, javaTag, strataRows(t, tb, table.WithTag(name)))
 	}
+	return kept
+}
 
-	// Strata reads Java's tag file and writes it back byte for byte.
+// strataReadsJavaTag has Java tag snapshot 3 with a retention and checks
+// that Strata reads the tag and re-encodes its file byte for byte.
+func strataReadsJavaTag(t *testing.T, d *paimonjava.Driver, wh string, tb *table.Table) {
+	t.Helper()
+	ctx := context.Background()
 	if err := d.CreateTag(ctx, wh, javaTable, "java", 3, 90*time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -101,30 +148,6 @@ func TestJavaTags(t *testing.T) {
 	}
 	if enc := spec.EncodeTag(back); string(enc) != string(raw) {
 		t.Errorf("re-encoding Java's tag file differs:\n%s\nJava wrote:\n%s", enc, raw)
-	}
-
-	// Strata rolls back to "kept"; Java sees the rolled-back table.
-	if _, err := tb.Rollback(ctx, table.ToTag("kept")); err != nil {
-		t.Fatal(err)
-	}
-	latest, err := d.Read(ctx, wh, javaTable, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkJavaRows(t, fields, "Java after rollback", latest, strataRows(t, tb, table.WithSnapshot(2)))
-	if tags, err = d.Tags(ctx, wh, javaTable); err != nil || len(tags) != 2 || tags[0].Name != "kept" || tags[1].Name != "plain" {
-		t.Errorf("Java's tags after rollback: %v %+v", err, tags)
-	}
-	c, err := d.Write(ctx, wh, javaTable, "", 0, `{"id": 9, "v": "java"}`+"\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Snapshot == nil || *c.Snapshot != 3 {
-		t.Errorf("Java's commit after the rollback: %+v", c)
-	}
-	got := strataRows(t, tb)
-	if !slices.ContainsFunc(got, func(r spec.Row) bool { return r[0] == int64(9) }) || len(got) != 4 {
-		t.Errorf("Strata after Java's commit: %v", got)
 	}
 }
 

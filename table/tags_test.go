@@ -184,6 +184,10 @@ func TestScanAtTag(t *testing.T) {
 	if _, err := tb.NewScan(WithSnapshot(2)).Plan(ctx); !errors.Is(err, spec.ErrNotFound) {
 		t.Errorf("snapshot 2 is gone: %v", err)
 	}
+	// A tag of an expired snapshot can still be made from another tag.
+	if again, err := tb.CreateTag(ctx, "again", TagFromSnapshot(2)); err != nil || again.Snapshot.ID != 2 {
+		t.Errorf("tagging expired snapshot 2: %v %+v", err, again)
+	}
 	if _, err := tb.NewScan(WithTag("nope")).Plan(ctx); !errors.Is(err, spec.ErrNotFound) {
 		t.Errorf("missing tag: %v", err)
 	}
