@@ -41,6 +41,9 @@
 // COMPACT, Java its COMPACT ("File deletion conflicts"), nothing is
 // published by a refused commit, and both read every snapshot alike. Java's
 // APPEND has no such check in Paimon, so that direction is not tested.
+// TestJavaTags has Java list and read the tags Strata creates (a retention
+// included), Strata re-encode a tag file Java wrote byte for byte, and Java
+// read and commit to a table after Strata rolled it back to a tag.
 //
 // The Java peer figures of BENCHMARKS.md run the driver's bench-write and
 // bench-lookup commands (internal/bench/java.go, TestJavaPeerFigures), and

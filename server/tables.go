@@ -268,8 +268,9 @@ func (tb *tables) refreshLoop(t *served) {
 	}
 }
 
-// refresh moves a table's lookup to the latest snapshot, when there is a
-// newer one, and updates its snapshot and lag gauges.
+// refresh moves a table's lookup to the latest snapshot, when it serves
+// another (a newer one, or after a rollback an older one), and updates its
+// snapshot and lag gauges.
 func (tb *tables) refresh(t *served) error {
 	ctx, cancel := context.WithTimeout(tb.ctx, refreshTimeout)
 	defer cancel()
@@ -280,7 +281,7 @@ func (tb *tables) refresh(t *served) error {
 		return fmt.Errorf("latest snapshot of %s: %w", t.name, err)
 	}
 	var rerr error
-	if latest != nil && latest.ID != t.lookup.Snapshot() {
+	if latest != nil && !t.lookup.Serves(latest) {
 		if _, err := t.lookup.Refresh(ctx); err != nil {
 			rerr = fmt.Errorf("refresh %s: %w", t.name, err)
 		}

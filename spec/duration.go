@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -8,9 +9,8 @@ import (
 	"time"
 )
 
-// durationUnits are the unit labels Paimon's duration options accept
-// (TimeUtils.parseDuration), lower case; a number without a unit is in
-// milliseconds.
+// durationUnits are the unit labels of Paimon's TimeUtils.parseDuration,
+// each also in the plural where Paimon allows it.
 var durationUnits = map[string]time.Duration{
 	"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
 	"h": time.Hour, "hour": time.Hour, "hours": time.Hour,
@@ -24,32 +24,52 @@ var durationUnits = map[string]time.Duration{
 	"nanosecond": time.Nanosecond, "nanoseconds": time.Nanosecond,
 }
 
-// ParseDuration reads a duration as Paimon's options write them: digits,
-// then optionally spaces and a unit ("1 h", "30min", "7d", "500": 500 ms).
-// Durations past about 292 years (time.Duration's range) are refused.
-func ParseDuration(s string) (time.Duration, error) {
-	t := strings.TrimSpace(s)
+// ParseDuration reads a duration as Paimon's options write them
+// (TimeUtils.parseDuration): a non-negative whole number, optional spaces,
+// and a unit label in any case: d/day, h/hour, min/m/minute, s/sec/second,
+// ms/milli/millisecond, µs/micro/microsecond, ns/nano/nanosecond (plurals
+// with s); a bare number is milliseconds. "7d", "1 h", "30min".
+func ParseDuration(text string) (time.Duration, error) {
+	s := strings.TrimSpace(text)
+	if s == "" {
+		return 0, errors.New("empty duration")
+	}
 	i := 0
-	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}
 	if i == 0 {
-		return 0, fmt.Errorf("duration %q: want a number, then a unit (d, h, min, s, ms, µs, ns)", s)
+		return 0, fmt.Errorf("duration %q does not start with a number", text)
 	}
-	n, err := strconv.ParseInt(t[:i], 10, 64)
+	n, err := strconv.ParseInt(s[:i], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("duration %q: %w", s, err)
+		return 0, fmt.Errorf("duration %q: number out of range", text)
 	}
+	label := strings.ToLower(strings.TrimSpace(s[i:]))
 	unit := time.Millisecond
-	if label := strings.ToLower(strings.TrimSpace(t[i:])); label != "" {
+	if label != "" {
 		u, ok := durationUnits[label]
 		if !ok {
-			return 0, fmt.Errorf("duration %q: unknown unit %q (want d, h, min, s, ms, µs or ns)", s, label)
+			return 0, fmt.Errorf("duration %q: unknown unit %q (want d, h, min, s, ms, µs or ns)", text, label)
 		}
 		unit = u
 	}
 	if n > math.MaxInt64/int64(unit) {
-		return 0, fmt.Errorf("duration %q: too long", s)
+		return 0, fmt.Errorf("duration %q: beyond %v", text, time.Duration(math.MaxInt64))
 	}
 	return time.Duration(n) * unit, nil
+}
+
+// optDuration parses a duration option; nil when unset.
+func (p *optionParser) optDuration(key string) *time.Duration {
+	k, v, ok := p.lookup(key)
+	if !ok {
+		return nil
+	}
+	d, err := ParseDuration(v)
+	if err != nil {
+		p.fail(optionError(k, v, fmt.Errorf("%w; want a duration such as \"7d\" or \"12 h\"", err)))
+		return nil
+	}
+	return &d
 }

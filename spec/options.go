@@ -106,6 +106,7 @@ const (
 	OptChangelogNumRetainedMin      = "changelog.num-retained.min"
 	OptChangelogNumRetainedMax      = "changelog.num-retained.max"
 	OptChangelogTimeRetained        = "changelog.time-retained"
+	OptTagDefaultTimeRetained       = "tag.default-time-retained"
 	OptRowTrackingEnabled           = "row-tracking.enabled"
 	OptRowKindField                 = "rowkind.field"
 	OptIgnoreUpdateBefore           = "ignore-update-before"
@@ -268,6 +269,9 @@ type Options struct {
 	// FieldsDefaultAggFunction is fields.default-aggregate-function; nil
 	// unless set.
 	FieldsDefaultAggFunction *string
+	// TagDefaultTimeRetained is tag.default-time-retained, the retention of
+	// tags created without one; nil unless set.
+	TagDefaultTimeRetained *time.Duration
 }
 
 // TargetFileSizeBytes returns target-file-size, whose default depends on the
@@ -367,16 +371,10 @@ func (p *optionParser) long(def int64, key string) int64 {
 }
 
 func (p *optionParser) duration(def time.Duration, key string) time.Duration {
-	k, v, ok := p.lookup(key)
-	if !ok {
-		return def
+	if d := p.optDuration(key); d != nil {
+		return *d
 	}
-	d, err := ParseDuration(v)
-	if err != nil {
-		p.fail(optionError(k, v, err))
-		return def
-	}
-	return d
+	return def
 }
 
 func (p *optionParser) bool(def bool, key string, fallbacks ...string) bool {
@@ -455,6 +453,7 @@ func ParseOptions(m map[string]string) (Options, error) {
 	p.parseMerge(&o)
 	p.parseCommit(&o)
 	p.parseLSM(&o)
+	o.TagDefaultTimeRetained = p.optDuration(OptTagDefaultTimeRetained)
 	if p.err != nil {
 		return Options{}, p.err
 	}

@@ -92,6 +92,15 @@ type Snapshot struct {
 // default pretty printer, no trailing newline), omitting nil optionals.
 func EncodeSnapshot(s *Snapshot) []byte {
 	w := &jsonWriter{pretty: true}
+	w.beginObject()
+	writeSnapshotMembers(w, s)
+	w.endObject()
+	return w.buf
+}
+
+// writeSnapshotMembers writes s's members into the open object, so that a
+// tag file can append its own after them.
+func writeSnapshotMembers(w *jsonWriter, s *Snapshot) {
 	optStr := func(k string, v *string) {
 		if v != nil {
 			w.strField(k, *v)
@@ -102,7 +111,6 @@ func EncodeSnapshot(s *Snapshot) []byte {
 			w.intField(k, *v)
 		}
 	}
-	w.beginObject()
 	w.intField("version", int64(s.Version))
 	optStr("uuid", s.UUID)
 	w.intField("id", s.ID)
@@ -132,8 +140,6 @@ func EncodeSnapshot(s *Snapshot) []byte {
 	if s.Operation != nil {
 		w.strField("operation", string(*s.Operation))
 	}
-	w.endObject()
-	return w.buf
 }
 
 // DecodeSnapshot parses a snapshot file as Jackson binds Java's Snapshot:
@@ -143,14 +149,30 @@ func EncodeSnapshot(s *Snapshot) []byte {
 // given as numeric strings are accepted. Malformed input gives an error
 // wrapping ErrCorrupt.
 func DecodeSnapshot(data []byte) (*Snapshot, error) {
+	root, err := parseJSONObject(data, "snapshot")
+	if err != nil {
+		return nil, err
+	}
+	return decodeSnapshotObject(root, "snapshot")
+}
+
+// parseJSONObject parses a document that must be one JSON object; errors
+// wrap ErrCorrupt and name what.
+func parseJSONObject(data []byte, what string) (*jsonNode, error) {
 	root, err := parseJSONTree(data)
 	if err != nil {
-		return nil, corruptErr("snapshot", err)
+		return nil, corruptErr(what, err)
 	}
 	if root.kind != jsonObject {
-		return nil, corruptErr("snapshot", fmt.Errorf("want an object, found %s", root.kindName()))
+		return nil, corruptErr(what, fmt.Errorf("want an object, found %s", root.kindName()))
 	}
-	d := snapshotDecoder{root: root}
+	return root, nil
+}
+
+// decodeSnapshotObject binds a snapshot's members from a parsed object;
+// what names the file kind in errors.
+func decodeSnapshotObject(root *jsonNode, what string) (*Snapshot, error) {
+	d := snapshotDecoder{root: root, what: what}
 	s := &Snapshot{
 		Version:                   int(d.int("version", 32)),
 		UUID:                      d.optStr("uuid"),
@@ -209,12 +231,13 @@ func DecodeSnapshot(data []byte) (*Snapshot, error) {
 // problem so the field list above stays a plain table.
 type snapshotDecoder struct {
 	root *jsonNode
+	what string // "snapshot" or "tag", for errors
 	err  error
 }
 
 func (d *snapshotDecoder) fail(key string, err error) {
 	if d.err == nil {
-		d.err = corruptErr("snapshot "+key, err)
+		d.err = corruptErr(d.what+" "+key, err)
 	}
 }
 

@@ -23,7 +23,7 @@ func TestHonouredOptionsAreKnown(t *testing.T) {
 		OptIgnoreUpdateBefore, OptWriteBufferSpillable, OptWriteBufferSpillMaxDiskSize, OptDeletionVectorsMergeOnRead,
 		OptParquetEnableDictionary, OptChangelogRowDedupIgnore, OptFieldsDefaultAggFunction,
 		OptAggregationRemoveOnDelete, OptPartialUpdateRemoveOnDelete, OptPartialUpdateRemoveOnGroup, OptForceLookup,
-		OptSequenceSnapshotOrdering, OptDataEvolutionEnabled,
+		OptSequenceSnapshotOrdering, OptDataEvolutionEnabled, OptTagDefaultTimeRetained,
 		"first-row.ignore-delete", "deduplicate.ignore-delete", "partial-update.ignore-delete",
 		"write.compaction-skip", "changelog-producer.lookup-wait",
 		"fields.v.aggregate-function", "fields.a,b.sequence-group", "fields.v.ignore-retract", "fields.v.distinct",

@@ -35,7 +35,7 @@ type LookupOption func(*Lookup)
 // WithLookupSnapshot pins the lookup to snapshot id: no background refresh
 // (an explicit Refresh still moves it to the latest).
 func WithLookupSnapshot(id int64) LookupOption {
-	return func(l *Lookup) { l.pin, l.interval = id, 0 }
+	return func(l *Lookup) { l.travel, l.interval = travel{snapshotID: id}, 0 }
 }
 
 // DefaultLookupRefresh is how often a lookup looks for a new snapshot in the
@@ -67,7 +67,7 @@ func WithRefreshHook(fn func(snapshot int64, took time.Duration, err error)) Loo
 // Lookup is a table's point-read handle. It is safe for concurrent use.
 type Lookup struct {
 	t          *Table
-	pin        int64
+	travel     travel // a pinned snapshot (timetravel.go); none: the latest
 	interval   time.Duration
 	hook       func(int64, time.Duration, error)
 	pkIdx      []int // primary-key columns in the row
@@ -85,6 +85,7 @@ type Lookup struct {
 
 	mu      sync.RWMutex
 	state   *lookupState
+	reads   atomic.Int64 // Refresh's reads of the latest snapshot, numbered
 	running atomic.Int32 // GetBatch calls in progress
 }
 
@@ -95,7 +96,8 @@ type LookupResult struct {
 	Rows     []spec.Row
 }
 
-// NewLookup opens a lookup at the latest snapshot (or WithLookupSnapshot).
+// NewLookup opens a lookup at the latest snapshot (or the one
+// WithLookupSnapshot, WithLookupTag or WithLookupTimestamp pins).
 // Tables without a primary key have nothing to look up by.
 func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, error) {
 	if t.appendOnly() {
@@ -119,12 +121,7 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	if err := l.openCache(); err != nil {
 		return nil, err
 	}
-	var snap *spec.Snapshot
-	if l.pin > 0 {
-		snap, err = t.snapshots.Get(ctx, l.pin)
-	} else {
-		snap, err = t.snapshots.Latest(ctx)
-	}
+	snap, err := t.resolve(ctx, l.travel)
 	if err == nil {
 		l.state, err = l.newState(ctx, snap)
 	}
@@ -175,9 +172,30 @@ func (l *Lookup) Snapshot() int64 {
 	return l.state.id()
 }
 
+// Serves reports whether the lookup answers from snap: the same id and the
+// same snapshot file, so that a snapshot committed after a rollback under a
+// rolled-back snapshot's id does not pass for it.
+func (l *Lookup) Serves(snap *spec.Snapshot) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return sameSnapshot(l.state.snapshot(), snap)
+}
+
+// sameSnapshot compares ids and delta manifest lists, whose names are
+// random: after a rollback a new snapshot may reuse an old one's id.
+func sameSnapshot(a, b *spec.Snapshot) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID && a.DeltaManifestList == b.DeltaManifestList && a.TimeMillis == b.TimeMillis
+}
+
 // Refresh moves the lookup to the latest snapshot; the local lookup files of
 // data files still live are kept. It reports whether the snapshot changed.
+// After a rollback the latest snapshot may be older than the one served:
+// the lookup follows it.
 func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
+	seq := l.reads.Add(1)
 	snap, err := l.t.snapshots.Latest(ctx)
 	if err != nil {
 		return false, err
@@ -185,15 +203,16 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	l.mu.RLock()
 	old := l.state
 	l.mu.RUnlock()
-	if snap == nil || snap.ID == old.id() {
+	if snap == nil || sameSnapshot(snap, old.snapshot()) {
 		return false, nil
 	}
 	next, err := l.newState(ctx, snap)
 	if err != nil {
 		return false, err
 	}
+	next.seq = seq
 	l.mu.Lock()
-	if next.id() > l.state.id() { // a concurrent refresh may be ahead
+	if next.seq > l.state.seq { // a concurrent refresh may have read a newer latest
 		old, l.state = l.state, next
 	} else {
 		old = nil
@@ -328,6 +347,7 @@ func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot) (*lookupStat
 // buckets each partition's key hashes.
 type lookupState struct {
 	snap    *spec.Snapshot
+	seq     int64           // the Refresh read it came from; 0 for NewLookup's
 	files   map[string]bool // live data file names
 	buckets map[bucketRef]*lookupBucket
 	list    []*lookupBucket            // every bucket, by partition and bucket; id is the index
@@ -368,6 +388,14 @@ func (st *lookupState) bucket(partition []byte, bucket int32) *lookupBucket {
 		return nil
 	}
 	return bs[i]
+}
+
+// snapshot is the state's snapshot, nil for an empty table.
+func (st *lookupState) snapshot() *spec.Snapshot {
+	if st == nil {
+		return nil
+	}
+	return st.snap
 }
 
 func (st *lookupState) id() int64 {

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"errors"
 	"runtime"
 
 	"fmt"
@@ -94,8 +93,10 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *par
 // ScanOption configures a Scan.
 type ScanOption func(*Scan)
 
-// WithSnapshot reads snapshot id instead of the latest one.
-func WithSnapshot(id int64) ScanOption { return func(s *Scan) { s.snapshotID = id } }
+// WithSnapshot reads snapshot id instead of the latest one. It, WithTag
+// and WithTimestamp each name the snapshot to read: the one given last
+// wins.
+func WithSnapshot(id int64) ScanOption { return func(s *Scan) { s.travel = travel{snapshotID: id} } }
 
 // WithPartition restricts the scan to partitions whose columns equal the
 // given values (a subset of the partition columns; nil matches null).
@@ -113,11 +114,11 @@ func WithProjection(columns ...string) ScanOption {
 // bucket, or for deletion-vector and first-row tables, the files above level
 // 0 with their deletion vectors applied.
 type Scan struct {
-	t          *Table
-	snapshotID int64
-	columns    []string
-	partition  map[string]any
-	allLevels  bool // WithAllLevels (scan_levels.go)
+	t         *Table
+	travel    travel // the snapshot to read (timetravel.go)
+	columns   []string
+	partition map[string]any
+	allLevels bool // WithAllLevels (scan_levels.go)
 }
 
 // NewScan returns a scan of the latest snapshot unless options say
@@ -184,15 +185,7 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Fields: fields}
-	var snap *spec.Snapshot
-	if s.snapshotID > 0 {
-		snap, err = s.t.snapshots.Get(ctx, s.snapshotID)
-		if errors.Is(err, spec.ErrNotFound) {
-			err = s.t.snapshots.missing(ctx, s.snapshotID)
-		}
-	} else {
-		snap, err = s.t.snapshots.Latest(ctx)
-	}
+	snap, err := s.t.resolve(ctx, s.travel)
 	if err != nil || snap == nil {
 		return p, err
 	}

@@ -19,14 +19,16 @@ const lookupBatch = 1000
 
 func newLookupCmd(e *env) *cobra.Command {
 	var input string
-	var snapshot int64
+	var travel travelFlags
 	cmd := &cobra.Command{
 		Use:   "lookup DB.TABLE KEY... | lookup DB.TABLE --input -",
 		Short: "Look rows up by primary key",
-		Long: `Look rows up by primary key in the latest snapshot (or --snapshot N) and print,
-for each key in order, one JSON line: the row, as "strata scan --format jsonl"
-prints it, or null when the table has no row with that key. Every answer
-comes from the same snapshot.
+		Long: `Look rows up by primary key in a snapshot and print, for each key in order,
+one JSON line: the row, as "strata scan --format jsonl" prints it, or null
+when the table has no row with that key. Every answer comes from the same
+snapshot.
+
+` + travelHelp + `
 
 A key is a JSON object naming every primary-key column, or, for a one-column
 key, the column's value: a bare word is read as the column's type (42, abc,
@@ -42,6 +44,7 @@ Examples:
   strata lookup db.users 42 43 44
   strata lookup db.tags abc
   strata lookup db.events '{"day": "2024-01-31", "id": 7}' --snapshot 3
+  strata lookup db.users 42 --tag release-1
   printf '1\n2\n{"id": 3}\n' | strata lookup db.users --input -`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			switch {
@@ -56,12 +59,9 @@ Examples:
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			var opts []table.LookupOption
-			if cmd.Flags().Changed("snapshot") {
-				if snapshot < 1 {
-					return usagef("--snapshot %d: snapshot ids start at 1 (leave --snapshot out to read the latest)", snapshot)
-				}
-				opts = append(opts, table.WithLookupSnapshot(snapshot))
+			opts, err := travel.lookupOptions(cmd)
+			if err != nil {
+				return err
 			}
 			t, err := e.table(ctx, args[0])
 			if err != nil {
@@ -85,7 +85,7 @@ Examples:
 		},
 	}
 	cmd.Flags().StringVar(&input, "input", "", "read keys from FILE, one JSON key per line (-: stdin)")
-	cmd.Flags().Int64Var(&snapshot, "snapshot", 0, "snapshot id to read; ids start at 1 (default: the latest)")
+	travel.register(cmd)
 	return cmd
 }
 

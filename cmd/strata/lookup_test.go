@@ -83,7 +83,7 @@ func TestCLILookupErrors(t *testing.T) {
 		{"missing table", "", []string{"lookup", "db.nope", "1"}, 1, "table db.nope not found"},
 		{"append table", "", []string{"lookup", "db.a", "1"}, 1, "lookups need a primary key"},
 		{"bad snapshot", "", []string{"lookup", "db.u", "1", "--snapshot", "0"}, 2, "snapshot ids start at 1"},
-		{"missing snapshot", "", []string{"lookup", "db.u", "1", "--snapshot", "5"}, 1, "snapshot 5: not found"},
+		{"missing snapshot", "", []string{"lookup", "db.u", "1", "--snapshot", "5"}, 1, "snapshot 5 not found"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,6 +47,7 @@ Tables are named DB.TABLE (or TABLE, in database "default") and live in
 	root.AddCommand(
 		newCreateCmd(e), newWriteCmd(e), newScanCmd(e), newSnapshotsCmd(e),
 		newSchemaCmd(e), newCompactCmd(e), newExpireCmd(e), newOrphansCmd(e), newMaintainCmd(e), newLookupCmd(e), newServeCmd(e),
+		newTagCmd(e), newRollbackCmd(e),
 		newBenchCmd(e), newDemoCmd(e),
 	)
 	return root

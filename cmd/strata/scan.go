@@ -27,13 +27,15 @@ func newEncoder(w io.Writer, format string, fields []spec.DataField) (textrow.En
 
 func newScanCmd(e *env) *cobra.Command {
 	var sel, format, part string
-	var snapshot, limit int64
+	var limit int64
+	var travel travelFlags
 	cmd := &cobra.Command{
-		Use:   "scan DB.TABLE [--select a,b] [--snapshot N] [--limit N] [--format table|jsonl|csv]",
+		Use:   "scan DB.TABLE [--select a,b] [--snapshot N | --tag NAME | --as-of TIME] [--limit N] [--format table|jsonl|csv]",
 		Short: "Read a snapshot of a table",
-		Long: `Read the latest snapshot (or --snapshot N) with Paimon's merge-on-read rules
-and print its rows. Snapshot ids start at 1; without --snapshot the latest is
-read ("strata snapshots" lists them).
+		Long: `Read a snapshot of the table with Paimon's merge-on-read rules and print its
+rows.
+
+` + travelHelp + `
 
 jsonl prints one object per row with keys in schema order: numbers as
 numbers, DECIMAL as a string, DATE as 2024-01-31, TIMESTAMP as ISO-8601
@@ -44,12 +46,9 @@ text forms; in csv an empty cell is null and "" the empty string.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			var opts []table.ScanOption
-			if cmd.Flags().Changed("snapshot") {
-				if snapshot < 1 {
-					return usagef("--snapshot %d: snapshot ids start at 1 (leave --snapshot out to read the latest)", snapshot)
-				}
-				opts = append(opts, table.WithSnapshot(snapshot))
+			opts, err := travel.scanOptions(cmd)
+			if err != nil {
+				return err
 			}
 			t, err := e.table(ctx, args[0])
 			if err != nil {
@@ -92,7 +91,7 @@ text forms; in csv an empty cell is null and "" the empty string.`,
 	}
 	cmd.Flags().StringVar(&sel, "select", "", "columns to print, comma-separated (default: all)")
 	cmd.Flags().StringVar(&part, "partition", "", "only this partition, as col=value[,col2=value2] (values as in CSV input)")
-	cmd.Flags().Int64Var(&snapshot, "snapshot", 0, "snapshot id to read; ids start at 1 (default: the latest)")
+	travel.register(cmd)
 	cmd.Flags().Int64Var(&limit, "limit", 0, "print at most N rows (0: all)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, jsonl or csv")
 	return cmd

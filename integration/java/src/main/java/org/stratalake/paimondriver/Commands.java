@@ -34,13 +34,16 @@ import org.apache.paimon.table.sink.StreamWriteBuilder;
 import org.apache.paimon.table.sink.TableWrite;
 import org.apache.paimon.table.source.ReadBuilder;
 import org.apache.paimon.table.source.Split;
+import org.apache.paimon.tag.Tag;
 import org.apache.paimon.types.DataType;
 import org.apache.paimon.types.DataTypeJsonParser;
 import org.apache.paimon.types.RowKind;
 import org.apache.paimon.types.RowType;
+import org.apache.paimon.utils.Pair;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -73,6 +76,10 @@ final class Commands {
                 return Streams.lookup(a, stdin);
             case "snapshots":
                 return snapshots(a);
+            case "tags":
+                return tags(a);
+            case "tag-create":
+                return tagCreate(a);
             case "commit-held":
                 {
                     String name = a.flag("--hold");
@@ -176,10 +183,17 @@ final class Commands {
 
     private static String read(Args a) throws Exception {
         String snapshot = a.flag("--snapshot");
+        String tag = a.flag("--tag");
         a.done();
         FileStoreTable t = table(a);
+        if (snapshot != null && tag != null) {
+            throw new Main.UsageException("--snapshot and --tag exclude each other");
+        }
         if (snapshot != null) {
             t = t.copy(Collections.singletonMap(CoreOptions.SCAN_SNAPSHOT_ID.key(), snapshot));
+        }
+        if (tag != null) {
+            t = t.copy(Collections.singletonMap(CoreOptions.SCAN_TAG_NAME.key(), tag));
         }
         ReadBuilder rb = t.newReadBuilder();
         List<Split> splits = rb.newScan().plan().splits();
@@ -372,5 +386,48 @@ final class Commands {
             lines.add(o.toString());
         }
         return joinLines(lines);
+    }
+
+    /** One JSON line per tag, as TagManager reads the tag files, sorted by name. */
+    private static String tags(Args a) throws Exception {
+        a.done();
+        FileStoreTable t = table(a);
+        List<String> lines = new ArrayList<>();
+        for (Pair<Tag, String> p : t.tagManager().tagObjects()) {
+            Tag tag = p.getLeft();
+            ObjectNode o = Values.MAPPER.createObjectNode();
+            o.put("name", p.getRight());
+            o.put("snapshot", tag.id());
+            o.put("timeMillis", tag.timeMillis());
+            if (tag.getTagCreateTime() != null) {
+                o.put("createTime", tag.getTagCreateTime().toString());
+            }
+            if (tag.getTagTimeRetained() != null) {
+                o.put("retainedMillis", tag.getTagTimeRetained().toMillis());
+            }
+            lines.add(o.toString());
+        }
+        Collections.sort(lines);
+        return joinLines(lines);
+    }
+
+    /** Creates a tag through Table.createTag: of the latest or --snapshot N, kept --retain-ms long. */
+    private static String tagCreate(Args a) throws Exception {
+        String snapshot = a.flag("--snapshot");
+        String retain = a.flag("--retain-ms");
+        String name = a.positional(3, "TAG");
+        a.done();
+        FileStoreTable t = table(a);
+        Duration d = retain == null ? null : Duration.ofMillis(Long.parseLong(retain));
+        if (snapshot == null && d == null) {
+            t.createTag(name);
+        } else if (snapshot == null) {
+            t.createTag(name, d);
+        } else if (d == null) {
+            t.createTag(name, Long.parseLong(snapshot));
+        } else {
+            t.createTag(name, Long.parseLong(snapshot), d);
+        }
+        return "";
     }
 }
