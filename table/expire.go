@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
 )
 
 // Snapshot expiration, in Paimon's order (ExpireSnapshotsImpl): choose the
@@ -193,6 +194,9 @@ func (t *Table) expireDataFiles(ctx context.Context, id int64, tags []TagInfo, t
 		return 0, err
 	}
 	entries, err := t.manifests.ReadEntries(ctx, snap.DeltaManifestList)
+	if isNotFound(err) {
+		return 0, nil // another expiration got past this snapshot: its data files went first
+	}
 	if err != nil {
 		return 0, fmt.Errorf("expire: snapshot %d's delta: %w", id, err)
 	}
@@ -237,6 +241,11 @@ func (t *Table) expireDataFiles(ctx context.Context, id int64, tags []TagInfo, t
 // filePathKey names an entry's file by where it lives, whatever its level.
 func filePathKey(e spec.ManifestEntry) string {
 	return string(e.Partition) + "\x00" + strconv.Itoa(int(e.Bucket)) + "\x00" + e.File.FileName
+}
+
+// isNotFound reports a missing snapshot or file.
+func isNotFound(err error) bool {
+	return errors.Is(err, spec.ErrNotFound) || errors.Is(err, storage.ErrNotFound)
 }
 
 // tagBefore returns the newest tag of a snapshot before id, or nil.
@@ -289,6 +298,9 @@ func (t *Table) expireChangelogFiles(ctx context.Context, id int64) (int, error)
 		return 0, err
 	}
 	entries, err := t.manifests.ReadEntries(ctx, *snap.ChangelogManifestList)
+	if isNotFound(err) {
+		return 0, nil // another expiration got past this snapshot
+	}
 	if err != nil {
 		return 0, fmt.Errorf("expire: snapshot %d's changelog: %w", id, err)
 	}
@@ -311,6 +323,9 @@ func (t *Table) expireChangelogFiles(ctx context.Context, id int64) (int, error)
 func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []TagInfo, res *ExpireResult) error {
 	keep := map[string]bool{}
 	endSnap, err := t.snapshots.Get(ctx, end)
+	if isNotFound(err) {
+		return nil // another expiration went further: it cleans up
+	}
 	if err != nil {
 		return err
 	}
@@ -329,7 +344,11 @@ func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []Tag
 	for _, s := range kept {
 		// A kept snapshot's changelog is its own, never an expiring one's;
 		// a tag keeps its data, not its snapshot's changelog.
-		if err := t.metadataFiles(ctx, s, false, func(p string, _ bool) { keep[p] = true }); err != nil {
+		err := t.metadataFiles(ctx, s, false, func(p string, _ bool) { keep[p] = true })
+		if isNotFound(err) && s == endSnap {
+			return nil // another expiration went further, past end
+		}
+		if err != nil {
 			return fmt.Errorf("expire: files of snapshot %d: %w", s.ID, err)
 		}
 	}
@@ -351,8 +370,8 @@ func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []Tag
 				doomed, index = append(doomed, p), append(index, isIndex)
 			}
 		})
-		if errors.Is(err, spec.ErrNotFound) {
-			continue // an earlier run removed part of it; the rest is listed by others or left to orphan cleaning
+		if isNotFound(err) {
+			continue // another run removed part of it; what is left is the orphan cleaner's
 		}
 		if err != nil {
 			return fmt.Errorf("expire: files of snapshot %d: %w", id, err)
