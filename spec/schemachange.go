@@ -205,7 +205,9 @@ func (e *schemaEditor) index(name string) (int, error) {
 	return -1, schemaErrorf("column %q does not exist; the columns are %v", name, names)
 }
 
-func (e *schemaEditor) isPartition(name string) bool { return slices.Contains(e.old.PartitionKeys, name) }
+func (e *schemaEditor) isPartition(name string) bool {
+	return slices.Contains(e.old.PartitionKeys, name)
+}
 func (e *schemaEditor) isPrimaryKey(name string) bool {
 	return slices.Contains(e.primaryKeys, name)
 }
