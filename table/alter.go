@@ -95,4 +95,3 @@ func checkAltered(old, next *spec.TableSchema) error {
 	_, err = newTable(mem, "", newSchemas(mem, ""), next, opts)
 	return err
 }
-
