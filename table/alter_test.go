@@ -61,7 +61,7 @@ func TestAlterRefusesBadOptions(t *testing.T) {
 		spec.SetOption{Key: "num-levels", Value: "1"},
 		spec.SetOption{Key: "file.format", Value: "orc"},
 		spec.SetOption{Key: "write-buffer-size", Value: "lots"},
-		spec.SetOption{Key: "fields.score.aggregate-function", Value: "nope"},
+		spec.SetOption{Key: "fields.nope.aggregate-function", Value: "sum"},
 		spec.SetOption{Key: "deletion-vectors.enabled", Value: "true"}, // fine without snapshots...
 	} {
 		_, err := tb.Alter(ctx, c)
