@@ -49,6 +49,7 @@ Tables are named DB.TABLE (or TABLE, in database "default") and live in
 		newSchemaCmd(e), newCompactCmd(e), newExpireCmd(e), newOrphansCmd(e), newLookupCmd(e), newServeCmd(e),
 		newBenchCmd(e), newDemoCmd(e),
 	)
+	root.AddCommand(newAlterCmd(e), newDropCmd(e))
 	return root
 }
 
