@@ -16,23 +16,23 @@ import (
 	"github.com/stratalake/strata/storage"
 )
 
-// TestJavaSchemaEvolution: Java alters a table (adds, renames and drops
-// columns, widens INT to BIGINT and FLOAT to DOUBLE) between commits of
-// both engines; Strata reads every snapshot as Java does, each old
+// TestJavaSchemaEvolution: Java (or, in strata-alters, Strata's
+// Table.Alter) alters a table (adds, renames and drops columns, widens INT
+// to BIGINT and FLOAT to DOUBLE) between commits of both engines; Strata reads every snapshot as Java does, each old
 // snapshot mapped to the latest schema by field id (Java reads a snapshot
 // with the schema it was written with, Strata with the latest), and both
 // agree with the expected rows after every step.
 func TestJavaSchemaEvolution(t *testing.T) {
 	d := paimonjava.ForTest(t)
-	for _, creator := range []string{"strata-creates", "java-creates"} {
-		t.Run(creator, func(t *testing.T) { runEvolution(t, d, creator == "java-creates") })
+	for _, mode := range []string{"strata-creates", "java-creates", "strata-alters"} {
+		t.Run(mode, func(t *testing.T) { runEvolution(t, d, mode) })
 	}
 }
 
 // evoRow is an expected row by column name.
 type evoRow map[string]any
 
-func runEvolution(t *testing.T, d *paimonjava.Driver, javaCreates bool) {
+func runEvolution(t *testing.T, d *paimonjava.Driver, mode string) {
 	ctx := context.Background()
 	wh := t.TempDir()
 	fs, err := storage.Open(ctx, wh)
@@ -50,7 +50,7 @@ func runEvolution(t *testing.T, d *paimonjava.Driver, javaCreates bool) {
 	}
 	r := &javaRun{t: t, ctx: ctx, d: d, c: c, wh: wh, cat: cat,
 		id: catalog.Identifier{Database: "db", Table: "t"}, schema: schema}
-	if javaCreates {
+	if mode == "java-creates" {
 		err = d.Create(ctx, r.wh, javaTable, spec.EncodeSchema(schema))
 	} else {
 		_, err = cat.CreateTable(ctx, r.id, schema)
@@ -70,14 +70,20 @@ func runEvolution(t *testing.T, d *paimonjava.Driver, javaCreates bool) {
 	r.strataWrite(1, changes)
 	r.checkEvolved(want, "after batch 1")
 
-	// Java evolves the schema.
-	err = d.Alter(ctx, r.wh, javaTable, `[
+	// Java (or Strata) evolves the schema.
+	if mode == "strata-alters" {
+		_, err = r.table().Alter(ctx, spec.AddColumn{Name: "e", Type: spec.BigIntType},
+			spec.RenameColumn{Name: "b", NewName: "b2"}, spec.DropColumn{Name: "c"},
+			spec.UpdateColumnType{Name: "a", Type: spec.BigIntType}, spec.UpdateColumnType{Name: "d", Type: spec.DoubleType})
+	} else {
+		err = d.Alter(ctx, r.wh, javaTable, `[
 		{"op": "add", "column": "e", "type": "BIGINT"},
 		{"op": "rename", "column": "b", "to": "b2"},
 		{"op": "drop", "column": "c"},
 		{"op": "type", "column": "a", "type": "BIGINT"},
 		{"op": "type", "column": "d", "type": "DOUBLE"}
 	]`)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

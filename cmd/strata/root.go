@@ -50,6 +50,7 @@ Tables are named DB.TABLE (or TABLE, in database "default") and live in
 		newTagCmd(e), newRollbackCmd(e),
 		newBenchCmd(e), newDemoCmd(e),
 	)
+	root.AddCommand(newAlterCmd(e), newDropCmd(e))
 	return root
 }
 
