@@ -1,11 +1,8 @@
 package spec
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -30,22 +27,10 @@ var durationUnits = map[string]time.Duration{
 // ms/milli/millisecond, µs/micro/microsecond, ns/nano/nanosecond (plurals
 // with s); a bare number is milliseconds. "7d", "1 h", "30min".
 func ParseDuration(text string) (time.Duration, error) {
-	s := strings.TrimSpace(text)
-	if s == "" {
-		return 0, errors.New("empty duration")
-	}
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == 0 {
-		return 0, fmt.Errorf("duration %q does not start with a number", text)
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
+	n, label, err := numberAndUnit(text, "duration")
 	if err != nil {
-		return 0, fmt.Errorf("duration %q: number out of range", text)
+		return 0, err
 	}
-	label := strings.ToLower(strings.TrimSpace(s[i:]))
 	unit := time.Millisecond
 	if label != "" {
 		u, ok := durationUnits[label]

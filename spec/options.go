@@ -579,28 +579,38 @@ var memoryUnits = []struct {
 	{[]string{"t", "tb", "tebibytes"}, TiB},
 }
 
+// numberAndUnit splits an option value such as "128 mb" or "7d" into its
+// leading non-negative whole number and its unit label, trimmed and lower
+// case ("" when there is none); what names the kind of value in errors.
+func numberAndUnit(text, what string) (int64, string, error) {
+	s := strings.TrimSpace(text)
+	if s == "" {
+		return 0, "", fmt.Errorf("empty %s", what)
+	}
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, "", fmt.Errorf("%s %q does not start with a number", what, text)
+	}
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s %q: number beyond 64 bits", what, text)
+	}
+	return n, strings.ToLower(strings.TrimSpace(s[i:])), nil
+}
+
 // ParseMemorySize parses a size the way Paimon's MemorySize.parse does:
 // digits, optional spaces, and an optional case-insensitive unit among b,
 // bytes, k, kb, kibibytes, m, mb, mebibytes, g, gb, gibibytes, t, tb,
 // tebibytes (all powers of 1024); no unit means bytes. Examples: "128 mb",
 // "1gb", "512kb", "4096".
 func ParseMemorySize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return 0, errors.New("empty memory size")
-	}
-	pos := 0
-	for pos < len(t) && t[pos] >= '0' && t[pos] <= '9' {
-		pos++
-	}
-	if pos == 0 {
-		return 0, fmt.Errorf("memory size %q does not start with a number", s)
-	}
-	n, err := strconv.ParseInt(t[:pos], 10, 64)
+	n, unit, err := numberAndUnit(s, "memory size")
 	if err != nil {
-		return 0, fmt.Errorf("memory size %q does not fit 64 bits", s)
+		return 0, err
 	}
-	unit := strings.ToLower(strings.TrimSpace(t[pos:]))
 	mult := int64(1)
 	if unit != "" {
 		found := false
