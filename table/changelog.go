@@ -2,6 +2,7 @@ package table
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -11,10 +12,17 @@ import (
 // Changelog streams the changelog records one snapshot produced (its
 // changelogManifestList), file by file: what a streaming reader of a table
 // with a changelog producer consumes. A snapshot without changelog yields
-// nothing.
+// nothing; an expired snapshot whose changelog outlives it
+// (changelog/changelog-<id>) yields that changelog.
 func (t *Table) Changelog(ctx context.Context, snapshotID int64) iter.Seq2[*spec.KeyValue, error] {
 	return func(yield func(*spec.KeyValue, error) bool) {
 		snap, err := t.snapshots.Get(ctx, snapshotID)
+		if errors.Is(err, spec.ErrNotFound) {
+			// Expired: its changelog may live on (changelog.num-retained.*).
+			if c, cerr := t.longLivedChangelog(ctx, snapshotID); cerr == nil {
+				snap, err = c, nil
+			}
+		}
 		if err != nil {
 			yield(nil, err)
 			return

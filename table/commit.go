@@ -47,8 +47,8 @@ func WithoutExpire() CommitOption { return func(c *Commit) { c.noExpire = true }
 // After each commit that writes a snapshot it expires old snapshots with
 // the table's retention options, as Paimon's committer does, unless the
 // table is write-only (expiration is then the dedicated compaction job's),
-// its changelog is to outlive its snapshots (changelog.num-retained.* or
-// changelog.time-retained beyond the snapshots'), or WithoutExpire says so.
+// its changelog is to outlive its snapshots without a changelog producer
+// (not supported yet), or WithoutExpire says so.
 func (t *Table) NewCommit(commitUser string, opts ...CommitOption) *Commit {
 	if commitUser == "" {
 		commitUser = uuid.NewString()
@@ -132,7 +132,7 @@ func (c *Commit) CommitSteps(ctx context.Context, identifier int64, msgs []Commi
 		c.remember(identifier, id)
 		*step.id = id
 	}
-	if res.Last() > 0 && !c.noExpire && !c.t.opts.WriteOnly && !c.t.changelogDecoupled() {
+	if _, unsupported := c.t.changelogRetention(); res.Last() > 0 && !c.noExpire && !c.t.opts.WriteOnly && unsupported == nil {
 		res.Expired, res.ExpireErr = c.t.ExpireSnapshots(ctx)
 	}
 	return res, nil

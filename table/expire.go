@@ -63,6 +63,9 @@ type ExpireResult struct {
 	From, To int64
 	// Deleted counts the files removed, by kind.
 	DataFiles, ChangelogFiles, Manifests, IndexFiles int
+	// ChangelogsExpired counts the long-lived changelogs expired (see
+	// changelog.num-retained.*).
+	ChangelogsExpired int64
 }
 
 // ExpireSnapshots removes the snapshots the retention settings no longer
@@ -92,8 +95,9 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 	case cfg.timeRetained < 0:
 		return ExpireResult{}, fmt.Errorf("%w: negative time retained %v", spec.ErrInvalidOption, cfg.timeRetained)
 	}
-	if t.changelogDecoupled() {
-		return ExpireResult{}, fmt.Errorf("%w: changelog.num-retained/time-retained beyond the snapshots' (a changelog that outlives its snapshots) is not supported yet", ErrUnsupported)
+	decoupled, err := t.changelogRetention()
+	if err != nil {
+		return ExpireResult{}, err
 	}
 	earliest, err := t.snapshots.EarliestID(ctx)
 	if err != nil || earliest == 0 {
@@ -107,7 +111,11 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 	if err != nil {
 		return ExpireResult{}, err
 	}
-	return t.expireUntil(ctx, earliest, end)
+	res, err := t.expireUntil(ctx, earliest, end, decoupled)
+	if err == nil && decoupled {
+		err = t.expireChangelogs(ctx, cfg, &res)
+	}
+	return res, err
 }
 
 // expireEnd is the first snapshot to keep (ExpireSnapshotsImpl's range).
@@ -140,8 +148,9 @@ func (t *Table) expireEnd(ctx context.Context, cfg expireConfig, earliest, lates
 	return end, nil
 }
 
-// expireUntil expires snapshots begin..end-1 (end is kept).
-func (t *Table) expireUntil(ctx context.Context, begin, end int64) (ExpireResult, error) {
+// expireUntil expires snapshots begin..end-1 (end is kept). With a
+// decoupled changelog each keeps its changelog, as a long-lived changelog.
+func (t *Table) expireUntil(ctx context.Context, begin, end int64, decoupled bool) (ExpireResult, error) {
 	res := ExpireResult{From: begin, To: begin}
 	if end <= begin {
 		return res, nil
@@ -158,7 +167,7 @@ func (t *Table) expireUntil(ctx context.Context, begin, end int64) (ExpireResult
 			return res, err
 		}
 	}
-	for id := begin; id < end; id++ {
+	for id := begin; id < end && !decoupled; id++ {
 		n, err := t.expireChangelogFiles(ctx, id)
 		res.ChangelogFiles += n
 		if err != nil {
@@ -168,10 +177,22 @@ func (t *Table) expireUntil(ctx context.Context, begin, end int64) (ExpireResult
 	if ok, err := t.snapshots.exists(ctx, end); err != nil || !ok {
 		return res, err // another run got there first
 	}
-	if err := t.expireMetadata(ctx, begin, end, tags, &res); err != nil {
+	if err := t.expireMetadata(ctx, begin, end, tags, !decoupled, &res); err != nil {
 		return res, err
 	}
 	for id := begin; id < end; id++ {
+		if decoupled {
+			snap, err := t.snapshots.Get(ctx, id)
+			if isNotFound(err) {
+				continue
+			}
+			if err == nil {
+				err = t.keepChangelog(ctx, snap)
+			}
+			if err != nil {
+				return res, err
+			}
+		}
 		if err := t.fs.Delete(ctx, t.snapshots.path(id)); err != nil {
 			return res, fmt.Errorf("expire snapshot %d: %w", id, err)
 		}
@@ -291,12 +312,22 @@ func (t *Table) dataFilePath(e spec.ManifestEntry) (string, error) {
 // expireChangelogFiles deletes the changelog files snapshot id produced.
 func (t *Table) expireChangelogFiles(ctx context.Context, id int64) (int, error) {
 	snap, err := t.snapshots.Get(ctx, id)
-	if errors.Is(err, spec.ErrNotFound) || (err == nil && snap.ChangelogManifestList == nil) {
+	if errors.Is(err, spec.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
+	return t.deleteChangelogFiles(ctx, snap)
+}
+
+// deleteChangelogFiles deletes the changelog files of snap (a snapshot or
+// a long-lived changelog).
+func (t *Table) deleteChangelogFiles(ctx context.Context, snap *spec.Snapshot) (int, error) {
+	if snap.ChangelogManifestList == nil {
+		return 0, nil
+	}
+	id := snap.ID
 	entries, err := t.manifests.ReadEntries(ctx, *snap.ChangelogManifestList)
 	if isNotFound(err) {
 		return 0, nil // another expiration got past this snapshot
@@ -319,8 +350,9 @@ func (t *Table) expireChangelogFiles(ctx context.Context, id int64) (int, error)
 
 // expireMetadata deletes the manifests, manifest lists, index files and
 // statistics of snapshots begin..end-1 that neither snapshot end nor a tag
-// in the range references.
-func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []TagInfo, res *ExpireResult) error {
+// in the range references (their changelog manifests too unless changelog
+// is false: a decoupled changelog keeps them).
+func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []TagInfo, changelog bool, res *ExpireResult) error {
 	keep := map[string]bool{}
 	endSnap, err := t.snapshots.Get(ctx, end)
 	if isNotFound(err) {
@@ -364,7 +396,7 @@ func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []Tag
 		if err != nil {
 			return err
 		}
-		err = t.metadataFiles(ctx, snap, true, func(p string, isIndex bool) {
+		err = t.metadataFiles(ctx, snap, changelog, func(p string, isIndex bool) {
 			if !keep[p] {
 				keep[p] = true // once
 				doomed, index = append(doomed, p), append(index, isIndex)

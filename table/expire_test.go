@@ -2,6 +2,7 @@ package table
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -197,7 +198,7 @@ func storedFiles(t *testing.T, tb *Table) map[string]bool {
 	files := map[string]bool{}
 	for _, fi := range infos {
 		rel := strings.TrimPrefix(fi.Path, tb.Path()+"/")
-		if fi.IsDir || slices.ContainsFunc([]string{"schema/", "snapshot/", "tag/", "consumer/"}, func(d string) bool { return strings.HasPrefix(rel, d) }) {
+		if fi.IsDir || slices.ContainsFunc([]string{"schema/", "snapshot/", "changelog/", "tag/", "consumer/"}, func(d string) bool { return strings.HasPrefix(rel, d) }) {
 			continue
 		}
 		files[fi.Path] = true
@@ -322,4 +323,116 @@ func TestExpireManyCommits(t *testing.T) {
 	}
 	checkEqual(t, "latest", scanAll(t, tb), modelRows(model))
 	t.Logf("%d commits: snapshots %d..%d kept, %d files on storage", *expireCommits, ids[0], ids[len(ids)-1], len(got))
+}
+
+// With changelog.num-retained.max beyond the snapshots', expiring
+// snapshots leave their changelog behind (changelog/changelog-<id>, its
+// files and manifests), Changelog still reads it, and it expires on its own
+// retention; storage holds exactly what snapshots and long-lived
+// changelogs reference, which orphan cleaning leaves alone.
+func TestExpireDecoupledChangelog(t *testing.T) {
+	ctx := context.Background()
+	fs := storage.NewMemory()
+	tb := newTestTable(t, fs, 2, "changelog-producer", "input", "snapshot.num-retained.min", "1",
+		"snapshot.num-retained.max", "3", "changelog.num-retained.max", "8")
+	changelogs := map[int64][]string{}
+	readChangelog := func(id int64) []string {
+		var out []string
+		for kv, err := range tb.Changelog(ctx, id) {
+			if err != nil {
+				t.Fatalf("changelog of %d: %v", id, err)
+			}
+			out = append(out, fmt.Sprint(kv.Kind, kv.Value))
+		}
+		slices.Sort(out)
+		return out
+	}
+	for c := range 20 {
+		msgs := writeAll(t, tb, upserts(int64(c), int64(c+3), func(id int64) spec.Row { return spec.Row{id, fmt.Sprint(c), 1.0} }), false)
+		res, err := tb.NewCommit("cl").CommitSteps(ctx, int64(c), msgs)
+		if err != nil || res.ExpireErr != nil {
+			t.Fatalf("commit %d: %v (expire: %v)", c, err, res.ExpireErr)
+		}
+		for id := res.Last(); id > 0 && changelogs[id] == nil; id-- {
+			changelogs[id] = readChangelog(id)
+		}
+		ids, _ := tb.Snapshots().IDs(ctx)
+		if len(ids) > 3 {
+			t.Fatalf("commit %d: %d snapshots kept, at most 3", c, len(ids))
+		}
+		latest := ids[len(ids)-1]
+		cids, err := tb.changelogIDs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range cids {
+			if id >= ids[0] || id < latest-7 {
+				t.Fatalf("commit %d: long-lived changelog %d beside snapshots %v (keep 8)", c, id, ids)
+			}
+		}
+		for id := max(1, latest-7); id <= latest; id++ {
+			if got := readChangelog(id); !slices.Equal(got, changelogs[id]) {
+				t.Fatalf("commit %d: changelog %d = %v, was %v", c, id, got, changelogs[id])
+			}
+		}
+	}
+	if _, err := tb.CleanOrphans(ctx, WithOrphanAge(0), WithOrphanTime(time.Now().Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := tb.Snapshots().IDs(ctx)
+	latest := ids[len(ids)-1]
+	for id := latest - 7; id <= latest; id++ {
+		if got := readChangelog(id); !slices.Equal(got, changelogs[id]) {
+			t.Fatalf("after orphan cleaning: changelog %d = %v, was %v", id, got, changelogs[id])
+		}
+	}
+	// Storage holds what the snapshots and the long-lived changelogs need.
+	var snaps []*spec.Snapshot
+	for _, id := range ids {
+		s, _ := tb.Snapshots().Get(ctx, id)
+		snaps = append(snaps, s)
+	}
+	want := referencedFiles(t, tb, snaps, nil)
+	cids, _ := tb.changelogIDs(ctx)
+	for _, id := range cids {
+		c, err := tb.longLivedChangelog(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ChangelogManifestList == nil {
+			continue // a COMPACT snapshot: no changelog of its own
+		}
+		metas, err := tb.manifests.ReadManifestList(ctx, *c.ChangelogManifestList)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[tb.manifests.Path(*c.ChangelogManifestList)] = true
+		for _, m := range metas {
+			want[tb.manifests.Path(m.FileName)] = true
+		}
+		entries, _ := tb.manifests.ReadEntries(ctx, *c.ChangelogManifestList)
+		for _, e := range entries {
+			p, _ := tb.dataFilePath(e)
+			want[p] = true
+		}
+	}
+	if got := storedFiles(t, tb); !maps.Equal(got, want) {
+		var extra, missing []string
+		for p := range got {
+			if !want[p] {
+				extra = append(extra, p)
+			}
+		}
+		for p := range want {
+			if !got[p] {
+				missing = append(missing, p)
+			}
+		}
+		t.Fatalf("storage holds %d files, snapshots and changelogs reference %d: unreferenced %v, missing %v", len(got), len(want), extra, missing)
+	}
+	// Without a changelog producer the changelog is the data files: refused.
+	none := newTestTableAt(t, fs, "db.db/none", 1, "snapshot.num-retained.min", "1", "snapshot.num-retained.max", "3", "changelog.num-retained.max", "8")
+	if _, err := none.ExpireSnapshots(ctx); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("expire with changelog-producer none outliving snapshots: %v, want ErrUnsupported", err)
+	}
 }

@@ -13,6 +13,12 @@ import (
 
 func newTestTable(t testing.TB, fs storage.Storage, buckets int, extra ...string) *Table {
 	t.Helper()
+	return newTestTableAt(t, fs, "db.db/t", buckets, extra...)
+}
+
+// newTestTableAt is newTestTable at another path.
+func newTestTableAt(t testing.TB, fs storage.Storage, at string, buckets int, extra ...string) *Table {
+	t.Helper()
 	fields := []spec.DataField{
 		{ID: 0, Name: "id", Type: spec.BigIntType.NotNull()},
 		{ID: 1, Name: "name", Type: spec.StringType},
@@ -23,7 +29,7 @@ func newTestTable(t testing.TB, fs storage.Storage, buckets int, extra ...string
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb, err := Create(context.Background(), fs, "db.db/t", sc)
+	tb, err := Create(context.Background(), fs, at, sc)
 	if err != nil {
 		t.Fatal(err)
 	}

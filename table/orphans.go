@@ -142,7 +142,8 @@ func (t *Table) isDataDir(dir string) bool {
 	return true
 }
 
-// usedFileNames names every file a snapshot or tag references: manifest
+// usedFileNames names every file a snapshot, tag or long-lived changelog
+// references: manifest
 // lists, manifests, index manifests and index files, statistics, data and
 // changelog files with their extra files (ADD and DELETE entries alike).
 // Metadata that vanished meanwhile (an expiration) counts as empty.
@@ -169,6 +170,20 @@ func (t *Table) usedFileNames(ctx context.Context) (map[string]bool, error) {
 	for _, tag := range tags {
 		snaps = append(snaps, tag.Snapshot)
 	}
+	cids, err := t.changelogIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range cids {
+		c, err := t.longLivedChangelog(ctx, id)
+		if errors.Is(err, spec.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		snaps = append(snaps, c)
+	}
 	used := map[string]bool{}
 	readManifests := map[string]bool{}
 	for _, s := range snaps {
@@ -180,31 +195,33 @@ func (t *Table) usedFileNames(ctx context.Context) (map[string]bool, error) {
 }
 
 // markUsed adds the names of the files snapshot s references to used,
-// reading each manifest once (readManifests).
+// reading each manifest once (readManifests). Metadata already gone (an
+// expired snapshot's lists, behind a long-lived changelog) counts as empty.
 func (t *Table) markUsed(ctx context.Context, s *spec.Snapshot, used, readManifests map[string]bool) error {
-	err := t.metadataFiles(ctx, s, true, func(p string, _ bool) { used[path.Base(p)] = true })
-	if err != nil && !errors.Is(err, spec.ErrNotFound) && !errors.Is(err, storage.ErrNotFound) {
-		return err
-	}
 	lists := []string{s.BaseManifestList, s.DeltaManifestList}
 	if s.ChangelogManifestList != nil {
 		lists = append(lists, *s.ChangelogManifestList)
 	}
 	for _, l := range lists {
+		if l == "" {
+			continue
+		}
+		used[l] = true
 		metas, err := t.manifests.ReadManifestList(ctx, l)
-		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, spec.ErrNotFound) {
+		if isNotFound(err) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
 		for _, m := range metas {
+			used[m.FileName] = true
 			if readManifests[m.FileName] {
 				continue
 			}
 			readManifests[m.FileName] = true
 			entries, err := t.manifests.ReadManifest(ctx, m.FileName)
-			if errors.Is(err, storage.ErrNotFound) || errors.Is(err, spec.ErrNotFound) {
+			if isNotFound(err) {
 				continue
 			}
 			if err != nil {
@@ -218,5 +235,19 @@ func (t *Table) markUsed(ctx context.Context, s *spec.Snapshot, used, readManife
 			}
 		}
 	}
-	return nil
+	if s.Statistics != nil {
+		used[*s.Statistics] = true
+	}
+	if s.IndexManifest == nil {
+		return nil
+	}
+	used[*s.IndexManifest] = true
+	entries, err := t.manifests.ReadIndexManifest(ctx, *s.IndexManifest)
+	if isNotFound(err) {
+		return nil
+	}
+	for _, e := range entries {
+		used[e.FileName] = true
+	}
+	return err
 }
