@@ -107,6 +107,7 @@ const (
 	OptChangelogNumRetainedMax      = "changelog.num-retained.max"
 	OptChangelogTimeRetained        = "changelog.time-retained"
 	OptTagDefaultTimeRetained       = "tag.default-time-retained"
+	OptConsumerExpirationTime       = "consumer.expiration-time"
 	OptRowTrackingEnabled           = "row-tracking.enabled"
 	OptRowKindField                 = "rowkind.field"
 	OptIgnoreUpdateBefore           = "ignore-update-before"
@@ -272,6 +273,9 @@ type Options struct {
 	// TagDefaultTimeRetained is tag.default-time-retained, the retention of
 	// tags created without one; nil unless set.
 	TagDefaultTimeRetained *time.Duration
+	// ConsumerExpirationTime is consumer.expiration-time (checked; Strata
+	// does not expire consumers yet); nil unless set.
+	ConsumerExpirationTime *time.Duration
 }
 
 // TargetFileSizeBytes returns target-file-size, whose default depends on the
@@ -454,6 +458,7 @@ func ParseOptions(m map[string]string) (Options, error) {
 	p.parseCommit(&o)
 	p.parseLSM(&o)
 	o.TagDefaultTimeRetained = p.optDuration(OptTagDefaultTimeRetained)
+	o.ConsumerExpirationTime = p.optDuration(OptConsumerExpirationTime)
 	if p.err != nil {
 		return Options{}, p.err
 	}

@@ -24,6 +24,8 @@ func TestHonouredOptionsAreKnown(t *testing.T) {
 		OptParquetEnableDictionary, OptChangelogRowDedupIgnore, OptFieldsDefaultAggFunction,
 		OptAggregationRemoveOnDelete, OptPartialUpdateRemoveOnDelete, OptPartialUpdateRemoveOnGroup, OptForceLookup,
 		OptSequenceSnapshotOrdering, OptDataEvolutionEnabled, OptTagDefaultTimeRetained,
+		OptSnapshotTimeRetained, OptSnapshotExpireLimit, OptChangelogNumRetainedMin, OptChangelogNumRetainedMax,
+		OptChangelogTimeRetained, OptConsumerExpirationTime,
 		"first-row.ignore-delete", "deduplicate.ignore-delete", "partial-update.ignore-delete",
 		"write.compaction-skip", "changelog-producer.lookup-wait",
 		"fields.v.aggregate-function", "fields.a,b.sequence-group", "fields.v.ignore-retract", "fields.v.distinct",
@@ -95,5 +97,36 @@ func TestValidateCreate(t *testing.T) {
 	// about values Strata cannot honour.
 	if err := s.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
+	}
+}
+
+// The lifecycle options are checked when a table is created, not when a
+// commit first expires.
+func TestValidateLifecycleOptions(t *testing.T) {
+	fields, err := ParseColumns("id INT NOT NULL, v STRING")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range [][2]string{
+		{OptSnapshotTimeRetained, "soon"}, {OptSnapshotExpireLimit, "0"}, {OptChangelogNumRetainedMin, "0"},
+		{OptChangelogNumRetainedMax, "5"}, {OptChangelogTimeRetained, "1 fortnight"}, {OptConsumerExpirationTime, "zz"},
+		{OptTagDefaultTimeRetained, "-1 h"},
+	} {
+		s, err := NewSchema(fields, nil, []string{"id"}, NewStringMap(kv[0], kv[1]), nil)
+		if err == nil {
+			_, err = s.ValidateCreate()
+		}
+		var oe *OptionError
+		if !errors.As(err, &oe) || oe.Key != kv[0] {
+			t.Errorf("%s=%s: %v, want an OptionError naming it", kv[0], kv[1], err)
+		}
+	}
+	s, err := NewSchema(fields, nil, []string{"id"}, NewStringMap(OptSnapshotTimeRetained, "30 min",
+		OptChangelogNumRetainedMax, "100", OptConsumerExpirationTime, "7d"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ValidateCreate(); err != nil {
+		t.Errorf("good lifecycle options refused: %v", err)
 	}
 }
