@@ -62,13 +62,6 @@ func (s *TableSchema) validateOptions(opts Options) error {
 	if opts.SnapshotExpireLimit < 1 {
 		return invalidOption(OptSnapshotExpireLimit, s.rawOption(OptSnapshotExpireLimit), "want an integer >= 1")
 	}
-	if opts.ChangelogNumRetainedMin < 1 {
-		return invalidOption(OptChangelogNumRetainedMin, s.rawOption(OptChangelogNumRetainedMin), "want an integer >= 1")
-	}
-	if opts.ChangelogNumRetainedMin > opts.ChangelogNumRetainedMax {
-		return invalidOption(OptChangelogNumRetainedMax, s.rawOption(OptChangelogNumRetainedMax),
-			"want at least %s = %d", OptChangelogNumRetainedMin, opts.ChangelogNumRetainedMin)
-	}
 	if opts.SnapshotNumRetainedMin > opts.SnapshotNumRetainedMax {
 		if _, set := s.Options.Get(OptSnapshotNumRetainedMin); !set {
 			return invalidOption(OptSnapshotNumRetainedMax, s.rawOption(OptSnapshotNumRetainedMax),
@@ -76,6 +69,13 @@ func (s *TableSchema) validateOptions(opts Options) error {
 		}
 		return invalidOption(OptSnapshotNumRetainedMin, s.rawOption(OptSnapshotNumRetainedMin),
 			"want at most %s = %d", OptSnapshotNumRetainedMax, opts.SnapshotNumRetainedMax)
+	}
+	if opts.ChangelogNumRetainedMin < 1 {
+		return invalidOption(OptChangelogNumRetainedMin, s.rawOption(OptChangelogNumRetainedMin), "want an integer >= 1")
+	}
+	if opts.ChangelogNumRetainedMin > opts.ChangelogNumRetainedMax {
+		return invalidOption(OptChangelogNumRetainedMax, s.rawOption(OptChangelogNumRetainedMax),
+			"want at least %s = %d", OptChangelogNumRetainedMin, opts.ChangelogNumRetainedMin)
 	}
 	return nil
 }
