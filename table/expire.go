@@ -66,10 +66,13 @@ type ExpireResult struct {
 	// ChangelogsExpired counts the long-lived changelogs expired (see
 	// changelog.num-retained.*).
 	ChangelogsExpired int64
+	// TagsExpired names the tags deleted because their retention passed.
+	TagsExpired []string
 }
 
-// ExpireSnapshots removes the snapshots the retention settings no longer
-// keep and every file only they referenced. It never removes the newest
+// ExpireSnapshots removes the tags whose retention has passed, then the
+// snapshots the retention settings no longer keep and every file only they
+// referenced. It never removes the newest
 // retainMin snapshots, a snapshot that a consumer (consumer/consumer-*)
 // will read next or any later one, nor a file a tag's snapshot holds. It
 // is safe to run beside writers and readers of kept snapshots, and beside
@@ -99,9 +102,13 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 	if err != nil {
 		return ExpireResult{}, err
 	}
+	expiredTags, err := t.expireTags(ctx, cfg.now)
+	if err != nil {
+		return ExpireResult{TagsExpired: expiredTags}, err
+	}
 	earliest, err := t.snapshots.EarliestID(ctx)
 	if err != nil || earliest == 0 {
-		return ExpireResult{}, err
+		return ExpireResult{TagsExpired: expiredTags}, err
 	}
 	latest, err := t.snapshots.LatestID(ctx)
 	if err != nil {
@@ -112,10 +119,33 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 		return ExpireResult{}, err
 	}
 	res, err := t.expireUntil(ctx, earliest, end, decoupled)
+	res.TagsExpired = expiredTags
 	if err == nil && decoupled {
 		err = t.expireChangelogs(ctx, cfg, &res)
 	}
 	return res, err
+}
+
+// expireTags deletes the tags whose retention has passed by now (Paimon's
+// tag TTL expiry, which runs before snapshot expiration); tags without a
+// retention stay until deleted. Data files only such a tag held are left
+// to orphan cleaning.
+func (t *Table) expireTags(ctx context.Context, now time.Time) ([]string, error) {
+	tags, err := t.Tags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var expired []string
+	for _, tag := range tags {
+		if tag.CreateTime == nil || tag.TimeRetained == nil || !now.After(tag.CreateTime.Add(*tag.TimeRetained)) {
+			continue
+		}
+		if err := t.fs.Delete(ctx, t.tagPath(tag.Name)); err != nil {
+			return expired, fmt.Errorf("expire tag %q: %w", tag.Name, err)
+		}
+		expired = append(expired, tag.Name)
+	}
+	return expired, nil
 }
 
 // expireEnd is the first snapshot to keep (ExpireSnapshotsImpl's range).

@@ -436,3 +436,31 @@ func TestExpireDecoupledChangelog(t *testing.T) {
 		t.Fatalf("expire with changelog-producer none outliving snapshots: %v, want ErrUnsupported", err)
 	}
 }
+
+// A tag created with a retention is deleted by the first expiration after
+// it passes; one without stays.
+func TestExpireTagRetention(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1)
+	msgs := writeAll(t, tb, upserts(1, 3, func(id int64) spec.Row { return spec.Row{id, "x", 1.0} }), false)
+	if _, err := tb.NewCommit("c").Commit(ctx, 1, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.CreateTag(ctx, "daily", TagRetention(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.CreateTag(ctx, "release"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := tb.ExpireSnapshots(ctx, WithExpireTime(time.Now().Add(30*time.Minute))); err != nil || len(res.TagsExpired) != 0 {
+		t.Fatalf("before the retention: %+v, %v", res, err)
+	}
+	res, err := tb.ExpireSnapshots(ctx, WithExpireTime(time.Now().Add(2*time.Hour)))
+	if err != nil || !slices.Equal(res.TagsExpired, []string{"daily"}) {
+		t.Fatalf("after the retention: %+v, %v", res, err)
+	}
+	tags, err := tb.Tags(ctx)
+	if err != nil || len(tags) != 1 || tags[0].Name != "release" {
+		t.Fatalf("tags left: %v, %v", tags, err)
+	}
+}

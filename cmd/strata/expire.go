@@ -16,7 +16,8 @@ func newExpireCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "expire DB.TABLE [--retain-max N] [--retain-min N] [--older-than DURATION] [--limit N]",
 		Short: "Remove old snapshots and the files only they used",
-		Long: `Expire the table's old snapshots, as Paimon does after every commit: keep at
+		Long: `Expire the table's old snapshots, as Paimon does after every commit (first
+deleting the tags whose --retain has passed): keep at
 least --retain-min snapshots (snapshot.num-retained.min, 10), at most
 --retain-max (snapshot.num-retained.max, unlimited), and every snapshot that
 was still the latest less than --older-than ago (snapshot.time-retained, 1 h);
@@ -55,6 +56,9 @@ beside writers, readers or another expire, is safe.`,
 			res, err := t.ExpireSnapshots(ctx, opts...)
 			if err != nil {
 				return err
+			}
+			for _, tag := range res.TagsExpired {
+				fmt.Fprintf(e.stdout, "expired tag %s (its retention passed)\n", tag)
 			}
 			if res.From == res.To {
 				fmt.Fprintln(e.stdout, "nothing to expire: every snapshot is retained")

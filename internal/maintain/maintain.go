@@ -231,6 +231,7 @@ func (j *Job) logReport(r TableReport) {
 		"files_before", r.Compaction.FilesBefore, "files_after", r.Compaction.FilesAfter,
 		"expired_from", r.Expired.From, "expired_to", r.Expired.To,
 		"deleted_data_files", r.Expired.DataFiles, "deleted_manifests", r.Expired.Manifests,
+		"tags_expired", len(r.Expired.TagsExpired), "changelogs_expired", r.Expired.ChangelogsExpired,
 		"orphans", len(r.Orphans.Orphans)}
 	if r.Err != nil {
 		j.log.Error("maintenance failed", append(attrs, "err", r.Err)...)
