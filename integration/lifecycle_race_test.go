@@ -37,17 +37,7 @@ const lifecycleRetained = 4 * time.Second
 func TestLifecycleRace(t *testing.T) {
 	for _, backend := range []string{"local", "s3"} {
 		t.Run(backend, func(t *testing.T) {
-			var fs storage.Storage
-			if backend == "s3" {
-				fs, _, _ = s3Storage(t)
-			} else {
-				l, err := storage.NewLocal(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				fs = l
-			}
-			runLifecycleRace(t, fs, *lifecycleDuration)
+			runLifecycleRace(t, backendStorage(t, backend), *lifecycleDuration)
 		})
 	}
 }
@@ -72,7 +62,10 @@ func runLifecycleRace(t *testing.T, fs storage.Storage, d time.Duration) {
 		models[w] = map[int64]string{}
 		wg.Go(func() { lifecycleWriter(ctx, tb, w, models[w], report) })
 	}
-	const guard = 2 * time.Second // orphan age: far above a writer's write-to-commit time here
+	// The orphan age must exceed the longest a writer or a compaction holds
+	// files before committing (retries on a contended S3 commit take
+	// seconds): a shorter guard deletes files a commit then lands.
+	const guard = 15 * time.Second
 	for j := range 2 {
 		wg.Go(func() { lifecycleMaintainer(ctx, cat, j, guard, report) })
 	}

@@ -32,6 +32,20 @@ func s3Storage(t *testing.T) (storage.Storage, *miniotest.Server, string) {
 	return fs, srv, bucket
 }
 
+// backendStorage is a fresh warehouse on "local" disk or on "s3" (MinIO).
+func backendStorage(t *testing.T, backend string) storage.Storage {
+	t.Helper()
+	if backend == "s3" {
+		fs, _, _ := s3Storage(t)
+		return fs
+	}
+	l, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func newTable(t *testing.T, fs storage.Storage, name string, options ...string) *table.Table {
 	t.Helper()
 	fields, err := spec.ParseColumns("id BIGINT NOT NULL, v STRING")
@@ -55,16 +69,7 @@ func TestConcurrentCommitters(t *testing.T) {
 	for _, backend := range []string{"local", "s3"} {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
-			var fs storage.Storage
-			if backend == "s3" {
-				fs, _, _ = s3Storage(t)
-			} else {
-				l, err := storage.NewLocal(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				fs = l
-			}
+			fs := backendStorage(t, backend)
 			// Concurrent writers of the same buckets must not compact: a
 			// dedicated job does (their compactions would conflict).
 			tb := newTable(t, fs, "contended", "write-only", "true")
@@ -165,16 +170,7 @@ func TestPartitionCommitters(t *testing.T) {
 	for _, backend := range []string{"local", "s3"} {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
-			var fs storage.Storage
-			if backend == "s3" {
-				fs, _, _ = s3Storage(t)
-			} else {
-				l, err := storage.NewLocal(t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
-				fs = l
-			}
+			fs := backendStorage(t, backend)
 			fields, _ := spec.ParseColumns("p INT NOT NULL, id BIGINT NOT NULL, v STRING")
 			sc, _ := spec.NewSchema(fields, []string{"p"}, []string{"p", "id"},
 				spec.NewStringMap("bucket", "2", "num-sorted-run.compaction-trigger", "2"), nil)

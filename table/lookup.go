@@ -18,6 +18,7 @@ import (
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
 )
 
 // A Lookup answers point reads by primary key from one snapshot at a time:
@@ -247,7 +248,22 @@ func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
 // share memory (their strings, say), so keeping one keeps the others' too.
 // A large batch is split across goroutines when cores are idle: when fewer
 // batches than GOMAXPROCS are running.
+//
+// A lookup that follows the latest snapshot and finds a data file gone
+// (its snapshot expired while a refresh lagged) refreshes and answers from
+// the latest snapshot instead.
 func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, error) {
+	res, err := l.getBatchAt(ctx, keys)
+	if err != nil && l.travel == (travel{}) && errors.Is(err, storage.ErrNotFound) {
+		if moved, rerr := l.Refresh(ctx); rerr == nil && moved {
+			return l.getBatchAt(ctx, keys)
+		}
+	}
+	return res, err
+}
+
+// getBatchAt is GetBatch at the lookup's current state.
+func (l *Lookup) getBatchAt(ctx context.Context, keys []spec.Row) (LookupResult, error) {
 	l.mu.RLock()
 	st := l.state
 	l.mu.RUnlock()

@@ -362,3 +362,34 @@ func TestLookupBadKeysAndSeparateRows(t *testing.T) {
 		t.Fatalf("rows %v", res.Rows)
 	}
 }
+
+// A lookup whose snapshot expired under it (its refresh lagging) finds the
+// files of that snapshot gone: it refreshes and answers from the latest.
+func TestLookupRefreshesWhenFilesExpired(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1, "snapshot.num-retained.min", "1", "snapshot.time-retained", "0 ms")
+	commit := func(c int, compact bool) {
+		msgs := writeAll(t, tb, upserts(1, 20, func(id int64) spec.Row { return spec.Row{id, fmt.Sprint(c), 1.0} }), compact)
+		if _, err := tb.NewCommit("c", WithoutExpire()).Commit(ctx, int64(c), msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(1, true)
+	lk, err := tb.NewLookup(ctx, WithRefreshInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Close()
+	commit(2, true) // replaces snapshot 1's files
+	if res, err := tb.ExpireSnapshots(ctx, WithExpireTime(time.Now().Add(time.Second))); err != nil || res.DataFiles == 0 {
+		t.Fatalf("expire: %+v, %v; want snapshot 1's files deleted", res, err)
+	}
+	res, err := lk.GetBatch(ctx, []spec.Row{{int64(5)}})
+	if err != nil {
+		t.Fatalf("GetBatch after its snapshot expired: %v", err)
+	}
+	latest, _ := tb.Snapshots().LatestID(ctx)
+	if res.Snapshot != latest || res.Rows[0] == nil || res.Rows[0][1] != "2" {
+		t.Fatalf("answer %+v, want the row of snapshot %d", res, latest)
+	}
+}
