@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -353,6 +354,62 @@ func TestCLIMaintain(t *testing.T) {
 	}
 	for _, bad := range [][]string{{"maintain"}, {"maintain", "t", "--all"}, {"maintain", "t", "--orphans", "--orphan-age", "1m"},
 		{"maintain", "t", "--log-format", "xml"}} {
+		if _, errs, code := c.run("", bad...); code == 0 {
+			t.Fatalf("strata %v: accepted (%s)", bad, errs)
+		}
+	}
+}
+
+// strata databases, tables, files and manifests describe the warehouse and
+// a snapshot's files.
+func TestCLIFilesManifestsTables(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "a.t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id", "-o", "bucket=2")
+	c.ok("", "create", "b.u", "--schema", "id INT NOT NULL", "--primary-key", "id", "-o", "bucket=1")
+	c.ok("{\"id\":1,\"v\":1}\n{\"id\":2,\"v\":2}\n{\"id\":3,\"v\":3}\n", "write", "a.t")
+	c.ok("{\"id\":2,\"v\":20}\n", "write", "a.t")
+	if got := c.ok("", "databases"); got != "a\nb\n" {
+		t.Fatalf("databases: %q", got)
+	}
+	if got := c.ok("", "tables"); got != "a.t\nb.u\n" {
+		t.Fatalf("tables: %q", got)
+	}
+	if got := c.ok("", "tables", "b"); got != "b.u\n" {
+		t.Fatalf("tables b: %q", got)
+	}
+	// Two commits: level-0 files of 3 and 1 rows across the buckets.
+	var rows int64
+	lines := strings.Split(strings.TrimSpace(c.ok("", "files", "a.t", "--format", "jsonl")), "\n")
+	for _, l := range lines {
+		var f struct {
+			Bucket, Level  int32
+			RowCount       int64
+			MinKey, MaxKey string
+		}
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatal(err)
+		}
+		if f.Level != 0 || f.MinKey == "" || f.MaxKey < f.MinKey {
+			t.Fatalf("file %s", l)
+		}
+		rows += f.RowCount
+	}
+	if rows != 4 {
+		t.Fatalf("files hold %d rows, want 4: %v", rows, lines)
+	}
+	c.ok("", "compact", "a.t", "--full")
+	out := c.ok("", "files", "a.t")
+	if !strings.HasPrefix(out, "PARTITION") || strings.Count(out, "\n") != 3 || !strings.Contains(out, "  5  ") {
+		t.Fatalf("files after a full compaction (2 buckets at level 5): %q", out)
+	}
+	if got := c.ok("", "files", "a.t", "--snapshot", "1", "--format", "jsonl"); strings.Count(got, "\n") == 0 {
+		t.Fatalf("files --snapshot 1: %q", got)
+	}
+	man := c.ok("", "manifests", "a.t", "--format", "jsonl")
+	if !strings.Contains(man, `"list":"base"`) || !strings.Contains(man, `"list":"delta"`) {
+		t.Fatalf("manifests: %s", man)
+	}
+	for _, bad := range [][]string{{"files", "a.t", "--format", "xml"}, {"tables", "nope"}, {"files", "a.t", "--snapshot", "9"}} {
 		if _, errs, code := c.run("", bad...); code == 0 {
 			t.Fatalf("strata %v: accepted (%s)", bad, errs)
 		}

@@ -48,6 +48,7 @@ Tables are named DB.TABLE (or TABLE, in database "default") and live in
 		newCreateCmd(e), newWriteCmd(e), newScanCmd(e), newSnapshotsCmd(e),
 		newSchemaCmd(e), newCompactCmd(e), newExpireCmd(e), newOrphansCmd(e), newMaintainCmd(e), newLookupCmd(e), newServeCmd(e),
 		newTagCmd(e), newRollbackCmd(e),
+		newFilesCmd(e), newManifestsCmd(e), newTablesCmd(e), newDatabasesCmd(e),
 		newBenchCmd(e), newDemoCmd(e),
 	)
 	root.AddCommand(newAlterCmd(e), newDropCmd(e))
