@@ -35,14 +35,7 @@ and the schema it was written with.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if format != "table" && format != "jsonl" {
-				return usagef("--format %q: want table or jsonl", format)
-			}
-			opts, err := travel.scanOptions(cmd)
-			if err != nil {
-				return err
-			}
-			t, err := e.table(ctx, args[0])
+			t, opts, err := e.tableAt(cmd, args[0], format, &travel)
 			if err != nil {
 				return err
 			}

@@ -41,14 +41,7 @@ bucket whose files are all at the highest level is fully compacted.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if format != "table" && format != "jsonl" {
-				return usagef("--format %q: want table or jsonl", format)
-			}
-			opts, err := travel.scanOptions(cmd)
-			if err != nil {
-				return err
-			}
-			t, err := e.table(ctx, args[0])
+			t, opts, err := e.tableAt(cmd, args[0], format, &travel)
 			if err != nil {
 				return err
 			}
@@ -75,6 +68,21 @@ bucket whose files are all at the highest level is fully compacted.`,
 	travel.register(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or jsonl")
 	return cmd
+}
+
+// tableAt opens a table for a command that lists one snapshot's files in
+// format (table or jsonl), with that snapshot's travel flags as scan
+// options.
+func (e *env) tableAt(cmd *cobra.Command, name, format string, travel *travelFlags) (*table.Table, []table.ScanOption, error) {
+	if format != "table" && format != "jsonl" {
+		return nil, nil, usagef("--format %q: want table or jsonl", format)
+	}
+	opts, err := travel.scanOptions(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := e.table(cmd.Context(), name)
+	return t, opts, err
 }
 
 // describeFile renders one live file.
