@@ -44,8 +44,11 @@ type CompactResult struct {
 // compacted all the same: this is the dedicated job such writers leave
 // compaction to, as with Paimon's compaction action.
 func (t *Table) Compact(ctx context.Context, full bool, commitUser string, progress func(done, total int)) (CompactResult, error) {
-	t = t.compactor()
 	var res CompactResult
+	t, err := t.compactor()
+	if err != nil {
+		return res, err
+	}
 	todo, buckets, err := t.planCompaction(ctx, full)
 	if err != nil || len(todo) == 0 {
 		res.Buckets = buckets
@@ -75,15 +78,13 @@ func (t *Table) Compact(ctx context.Context, full bool, commitUser string, progr
 
 // compactor is t as the dedicated compaction job writes it: with
 // write-only off, so that its writers compact.
-func (t *Table) compactor() *Table {
+func (t *Table) compactor() (*Table, error) {
 	if !t.opts.WriteOnly {
-		return t
+		return t, nil
 	}
-	c := &Table{fs: t.fs, path: t.path, schema: t.schema, opts: t.opts, snapshots: t.snapshots, schemas: t.schemas,
-		manifests: t.manifests, layout: t.layout, mergeFn: t.mergeFn, ordering: t.ordering, rowKinds: t.rowKinds,
-		dedupIgnore: t.dedupIgnore, totalBuckets: map[string]int32{}}
-	c.opts.WriteOnly = false
-	return c
+	opts := t.opts
+	opts.WriteOnly = false
+	return newTable(t.fs, t.path, t.schemas, t.schema, opts)
 }
 
 // planCompaction returns the buckets (as splitKeys, sorted) of the latest

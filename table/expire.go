@@ -102,7 +102,11 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 	if err != nil {
 		return ExpireResult{}, err
 	}
-	expiredTags, err := t.expireTags(ctx, cfg.now)
+	tags, err := t.Tags(ctx)
+	if err != nil {
+		return ExpireResult{}, err
+	}
+	tags, expiredTags, err := t.expireTags(ctx, tags, cfg.now)
 	if err != nil {
 		return ExpireResult{TagsExpired: expiredTags}, err
 	}
@@ -118,7 +122,7 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 	if err != nil {
 		return ExpireResult{}, err
 	}
-	res, err := t.expireUntil(ctx, earliest, end, decoupled)
+	res, err := t.expireUntil(ctx, earliest, end, tags, decoupled)
 	res.TagsExpired = expiredTags
 	if err == nil && decoupled {
 		err = t.expireChangelogs(ctx, cfg, &res)
@@ -129,23 +133,19 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 // expireTags deletes the tags whose retention has passed by now (Paimon's
 // tag TTL expiry, which runs before snapshot expiration); tags without a
 // retention stay until deleted. Data files only such a tag held are left
-// to orphan cleaning.
-func (t *Table) expireTags(ctx context.Context, now time.Time) ([]string, error) {
-	tags, err := t.Tags(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var expired []string
+// to orphan cleaning. It returns the tags kept and the names deleted.
+func (t *Table) expireTags(ctx context.Context, tags []TagInfo, now time.Time) (kept []TagInfo, expired []string, err error) {
 	for _, tag := range tags {
 		if tag.CreateTime == nil || tag.TimeRetained == nil || !now.After(tag.CreateTime.Add(*tag.TimeRetained)) {
+			kept = append(kept, tag)
 			continue
 		}
 		if err := t.fs.Delete(ctx, t.tagPath(tag.Name)); err != nil {
-			return expired, fmt.Errorf("expire tag %q: %w", tag.Name, err)
+			return nil, expired, fmt.Errorf("expire tag %q: %w", tag.Name, err)
 		}
 		expired = append(expired, tag.Name)
 	}
-	return expired, nil
+	return kept, expired, nil
 }
 
 // expireEnd is the first snapshot to keep (ExpireSnapshotsImpl's range).
@@ -180,46 +180,51 @@ func (t *Table) expireEnd(ctx context.Context, cfg expireConfig, earliest, lates
 
 // expireUntil expires snapshots begin..end-1 (end is kept). With a
 // decoupled changelog each keeps its changelog, as a long-lived changelog.
-func (t *Table) expireUntil(ctx context.Context, begin, end int64, decoupled bool) (ExpireResult, error) {
+func (t *Table) expireUntil(ctx context.Context, begin, end int64, tags []TagInfo, decoupled bool) (ExpireResult, error) {
 	res := ExpireResult{From: begin, To: begin}
 	if end <= begin {
 		return res, nil
 	}
-	tags, err := t.Tags(ctx)
-	if err != nil {
-		return res, err
+	// Each snapshot of the range is read once; missing ones (another run
+	// removed them) are left out.
+	snaps := make(map[int64]*spec.Snapshot, end-begin+1)
+	for id := begin; id <= end; id++ {
+		s, err := t.snapshots.Get(ctx, id)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		snaps[id] = s
 	}
 	tagged := map[string]map[string]bool{} // a tag's live files, read once
 	for id := begin + 1; id <= end; id++ {
-		n, err := t.expireDataFiles(ctx, id, tags, tagged)
+		n, err := t.expireDataFiles(ctx, snaps[id], tags, tagged)
 		res.DataFiles += n
 		if err != nil {
 			return res, err
 		}
 	}
 	for id := begin; id < end && !decoupled; id++ {
-		n, err := t.expireChangelogFiles(ctx, id)
+		n, err := t.deleteChangelogFiles(ctx, snaps[id])
 		res.ChangelogFiles += n
 		if err != nil {
 			return res, err
 		}
 	}
-	if ok, err := t.snapshots.exists(ctx, end); err != nil || !ok {
-		return res, err // another run got there first
+	if snaps[end] == nil {
+		return res, nil // another run got there first
 	}
-	if err := t.expireMetadata(ctx, begin, end, tags, !decoupled, &res); err != nil {
+	if err := t.expireMetadata(ctx, begin, end, snaps, tags, !decoupled, &res); err != nil {
 		return res, err
 	}
 	for id := begin; id < end; id++ {
+		if snaps[id] == nil {
+			continue
+		}
 		if decoupled {
-			snap, err := t.snapshots.Get(ctx, id)
-			if isNotFound(err) {
-				continue
-			}
-			if err == nil {
-				err = t.keepChangelog(ctx, snap)
-			}
-			if err != nil {
+			if err := t.keepChangelog(ctx, snaps[id]); err != nil {
 				return res, err
 			}
 		}
@@ -233,17 +238,14 @@ func (t *Table) expireUntil(ctx context.Context, begin, end int64, decoupled boo
 	return res, nil
 }
 
-// expireDataFiles deletes the data files snapshot id deleted (its delta's
-// DELETE entries not added back), unless the newest tag before id still
-// holds them.
-func (t *Table) expireDataFiles(ctx context.Context, id int64, tags []TagInfo, tagged map[string]map[string]bool) (int, error) {
-	snap, err := t.snapshots.Get(ctx, id)
-	if errors.Is(err, spec.ErrNotFound) {
+// expireDataFiles deletes the data files snap deleted (its delta's DELETE
+// entries not added back), unless the newest tag before it still holds
+// them. A nil snap (already expired) deletes nothing.
+func (t *Table) expireDataFiles(ctx context.Context, snap *spec.Snapshot, tags []TagInfo, tagged map[string]map[string]bool) (int, error) {
+	if snap == nil {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, err
-	}
+	id := snap.ID
 	entries, err := t.manifests.ReadEntries(ctx, snap.DeltaManifestList)
 	if isNotFound(err) {
 		return 0, nil // another expiration got past this snapshot: its data files went first
@@ -339,22 +341,10 @@ func (t *Table) dataFilePath(e spec.ManifestEntry) (string, error) {
 	return path.Join(t.bucketDir(part, e.Bucket), e.File.FileName), nil
 }
 
-// expireChangelogFiles deletes the changelog files snapshot id produced.
-func (t *Table) expireChangelogFiles(ctx context.Context, id int64) (int, error) {
-	snap, err := t.snapshots.Get(ctx, id)
-	if errors.Is(err, spec.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return t.deleteChangelogFiles(ctx, snap)
-}
-
 // deleteChangelogFiles deletes the changelog files of snap (a snapshot or
-// a long-lived changelog).
+// a long-lived changelog; nil: already expired).
 func (t *Table) deleteChangelogFiles(ctx context.Context, snap *spec.Snapshot) (int, error) {
-	if snap.ChangelogManifestList == nil {
+	if snap == nil || snap.ChangelogManifestList == nil {
 		return 0, nil
 	}
 	id := snap.ID
@@ -381,16 +371,11 @@ func (t *Table) deleteChangelogFiles(ctx context.Context, snap *spec.Snapshot) (
 // expireMetadata deletes the manifests, manifest lists, index files and
 // statistics of snapshots begin..end-1 that neither snapshot end nor a tag
 // in the range references (their changelog manifests too unless changelog
-// is false: a decoupled changelog keeps them).
-func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []TagInfo, changelog bool, res *ExpireResult) error {
+// is false: a decoupled changelog keeps them); snaps holds the range's
+// snapshots, end's included.
+func (t *Table) expireMetadata(ctx context.Context, begin, end int64, snaps map[int64]*spec.Snapshot, tags []TagInfo, changelog bool, res *ExpireResult) error {
 	keep := map[string]bool{}
-	endSnap, err := t.snapshots.Get(ctx, end)
-	if isNotFound(err) {
-		return nil // another expiration went further: it cleans up
-	}
-	if err != nil {
-		return err
-	}
+	endSnap := snaps[end]
 	kept := []*spec.Snapshot{endSnap}
 	// Tags from the last one at or before begin up to end may share
 	// manifests with the expiring snapshots (older tags share none that
@@ -419,14 +404,11 @@ func (t *Table) expireMetadata(ctx context.Context, begin, end int64, tags []Tag
 	var doomed []string
 	var index []bool
 	for id := begin; id < end; id++ {
-		snap, err := t.snapshots.Get(ctx, id)
-		if errors.Is(err, spec.ErrNotFound) {
+		snap := snaps[id]
+		if snap == nil {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		err = t.metadataFiles(ctx, snap, changelog, func(p string, isIndex bool) {
+		err := t.metadataFiles(ctx, snap, changelog, func(p string, isIndex bool) {
 			if !keep[p] {
 				keep[p] = true // once
 				doomed, index = append(doomed, p), append(index, isIndex)

@@ -180,19 +180,11 @@ func (s *Snapshots) writeHint(ctx context.Context, name string, id int64) error 
 // moves their LATEST hint as Java's RollbackHelper does: to the target, or
 // -1 when none is left.
 func (t *Table) rollbackChangelogs(ctx context.Context, target int64) ([]int64, error) {
-	dir := path.Join(t.path, "changelog")
-	infos, err := t.fs.List(ctx, dir, false)
+	dir := t.changelogDir()
+	ids, err := t.changelogIDs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list changelogs: %w", err)
+		return nil, err
 	}
-	var ids []int64
-	for _, fi := range infos {
-		id, err := strconv.ParseInt(strings.TrimPrefix(path.Base(fi.Path), "changelog-"), 10, 64)
-		if err == nil && !fi.IsDir && strings.HasPrefix(path.Base(fi.Path), "changelog-") {
-			ids = append(ids, id)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	first := sort.Search(len(ids), func(i int) bool { return ids[i] > target })
 	if first == len(ids) {
 		return nil, nil
@@ -205,7 +197,7 @@ func (t *Table) rollbackChangelogs(ctx context.Context, target int64) ([]int64, 
 		return nil, fmt.Errorf("write the changelog LATEST hint: %w", err)
 	}
 	for i := len(ids) - 1; i >= first; i-- {
-		if err := t.fs.Delete(ctx, path.Join(dir, "changelog-"+strconv.FormatInt(ids[i], 10))); err != nil {
+		if err := t.fs.Delete(ctx, t.changelogPath(ids[i])); err != nil {
 			return nil, fmt.Errorf("delete changelog %d: %w", ids[i], err)
 		}
 	}

@@ -54,8 +54,9 @@ bucket whose files are all at the highest level is fully compacted.`,
 				return nil
 			}
 			infos := make([]fileInfo, 0, len(entries))
+			keyTypes := t.KeyTypes()
 			for _, en := range entries {
-				info, err := describeFile(t, en)
+				info, err := describeFile(t, keyTypes, en)
 				if err != nil {
 					return err
 				}
@@ -86,7 +87,7 @@ func (e *env) tableAt(cmd *cobra.Command, name, format string, travel *travelFla
 }
 
 // describeFile renders one live file.
-func describeFile(t *table.Table, en spec.ManifestEntry) (fileInfo, error) {
+func describeFile(t *table.Table, keyTypes []spec.DataType, en spec.ManifestEntry) (fileInfo, error) {
 	part, err := t.PartitionPath(en.Partition)
 	if err != nil {
 		return fileInfo{}, err
@@ -94,14 +95,14 @@ func describeFile(t *table.Table, en spec.ManifestEntry) (fileInfo, error) {
 	f := en.File
 	info := fileInfo{Partition: part, Bucket: en.Bucket, Level: f.Level, File: f.FileName, Rows: f.RowCount,
 		Size: f.FileSize, MinSeq: f.MinSequenceNumber, MaxSeq: f.MaxSequenceNumber}
-	if info.MinKey, err = keyText(t, f.MinKey); err == nil {
-		info.MaxKey, err = keyText(t, f.MaxKey)
+	if info.MinKey, err = keyText(keyTypes, f.MinKey); err == nil {
+		info.MaxKey, err = keyText(keyTypes, f.MaxKey)
 	}
 	return info, err
 }
 
 // keyText renders a serialized key BinaryRow as its values.
-func keyText(t *table.Table, serialized []byte) (string, error) {
+func keyText(keyTypes []spec.DataType, serialized []byte) (string, error) {
 	if len(serialized) == 0 {
 		return "", nil
 	}
@@ -109,7 +110,7 @@ func keyText(t *table.Table, serialized []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	vals, _, err := spec.DecodeBinaryRow(t.KeyTypes(), row)
+	vals, _, err := spec.DecodeBinaryRow(keyTypes, row)
 	if err != nil {
 		return "", err
 	}
