@@ -90,3 +90,28 @@ func TestColumnarMatchesRowsJavaFixtures(t *testing.T) {
 		}
 	}
 }
+
+// TestArrowValuesMatchRows checks arrowconv.Value against the row reader.
+func TestArrowValuesMatchRows(t *testing.T) {
+	data := writeFile(t, allTypes(), allTypesRows())
+	rows := readAll(t, openBytes(t, data), allTypes())
+	var i int
+	for _, rec := range columnarAll(t, data, BatchRequest{Fields: allTypes()}) {
+		for r := range int(rec.NumRows()) {
+			for c, f := range allTypes() {
+				v, err := arrowconv.Value(rec.Column(c), r, f.Type)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ts, ok := rows[i][c].(spec.Timestamp); ok && f.Type.Precision > 6 && (ts.Millis > 9e12 || ts.Millis < -9e12) {
+					continue // beyond Arrow's nanosecond range (years 1677-2262)
+				}
+				if spec.CompareValues(v, rows[i][c]) != 0 {
+					t.Errorf("row %d column %s: arrow %#v, rows %#v", i, f.Name, v, rows[i][c])
+				}
+			}
+			i++
+		}
+		rec.Release()
+	}
+}
