@@ -274,45 +274,43 @@ func (c *Columnar) readRowGroup(ctx context.Context, schema *arrow.Schema, req B
 // nextBatch reads m rows from every column reader into one record batch.
 func (c *Columnar) nextBatch(schema *arrow.Schema, fields []spec.DataField, cols []columnSource, m int64) (arrow.RecordBatch, error) {
 	arrs := make([]arrow.Array, len(fields))
-	release := func() {
+	defer func() {
 		for _, a := range arrs {
 			if a != nil {
 				a.Release()
 			}
 		}
-	}
+	}()
 	for i, cr := range cols {
 		want := schema.Field(i).Type
 		if cr == nil {
 			arrs[i] = array.MakeArrayOfNull(c.mem, want, int(m))
 			continue
 		}
-		var a arrow.Array
+		// A damaged page can make arrow-go panic or return arrays that do
+		// not hold together; both become spec.ErrCorrupt.
 		err := guard("decoding "+fields[i].Name, func() error {
-			var err error
-			a, err = cr.next(m)
+			a, err := cr.next(m)
+			if err != nil {
+				return err
+			}
+			defer a.Release()
+			if int64(a.Len()) != m {
+				return fmt.Errorf("%w: yields %d rows, want %d", spec.ErrCorrupt, a.Len(), m)
+			}
+			if v, ok := a.(interface{ ValidateFull() error }); ok && a.DataType().ID() != arrow.BINARY && a.DataType().ID() != arrow.STRING {
+				if err := v.ValidateFull(); err != nil { // nested arrays only
+					return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
+				}
+			}
+			arrs[i], err = adapt(c.mem, a, want)
 			return err
 		})
 		if err != nil {
-			release()
-			return nil, err
-		}
-		if int64(a.Len()) != m {
-			a.Release()
-			release()
-			return nil, fmt.Errorf("%w: column %s yields %d rows, want %d", spec.ErrCorrupt, fields[i].Name, a.Len(), m)
-		}
-		conv, err := adapt(c.mem, a, want)
-		a.Release()
-		if err != nil {
-			release()
 			return nil, fmt.Errorf("column %s: %w", fields[i].Name, err)
 		}
-		arrs[i] = conv
 	}
-	rec := array.NewRecordBatch(schema, arrs, m)
-	release()
-	return rec, nil
+	return array.NewRecordBatch(schema, arrs, m), nil
 }
 
 // leafSet lists the leaf columns under a manifest field.
