@@ -279,6 +279,12 @@ func bindLeaf(op Op, col int, t spec.DataType, vals []any) (*node, error) {
 // dropped (they equal no value), NULLs too, except that NOT IN with a NULL
 // is never true.
 func bindList(op Op, col int, t spec.DataType, vals []any) (*node, error) {
+	if len(vals) == 0 { // no comparison at all: not even unknown for a null
+		if op == OpIn {
+			return &node{op: OpFalse}, nil
+		}
+		return &node{op: OpTrue}, nil
+	}
 	var out []any
 	for _, v := range vals {
 		if v == nil {

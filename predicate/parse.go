@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/stratalake/strata/spec"
@@ -362,11 +363,14 @@ func (p *parser) condition(colTok token) (Predicate, error) {
 			return Predicate{}, err
 		}
 		if v == nil {
-			hint := "IS NULL"
-			if t.text != "=" {
-				hint = "IS NOT NULL"
+			hint := ""
+			switch t.text {
+			case "=":
+				hint = fmt.Sprintf(": write %s IS NULL", col)
+			case "<>", "!=":
+				hint = fmt.Sprintf(": write %s IS NOT NULL", col)
 			}
-			return Predicate{}, p.errAt(lt, "%s %s NULL is never true: write %s %s", col, t.text, col, hint)
+			return Predicate{}, p.errAt(lt, "%s %s NULL is never true%s", col, t.text, hint)
 		}
 		op := map[string]Op{"=": OpEq, "<>": OpNe, "!=": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe}[t.text]
 		return p.check(leaf(op, col, v), f, lt)
@@ -468,7 +472,7 @@ func (p *parser) literal(f spec.DataField) (any, error) {
 		return b, nil
 	case t.kind == tNumber:
 		if f.Type.Root == spec.TypeFloat || f.Type.Root == spec.TypeDouble {
-			if v, ok := toFloat(mustDecimal(t.text)); ok {
+			if v, err := strconv.ParseFloat(t.text, 64); err == nil { // keeps -0
 				return v, nil
 			}
 		}
@@ -485,14 +489,6 @@ func (p *parser) literal(f spec.DataField) (any, error) {
 		return false, nil
 	}
 	return nil, p.errAt(t, "unexpected %s: expected a literal (a number, 'string', TRUE, FALSE, NULL or X'hex')", t)
-}
-
-func mustDecimal(s string) any {
-	d, ok := parseDecimal(s)
-	if !ok {
-		return nil
-	}
-	return d
 }
 
 func (p *parser) inList(col string, f spec.DataField) (Predicate, error) {

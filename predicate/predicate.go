@@ -228,6 +228,14 @@ func (p Predicate) write(b *strings.Builder, nested bool) {
 	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe:
 		fmt.Fprintf(b, "%s %s %s", quoteIdent(p.Column), opSQL[p.Op], literalAt(p.Values, 0))
 	case OpIn, OpNotIn:
+		if len(p.Values) == 0 { // SQL has no empty list
+			if p.Op == OpIn {
+				b.WriteString("FALSE")
+			} else {
+				b.WriteString("TRUE")
+			}
+			return
+		}
 		b.WriteString(quoteIdent(p.Column))
 		if p.Op == OpNotIn {
 			b.WriteString(" NOT")
