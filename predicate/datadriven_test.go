@@ -190,7 +190,7 @@ type statsOf struct {
 	cols []ColumnStats
 }
 
-func (s statsOf) RowCount() int64             { return s.rows }
+func (s statsOf) RowCount() int64            { return s.rows }
 func (s statsOf) Column(col int) ColumnStats { return s.cols[col] }
 
 func rowStats(fields []spec.DataField, rows []spec.Row, trunc int) statsOf {

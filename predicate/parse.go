@@ -41,7 +41,7 @@ var keywords = map[string]int{
 // [NOT] LIKE 'prefix%' (only prefix patterns; \ escapes % and _),
 // [NOT] BETWEEN, AND, OR, NOT and parentheses. Identifiers are bare or
 // quoted in backquotes or double quotes; keywords are case-insensitive.
-// Literals: numbers (12, -3.5, 1e6), 'strings' ('' is a quote), TRUE,
+// Literals: numbers (12, -3.5, 1e6), 'strings' (” is a quote), TRUE,
 // FALSE, X'0a1b' for binaries, and dates, times and timestamps as strings
 // ('2024-01-31', '2024-01-31 12:00:00.5'), optionally after DATE, TIME or
 // TIMESTAMP. Errors are *SyntaxError (wrapping ErrSyntax) naming the
