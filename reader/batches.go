@@ -13,6 +13,7 @@ import (
 
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/internal/parquetio"
+	"github.com/stratalake/strata/predicate"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -28,6 +29,12 @@ type BatchRequest struct {
 	BatchRows int
 	// Mem allocates the batches (the Go allocator when nil).
 	Mem memory.Allocator
+	// Filter, bound to ReadFields, lets the reader skip the row groups and
+	// pages whose statistics rule it out (it does not filter rows). Only
+	// for files whose rows need no merging, or with key conjuncts only.
+	Filter *predicate.Bound
+	// Pruned, when set, counts what Filter skipped.
+	Pruned *PruneStats
 }
 
 // Fields are the columns of the batches req reads, in order.
@@ -116,7 +123,20 @@ func ReadBatches(ctx context.Context, fs storage.Storage, req BatchRequest) iter
 			fail(err)
 			return
 		}
-		for b, err := range f.ReadBatches(ctx, parquetio.BatchRequest{Fields: cols, BatchRows: req.BatchRows}) {
+		preq := parquetio.BatchRequest{Fields: cols, BatchRows: req.BatchRows}
+		if req.Filter != nil {
+			nsys := 0
+			if req.System {
+				nsys = 2
+			}
+			stats := req.Pruned
+			if stats == nil {
+				stats = new(PruneStats)
+			}
+			pr := newPruner(f, req.Filter, cols, nsys, casts, stats)
+			preq.RowGroups, preq.Ranges = pr.rowGroups(), pr.ranges
+		}
+		for b, err := range f.ReadBatches(ctx, preq) {
 			if err != nil {
 				fail(err)
 				return

@@ -284,6 +284,7 @@ func (s *Scan) fileRequest(ctx context.Context, dir string, sp Split, f *spec.Da
 		Request:   reader.Request{Dir: dir, File: f, FileSchema: fileSchema, ReadFields: fields, DV: sp.DVs[f.FileName]},
 		System:    system,
 		BatchRows: s.batchRows,
+		Pruned:    &s.counters.pruned,
 	}, nil
 }
 
@@ -299,6 +300,7 @@ func (s *Scan) readRaw(ctx context.Context, dir string, files []spec.DataFileMet
 			yield(nil, err)
 			return
 		}
+		req.Filter = rd.filter
 		for rec, err := range reader.ReadBatches(ctx, s.t.fs, req) {
 			if err != nil {
 				yield(nil, err)
@@ -355,6 +357,7 @@ func projectBatch(rec arrow.RecordBatch, schema *arrow.Schema, first int) arrow.
 func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, rd *splitRead,
 	emit func(arrow.RecordBatch, int) bool, yield func(arrow.RecordBatch, error) bool) {
 	t := s.t
+	var err error
 	// Read the split's columns, then any key column they leave out.
 	fields := slices.Clone(rd.fields)
 	keyCols := make([]int, 0, len(t.layout.KeyFields))
@@ -367,6 +370,21 @@ func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, rd *splitRe
 		}
 		keyCols = append(keyCols, 2+j)
 		keyTypes = append(keyTypes, k.Type)
+	}
+	// Key conjuncts may skip row groups and pages of every run before the
+	// merge: all versions of a key they rule out are ruled out. A value
+	// filter may not (an old version would outlive the newer one skipped).
+	var keyFilter *predicate.Bound
+	if rd.filter != nil {
+		isKey := func(col string) bool {
+			return slices.ContainsFunc(t.layout.KeyFields, func(k spec.DataField) bool { return k.Name == col })
+		}
+		if in, _ := predicate.Split(s.filter, isKey); in.Op != predicate.OpTrue {
+			if keyFilter, err = predicate.Bind(in, fields); err != nil {
+				yield(nil, err)
+				return
+			}
+		}
 	}
 	groups, err := t.runFiles(sp.Files)
 	if err != nil {
@@ -382,6 +400,7 @@ func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, rd *splitRe
 					y(nil, err)
 					return
 				}
+				req.Filter = keyFilter
 				for rec, err := range reader.ReadBatches(ctx, t.fs, req) {
 					if !y(rec, err) || err != nil {
 						return

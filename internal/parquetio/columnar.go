@@ -341,3 +341,9 @@ func concatChunks(mem memory.Allocator, ch *arrow.Chunked) (arrow.Array, error) 
 		return array.Concatenate(chunks, mem)
 	}
 }
+
+// HasColumn reports whether the file has a top-level column of that name.
+func (c *Columnar) HasColumn(name string) bool {
+	_, ok := c.byName[name]
+	return ok
+}
