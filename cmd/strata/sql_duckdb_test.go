@@ -344,6 +344,15 @@ func TestSQLTravelAndErrors(t *testing.T) {
 	if got := f.c.ok("", "sql", "SELECT 1 AS one, 'x' AS s"); !strings.Contains(got, "one") || !strings.Contains(got, " x") {
 		t.Fatalf("query without tables: %q", got)
 	}
+	// A bare name is database "default"'s table, as elsewhere in the CLI.
+	f.c.ok("", "create", "t", "--schema", "id INT NOT NULL, v STRING", "--primary-key", "id")
+	f.c.ok("{\"id\":3,\"v\":\"a\"}\n{\"id\":4,\"v\":\"b\"}\n", "write", "t")
+	if got, want := f.sql(`SELECT t FROM t WHERE id = 4`), "{\"t\":{\"id\":4,\"v\":\"b\"}}\n"; got != want {
+		t.Fatalf("bare name: %q, want %q", got, want)
+	}
+	if got, want := f.sql(`SELECT count(*) AS n FROM "default".t JOIN fs.customers USING (id)`), "{\"n\":1}\n"; got != want {
+		t.Fatalf("\"default\".t: %q, want %q", got, want)
+	}
 	cases := []struct {
 		args []string
 		code int
