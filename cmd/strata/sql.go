@@ -11,7 +11,7 @@ import (
 // out of the default, pure-Go build.
 const sqlBuildHelp = `SQL runs in DuckDB, which Strata links through cgo only when built with the
 duckdb_arrow tag (a C compiler is needed; the first build downloads DuckDB's
-static library, about 30 MB, and links for a minute or so):
+static library, about 32 MB, and takes under a minute):
 
   CGO_ENABLED=1 go build -tags duckdb_arrow -o strata ./cmd/strata`
 
