@@ -83,9 +83,13 @@ func (t *Table) startingPoint(ctx context.Context, p StartPosition) (full, next 
 	}
 	if latest == 0 {
 		// Every change is still to come: a full start at the first
-		// snapshot would read what its changes say anyway.
-		if p.mode == startSnapshot || p.mode == startSnapshotFull {
+		// snapshot would read what its changes say anyway, one at a later
+		// snapshot waits for it.
+		switch p.mode {
+		case startSnapshot:
 			return 0, max(p.snapshot, 1), true, nil
+		case startSnapshotFull:
+			return 0, 0, p.snapshot <= 1, nil
 		}
 		return 0, 1, true, nil
 	}
