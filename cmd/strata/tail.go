@@ -28,7 +28,8 @@ func newTailCmd(e *env) *cobra.Command {
 		Long: `Print the changes of a table, snapshot by snapshot in commit order, as JSON
 Lines: one object per row, "_kind" first (+I, -U, +U or -D), then the
 columns as "strata scan --format jsonl" prints them. "strata write" reads
-this output back, so "strata tail a.t | strata write b.t" copies changes.
+this output: "strata tail a.t --from earliest | strata write b.t" applies
+a.t's changes to b.t in one commit.
 
 What a snapshot's changes are depends on the table's changelog-producer, as
 in Paimon's streaming reads: with none, the rows each write committed, with
