@@ -165,6 +165,8 @@ type Change struct {
 // stops iterating, emits the whole snapshot again when resumed. A reader
 // that records Change.Snapshot with its results, and skips snapshots it
 // has already recorded, gets exactly-once results.
+//
+// A Stream is not safe for concurrent use.
 type Stream struct {
 	t   *Table
 	cfg streamConfig
@@ -216,8 +218,12 @@ func (s *Stream) Changes(ctx context.Context) iter.Seq2[Change, error] {
 	}
 }
 
-// errStopped: the caller stopped iterating.
-var errStopped = errors.New("stream stopped by its reader")
+var (
+	// errStopped: the caller stopped iterating.
+	errStopped = errors.New("stream stopped by its reader")
+	// errBeyondEnd: a full start after the end snapshot reads nothing.
+	errBeyondEnd = errors.New("stream starts after its end")
+)
 
 func (s *Stream) run(ctx context.Context, yield func(Change, error) bool) error {
 	bound := s.cfg.end
@@ -232,7 +238,7 @@ func (s *Stream) run(ctx context.Context, yield func(Change, error) bool) error 
 	}
 	for s.next == 0 {
 		started, err := s.begin(ctx, bound, yield)
-		if errors.Is(err, errStopped) {
+		if errors.Is(err, errStopped) || errors.Is(err, errBeyondEnd) {
 			return nil
 		}
 		if err != nil {
@@ -313,8 +319,7 @@ func (s *Stream) begin(ctx context.Context, bound int64, yield func(Change, erro
 		return true, nil
 	}
 	if bound > 0 && full > bound {
-		s.next = full // nothing to read before the bound
-		return true, nil
+		return false, errBeyondEnd
 	}
 	snap, err := s.t.snapshots.Get(ctx, full)
 	if err != nil {

@@ -394,3 +394,19 @@ caughtUp:
 	}
 	checkChanges(t, "follower killed and resumed", got, want)
 }
+
+// A full start after the end snapshot reads nothing and stores no
+// progress.
+func TestStreamFullBeyondEnd(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1, "changelog-producer", "input")
+	for i := range int64(3) {
+		commitUpserts(t, tb, i, i, i, "a")
+	}
+	if got := streamAll(t, tb, FromSnapshotFull(3), WithEndSnapshot(2), WithConsumer("b")); len(got) != 0 {
+		t.Fatalf("full start after the end: %v", got)
+	}
+	if c, err := tb.Consumer(ctx, "b"); c != nil || err != nil {
+		t.Fatalf("consumer: %v %v", c, err)
+	}
+}
