@@ -410,3 +410,46 @@ func TestStreamFullBeyondEnd(t *testing.T) {
 		t.Fatalf("consumer: %v %v", c, err)
 	}
 }
+
+// An append table streams each commit's rows as inserts.
+func TestStreamAppendTable(t *testing.T) {
+	ctx := context.Background()
+	fields, _ := spec.ParseColumns("day STRING NOT NULL, event STRING")
+	sc, err := spec.NewSchema(fields, []string{"day"}, nil, spec.NewStringMap("bucket", "-1"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := Create(ctx, storage.NewMemory(), "db.db/events", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for c := range 3 {
+		w, err := tb.NewWrite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			row := spec.Row{"d0", fmt.Sprint(c, "-", i)}
+			if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, fmt.Sprintf("+I%v@%d", row, c+1))
+		}
+		msgs, err := w.PrepareCommit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tb.NewCommit("a").Commit(ctx, int64(c), msgs); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+	}
+	var got []string
+	for _, c := range streamAll(t, tb, FromEarliest()) {
+		got = append(got, fmt.Sprintf("%v%v@%d", c.Kind, c.Row, c.Snapshot))
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("append stream %v, want %v", got, want)
+	}
+}
