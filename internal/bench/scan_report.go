@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// ScanMarkdown renders the report as Markdown: per layout, each scenario's
+// Strata figures next to DuckDB's on the same files, with the ratio of
+// Strata's best figure to each DuckDB figure and the targets.
+func ScanMarkdown(rep *ScanReport) string {
+	var b strings.Builder
+	c := rep.Config
+	fmt.Fprintf(&b, "## strata bench scan\n\n%s rows of ~%d B (a risk feature table keyed by user_id BIGINT, %d columns) in %d buckets; "+
+		"GOMAXPROCS %d; each figure is the fastest of %d timed runs after a warm-up run. "+
+		"MB/s = Parquet bytes of the layout's live files (whole files, whatever a projection or filter skips) "+
+		"per second, in 10^6 B; both engines read the same files, so the MB/s ratio is DuckDB's time ÷ Strata's. "+
+		"The merge-on-read layout holds %s row versions (every key, then 20%%, 30%%, 40%% and 50%% of them rewritten).\n\n",
+		count(int64(c.Rows)), scanRowBytes, 15, c.Buckets, rep.GOMAXPROCS, c.Runs, count(rep.Written))
+	fmt.Fprintf(&b, "Strata: table.Scan.Records into Arrow record batches of %d rows, every batch counted and released. ", c.BatchSize)
+	if rep.DuckDBSkipped != "" {
+		fmt.Fprintf(&b, "DuckDB: skipped: %s.\n\n", rep.DuckDBSkipped)
+	} else {
+		fmt.Fprintf(&b, "DuckDB %s (integration/duckdb/scan.mjs, @duckdb/node-api): read_parquet over the files the plan lists, "+
+			"no merge (on merge-on-read it returns every row version), consumed by %s.\n\n", rep.DuckDBVersion, duckSinkDesc(c.DuckDBSink))
+	}
+	for _, lr := range rep.Layouts {
+		writeScanLayout(&b, lr)
+	}
+	return b.String()
+}
+
+func duckSinkDesc(sink string) string {
+	if sink == "chunks" {
+		return "streaming the result and counting its chunks (one call into Node per 2048 rows)"
+	}
+	return "CREATE TEMP TABLE AS <query>, which decodes and stores every column of every row in memory on all its threads " +
+		"without converting values for Node (rows counted afterwards, untimed)"
+}
+
+// writeScanLayout renders one layout's table.
+func writeScanLayout(b *strings.Builder, lr ScanLayoutReport) {
+	fmt.Fprintf(b, "### %s: %d sorted run(s) per bucket, %d files, %s\n\n", lr.Layout, lr.Table.MaxRuns, lr.Table.Files, bytesStr(lr.Table.DataBytes))
+	fmt.Fprintln(b, "| scenario | engine | rows | time | rows/s | MB/s | Strata ÷ this |")
+	fmt.Fprintln(b, "|---|---|---:|---:|---:|---:|---:|")
+	var full float64 // Strata's best full-scan rows/s
+	for _, sr := range lr.Scenarios {
+		best := bestFigure(sr.Strata)
+		if sr.Scenario == "full" && best != nil {
+			full = best.RowsPerSec
+		}
+		name := sr.Scenario
+		switch {
+		case sr.Columns != nil:
+			name += " (" + strings.Join(sr.Columns, ", ") + ")"
+		case sr.Where != "":
+			name += " (" + sr.Where + ")"
+		}
+		for _, f := range sr.Strata {
+			cell := ""
+			if sr.Where != "" && best != nil && f.Skipped == "" && full > 0 {
+				cell = fmt.Sprintf("%s the full scan (target ≥ 10×)", ratio(f.RowsPerSec, full))
+			}
+			scanLine(b, name, "Strata, "+plural(f.Readers, "reader"), f, cell)
+		}
+		for _, f := range sr.DuckDB {
+			cell := "–"
+			if best != nil {
+				cell = ratio(best.MBPerSec, f.MBPerSec)
+				if t := scanTarget(lr.Layout, sr.Scenario, f.Readers); t != "" {
+					cell += " (target ≥ " + t + ")"
+				}
+			}
+			scanLine(b, name, "DuckDB, "+plural(f.Readers, "thread"), f, cell)
+		}
+	}
+	fmt.Fprintln(b)
+}
+
+// scanTarget is the target for Strata ÷ DuckDB, if any.
+func scanTarget(l Layout, scenario string, threads int) string {
+	if scenario != "full" || threads != 2 {
+		return ""
+	}
+	if l == LayoutCompacted {
+		return "0.5×"
+	}
+	return "0.25×"
+}
+
+func scanLine(b *strings.Builder, scenario, engine string, f ScanFigure, cell string) {
+	if f.Skipped != "" {
+		fmt.Fprintf(b, "| %s | %s | skipped: %s | | | | |\n", scenario, engine, f.Skipped)
+		return
+	}
+	fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.1f | %s |\n", scenario, engine, count(f.Rows),
+		time.Duration(f.Best*float64(time.Second)).Round(time.Millisecond), rateStr(f.RowsPerSec), f.MBPerSec, cell)
+}
+
+// bestFigure is the measured figure with the most rows/s, nil if none.
+func bestFigure(fs []ScanFigure) *ScanFigure {
+	var best *ScanFigure
+	for i := range fs {
+		if fs[i].Skipped == "" && (best == nil || fs[i].RowsPerSec > best.RowsPerSec) {
+			best = &fs[i]
+		}
+	}
+	return best
+}
+
+// WriteScanJSON writes the report's raw numbers to path.
+func WriteScanJSON(path string, rep *ScanReport) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
