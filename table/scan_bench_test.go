@@ -11,13 +11,14 @@ import (
 )
 
 var (
-	scanBenchRows = flag.Int("scan-rows", 1_000_000, "rows of BenchmarkScan's table")
-	scanBenchData = flag.String("scan-data", "", "directory of BenchmarkScan's generated tables, reused across runs (default: strata-bench-scan in the user cache directory, as `strata bench scan`)")
+	scanBenchRows    = flag.Int("scan-rows", 1_000_000, "rows of BenchmarkScan's table")
+	scanBenchReaders = flag.Int("scan-readers", 1, "splits BenchmarkScan reads at once (table.WithParallelism)")
+	scanBenchData    = flag.String("scan-data", "", "directory of BenchmarkScan's generated tables, reused across runs (default: strata-bench-scan in the user cache directory, as `strata bench scan`)")
 )
 
 // BenchmarkScan is `strata bench scan` as Go benchmarks: full scans,
 // 3-column projections and 1% key-range filters into Arrow record batches
-// (1 reader), on the compacted and the merge-on-read layout (5 sorted runs
+// (-scan-readers splits at once, 1 by default), on the compacted and the merge-on-read layout (5 sorted runs
 // per bucket) of a -scan-rows risk feature table, generated once and kept
 // under -scan-data. Each sub-benchmark reports rows/s and MB/s (Parquet
 // bytes of the live files); unless STRATA_SKIP_DUCKDB=1 or
@@ -63,7 +64,7 @@ func BenchmarkScan(b *testing.B) {
 				}
 				var rows int64
 				for b.Loop() {
-					n, err := bench.StrataScan(ctx, fx.Table, opts, 1, 4096)
+					n, err := bench.StrataScan(ctx, fx.Table, opts, *scanBenchReaders, 16384)
 					if err != nil {
 						b.Fatal(err)
 					}

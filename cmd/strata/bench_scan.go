@@ -35,8 +35,8 @@ Scenarios, each on both layouts:
   projection  user_id, credit_score, pd_score;
   filter-1%   a user_id range holding 1% of the rows (user_id is the
               primary key, so the range is contiguous in every sorted run).
-Strata reads through table.Scan.Records; each scenario with 1 and with 2
-reader goroutines (--readers) where the scan can. DuckDB (integration/duckdb,
+Strata reads through table.Scan.ToArrowRecords, each scenario with 1 and
+with 2 splits read at once (--readers, table.WithParallelism). DuckDB (integration/duckdb,
 scan.mjs through Node) runs the same scenario as SQL over read_parquet of the
 files the plan lists, with SET threads to each of --readers, consuming the
 result with CREATE TEMP TABLE AS (--duckdb-sink table: every column of every
@@ -109,9 +109,9 @@ func newBenchScanCmd(e *env) *cobra.Command {
 	f.IntVar(&cfg.Rows, "rows", cfg.Rows, "rows in the table (keys)")
 	f.IntVar(&cfg.Buckets, "buckets", cfg.Buckets, "table buckets")
 	f.StringVar(&layouts, "layouts", "compacted,merge-on-read", "layouts to measure: compacted, merge-on-read")
-	f.StringVar(&readers, "readers", "1,2", "Strata reader goroutines and DuckDB threads, comma-separated")
+	f.StringVar(&readers, "readers", "1,2", "splits Strata reads at once (table.WithParallelism) and DuckDB threads, comma-separated")
 	f.IntVar(&cfg.Runs, "runs", cfg.Runs, "timed runs per figure (after one warm-up run); a figure is the fastest")
-	f.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "rows per Arrow record batch")
+	f.IntVar(&cfg.BatchSize, "batch-size", cfg.BatchSize, "most rows per Arrow record batch (table.WithBatchRows)")
 	f.StringVar(&cfg.DataDir, "data", "", "directory of the generated tables, reused across runs (default: strata-bench-scan in the user cache directory)")
 	f.StringVar(&cfg.DuckDBDir, "duckdb", "", "integration/duckdb directory with node_modules (default: found from the working directory upwards)")
 	f.BoolVar(&skipDuckDB, "skip-duckdb", false, "do not measure DuckDB")

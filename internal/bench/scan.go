@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -26,7 +25,8 @@ type ScanConfig struct {
 	// Runs is the number of timed runs per figure, after one untimed
 	// warm-up run; a figure is the fastest run.
 	Runs int `json:"runs"`
-	// BatchSize is the rows per Arrow record batch of Strata's scans.
+	// BatchSize caps the rows per Arrow record batch of Strata's scans
+	// (table.WithBatchRows).
 	BatchSize int `json:"batch_size"`
 	// DataDir holds the generated tables, one directory per parameter set,
 	// reused by later runs.
@@ -46,7 +46,7 @@ type ScanConfig struct {
 // 2 readers.
 func DefaultScanConfig() ScanConfig {
 	return ScanConfig{Rows: 10_000_000, Buckets: 4, Layouts: []Layout{LayoutCompacted, LayoutMergeOnRead},
-		Readers: []int{1, 2}, Runs: 3, BatchSize: 4096, DuckDBSink: "table", Seed: 1}
+		Readers: []int{1, 2}, Runs: 3, BatchSize: 16384, DuckDBSink: "table", Seed: 1}
 }
 
 // Validate reports the first setting that cannot run.
@@ -228,17 +228,10 @@ func runScanLayout(ctx context.Context, cfg ScanConfig, data *scanData, l Layout
 	return lr, nil
 }
 
-// errNoParallelScan marks figures for more than one reader while Strata's
-// scan has no parallelism option.
-var errNoParallelScan = errors.New("table.Scan has no parallelism option yet: its splits are read one after another")
-
 // measureStrata times one scenario: a warm-up run, then cfg.Runs timed
 // ones, each checked to return want rows.
 func measureStrata(ctx context.Context, cfg ScanConfig, fx *ScanFixture, sc scanScenario, readers int, want int64, say func(string)) (ScanFigure, error) {
 	opts, skip := fx.Options(sc.name)
-	if skip == "" && readers > 1 && !strataParallelScan {
-		skip = errNoParallelScan.Error()
-	}
 	if skip != "" {
 		say(fmt.Sprintf("strata %s, %s: skipped: %s", sc.name, plural(readers, "reader"), skip))
 		return ScanFigure{Readers: readers, Skipped: skip}, nil
@@ -274,27 +267,24 @@ func keyRangeFilter(lo, hi int64) (table.ScanOption, bool) {
 	return nil, false
 }
 
-// strataParallelScan reports whether StrataScan can read with more than
-// one goroutine. TODO(issue 11): true once the scan API takes a
-// parallelism option, passed by StrataScan.
-const strataParallelScan = false
-
 // StrataScan is the scan the benchmark times, the one place to switch when
 // the scan API changes: the table's scan with opts into Arrow record
-// batches of batchSize rows, on readers goroutines, every batch released
-// as it is counted. It returns the rows read.
-func StrataScan(ctx context.Context, tb *table.Table, opts []table.ScanOption, readers, batchSize int) (int64, error) {
-	if readers > 1 && !strataParallelScan {
-		return 0, errNoParallelScan
-	}
-	rr, err := tb.NewScan(opts...).Records(ctx, batchSize)
+// batches of up to batchRows rows (table.Scan.ToArrowRecords) reading
+// readers splits at once, every batch counted and released. It returns the
+// rows read.
+func StrataScan(ctx context.Context, tb *table.Table, opts []table.ScanOption, readers, batchRows int) (int64, error) {
+	opts = append(slices.Clip(opts), table.WithParallelism(readers), table.WithBatchRows(batchRows))
+	_, batches, err := tb.NewScan(opts...).ToArrowRecords(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer rr.Release()
 	var n int64
-	for rr.Next() {
-		n += rr.RecordBatch().NumRows()
+	for rec, err := range batches {
+		if err != nil {
+			return n, err
+		}
+		n += rec.NumRows()
+		rec.Release()
 	}
-	return n, rr.Err()
+	return n, nil
 }
