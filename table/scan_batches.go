@@ -16,6 +16,7 @@ import (
 
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/lsm"
+	"github.com/stratalake/strata/predicate"
 	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
 )
@@ -148,7 +149,7 @@ func (s *Scan) parallelBatches(ctx context.Context, splits []Split, par int) ite
 // The caller releases each batch.
 func (s *Scan) ReadSplit(ctx context.Context, sp Split) iter.Seq2[arrow.RecordBatch, error] {
 	return func(yield func(arrow.RecordBatch, error) bool) {
-		out, err := s.Fields()
+		rd, err := s.newSplitRead()
 		if err != nil {
 			yield(nil, err)
 			return
@@ -160,21 +161,101 @@ func (s *Scan) ReadSplit(ctx context.Context, sp Split) iter.Seq2[arrow.RecordBa
 			return
 		}
 		dir := t.bucketDir(pp, sp.Bucket)
+		s.counters.filesRead.Add(int64(len(sp.Files)))
+		emit := func(rec arrow.RecordBatch, first int) bool {
+			out, err := rd.finish(rec, first, &s.counters)
+			if err != nil {
+				yield(nil, err)
+				return false
+			}
+			if out == nil {
+				return true
+			}
+			return yield(out, nil)
+		}
 		switch {
 		case len(t.schema.PrimaryKeys) == 0:
 			files := slices.Clone(sp.Files)
 			slices.SortFunc(files, func(a, b spec.DataFileMeta) int {
 				return cmp.Or(cmp.Compare(a.MinSequenceNumber, b.MinSequenceNumber), strings.Compare(a.FileName, b.FileName))
 			})
-			s.readRaw(ctx, dir, files, sp, out, false, yield)
+			s.readRaw(ctx, dir, files, sp, rd, false, emit, yield)
 		case t.skipLevel0() && !sp.allLevels, rawConvertible(sp.Files):
-			s.readRaw(ctx, dir, sp.Files, sp, out, true, yield)
+			s.readRaw(ctx, dir, sp.Files, sp, rd, true, emit, yield)
 		case t.opts.MergeEngine == spec.MergeEngineDeduplicate && len(t.opts.SequenceField) == 0:
-			s.readMerged(ctx, dir, sp, out, yield)
+			s.readMerged(ctx, dir, sp, rd, emit, yield)
 		default:
-			s.readViaRows(ctx, sp, out, yield)
+			s.readViaRows(ctx, sp, rd, emit, yield)
 		}
 	}
+}
+
+// splitRead is what every batch of a split goes through: the columns read
+// (the scan's, then those only the filter needs) and the filter bound to
+// them.
+type splitRead struct {
+	out    []spec.DataField // the scan's columns
+	fields []spec.DataField // out, then the filter's other columns
+	schema *arrow.Schema    // of out
+	all    *arrow.Schema    // of fields
+	filter *predicate.Bound // nil: no filter
+}
+
+func (s *Scan) newSplitRead() (*splitRead, error) {
+	out, err := s.Fields()
+	if err != nil {
+		return nil, err
+	}
+	rd := &splitRead{out: out, fields: out}
+	if s.filter.Op != predicate.OpTrue {
+		rd.fields = slices.Clone(out)
+		for _, name := range s.filter.ColumnNames() {
+			if !slices.ContainsFunc(rd.fields, func(f spec.DataField) bool { return f.Name == name }) {
+				f, ok := s.t.schema.Field(name)
+				if !ok {
+					return nil, fmt.Errorf("%w: filter names no column %q", spec.ErrSchemaMismatch, name)
+				}
+				rd.fields = append(rd.fields, f)
+			}
+		}
+		if rd.filter, err = predicate.Bind(s.filter, rd.fields); err != nil {
+			return nil, err
+		}
+	}
+	if rd.schema, err = arrowconv.Schema(out); err != nil {
+		return nil, err
+	}
+	if rd.all, err = arrowconv.Schema(rd.fields); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// finish turns a batch whose columns from first on are rd.fields into a
+// batch of the scan's columns with the filter applied (nil when no row is
+// left). It releases rec.
+func (rd *splitRead) finish(rec arrow.RecordBatch, first int, c *scanCounters) (arrow.RecordBatch, error) {
+	defer rec.Release()
+	c.rowsRead.Add(rec.NumRows())
+	cur := rec
+	if rd.filter != nil {
+		all := projectBatch(rec, rd.all, first)
+		defer all.Release()
+		sel, err := rd.filter.Filter(all, nil)
+		if err != nil {
+			return nil, err
+		}
+		if cur, err = predicate.Select(memory.DefaultAllocator, all, sel); err != nil {
+			return nil, err
+		}
+		defer cur.Release()
+		first = 0
+	}
+	c.rowsReturned.Add(cur.NumRows())
+	if cur.NumRows() == 0 {
+		return nil, nil
+	}
+	return projectBatch(cur, rd.schema, first), nil
 }
 
 // rawConvertible reports whether a primary-key split is one sorted run
@@ -208,17 +289,12 @@ func (s *Scan) fileRequest(ctx context.Context, dir string, sp Split, f *spec.Da
 
 // readRaw reads files one after another without merging. checkKinds drops
 // retractions, reading the row kinds of files that may hold some.
-func (s *Scan) readRaw(ctx context.Context, dir string, files []spec.DataFileMeta, sp Split, out []spec.DataField, checkKinds bool,
-	yield func(arrow.RecordBatch, error) bool) {
-	schema, err := arrowconv.Schema(out)
-	if err != nil {
-		yield(nil, err)
-		return
-	}
+func (s *Scan) readRaw(ctx context.Context, dir string, files []spec.DataFileMeta, sp Split, rd *splitRead, checkKinds bool,
+	emit func(arrow.RecordBatch, int) bool, yield func(arrow.RecordBatch, error) bool) {
 	for i := range files {
 		f := &files[i]
 		system := checkKinds && (f.DeleteRowCount == nil || *f.DeleteRowCount != 0)
-		req, err := s.fileRequest(ctx, dir, sp, f, out, system)
+		req, err := s.fileRequest(ctx, dir, sp, f, rd.fields, system)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -228,25 +304,26 @@ func (s *Scan) readRaw(ctx context.Context, dir string, files []spec.DataFileMet
 				yield(nil, err)
 				return
 			}
+			first := 0
 			if system {
-				rec, err = dropRetractions(rec, schema)
-				if err != nil {
+				if rec, err = dropRetractions(rec); err != nil {
 					yield(nil, err)
 					return
 				}
 				if rec == nil {
 					continue
 				}
+				first = 2
 			}
-			if !yield(rec, nil) {
+			if !emit(rec, first) {
 				return
 			}
 		}
 	}
 }
 
-// dropRetractions removes -U/-D rows and the two system columns.
-func dropRetractions(rec arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, error) {
+// dropRetractions removes -U/-D rows (nil when none is left).
+func dropRetractions(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	defer rec.Release()
 	kinds, ok := rec.Column(1).(*array.Int8)
 	if !ok {
@@ -262,9 +339,7 @@ func dropRetractions(rec arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordB
 	if n == 0 {
 		return nil, nil
 	}
-	values := projectBatch(rec, schema, 2)
-	defer values.Release()
-	return reader.FilterBatch(memory.DefaultAllocator, values, keep, n)
+	return reader.FilterBatch(memory.DefaultAllocator, rec, keep, n)
 }
 
 // projectBatch returns the columns of rec from first on, under schema.
@@ -277,15 +352,11 @@ func projectBatch(rec arrow.RecordBatch, schema *arrow.Schema, first int) arrow.
 }
 
 // readMerged merges a deduplicate table's sorted runs batch by batch.
-func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, out []spec.DataField, yield func(arrow.RecordBatch, error) bool) {
+func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, rd *splitRead,
+	emit func(arrow.RecordBatch, int) bool, yield func(arrow.RecordBatch, error) bool) {
 	t := s.t
-	schema, err := arrowconv.Schema(out)
-	if err != nil {
-		yield(nil, err)
-		return
-	}
-	// Read the scan's columns, then any key column it leaves out.
-	fields := slices.Clone(out)
+	// Read the split's columns, then any key column they leave out.
+	fields := slices.Clone(rd.fields)
 	keyCols := make([]int, 0, len(t.layout.KeyFields))
 	keyTypes := make([]spec.DataType, 0, len(t.layout.KeyFields))
 	for _, k := range t.layout.KeyFields {
@@ -324,9 +395,7 @@ func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, out []spec.
 			yield(nil, err)
 			return
 		}
-		p := projectBatch(rec, schema, 2)
-		rec.Release()
-		if !yield(p, nil) {
+		if !emit(rec, 2) {
 			return
 		}
 	}
@@ -334,8 +403,9 @@ func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, out []spec.
 
 // readViaRows merges a split through the table's merge function, row by
 // row, into batches: the engines without a batch merge.
-func (s *Scan) readViaRows(ctx context.Context, sp Split, out []spec.DataField, yield func(arrow.RecordBatch, error) bool) {
-	b, err := arrowconv.NewBuilder(memory.DefaultAllocator, out)
+func (s *Scan) readViaRows(ctx context.Context, sp Split, rd *splitRead,
+	emit func(arrow.RecordBatch, int) bool, yield func(arrow.RecordBatch, error) bool) {
+	b, err := arrowconv.NewBuilder(memory.DefaultAllocator, rd.fields)
 	if err != nil {
 		yield(nil, err)
 		return
@@ -345,11 +415,11 @@ func (s *Scan) readViaRows(ctx context.Context, sp Split, out []spec.DataField, 
 	if limit <= 0 {
 		limit = defaultBatchRows
 	}
-	proj := make([]int, len(out))
-	for i, f := range out {
+	proj := make([]int, len(rd.fields))
+	for i, f := range rd.fields {
 		proj[i] = s.t.schema.FieldIndex(f.Name)
 	}
-	row := make(spec.Row, len(out))
+	row := make(spec.Row, len(rd.fields))
 	for kv, err := range s.t.readSplit(ctx, sp) {
 		if err != nil {
 			yield(nil, err)
@@ -362,12 +432,12 @@ func (s *Scan) readViaRows(ctx context.Context, sp Split, out []spec.DataField, 
 			yield(nil, err)
 			return
 		}
-		if b.Len() >= limit && !yield(b.NewBatch(), nil) {
+		if b.Len() >= limit && !emit(b.NewBatch(), 0) {
 			return
 		}
 	}
 	if b.Len() > 0 {
-		yield(b.NewBatch(), nil)
+		emit(b.NewBatch(), 0)
 	}
 }
 
