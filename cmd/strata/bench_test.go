@@ -57,7 +57,8 @@ func TestCLIBenchScanSmall(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	want := []string{"20,000 rows", "### compacted: 1 sorted run(s) per bucket", "### merge-on-read: 5 sorted run(s) per bucket",
-		"| full | Strata, 1 reader | 20,000 |", "| full | Strata, 2 readers | 20,000 |", "| projection (user_id, credit_score, pd_score) | Strata, 1 reader | 20,000 |"}
+		"| full | Strata, 1 reader | 20,000 |", "| full | Strata, 2 readers | 20,000 |", "| projection (user_id, credit_score, pd_score) | Strata, 1 reader | 20,000 |",
+		"| filter-1% (user_id >= 100010000 AND user_id < 100010200) | Strata, 1 reader | 200 |", "faster than the full scan (target ≥ 10×)"}
 	if duck {
 		want = append(want, "| full | DuckDB, 2 threads | 20,000 |", "(target ≥ 0.25×)")
 	} else {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stratalake/strata/predicate"
 	"github.com/stratalake/strata/table"
 )
 
@@ -257,14 +258,9 @@ func measureStrata(ctx context.Context, cfg ScanConfig, fx *ScanFixture, sc scan
 }
 
 // keyRangeFilter is the scan option that keeps user_id in [lo, hi), and
-// false while Strata has none.
-//
-// TODO(issue 11): once table.WithFilter(predicate.Predicate) lands, return
-// it here, e.g. table.WithFilter(predicate.And(
-// predicate.GreaterOrEqual("user_id", lo), predicate.LessThan("user_id", hi))), true.
+// whether Strata has one.
 func keyRangeFilter(lo, hi int64) (table.ScanOption, bool) {
-	_, _ = lo, hi
-	return nil, false
+	return table.WithFilter(predicate.And(predicate.GreaterOrEqual("user_id", lo), predicate.LessThan("user_id", hi))), true
 }
 
 // StrataScan is the scan the benchmark times, the one place to switch when
