@@ -64,7 +64,7 @@ func BenchmarkScan(b *testing.B) {
 				}
 				var rows int64
 				for b.Loop() {
-					n, err := bench.StrataScan(ctx, fx.Table, opts, *scanBenchReaders, 16384)
+					n, _, err := bench.StrataScan(ctx, fx.Table, opts, *scanBenchReaders, 16384)
 					if err != nil {
 						b.Fatal(err)
 					}

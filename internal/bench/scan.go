@@ -143,6 +143,9 @@ type ScanFigure struct {
 	// projection or filter skips), in 10^6 bytes.
 	RowsPerSec float64 `json:"rows_per_sec"`
 	MBPerSec   float64 `json:"mb_per_sec"`
+	// Stats are Strata's scan counters of the last run (what was pruned
+	// and read); nil for DuckDB.
+	Stats *table.ScanStats `json:"stats,omitempty"`
 	// Skipped says why the figure was not measured.
 	Skipped string `json:"skipped,omitempty"`
 }
@@ -238,9 +241,10 @@ func measureStrata(ctx context.Context, cfg ScanConfig, fx *ScanFixture, sc scan
 		return ScanFigure{Readers: readers, Skipped: skip}, nil
 	}
 	var secs []float64
+	var stats table.ScanStats
 	for i := range cfg.Runs + 1 {
 		start := time.Now()
-		n, err := StrataScan(ctx, fx.Table, opts, readers, cfg.BatchSize)
+		n, st, err := StrataScan(ctx, fx.Table, opts, readers, cfg.BatchSize)
 		d := time.Since(start).Seconds()
 		if err != nil {
 			return ScanFigure{}, err
@@ -251,8 +255,10 @@ func measureStrata(ctx context.Context, cfg ScanConfig, fx *ScanFixture, sc scan
 		if i > 0 {
 			secs = append(secs, d)
 		}
+		stats = st
 	}
 	fig := newScanFigure(readers, want, secs, fx.Shape.DataBytes)
+	fig.Stats = &stats
 	say(fmt.Sprintf("strata %s, %s: %.0f rows/s", sc.name, plural(readers, "reader"), fig.RowsPerSec))
 	return fig, nil
 }
@@ -267,20 +273,21 @@ func keyRangeFilter(lo, hi int64) (table.ScanOption, bool) {
 // the scan API changes: the table's scan with opts into Arrow record
 // batches of up to batchRows rows (table.Scan.ToArrowRecords) reading
 // readers splits at once, every batch counted and released. It returns the
-// rows read.
-func StrataScan(ctx context.Context, tb *table.Table, opts []table.ScanOption, readers, batchRows int) (int64, error) {
+// rows read and the scan's counters.
+func StrataScan(ctx context.Context, tb *table.Table, opts []table.ScanOption, readers, batchRows int) (int64, table.ScanStats, error) {
 	opts = append(slices.Clip(opts), table.WithParallelism(readers), table.WithBatchRows(batchRows))
-	_, batches, err := tb.NewScan(opts...).ToArrowRecords(ctx)
+	s := tb.NewScan(opts...)
+	_, batches, err := s.ToArrowRecords(ctx)
 	if err != nil {
-		return 0, err
+		return 0, table.ScanStats{}, err
 	}
 	var n int64
 	for rec, err := range batches {
 		if err != nil {
-			return n, err
+			return n, s.Stats(), err
 		}
 		n += rec.NumRows()
 		rec.Release()
 	}
-	return n, nil
+	return n, s.Stats(), nil
 }

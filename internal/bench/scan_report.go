@@ -68,6 +68,9 @@ func writeScanLayout(b *strings.Builder, lr ScanLayoutReport) {
 					// Time, not rows/s: the filter returns 1% of the rows.
 					cell = fmt.Sprintf("%s faster than the full scan (target ≥ 10×)", ratio(fs.Best, f.Best))
 				}
+				if st := f.Stats; st != nil {
+					cell += fmt.Sprintf("; read %s rows of %d/%d files", count(st.RowsRead), st.FilesRead, st.FilesPlanned+st.FilesSkippedKeyStats+st.FilesSkippedValueStats)
+				}
 			}
 			scanLine(b, name, "Strata, "+plural(f.Readers, "reader"), f, cell)
 		}

@@ -19,7 +19,7 @@ func BenchmarkScanStrata(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		if _, err := StrataScan(ctx, fx.Table, nil, 1, 16384); err != nil {
+		if _, _, err := StrataScan(ctx, fx.Table, nil, 1, 16384); err != nil {
 			b.Fatal(err)
 		}
 	}
