@@ -27,8 +27,8 @@ const rangeBufferSize = 1 << 20
 const DefaultBatchRows = 16 << 10
 
 // Columnar is an open Parquet file read column by column into Arrow arrays
-// (arrow-go's pqarrow decodes pages straight into them). It is safe for
-// use by one goroutine at a time.
+// (arrow-go's pqarrow decodes pages straight into them), by one goroutine
+// at a time.
 type Columnar struct {
 	props  *parquet.ReaderProperties
 	pr     *file.Reader
