@@ -23,6 +23,7 @@ require (
 	github.com/valyala/fasthttp v1.79.0
 	golang.org/x/sync v0.24.0
 	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )
 
 require (
