@@ -355,7 +355,7 @@ func take[T any](chunk *[]T, n int) []T {
 	}
 	l := len(*chunk)
 	*chunk = (*chunk)[:l+n]
-	return (*chunk)[l:l:l+n]
+	return (*chunk)[l : l : l+n]
 }
 
 // stringList reads an array of strings.

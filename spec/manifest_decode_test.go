@@ -109,7 +109,7 @@ func randomStats(r *rand.Rand) SimpleStats {
 
 func randomEntry(r *rand.Rand) ManifestEntry {
 	f := DataFileMeta{
-		FileName: fmt.Sprintf("data-%x.parquet", r.Uint64()), FileSize: r.Int64(), RowCount: r.Int64N(1 << 40) - 5,
+		FileName: fmt.Sprintf("data-%x.parquet", r.Uint64()), FileSize: r.Int64(), RowCount: r.Int64N(1<<40) - 5,
 		MinKey: randomBytes(r, 30), MaxKey: randomBytes(r, 30), KeyStats: randomStats(r), ValueStats: randomStats(r),
 		MinSequenceNumber: r.Int64() - r.Int64(), MaxSequenceNumber: r.Int64(), SchemaID: r.Int64N(10),
 		Level: int32(r.IntN(6)) - 1, ExtraFiles: randomStrings(r), CreationTime: randomOpt(r, r.Int64()),
