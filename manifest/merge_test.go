@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
@@ -66,5 +68,37 @@ func TestStoreRoundTripAndStats(t *testing.T) {
 	}
 	if _, err := s.ReadManifest(ctx, "manifest-missing"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("missing manifest: %v", err)
+	}
+}
+
+// Merge and the incremental Merger agree on random ADD/DELETE sequences,
+// conflicts included.
+func TestMergeMatchesMerger(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewSource(seed))
+	for round := 0; round < 500; round++ {
+		es := make([]spec.ManifestEntry, r.Intn(30))
+		for i := range es {
+			es[i] = entry(spec.FileKind(r.Intn(2)), fmt.Sprint("f", r.Intn(8)), int32(r.Intn(2)))
+			es[i].Partition = []byte{byte(r.Intn(2))}
+			if r.Intn(5) == 0 {
+				es[i].File.ExtraFiles = []string{"x"}
+			}
+		}
+		got, err := Merge(es)
+		m := NewMerger(0)
+		var werr error
+		for i := range es {
+			if werr = m.Add(&es[i]); werr != nil {
+				break
+			}
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("round %d: Merge error %v, Merger error %v", round, err, werr)
+		}
+		if err == nil && names(got) != names(m.Result()) {
+			t.Fatalf("round %d: Merge %q, Merger %q", round, names(got), names(m.Result()))
+		}
 	}
 }

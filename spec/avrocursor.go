@@ -182,9 +182,15 @@ func parseOCF(data []byte) (ocfFile, error) {
 // defaults do.
 const maxOCFBlock = 64 << 20
 
-// blocks calls each with every non-empty data block, decompressed into a
-// buffer of its own, and its record count.
-func (f ocfFile) blocks(each func(block []byte, count int) error) error {
+// ocfBlock is one decompressed data block and its record count.
+type ocfBlock struct {
+	data  []byte
+	count int
+}
+
+// blocks returns the file's non-empty data blocks, each decompressed into a
+// buffer of its own, and their total record count (bounded by their size).
+func (f ocfFile) blocks() ([]ocfBlock, int, error) {
 	var decompress func([]byte) ([]byte, error)
 	switch f.codec {
 	case "null", "":
@@ -200,26 +206,28 @@ func (f ocfFile) blocks(each func(block []byte, count int) error) error {
 		// The decoder alone: the generic codec builds an encoder too.
 		z, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxOCFBlock))
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		defer z.Close()
 		decompress = func(b []byte) ([]byte, error) { return z.DecodeAll(b, nil) }
 	default:
-		return fmt.Errorf("avro: unknown codec %q", f.codec)
+		return nil, 0, fmt.Errorf("avro: unknown codec %q", f.codec)
 	}
+	var out []ocfBlock
+	total := 0
 	c := avroCursor{buf: f.rest}
 	for c.off < len(c.buf) {
 		count, size := c.long(), c.long()
 		if c.err != nil {
-			return c.err
+			return nil, 0, c.err
 		}
 		if count < 0 || size < 0 || size > maxOCFBlock || size > int64(len(c.buf)-c.off)-16 {
-			return fmt.Errorf("avro: block of %d records, %d bytes, with %d bytes left", count, size, len(c.buf)-c.off)
+			return nil, 0, fmt.Errorf("avro: block of %d records, %d bytes, with %d bytes left", count, size, len(c.buf)-c.off)
 		}
 		raw := c.buf[c.off : c.off+int(size)]
 		c.off += int(size)
 		if !bytes.Equal(c.buf[c.off:c.off+16], f.sync) {
-			return errors.New("avro: sync marker mismatch")
+			return nil, 0, errors.New("avro: sync marker mismatch")
 		}
 		c.off += 16
 		if count == 0 {
@@ -233,16 +241,15 @@ func (f ocfFile) blocks(each func(block []byte, count int) error) error {
 		} else {
 			var err error
 			if block, err = decompress(raw); err != nil {
-				return fmt.Errorf("avro: decompress block: %w", err)
+				return nil, 0, fmt.Errorf("avro: decompress block: %w", err)
 			}
 		}
 		// Every row takes at least one byte.
 		if count > int64(len(block)) {
-			return fmt.Errorf("avro: block claims %d records in %d bytes", count, len(block))
+			return nil, 0, fmt.Errorf("avro: block claims %d records in %d bytes", count, len(block))
 		}
-		if err := each(block, int(count)); err != nil {
-			return err
-		}
+		out = append(out, ocfBlock{block, int(count)})
+		total += int(count)
 	}
-	return nil
+	return out, total, nil
 }

@@ -514,21 +514,27 @@ func decodeEntriesPlanned(data []byte) (out []ManifestEntry, ok bool, err error)
 	if !ok {
 		return nil, false, nil
 	}
+	blocks, total, err := f.blocks()
+	if err != nil {
+		return nil, true, err
+	}
+	if total == 0 {
+		return nil, true, nil // as the generic decoder
+	}
+	out = make([]ManifestEntry, total)
 	var a entryArena
 	row := 0
-	err = f.blocks(func(block []byte, count int) error {
-		c := avroCursor{buf: block}
-		out = append(out, make([]ManifestEntry, count)...)
-		for i := len(out) - count; i < len(out); i++ {
-			if err := c.decodeEntry(plan, &a, &out[i]); err != nil {
-				return fmt.Errorf("avro row %d: %w", row, err)
+	for _, b := range blocks {
+		c := avroCursor{buf: b.data}
+		for range b.count {
+			if err := c.decodeEntry(plan, &a, &out[row]); err != nil {
+				return nil, true, fmt.Errorf("avro row %d: %w", row, err)
 			}
 			row++
 		}
-		if c.off != len(block) {
-			return fmt.Errorf("avro: %d trailing bytes in block", len(block)-c.off)
+		if c.off != len(b.data) {
+			return nil, true, fmt.Errorf("avro: %d trailing bytes in block", len(b.data)-c.off)
 		}
-		return nil
-	})
-	return out, true, err
+	}
+	return out, true, nil
 }

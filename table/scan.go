@@ -72,7 +72,11 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *par
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var entries []spec.ManifestEntry
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	entries := make([]spec.ManifestEntry, 0, n)
 	for _, p := range parts {
 		entries = append(entries, p...)
 	}
