@@ -39,34 +39,47 @@ func Identifier(e *spec.ManifestEntry) string {
 // Merge folds entries, in order, the way Java's FileEntry.mergeEntries does:
 // an ADD followed by a DELETE of the same file cancel; a DELETE with no ADD
 // before it is kept; an ADD of a file already present is an error wrapping
-// spec.ErrConflict. The result keeps first-insertion order.
+// spec.ErrConflict. The result keeps first-insertion order. Several slices
+// are merged as their concatenation.
 //
 // It indexes the entries where they are and copies the survivors once: at a
 // million entries of 400 bytes, every copy costs as much as the merge.
-func Merge(entries []spec.ManifestEntry) ([]spec.ManifestEntry, error) {
-	index := make(map[fileKey]int, len(entries))
-	live := make([]bool, len(entries))
-	for i := range entries {
-		e := &entries[i]
-		// The map lives only during this call, while the entries do not
-		// change: its keys may alias their partitions.
-		id := keyOf(e, aliasString(e.Partition))
-		j, ok := index[id]
-		switch {
-		case ok && e.Kind == spec.FileKindAdd:
-			return nil, fmt.Errorf("%w: file %s (bucket %d, level %d) is added twice", spec.ErrConflict, e.File.FileName, e.Bucket, e.File.Level)
-		case ok:
-			live[j] = false
-			delete(index, id)
-		default:
-			index[id] = i
-			live[i] = true
+func Merge(parts ...[]spec.ManifestEntry) ([]spec.ManifestEntry, error) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	index := make(map[fileKey]int, n)
+	live := make([]bool, n)
+	pos := 0
+	for _, p := range parts {
+		for i := range p {
+			e := &p[i]
+			// The map lives only during this call, while the entries do not
+			// change: its keys may alias their partitions.
+			id := keyOf(e, aliasString(e.Partition))
+			j, ok := index[id]
+			switch {
+			case ok && e.Kind == spec.FileKindAdd:
+				return nil, fmt.Errorf("%w: file %s (bucket %d, level %d) is added twice", spec.ErrConflict, e.File.FileName, e.Bucket, e.File.Level)
+			case ok:
+				live[j] = false
+				delete(index, id)
+			default:
+				index[id] = pos
+				live[pos] = true
+			}
+			pos++
 		}
 	}
 	res := make([]spec.ManifestEntry, 0, len(index))
-	for i := range entries {
-		if live[i] {
-			res = append(res, entries[i])
+	pos = 0
+	for _, p := range parts {
+		for i := range p {
+			if live[pos] {
+				res = append(res, p[i])
+			}
+			pos++
 		}
 	}
 	return res, nil

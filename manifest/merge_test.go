@@ -86,7 +86,11 @@ func TestMergeMatchesMerger(t *testing.T) {
 				es[i].File.ExtraFiles = []string{"x"}
 			}
 		}
-		got, err := Merge(es)
+		cut := 0
+		if len(es) > 0 {
+			cut = r.Intn(len(es))
+		}
+		got, err := Merge(es[:cut], nil, es[cut:])
 		m := NewMerger(0)
 		var werr error
 		for i := range es {

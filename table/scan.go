@@ -72,15 +72,7 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *par
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	entries := make([]spec.ManifestEntry, 0, n)
-	for _, p := range parts {
-		entries = append(entries, p...)
-	}
-	merged, err := manifest.Merge(entries)
+	merged, err := manifest.Merge(parts...)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", snap.ID, err)
 	}
