@@ -1,10 +1,11 @@
 package manifest
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
+	"hash/maphash"
 	"strings"
-	"unsafe"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -42,54 +43,95 @@ func Identifier(e *spec.ManifestEntry) string {
 // spec.ErrConflict. The result keeps first-insertion order. Several slices
 // are merged as their concatenation.
 //
-// It indexes the entries where they are and copies the survivors once: at a
-// million entries of 400 bytes, every copy costs as much as the merge.
+// Planning a snapshot merges every live file, a million or more: the
+// entries are indexed where they are, in an open-addressing table of
+// positions (a Go map keyed by identifier costs three times as much), and
+// the survivors are copied once.
 func Merge(parts ...[]spec.ManifestEntry) ([]spec.ManifestEntry, error) {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
-	index := make(map[fileKey]int, n)
-	live := make([]bool, n)
-	pos := 0
+	all := make([]*spec.ManifestEntry, 0, n)
 	for _, p := range parts {
 		for i := range p {
-			e := &p[i]
-			// The map lives only during this call, while the entries do not
-			// change: its keys may alias their partitions.
-			id := keyOf(e, aliasString(e.Partition))
-			j, ok := index[id]
-			switch {
-			case ok && e.Kind == spec.FileKindAdd:
-				return nil, fmt.Errorf("%w: file %s (bucket %d, level %d) is added twice", spec.ErrConflict, e.File.FileName, e.Bucket, e.File.Level)
-			case ok:
-				live[j] = false
-				delete(index, id)
-			default:
-				index[id] = pos
-				live[pos] = true
-			}
-			pos++
+			all = append(all, &p[i])
 		}
 	}
-	res := make([]spec.ManifestEntry, 0, len(index))
-	pos = 0
-	for _, p := range parts {
-		for i := range p {
-			if live[pos] {
-				res = append(res, p[i])
+	// The table maps a file identifier to the position of its latest entry;
+	// the identifier is present, as in Java's map, while that entry is live.
+	t := newPositionTable(n)
+	live := make([]bool, n)
+	kept := 0
+	for pos, e := range all {
+		slot, found := t.find(e, all)
+		if found && live[slot.pos] {
+			if e.Kind == spec.FileKindAdd {
+				return nil, fmt.Errorf("%w: file %s (bucket %d, level %d) is added twice", spec.ErrConflict, e.File.FileName, e.Bucket, e.File.Level)
 			}
-			pos++
+			live[slot.pos] = false
+			kept--
+			continue
+		}
+		slot.hash, slot.pos = t.hash, int32(pos)
+		live[pos] = true
+		kept++
+	}
+	res := make([]spec.ManifestEntry, 0, kept)
+	for pos, e := range all {
+		if live[pos] {
+			res = append(res, *e)
 		}
 	}
 	return res, nil
 }
 
-func aliasString(b []byte) string {
-	if len(b) == 0 {
-		return ""
+// positionTable is a linear-probing hash table from file identifier to a
+// position in Merge's entries; it never shrinks and never deletes.
+type positionTable struct {
+	slots []positionSlot
+	shift uint
+	seed  maphash.Seed
+	hash  uint32 // the hash of the entry last passed to find
+}
+
+type positionSlot struct {
+	hash uint32 // high bits of the identifier's hash, 0 for an empty slot
+	pos  int32
+}
+
+func newPositionTable(n int) *positionTable {
+	bits := uint(4)
+	for 1<<bits < 2*n {
+		bits++
 	}
-	return unsafe.String(&b[0], len(b))
+	return &positionTable{slots: make([]positionSlot, 1<<bits), shift: 64 - bits, seed: maphash.MakeSeed()}
+}
+
+// find returns the slot of e's identifier: the one holding it, or the empty
+// slot where it goes.
+func (t *positionTable) find(e *spec.ManifestEntry, all []*spec.ManifestEntry) (*positionSlot, bool) {
+	h := maphash.String(t.seed, e.File.FileName) ^ (uint64(uint32(e.Bucket))<<32 | uint64(uint32(e.File.Level)))
+	h *= 0x9e3779b97f4a7c15
+	t.hash = uint32(h>>32) | 1
+	mask := len(t.slots) - 1
+	for i := int(h >> t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.hash == 0 {
+			return s, false
+		}
+		if s.hash == t.hash && sameFile(all[s.pos], e) {
+			return s, true
+		}
+	}
+}
+
+// sameFile compares what Identifier covers.
+func sameFile(a, b *spec.ManifestEntry) bool {
+	if a.Bucket != b.Bucket || a.File.Level != b.File.Level || a.File.FileName != b.File.FileName || !bytes.Equal(a.Partition, b.Partition) {
+		return false
+	}
+	return keyOf(a, "").rest == keyOf(b, "").rest
 }
 
 // Merger merges entries incrementally; see Merge.
