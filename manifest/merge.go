@@ -3,8 +3,8 @@ package manifest
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"hash/maphash"
+	"strconv"
 	"strings"
 
 	"github.com/stratalake/strata/spec"
@@ -42,12 +42,50 @@ func Identifier(e *spec.ManifestEntry) string {
 // before it is kept; an ADD of a file already present is an error wrapping
 // spec.ErrConflict. The result keeps first-insertion order. Several slices
 // are merged as their concatenation.
-//
-// Planning a snapshot merges every live file, a million or more: the
-// entries are indexed where they are, in an open-addressing table of
-// positions (a Go map keyed by identifier costs three times as much), and
-// the survivors are copied once.
 func Merge(parts ...[]spec.ManifestEntry) ([]spec.ManifestEntry, error) {
+	live, kept, err := liveEntries(parts)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]spec.ManifestEntry, 0, kept)
+	pos := 0
+	for _, p := range parts {
+		for i := range p {
+			if live[pos] {
+				res = append(res, p[i])
+			}
+			pos++
+		}
+	}
+	return res, nil
+}
+
+// MergeInPlace is Merge of one slice that it reuses for the result: the
+// survivors move to its front, and nothing moves when nothing cancels.
+func MergeInPlace(entries []spec.ManifestEntry) ([]spec.ManifestEntry, error) {
+	live, _, err := liveEntries([][]spec.ManifestEntry{entries})
+	if err != nil {
+		return nil, err
+	}
+	w := 0
+	for i := range entries {
+		if live[i] {
+			if w != i {
+				entries[w] = entries[i]
+			}
+			w++
+		}
+	}
+	clear(entries[w:])
+	return entries[:w], nil
+}
+
+// liveEntries computes which entries survive merging, by position in the
+// concatenation of parts. Planning a snapshot merges every live file, a
+// million or more: the entries are indexed where they are, in an
+// open-addressing table of positions (a Go map keyed by identifier costs
+// three times as much).
+func liveEntries(parts [][]spec.ManifestEntry) ([]bool, int, error) {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
@@ -67,7 +105,7 @@ func Merge(parts ...[]spec.ManifestEntry) ([]spec.ManifestEntry, error) {
 		slot, found := t.find(e, all)
 		if found && live[slot.pos] {
 			if e.Kind == spec.FileKindAdd {
-				return nil, fmt.Errorf("%w: file %s (bucket %d, level %d) is added twice", spec.ErrConflict, e.File.FileName, e.Bucket, e.File.Level)
+				return nil, 0, fmt.Errorf("%w: file %s (bucket %d, level %d) is added twice", spec.ErrConflict, e.File.FileName, e.Bucket, e.File.Level)
 			}
 			live[slot.pos] = false
 			kept--
@@ -77,13 +115,7 @@ func Merge(parts ...[]spec.ManifestEntry) ([]spec.ManifestEntry, error) {
 		live[pos] = true
 		kept++
 	}
-	res := make([]spec.ManifestEntry, 0, kept)
-	for pos, e := range all {
-		if live[pos] {
-			res = append(res, *e)
-		}
-	}
-	return res, nil
+	return live, kept, nil
 }
 
 // positionTable is a linear-probing hash table from file identifier to a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 
@@ -103,6 +104,10 @@ func TestMergeMatchesMerger(t *testing.T) {
 		}
 		if err == nil && names(got) != names(m.Result()) {
 			t.Fatalf("round %d: Merge %q, Merger %q", round, names(got), names(m.Result()))
+		}
+		inPlace, ierr := MergeInPlace(slices.Clone(es))
+		if (ierr == nil) != (err == nil) || names(inPlace) != names(got) {
+			t.Fatalf("round %d: MergeInPlace %q (%v), Merge %q (%v)", round, names(inPlace), ierr, names(got), err)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"slices"
 	"strconv"
 	"sync/atomic"
 
@@ -78,18 +77,32 @@ func (s *Store) ReadManifestList(ctx context.Context, name string) ([]spec.Manif
 // it holds them. The slice is the caller's; the byte slices and pointers in
 // the entries are shared with the cache and must not be modified.
 func (s *Store) ReadManifest(ctx context.Context, name string) ([]spec.ManifestEntry, error) {
+	return s.AppendManifest(ctx, nil, name)
+}
+
+// AppendManifest is ReadManifest appending to dst, in place when dst has
+// room: a planner reads every manifest of a snapshot into one slice.
+func (s *Store) AppendManifest(ctx context.Context, dst []spec.ManifestEntry, name string) ([]spec.ManifestEntry, error) {
 	if es, ok := s.cache.get(name); ok {
-		return slices.Clone(es), nil
+		return append(dst, es...), nil
 	}
-	es, err := readDecoded(ctx, s, name, spec.DecodeManifestEntries)
+	data, err := s.read(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if s.cache.limit > 0 {
-		s.cache.put(name, es)
-		es = slices.Clone(es)
+	if s.cache.limit == 0 {
+		out, err := spec.AppendManifestEntries(dst, data)
+		if err != nil {
+			return nil, fmt.Errorf("manifest: %s: %w", s.Path(name), err)
+		}
+		return out, nil
 	}
-	return es, nil
+	es, err := spec.DecodeManifestEntries(data)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %s: %w", s.Path(name), err)
+	}
+	s.cache.put(name, es)
+	return append(dst, es...), nil
 }
 
 // ReadIndexManifest reads an index manifest by file name.

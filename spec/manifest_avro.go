@@ -309,9 +309,20 @@ func EncodeManifestEntries(entries []ManifestEntry, compression string) ([]byte,
 // the entries and with values sharing a few buffers; the rest go through
 // the generic decoder, which gives the same entries.
 func DecodeManifestEntries(data []byte) ([]ManifestEntry, error) {
-	out, ok, err := decodeEntriesPlanned(data)
+	return AppendManifestEntries(nil, data)
+}
+
+// AppendManifestEntries is DecodeManifestEntries appending to dst: with room
+// in dst, the entries are decoded in place. On error dst's contents past
+// its length are undefined.
+func AppendManifestEntries(dst []ManifestEntry, data []byte) ([]ManifestEntry, error) {
+	out, ok, err := decodeEntriesPlanned(dst, data)
 	if !ok {
-		return decodeManifestEntriesGeneric(data)
+		es, err := decodeManifestEntriesGeneric(data)
+		if err != nil {
+			return nil, err
+		}
+		return append(dst, es...), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)

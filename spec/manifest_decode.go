@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -503,9 +504,10 @@ func (c *avroCursor) decodeEntry(plan []entryOp, a *entryArena, e *ManifestEntry
 	return c.err
 }
 
-// decodeEntriesPlanned decodes a manifest file by a compiled plan. ok is
-// false when the file's writer schema needs the generic decoder.
-func decodeEntriesPlanned(data []byte) (out []ManifestEntry, ok bool, err error) {
+// decodeEntriesPlanned decodes a manifest file by a compiled plan,
+// appending to dst. ok is false when the file's writer schema needs the
+// generic decoder.
+func decodeEntriesPlanned(dst []ManifestEntry, data []byte) (out []ManifestEntry, ok bool, err error) {
 	f, err := parseOCF(data)
 	if err != nil {
 		return nil, true, err
@@ -519,16 +521,17 @@ func decodeEntriesPlanned(data []byte) (out []ManifestEntry, ok bool, err error)
 		return nil, true, err
 	}
 	if total == 0 {
-		return nil, true, nil // as the generic decoder
+		return dst, true, nil
 	}
-	out = make([]ManifestEntry, total)
+	row := len(dst)
+	out = slices.Grow(dst, total)[:row+total]
+	clear(out[row:])
 	var a entryArena
-	row := 0
 	for _, b := range blocks {
 		c := avroCursor{buf: b.data}
 		for range b.count {
 			if err := c.decodeEntry(plan, &a, &out[row]); err != nil {
-				return nil, true, fmt.Errorf("avro row %d: %w", row, err)
+				return nil, true, fmt.Errorf("avro row %d: %w", row-len(dst), err)
 			}
 			row++
 		}

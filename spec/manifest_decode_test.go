@@ -42,7 +42,7 @@ func javaManifests(t *testing.T) []string {
 // samePlannedAndGeneric decodes data both ways and fails unless they agree.
 func samePlannedAndGeneric(t *testing.T, name string, data []byte) []ManifestEntry {
 	t.Helper()
-	got, ok, err := decodeEntriesPlanned(data)
+	got, ok, err := decodeEntriesPlanned(nil, data)
 	if !ok || err != nil {
 		t.Fatalf("%s: planned decoder: handled %v, %v", name, ok, err)
 	}
@@ -272,4 +272,26 @@ func FuzzPlannedManifestDecoder(f *testing.F) {
 			t.Fatalf("decoders differ\nplanned %+v\ngeneric %+v", got, want)
 		}
 	})
+}
+
+func TestAppendManifestEntriesInPlace(t *testing.T) {
+	r := seeded(t)
+	first, second := []ManifestEntry{randomEntry(r)}, []ManifestEntry{randomEntry(r), randomEntry(r)}
+	data, err := EncodeManifestEntries(second, "zstd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := DecodeManifestEntries(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := append(make([]ManifestEntry, 0, 3), first...)
+	dst[:3][2].Bucket = 99 // stale content past the length is overwritten
+	got, err := AppendManifestEntries(dst, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &got[0] != &dst[0] || !reflect.DeepEqual(got[0], first[0]) || !reflect.DeepEqual(got[1:], want) {
+		t.Fatalf("appended %+v", got)
+	}
 }

@@ -5,10 +5,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"runtime"
 
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"iter"
 	"path"
 	"slices"
@@ -21,7 +19,6 @@ import (
 
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/lsm"
-	"github.com/stratalake/strata/manifest"
 	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
 )
@@ -39,40 +36,18 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *par
 	if err != nil {
 		return nil, err
 	}
-	// Manifests are read in parallel; entries keep manifest order, which
-	// merging depends on.
 	var keep []spec.ManifestFileMeta
 	for _, m := range metas {
 		if pf == nil || pf.mayMatch(m.PartitionStats) {
 			keep = append(keep, m)
 		}
 	}
-	parts := make([][]spec.ManifestEntry, len(keep))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, m := range keep {
-		g.Go(func() error {
-			es, err := t.manifests.ReadManifest(gctx, m.FileName)
-			if err != nil {
-				return err
-			}
-			if pf != nil {
-				kept := es[:0]
-				for _, e := range es {
-					if pf.matches(e.Partition) {
-						kept = append(kept, e)
-					}
-				}
-				es = kept
-			}
-			parts[i] = es
-			return nil
-		})
+	var merged []spec.ManifestEntry
+	if pf == nil {
+		merged, err = t.readAllEntries(ctx, keep)
+	} else {
+		merged, err = t.readEntriesWhere(ctx, keep, pf)
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	merged, err := manifest.Merge(parts...)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", snap.ID, err)
 	}
