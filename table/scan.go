@@ -177,6 +177,7 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 	}
 	byBucket := map[key]*Split{}
 	var order []key
+	sizes := bucketSizes(files)
 	for _, e := range files {
 		if s.skipsLevel0() && e.File.Level == 0 {
 			continue
@@ -184,7 +185,8 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 		k := key{string(e.Partition), e.Bucket}
 		sp, ok := byBucket[k]
 		if !ok {
-			sp = &Split{Partition: e.Partition, Bucket: e.Bucket, allLevels: s.allLevels}
+			sp = &Split{Partition: e.Partition, Bucket: e.Bucket, allLevels: s.allLevels,
+				Files: make([]spec.DataFileMeta, 0, sizes[string(e.Partition)][e.Bucket])}
 			byBucket[k] = sp
 			order = append(order, k)
 		}

@@ -101,3 +101,20 @@ func readManifests(ctx context.Context, metas []spec.ManifestFileMeta, read func
 	}
 	return g.Wait()
 }
+
+// bucketSizes counts files by partition and bucket, so that splits are
+// allocated at their size: growing a million 360-byte DataFileMetas by
+// appending costs more than grouping them.
+func bucketSizes(files []spec.ManifestEntry) map[string]map[int32]int {
+	out := map[string]map[int32]int{}
+	for i := range files {
+		e := &files[i]
+		m := out[string(e.Partition)]
+		if m == nil {
+			m = map[int32]int{}
+			out[string(e.Partition)] = m
+		}
+		m[e.Bucket]++
+	}
+	return out
+}
