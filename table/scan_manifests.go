@@ -38,7 +38,11 @@ func (t *Table) readAllEntries(ctx context.Context, metas []spec.ManifestFileMet
 	}
 	parts := make([][]spec.ManifestEntry, len(metas))
 	err := readManifests(ctx, metas, func(ctx context.Context, i int, name string) error {
-		es, err := t.manifests.AppendManifest(ctx, all[offs[i]:offs[i]:offs[i+1]], name)
+		var dst []spec.ManifestEntry
+		if all != nil {
+			dst = all[offs[i]:offs[i]:offs[i+1]]
+		}
+		es, err := t.manifests.AppendManifest(ctx, dst, name)
 		parts[i] = es
 		return err
 	})
@@ -48,7 +52,7 @@ func (t *Table) readAllEntries(ctx context.Context, metas []spec.ManifestFileMet
 	for i, p := range parts {
 		// A manifest that holds other than its counts said landed outside
 		// its range, or left a gap.
-		if len(p) != offs[i+1]-offs[i] || len(p) > 0 && &p[0] != &all[offs[i]] {
+		if fits && (len(p) != offs[i+1]-offs[i] || len(p) > 0 && &p[0] != &all[offs[i]]) {
 			fits = false
 		}
 	}
