@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,4 +295,46 @@ func TestAppendManifestEntriesInPlace(t *testing.T) {
 	if &got[0] != &dst[0] || !reflect.DeepEqual(got[0], first[0]) || !reflect.DeepEqual(got[1:], want) {
 		t.Fatalf("appended %+v", got)
 	}
+}
+
+// Byte-level mutations of real and random manifests (the fuzzer's job, in
+// every test run): the planned decoder never panics, fails with ErrCorrupt,
+// and agrees with the generic decoder on what both accept.
+func TestPlannedDecoderOnMutatedManifests(t *testing.T) {
+	r := seeded(t)
+	var seeds [][]byte
+	for _, f := range javaManifests(t)[:min(8, len(javaManifests(t)))] {
+		data, _ := os.ReadFile(f)
+		seeds = append(seeds, data)
+	}
+	for _, comp := range []string{"none", "snappy", "deflate"} {
+		data, _ := EncodeManifestEntries([]ManifestEntry{randomEntry(r), randomEntry(r), randomEntry(r)}, comp)
+		seeds = append(seeds, data)
+	}
+	accepted := 0
+	for range 3000 {
+		data := bytes.Clone(seeds[r.IntN(len(seeds))])
+		for range 1 + r.IntN(4) {
+			switch i := r.IntN(len(data)); r.IntN(3) {
+			case 0:
+				data[i] = byte(r.Uint32())
+			case 1:
+				data = append(data[:i], data[i+1:]...)
+			default:
+				data = slices.Insert(data, i, byte(r.Uint32()))
+			}
+		}
+		got, err := DecodeManifestEntries(data)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error does not wrap ErrCorrupt: %v", err)
+			}
+			continue
+		}
+		accepted++
+		if want, err := decodeManifestEntriesGeneric(data); err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoders differ on %x\nplanned %+v\ngeneric %+v", data, got, want)
+		}
+	}
+	t.Logf("%d of 3000 mutations decoded", accepted)
 }
