@@ -9,7 +9,8 @@ import (
 )
 
 // DefaultCacheBytes bounds a Store's cache of decoded manifests unless
-// WithCacheBytes says otherwise: about 600k entries of a typical table.
+// WithCacheBytes says otherwise: an entry takes about 500 bytes, so this
+// holds about half a million live files' worth of manifests.
 const DefaultCacheBytes = 256 << 20
 
 // StoreOption configures a Store.
