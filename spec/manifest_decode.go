@@ -418,8 +418,10 @@ func (c *avroCursor) optList(a *entryArena) *[]string {
 	return p
 }
 
-// decodeEntry runs plan over one row.
+// decodeEntry runs plan over one row into e, which may hold anything:
+// fields the writer lacks read as zero.
 func (c *avroCursor) decodeEntry(plan []entryOp, a *entryArena, e *ManifestEntry) error {
+	*e = ManifestEntry{}
 	f := &e.File
 	for i := range plan {
 		switch plan[i].code {
@@ -525,7 +527,6 @@ func decodeEntriesPlanned(dst []ManifestEntry, data []byte) (out []ManifestEntry
 	}
 	row := len(dst)
 	out = slices.Grow(dst, total)[:row+total]
-	clear(out[row:])
 	var a entryArena
 	for _, b := range blocks {
 		c := avroCursor{buf: b.data}
