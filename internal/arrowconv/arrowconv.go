@@ -148,6 +148,7 @@ func schema(fs []spec.DataField, parquet bool) (*arrow.Schema, error) {
 type Builder struct {
 	fields []spec.DataField
 	rb     *array.RecordBuilder
+	apps   []func(any) error // one per field
 	n      int
 }
 
@@ -166,7 +167,64 @@ func newBuilder(mem memory.Allocator, fs []spec.DataField, parquet bool) (*Build
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{fields: fs, rb: array.NewRecordBuilder(mem, s)}, nil
+	rb := array.NewRecordBuilder(mem, s)
+	apps := make([]func(any) error, len(fs))
+	for i, f := range fs {
+		apps[i] = appender(rb.Field(i), f.Type)
+	}
+	return &Builder{fields: fs, rb: rb, apps: apps}, nil
+}
+
+// appender returns the function that appends a value of type t to bld: a
+// direct one for the common flat types, appendValue for the others. A
+// RecordBuilder keeps its field builders across batches.
+func appender(bld array.Builder, t spec.DataType) func(any) error {
+	other := func(v any) error {
+		if v == nil {
+			bld.AppendNull()
+			return nil
+		}
+		return bad(t, v)
+	}
+	switch b := bld.(type) {
+	case *array.BooleanBuilder:
+		return typed(b.Append, other)
+	case *array.Int8Builder:
+		return typed(b.Append, other)
+	case *array.Int16Builder:
+		return typed(b.Append, other)
+	case *array.Int32Builder:
+		return typed(b.Append, other)
+	case *array.Int64Builder:
+		return typed(b.Append, other)
+	case *array.Float32Builder:
+		return typed(b.Append, other)
+	case *array.Float64Builder:
+		return typed(b.Append, other)
+	case *array.StringBuilder:
+		return typed(b.Append, other)
+	case *array.BinaryBuilder:
+		return typed(b.Append, other)
+	case *array.TimestampBuilder:
+		switch b.Type().(*arrow.TimestampType).Unit {
+		case arrow.Millisecond:
+			return typed(func(x spec.Timestamp) { b.Append(arrow.Timestamp(x.Millis)) }, other)
+		case arrow.Microsecond:
+			return typed(func(x spec.Timestamp) { b.Append(arrow.Timestamp(x.Micros())) }, other)
+		}
+	}
+	return func(v any) error { return appendValue(bld, t, v) }
+}
+
+func typed[T any](app func(T), other func(any) error) func(any) error {
+	return func(v any) error {
+		x, ok := v.(T)
+		if !ok {
+			return other(v)
+		}
+		app(x)
+		return nil
+	}
 }
 
 // Schema is the schema of the batches this builder makes.
@@ -183,9 +241,9 @@ func (b *Builder) Append(row spec.Row) error {
 	if len(row) != len(b.fields) {
 		return fmt.Errorf("%w: row has %d values for %d columns", spec.ErrSchemaMismatch, len(row), len(b.fields))
 	}
-	for i, f := range b.fields {
-		if err := appendValue(b.rb.Field(i), f.Type, row[i]); err != nil {
-			return fmt.Errorf("column %s: %w", f.Name, err)
+	for i, app := range b.apps {
+		if err := app(row[i]); err != nil {
+			return fmt.Errorf("column %s: %w", b.fields[i].Name, err)
 		}
 	}
 	b.n++

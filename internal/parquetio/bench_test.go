@@ -73,14 +73,21 @@ func BenchmarkWrite1M(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		opt  Compression
-	}{{"zstd", CompressionZstd}, {"snappy", CompressionSnappy}, {"none", CompressionNone}} {
+		dict bool
+	}{
+		{"zstd", CompressionZstd, true},
+		// lsm's default: parquet.enable.dictionary is off.
+		{"zstd-nodict", CompressionZstd, false},
+		{"snappy", CompressionSnappy, true},
+		{"none", CompressionNone, true},
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(payload)
 			var size int64
 			for b.Loop() {
 				out := new(discardCounter)
-				w, err := NewWriter(out, benchFields, WithCompression(c.opt))
+				w, err := NewWriter(out, benchFields, WithCompression(c.opt), WithDictionary(c.dict))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -154,7 +154,7 @@ func NewWriter(w io.Writer, fields []spec.DataField, opts ...Option) (*Writer, e
 	if err != nil {
 		return nil, err
 	}
-	rb, err := arrowconv.NewParquetBuilder(memory.DefaultAllocator, fields)
+	rb, err := arrowconv.NewParquetBuilder(new(bufPool), fields)
 	if err != nil {
 		return nil, fmt.Errorf("parquetio: %w", err)
 	}
