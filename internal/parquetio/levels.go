@@ -188,6 +188,9 @@ func (lp *leafPlan) write(ctx context.Context, cw file.ColumnChunkWriter, arr ar
 		}
 	}
 	vals, err := slotValues(leaf, l.runs)
+	// The arrays belong to the caller's batch: hold no reference to them.
+	clear(l.arrs)
+	clear(l.offs)
 	if err != nil {
 		return err
 	}
