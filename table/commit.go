@@ -491,11 +491,13 @@ func (c *Commit) checkTotalBuckets(ctx context.Context, latest *spec.Snapshot, d
 			for i, name := range c.t.schema.PartitionKeys {
 				filter[name] = vals[i]
 			}
-			var pf *partitionFilter
-			if len(filter) > 0 {
-				if pf, err = c.t.newPartitionFilter(filter); err != nil {
-					return err
-				}
+			p, err := c.t.partitionPredicate(filter)
+			if err != nil {
+				return err
+			}
+			pf, err := c.t.newScanFilter(p, nil)
+			if err != nil {
+				return err
 			}
 			files, err := c.t.liveFilesWhere(ctx, latest, pf)
 			if err != nil {

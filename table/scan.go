@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"golang.org/x/sync/errgroup"
 	"iter"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/manifest"
+	"github.com/stratalake/strata/predicate"
 	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
 )
@@ -34,7 +36,7 @@ func (t *Table) liveFiles(ctx context.Context, snap *spec.Snapshot) ([]spec.Mani
 
 // liveFilesWhere is liveFiles restricted to partitions that match: manifests
 // whose partition stats rule the partition out are not even read.
-func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *partitionFilter) ([]spec.ManifestEntry, error) {
+func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *scanFilter) ([]spec.ManifestEntry, error) {
 	metas, err := t.manifests.ReadManifestFiles(ctx, snap.BaseManifestList, snap.DeltaManifestList)
 	if err != nil {
 		return nil, err
@@ -43,7 +45,7 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *par
 	// merging depends on.
 	var keep []spec.ManifestFileMeta
 	for _, m := range metas {
-		if pf == nil || pf.mayMatch(m.PartitionStats) {
+		if pf.mayMatchManifest(m.PartitionStats) {
 			keep = append(keep, m)
 		}
 	}
@@ -57,9 +59,10 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *par
 				return err
 			}
 			if pf != nil {
+				pf.counters.manifestsRead.Add(1)
 				kept := es[:0]
-				for _, e := range es {
-					if pf.matches(e.Partition) {
+				for i := range es {
+					if e := es[i]; pf.matchesEntry(&e) {
 						kept = append(kept, e)
 					}
 				}
@@ -99,8 +102,9 @@ type ScanOption func(*Scan)
 func WithSnapshot(id int64) ScanOption { return func(s *Scan) { s.travel = travel{snapshotID: id} } }
 
 // WithPartition restricts the scan to partitions whose columns equal the
-// given values (a subset of the partition columns; nil matches null).
-// Manifests whose partition ranges exclude them are skipped unread.
+// given values (a subset of the partition columns; nil matches null): a
+// WithFilter of equalities (IS NULL for nil). Manifests whose partition
+// ranges exclude them are skipped unread.
 func WithPartition(values map[string]any) ScanOption {
 	return func(s *Scan) { s.partition = values }
 }
@@ -118,7 +122,12 @@ type Scan struct {
 	travel    travel // the snapshot to read (timetravel.go)
 	columns   []string
 	partition map[string]any
-	allLevels bool // WithAllLevels (scan_levels.go)
+	filter    predicate.Predicate // WithFilter (scan_filter.go)
+	allLevels bool                // WithAllLevels (scan_levels.go)
+	counters  scanCounters
+	// parallelism and batchRows shape ToArrowRecords (scan_batches.go).
+	parallelism int
+	batchRows   int
 }
 
 // NewScan returns a scan of the latest snapshot unless options say
@@ -147,6 +156,10 @@ type Plan struct {
 	Snapshot *spec.Snapshot // nil for a table with no snapshot
 	Fields   []spec.DataField
 	Splits   []Split
+	// Filter is the scan's filter bound to the table's fields, to apply to
+	// every row read (pruning only skipped what cannot match); nil for
+	// none.
+	Filter *predicate.Bound
 }
 
 // Fields are the columns the scan returns.
@@ -184,18 +197,20 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.counters.reset()
+	pf, err := s.scanFilter()
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{Fields: fields}
+	if pf != nil {
+		p.Filter = pf.rows
+	}
 	snap, err := s.t.resolve(ctx, s.travel)
 	if err != nil || snap == nil {
 		return p, err
 	}
 	p.Snapshot = snap
-	var pf *partitionFilter
-	if s.partition != nil {
-		if pf, err = s.t.newPartitionFilter(s.partition); err != nil {
-			return nil, err
-		}
-	}
 	files, err := s.t.liveFilesWhere(ctx, snap, pf)
 	if err != nil {
 		return nil, err
@@ -235,7 +250,11 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 		}
 	}
 	for _, k := range order {
-		p.Splits = append(p.Splits, *byBucket[k])
+		sp := byBucket[k]
+		if sp.Files = pf.pruneFiles(ctx, sp.Files, s.rawSplits()); len(sp.Files) > 0 {
+			s.counters.filesPlanned.Add(int64(len(sp.Files)))
+			p.Splits = append(p.Splits, *sp)
+		}
 	}
 	return p, nil
 }
@@ -312,11 +331,17 @@ func (s *Scan) Rows(ctx context.Context) iter.Seq2[spec.Row, error] {
 			proj[i] = s.t.schema.FieldIndex(f.Name)
 		}
 		for _, sp := range plan.Splits {
+			s.counters.filesRead.Add(int64(len(sp.Files)))
 			for kv, err := range s.t.readSplit(ctx, sp) {
 				if err != nil {
 					yield(nil, err)
 					return
 				}
+				s.counters.rowsRead.Add(1)
+				if plan.Filter != nil && !plan.Filter.Eval(kv.Value) {
+					continue
+				}
+				s.counters.rowsReturned.Add(1)
 				row := make(spec.Row, len(proj))
 				for i, j := range proj {
 					row[i] = kv.Value[j]
@@ -428,15 +453,33 @@ func (t *Table) mergeSplit(sp Split, open func(spec.DataFileMeta) lsm.Run) iter.
 // sortedRuns groups files into sorted runs: each level-0 file is its own run;
 // the files of a level ≥ 1 form one run, read in key order.
 func (t *Table) sortedRuns(files []spec.DataFileMeta, open func(spec.DataFileMeta) lsm.Run) ([]lsm.Run, error) {
+	groups, err := t.runFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]lsm.Run, len(groups))
+	for i, g := range groups {
+		if len(g) == 1 {
+			runs[i] = open(g[0])
+		} else {
+			runs[i] = concatRuns(g, open)
+		}
+	}
+	return runs, nil
+}
+
+// runFiles groups files by sorted run: each level-0 file alone, then the
+// files of each level ≥ 1 in key order.
+func (t *Table) runFiles(files []spec.DataFileMeta) ([][]spec.DataFileMeta, error) {
 	type leveled struct {
 		f   spec.DataFileMeta
 		min spec.Row
 	}
 	byLevel := map[int32][]leveled{}
-	var runs []lsm.Run
+	var groups [][]spec.DataFileMeta
 	for _, f := range files {
 		if f.Level == 0 {
-			runs = append(runs, open(f))
+			groups = append(groups, []spec.DataFileMeta{f})
 			continue
 		}
 		_, kb, err := spec.DeserializeBinaryRow(f.MinKey)
@@ -449,15 +492,17 @@ func (t *Table) sortedRuns(files []spec.DataFileMeta, open func(spec.DataFileMet
 		}
 		byLevel[f.Level] = append(byLevel[f.Level], leveled{f, k})
 	}
-	for _, ls := range byLevel {
+	levels := slices.Sorted(maps.Keys(byLevel))
+	for _, l := range levels {
+		ls := byLevel[l]
 		slices.SortFunc(ls, func(a, b leveled) int { return lsm.CompareKeys(a.min, b.min) })
 		fs := make([]spec.DataFileMeta, len(ls))
 		for i, l := range ls {
 			fs[i] = l.f
 		}
-		runs = append(runs, concatRuns(fs, open))
+		groups = append(groups, fs)
 	}
-	return runs, nil
+	return groups, nil
 }
 
 // concatRuns chains the files of one level, which do not overlap and are
@@ -555,76 +600,6 @@ func (r *recordReader) RecordBatch() arrow.RecordBatch { return r.cur }
 func (r *recordReader) Record() arrow.RecordBatch { return r.cur }
 
 func (r *recordReader) Err() error { return r.err }
-
-// partitionFilter is an equality predicate on partition columns.
-type partitionFilter struct {
-	t      *Table
-	idx    []int // positions among the partition columns
-	values []any
-}
-
-func (t *Table) newPartitionFilter(values map[string]any) (*partitionFilter, error) {
-	pf := &partitionFilter{t: t}
-	keys := t.schema.PartitionKeys
-	for name, v := range values {
-		i := slices.Index(keys, name)
-		if i < 0 {
-			return nil, fmt.Errorf("%w: %q is not a partition column (partition columns: %v)", spec.ErrSchemaMismatch, name, keys)
-		}
-		// Validate the Go type now: comparisons assume it.
-		if _, err := spec.EncodeBinaryRow([]spec.DataType{t.schema.PartitionFields()[i].Type}, spec.Row{v}, spec.RowKindInsert); err != nil {
-			return nil, fmt.Errorf("partition value for %s: %w", name, err)
-		}
-		pf.idx = append(pf.idx, i)
-		pf.values = append(pf.values, v)
-	}
-	return pf, nil
-}
-
-// matches tests one entry's partition.
-func (pf *partitionFilter) matches(partition []byte) bool {
-	vals, err := pf.t.partitionValues(partition)
-	if err != nil {
-		return true // let the read report it
-	}
-	for j, i := range pf.idx {
-		if spec.CompareValues(vals[i], pf.values[j]) != 0 || (vals[i] == nil) != (pf.values[j] == nil) {
-			return false
-		}
-	}
-	return true
-}
-
-// mayMatch tests a manifest's partition stats: false only when the value is
-// outside a column's [min, max].
-func (pf *partitionFilter) mayMatch(st spec.SimpleStats) bool {
-	types := pf.t.partitionTypes()
-	decode := func(b []byte) spec.Row {
-		arity, row, err := spec.DeserializeBinaryRow(b)
-		if err != nil || arity != len(types) {
-			return nil
-		}
-		vals, _, err := spec.DecodeBinaryRow(types, row)
-		if err != nil {
-			return nil
-		}
-		return vals
-	}
-	mins, maxs := decode(st.MinValues), decode(st.MaxValues)
-	if mins == nil || maxs == nil {
-		return true
-	}
-	for j, i := range pf.idx {
-		v := pf.values[j]
-		if v == nil || mins[i] == nil || maxs[i] == nil {
-			continue
-		}
-		if spec.CompareValues(v, mins[i]) < 0 || spec.CompareValues(v, maxs[i]) > 0 {
-			return false
-		}
-	}
-	return true
-}
 
 // readAppendSplit streams an append-only table's bucket: its files in
 // sequence order, rows as written (no merging; all are inserts).

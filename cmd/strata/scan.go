@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,18 +24,19 @@ func newEncoder(w io.Writer, format string, fields []spec.DataField) (textrow.En
 	case "csv":
 		return textrow.NewCSVEncoder(w, fields), nil
 	}
-	return nil, usagef("--format %q: want table, jsonl or csv", format)
+	return nil, usagef("--format %q: want table, jsonl, csv, parquet or arrow", format)
 }
 
 func newScanCmd(e *env) *cobra.Command {
-	var sel, format, part string
+	var sel, format, part, output string
 	var limit int64
+	var noProgress bool
 	var travel travelFlags
 	cmd := &cobra.Command{
-		Use:   "scan DB.TABLE [--select a,b] [--snapshot N | --tag NAME | --as-of TIME] [--limit N] [--format table|jsonl|csv]",
+		Use:   "scan DB.TABLE [--select a,b] [--snapshot N | --tag NAME | --as-of TIME] [--limit N] [--format table|jsonl|csv|parquet|arrow] [--output FILE]",
 		Short: "Read a snapshot of a table",
 		Long: `Read a snapshot of the table with Paimon's merge-on-read rules and print its
-rows.
+rows, or write them to --output FILE.
 
 ` + travelHelp + `
 
@@ -42,13 +45,29 @@ numbers, DECIMAL as a string, DATE as 2024-01-31, TIMESTAMP as ISO-8601
 without zone (2024-01-31T12:00:00.5), TIMESTAMP_LTZ(p) as an instant in UTC
 with p fractional digits (2024-01-31T12:00:00.500Z), BYTES as base64,
 ARRAY/VECTOR as arrays, MAP and ROW as objects. csv and table print the same
-text forms; in csv an empty cell is null and "" the empty string.`,
+text forms; in csv an empty cell is null and "" the empty string.
+
+parquet and arrow write the scan's Arrow record batches as they come, with
+the columns' Arrow types (table.Scan.Schema: DECIMAL as decimal128, DATE as
+date32, TIMESTAMP as timestamp of its precision's unit, ...): parquet a
+Parquet file (zstd, row groups of about 128 MiB, the Arrow schema stored in
+its metadata for Arrow readers), which needs --output FILE; arrow an Arrow
+IPC stream (pyarrow.ipc.open_stream, DuckDB's arrow extension), to --output
+FILE or to stdout when stdout is not a terminal. An --output file is written
+under a temporary name and renamed when complete: a failed scan leaves none.
+
+--limit N stops reading once N rows are out. While rows go to a file or a
+pipe and stderr is a terminal, a progress line on stderr shows the rows and
+bytes written so far, the time taken and the rate (--no-progress: none).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			opts, err := travel.scanOptions(cmd)
 			if err != nil {
 				return err
+			}
+			if limit < 0 {
+				return usagef("--limit must not be negative")
 			}
 			t, err := e.table(ctx, args[0])
 			if err != nil {
@@ -64,37 +83,74 @@ text forms; in csv an empty cell is null and "" the empty string.`,
 				}
 				opts = append(opts, table.WithPartition(values))
 			}
+			if limit > 0 {
+				opts = append(opts, table.WithBatchRows(int(min(limit, scanBatchRows))))
+			}
 			s := t.NewScan(opts...)
 			fields, err := s.Fields()
 			if err != nil {
 				return usageError{err}
 			}
-			enc, err := newEncoder(e.stdout, format, fields)
+			if !binaryFormat(format) {
+				if _, err := newEncoder(io.Discard, format, fields); err != nil {
+					return err
+				}
+			}
+			out, err := openScanOutput(e.stdout, output, format)
 			if err != nil {
 				return err
 			}
-			var n int64
-			for row, err := range s.Rows(ctx) {
-				if err != nil {
-					return err
-				}
-				if limit > 0 && n >= limit {
-					break
-				}
-				if err := enc.Write(row); err != nil {
-					return err
-				}
-				n++
+			var p *progressBar
+			if !noProgress && isTerminal(e.stderr) && (output != "" || !isTerminal(e.stdout)) {
+				p = startProgress(e.stderr, 200*time.Millisecond)
 			}
-			return enc.Flush()
+			err = writeScan(ctx, s, format, fields, p.counting(out.w), limit, p)
+			p.finish()
+			if err != nil {
+				out.abort()
+				return err
+			}
+			return out.commit()
 		},
 	}
 	cmd.Flags().StringVar(&sel, "select", "", "columns to print, comma-separated (default: all)")
 	cmd.Flags().StringVar(&part, "partition", "", "only this partition, as col=value[,col2=value2] (values as in CSV input)")
 	travel.register(cmd)
-	cmd.Flags().Int64Var(&limit, "limit", 0, "print at most N rows (0: all)")
-	cmd.Flags().StringVar(&format, "format", "table", "output format: table, jsonl or csv")
+	cmd.Flags().Int64Var(&limit, "limit", 0, "at most N rows, reading no further (0: all)")
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table, jsonl, csv, parquet (needs --output) or arrow (IPC stream)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of stdout (replaced when the scan completes)")
+	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress line on stderr")
 	return cmd
+}
+
+// scanBatchRows is the scan's record batch size when --limit does not ask
+// for fewer: table.WithBatchRows's default.
+const scanBatchRows = 16384
+
+// writeScan writes the scan's rows to w in format, at most limit (0: all).
+func writeScan(ctx context.Context, s *table.Scan, format string, fields []spec.DataField, w io.Writer, limit int64, p *progressBar) error {
+	if binaryFormat(format) {
+		_, err := writeBatches(ctx, s, format, w, limit, p)
+		return err
+	}
+	enc, err := newEncoder(w, format, fields)
+	if err != nil {
+		return err
+	}
+	var n int64
+	for row, err := range s.Rows(ctx) {
+		if err != nil {
+			return err
+		}
+		if err := enc.Write(row); err != nil {
+			return err
+		}
+		p.add(1)
+		if n++; limit > 0 && n >= limit {
+			break // stops the read: no row past the limit is decoded
+		}
+	}
+	return enc.Flush()
 }
 
 func newSchemaCmd(e *env) *cobra.Command {

@@ -176,7 +176,7 @@ func newBuilder(mem memory.Allocator, fs []spec.DataField, parquet bool) (*Build
 }
 
 // appender returns the function that appends a value of type t to bld: a
-// direct one for the common flat types, appendValue for the others. A
+// direct one for the common flat types, AppendValue for the others. A
 // RecordBuilder keeps its field builders across batches.
 func appender(bld array.Builder, t spec.DataType) func(any) error {
 	other := func(v any) error {
@@ -213,7 +213,7 @@ func appender(bld array.Builder, t spec.DataType) func(any) error {
 			return typed(func(x spec.Timestamp) { b.Append(arrow.Timestamp(x.Micros())) }, other)
 		}
 	}
-	return func(v any) error { return appendValue(bld, t, v) }
+	return func(v any) error { return AppendValue(bld, t, v) }
 }
 
 func typed[T any](app func(T), other func(any) error) func(any) error {
@@ -308,7 +308,9 @@ func AppendInt96(dst []byte, ts spec.Timestamp) []byte {
 	return binary.LittleEndian.AppendUint32(dst, uint32(int32(day+julianEpochDay)))
 }
 
-func appendValue(bld array.Builder, t spec.DataType, v any) error {
+// AppendValue appends v, a value of t in Strata's value model, to bld, a
+// builder of Type(t) or ParquetType(t).
+func AppendValue(bld array.Builder, t spec.DataType, v any) error {
 	if v == nil {
 		bld.AppendNull()
 		return nil
@@ -400,10 +402,10 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for i := range m.Keys {
-			if err := appendValue(b.KeyBuilder(), *kt, m.Keys[i]); err != nil {
+			if err := AppendValue(b.KeyBuilder(), *kt, m.Keys[i]); err != nil {
 				return err
 			}
-			if err := appendValue(b.ItemBuilder(), *vt, m.Values[i]); err != nil {
+			if err := AppendValue(b.ItemBuilder(), *vt, m.Values[i]); err != nil {
 				return err
 			}
 		}
@@ -415,7 +417,7 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for _, x := range xs {
-			if err := appendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
+			if err := AppendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
 				return err
 			}
 		}
@@ -427,7 +429,7 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for _, x := range xs {
-			if err := appendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
+			if err := AppendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
 				return err
 			}
 		}
@@ -439,7 +441,7 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for i, f := range t.Fields {
-			if err := appendValue(b.FieldBuilder(i), f.Type, r[i]); err != nil {
+			if err := AppendValue(b.FieldBuilder(i), f.Type, r[i]); err != nil {
 				return err
 			}
 		}

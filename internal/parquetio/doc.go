@@ -12,7 +12,9 @@
 //     Spark and DuckDB read;
 //   - a Reader (Open, File.ReadRows) that reads Parquet files written by
 //     Java Paimon or Strata back into that value model, matching columns by
-//     name as Java's ParquetReaderFactory does.
+//     name as Java's ParquetReaderFactory does;
+//   - a columnar reader (Columnar) that decodes the pages of the requested
+//     columns into Arrow arrays with arrow-go's pqarrow.
 //
 // The Writer uses github.com/apache/arrow-go/v18/parquet: the file schema is
 // built node by node as Java's (arrow-go writes field id 0 and orders decimal
@@ -20,7 +22,7 @@
 // batches (package arrowconv), and each leaf column is written by
 // pqarrow.WriteArrowToColumn from definition and repetition levels this
 // package computes over the Arrow arrays (levels.go). Statistics and page
-// indexes are written for every column, as parquet-mr does. The Reader
+// indexes are written for every column, as parquet-mr does. The row Reader
 // still decodes pages with github.com/parquet-go/parquet-go.
 //
 // The package does no I/O of its own beyond the io.Writer and io.ReaderAt it
