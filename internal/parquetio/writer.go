@@ -78,6 +78,12 @@ func WithDictionary(on bool) Option { return func(o *options) { o.dictionary = o
 // many rows go into a row group between checks of its size.
 const rowBatch = 1024
 
+// PageRowLimit is parquet-mr's parquet.page.row.count.limit, which Java
+// Paimon's files follow: a page ends after about this many rows even when
+// its bytes are few (a BIGINT key column would otherwise hold 130,000 rows
+// a page), so the page index can narrow a selective filter to few rows.
+const PageRowLimit = 20_000
+
 // Writer writes rows of a fixed Paimon row type to one Parquet file with
 // arrow-go's Parquet writer: the schema Java writes (see Schema), v1 data
 // pages, chunk statistics and page indexes (column and offset index) on
@@ -85,19 +91,20 @@ const rowBatch = 1024
 // or Close fails, the file is unusable and every later call returns the same
 // error.
 type Writer struct {
-	out     *countingWriter
-	fw      *file.Writer
-	rgw     file.BufferedRowGroupWriter
-	cols    []*columnPlan
-	rb      *arrowconv.Builder
-	arrow   *arrow.Schema // the Parquet form (arrowconv.ParquetSchema)
-	scan    *arrow.Schema // the scan form (arrowconv.Schema)
-	ctx     context.Context
-	lv      levels
-	opts    options
-	numRows int64
-	err     error
-	closed  bool
+	out      *countingWriter
+	fw       *file.Writer
+	rgw      file.BufferedRowGroupWriter
+	cols     []*columnPlan
+	rb       *arrowconv.Builder
+	arrow    *arrow.Schema // the Parquet form (arrowconv.ParquetSchema)
+	scan     *arrow.Schema // the scan form (arrowconv.Schema)
+	ctx      context.Context
+	lv       levels
+	opts     options
+	numRows  int64
+	pageRows int64 // rows since the pages were last cut by PageRowLimit
+	err      error
+	closed   bool
 }
 
 // NewWriter starts a Parquet file on w for rows of the given fields, in
@@ -285,6 +292,28 @@ func (w *Writer) writeSlice(rec arrow.RecordBatch) error {
 	if w.rowGroupBytes() >= w.opts.rowGroupSize {
 		return w.closeRowGroup()
 	}
+	if w.pageRows += rec.NumRows(); w.pageRows >= PageRowLimit {
+		return w.cutPages()
+	}
+	return nil
+}
+
+// cutPages ends the open page of every column that holds values.
+func (w *Writer) cutPages() error {
+	w.pageRows = 0
+	for i := range w.rgw.NumColumns() {
+		cw, err := w.rgw.Column(i)
+		if err != nil {
+			return fmt.Errorf("parquetio: column %d: %w", i, err)
+		}
+		f, ok := cw.(interface{ FlushCurrentPage() error })
+		if !ok || cw.CurrentEncoder().EstimatedDataEncodedSize() == 0 {
+			continue
+		}
+		if err := f.FlushCurrentPage(); err != nil {
+			return fmt.Errorf("parquetio: column %d: %w", i, err)
+		}
+	}
 	return nil
 }
 
@@ -306,7 +335,7 @@ func (w *Writer) rowGroupBytes() int64 {
 
 func (w *Writer) closeRowGroup() error {
 	rgw := w.rgw
-	w.rgw = nil
+	w.rgw, w.pageRows = nil, 0
 	if err := rgw.Close(); err != nil {
 		return fmt.Errorf("parquetio: closing row group: %w", err)
 	}
