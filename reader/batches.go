@@ -118,7 +118,7 @@ func ReadBatches(ctx context.Context, fs storage.Storage, req BatchRequest) iter
 			}
 			return
 		}
-		f, err := parquetio.OpenColumnar(ra, size, mem)
+		f, err := parquetio.Open(ra, size)
 		if err != nil {
 			fail(err)
 			return

@@ -25,7 +25,7 @@ type PruneStats struct {
 // pruner decides which row groups and rows of one Parquet file a filter
 // needs, from the row groups' column statistics and the page indexes.
 type pruner struct {
-	f      *parquetio.Columnar
+	f      *parquetio.File
 	filter *predicate.Bound
 	// leaf is, per bound column, the file's leaf column index: -1 for a
 	// column the file lacks (all null), -2 for one whose statistics cannot
@@ -35,7 +35,7 @@ type pruner struct {
 	stats *PruneStats
 }
 
-func newPruner(f *parquetio.Columnar, filter *predicate.Bound, cols []spec.DataField, first int, casts []int, stats *PruneStats) *pruner {
+func newPruner(f *parquetio.File, filter *predicate.Bound, cols []spec.DataField, first int, casts []int, stats *PruneStats) *pruner {
 	p := &pruner{f: f, filter: filter, stats: stats}
 	for i := range filter.Fields() {
 		c := cols[first+i]

@@ -7,6 +7,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/stratalake/strata/spec"
 )
 
 // adapt returns a as an array of type want. pqarrow derives a column's Arrow
@@ -14,7 +16,8 @@ import (
 // Arrow type of its Paimon type up to names and nullability inside nested
 // types: those arrays are relabelled without copying. The few encodings
 // other writers use (a timestamp in another unit, a TINYINT stored as a
-// plain INT32) are converted; anything else is ErrNeedsRows.
+// plain INT32), nested ROW types read by field name and integer widening
+// are converted; anything else is spec.ErrSchemaMismatch.
 func adapt(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Array, error) {
 	if arrow.TypeEqual(a.DataType(), want) {
 		a.Retain()
@@ -24,6 +27,24 @@ func adapt(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Arra
 		d := relabel(a.Data(), want)
 		defer d.Release()
 		return array.MakeFromData(d), nil
+	}
+	switch w := want.(type) {
+	case *arrow.StructType:
+		if src, ok := a.(*array.Struct); ok {
+			return restructure(mem, src, w)
+		}
+	case *arrow.ListType:
+		if src, ok := a.(*array.List); ok {
+			return adaptChild(mem, src, w.Elem(), want)
+		}
+	case *arrow.MapType:
+		if src, ok := a.(*array.Map); ok {
+			return adaptChild(mem, src, w.Elem(), want)
+		}
+	case *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type, *arrow.Float64Type:
+		if out, ok := widen(mem, a, want); ok {
+			return out, nil
+		}
 	}
 	switch w := want.(type) {
 	case *arrow.TimestampType:
@@ -39,7 +60,7 @@ func adapt(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Arra
 			return narrowInts(mem, src, want)
 		}
 	}
-	return nil, fmt.Errorf("%w: stored as %s, read as %s", ErrNeedsRows, a.DataType(), want)
+	return nil, fmt.Errorf("%w: stored as %s, read as %s", spec.ErrSchemaMismatch, a.DataType(), want)
 }
 
 // sameLayout reports whether arrays of type have the buffers and children
@@ -191,7 +212,7 @@ func fixedSizeLists(mem memory.Allocator, src *array.List, want *arrow.FixedSize
 		}
 		lo, hi := int64(offsets[i]), int64(offsets[i+1])
 		if hi-lo != n {
-			return nil, fmt.Errorf("%w: a vector of %d values in a VECTOR(%d) column", ErrNeedsRows, hi-lo, n)
+			return nil, fmt.Errorf("%w: a vector of %d values in a VECTOR(%d) column", spec.ErrCorrupt, hi-lo, n)
 		}
 		if runStart < 0 {
 			runStart = lo
@@ -224,4 +245,106 @@ func fixedSizeLists(mem memory.Allocator, src *array.List, want *arrow.FixedSize
 	d := array.NewData(want, src.Len(), []*memory.Buffer{validity}, []arrow.ArrayData{cd}, src.NullN(), 0)
 	defer d.Release()
 	return array.MakeFromData(d), nil
+}
+
+// restructure reads a ROW column as another ROW type: fields match by name,
+// a field the file lacks reads as null, one not asked for is dropped.
+func restructure(mem memory.Allocator, src *array.Struct, want *arrow.StructType) (arrow.Array, error) {
+	have := src.DataType().(*arrow.StructType)
+	kids := make([]arrow.Array, want.NumFields())
+	defer func() {
+		for _, k := range kids {
+			if k != nil {
+				k.Release()
+			}
+		}
+	}()
+	for i, f := range want.Fields() {
+		j, ok := have.FieldIdx(f.Name)
+		if !ok {
+			kids[i] = array.MakeArrayOfNull(mem, f.Type, src.Len())
+			continue
+		}
+		// A struct's children are not sliced by its offset.
+		child := array.NewSlice(src.Field(j), int64(src.Data().Offset()), int64(src.Data().Offset()+src.Len()))
+		k, err := adapt(mem, child, f.Type)
+		child.Release()
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		kids[i] = k
+	}
+	var validity *memory.Buffer
+	if src.NullN() > 0 {
+		validity = memory.NewResizableBuffer(mem)
+		validity.Resize(int(bitutil.BytesForBits(int64(src.Len()))))
+		defer validity.Release()
+		bitutil.CopyBitmap(src.NullBitmapBytes(), src.Data().Offset(), src.Len(), validity.Bytes(), 0)
+	}
+	data := make([]arrow.ArrayData, len(kids))
+	for i, k := range kids {
+		data[i] = k.Data()
+	}
+	d := array.NewData(want, src.Len(), []*memory.Buffer{validity}, data, src.NullN(), 0)
+	defer d.Release()
+	return array.MakeFromData(d), nil
+}
+
+// widen reads an integer column as a wider integer, or FLOAT as DOUBLE: the
+// type changes Paimon allows that a file written before them needs.
+func widen(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Array, bool) {
+	var get func(i int) (int64, float64)
+	switch x := a.(type) {
+	case *array.Int8:
+		get = func(i int) (int64, float64) { return int64(x.Value(i)), 0 }
+	case *array.Int16:
+		get = func(i int) (int64, float64) { return int64(x.Value(i)), 0 }
+	case *array.Int32:
+		get = func(i int) (int64, float64) { return int64(x.Value(i)), 0 }
+	case *array.Float32:
+		get = func(i int) (int64, float64) { return 0, float64(x.Value(i)) }
+	default:
+		return nil, false
+	}
+	isFloat := a.DataType().ID() == arrow.FLOAT32
+	if isFloat != (want.ID() == arrow.FLOAT64) || (!isFloat && a.DataType().(arrow.FixedWidthDataType).BitWidth() >= want.(arrow.FixedWidthDataType).BitWidth()) {
+		return nil, false
+	}
+	b := array.NewBuilder(mem, want)
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := range a.Len() {
+		if a.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		n, f := get(i)
+		switch bb := b.(type) {
+		case *array.Int16Builder:
+			bb.Append(int16(n))
+		case *array.Int32Builder:
+			bb.Append(int32(n))
+		case *array.Int64Builder:
+			bb.Append(n)
+		case *array.Float64Builder:
+			bb.Append(f)
+		}
+	}
+	return b.NewArray(), true
+}
+
+// adaptChild adapts the values of a list or map (its one child) to elem,
+// keeping the offsets and validity.
+func adaptChild(mem memory.Allocator, src arrow.Array, elem, want arrow.DataType) (arrow.Array, error) {
+	d := src.Data()
+	child := array.MakeFromData(d.Children()[0])
+	defer child.Release()
+	k, err := adapt(mem, child, elem)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Release()
+	out := array.NewData(want, d.Len(), d.Buffers(), []arrow.ArrayData{k.Data()}, d.NullN(), d.Offset())
+	defer out.Release()
+	return array.MakeFromData(out), nil
 }

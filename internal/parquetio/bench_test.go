@@ -7,7 +7,6 @@ import (
 	"io"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -132,7 +131,7 @@ func BenchmarkRead1M(b *testing.B) {
 		b.Run("arrow/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				f, err := OpenColumnar(bytes.NewReader(data), int64(len(data)), memory.DefaultAllocator)
+				f, err := Open(bytes.NewReader(data), int64(len(data)))
 				if err != nil {
 					b.Fatal(err)
 				}

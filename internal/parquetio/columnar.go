@@ -26,10 +26,10 @@ const rangeBufferSize = 1 << 20
 // a bucket's batches stay in the CPU caches' neighbourhood.
 const DefaultBatchRows = 16 << 10
 
-// Columnar is an open Parquet file read column by column into Arrow arrays
-// (arrow-go's pqarrow decodes pages straight into them), by one goroutine
-// at a time.
-type Columnar struct {
+// File is an open Parquet file, read column by column into Arrow arrays
+// (arrow-go's pqarrow decodes pages straight into them) or into rows, by
+// one goroutine at a time.
+type File struct {
 	props  *parquet.ReaderProperties
 	pr     *file.Reader
 	fr     *pqarrow.FileReader
@@ -37,27 +37,34 @@ type Columnar struct {
 	byName map[string]int // top-level field → index in fr.Manifest.Fields
 }
 
-// OpenColumnar reads the footer of a Parquet file of the given size. Files
-// that are not Parquet, are truncated or are corrupt fail with an error
-// wrapping spec.ErrCorrupt.
-func OpenColumnar(r io.ReaderAt, size int64, mem memory.Allocator) (*Columnar, error) {
-	if mem == nil {
-		mem = memory.DefaultAllocator
+// Open reads the footer of a Parquet file of the given size. Files that are
+// not Parquet, are truncated or are corrupt fail with an error wrapping
+// spec.ErrCorrupt.
+func Open(r io.ReaderAt, size int64) (*File, error) {
+	c := &File{mem: memory.DefaultAllocator}
+	head := make([]byte, 4)
+	if size < 12 {
+		return nil, fmt.Errorf("%w: %d bytes is too short for a Parquet file", spec.ErrCorrupt, size)
 	}
-	c := &Columnar{mem: mem}
+	if _, err := r.ReadAt(head, 0); err != nil {
+		return nil, fmt.Errorf("%w: reading the header: %w", spec.ErrCorrupt, err)
+	}
+	if string(head) != "PAR1" {
+		return nil, fmt.Errorf("%w: no Parquet magic at the start of the file", spec.ErrCorrupt)
+	}
 	err := guard("opening file", func() error {
-		c.props = parquet.NewReaderProperties(mem)
+		c.props = parquet.NewReaderProperties(c.mem)
 		c.props.BufferSize = rangeBufferSize
 		pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(c.props))
 		if err != nil {
 			return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
 		}
 		c.pr = pr
-		c.fr, err = pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchRows}, mem)
+		c.fr, err = pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchRows}, c.mem)
 		if err != nil {
 			return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
 		}
-		return checkColumnarRowGroups(pr.MetaData(), size)
+		return checkRowGroups(pr.MetaData(), size)
 	})
 	if err != nil {
 		return nil, err
@@ -71,9 +78,9 @@ func OpenColumnar(r io.ReaderAt, size int64, mem memory.Allocator) (*Columnar, e
 	return c, nil
 }
 
-// checkColumnarRowGroups validates the row-group metadata the reader relies
+// checkRowGroups validates the row-group metadata the reader relies
 // on before any page is read.
-func checkColumnarRowGroups(md *metadata.FileMetaData, size int64) error {
+func checkRowGroups(md *metadata.FileMetaData, size int64) error {
 	var total int64
 	for i := range md.NumRowGroups() {
 		rg := md.RowGroup(i)
@@ -105,24 +112,24 @@ func checkColumnarRowGroups(md *metadata.FileMetaData, size int64) error {
 }
 
 // NumRows is the file's row count.
-func (c *Columnar) NumRows() int64 { return c.pr.NumRows() }
+func (c *File) NumRows() int64 { return c.pr.NumRows() }
 
 // NumRowGroups is the file's row-group count.
-func (c *Columnar) NumRowGroups() int { return c.pr.NumRowGroups() }
+func (c *File) NumRowGroups() int { return c.pr.NumRowGroups() }
 
 // RowGroupRows is the row count of row group rg.
-func (c *Columnar) RowGroupRows(rg int) int64 { return c.pr.MetaData().RowGroup(rg).NumRows() }
+func (c *File) RowGroupRows(rg int) int64 { return c.pr.MetaData().RowGroup(rg).NumRows() }
 
 // Metadata is the file's footer, for statistics and page indexes.
-func (c *Columnar) Metadata() *metadata.FileMetaData { return c.pr.MetaData() }
+func (c *File) Metadata() *metadata.FileMetaData { return c.pr.MetaData() }
 
 // PageIndex is the file's page index reader (column and offset indexes),
 // nil when the file has none.
-func (c *Columnar) PageIndex() *metadata.PageIndexReader { return c.pr.GetPageIndexReader() }
+func (c *File) PageIndex() *metadata.PageIndexReader { return c.pr.GetPageIndexReader() }
 
 // LeafColumn returns the Parquet leaf column index of a top-level primitive
 // column, or -1 when the file has no such column or it is nested.
-func (c *Columnar) LeafColumn(name string) int {
+func (c *File) LeafColumn(name string) int {
 	i, ok := c.byName[name]
 	if !ok {
 		return -1
@@ -151,6 +158,10 @@ type BatchRequest struct {
 	Ranges func(rowGroup int) []RowRange
 	// BatchRows caps a batch's rows (DefaultBatchRows when 0).
 	BatchRows int
+	// exactInt96 reads top-level INT96 columns as their 12 bytes
+	// (arrowconv.Int96Type): TIMESTAMP(7..9) values outside Arrow's
+	// nanosecond range (1677-2262), for ReadRows.
+	exactInt96 bool
 }
 
 // Batch is a record batch and the file position of its first row; a batch
@@ -160,16 +171,11 @@ type Batch struct {
 	FirstRow int64
 }
 
-// ErrNeedsRows says a column's stored type reaches its requested Arrow type
-// only through row values (an unusual writer's encoding): callers read such
-// files with ReadRows.
-var ErrNeedsRows = fmt.Errorf("parquetio: column needs row-wise conversion")
-
 // ReadBatches streams the requested columns as Arrow record batches whose
 // schema is arrowconv.Schema(req.Fields). The caller releases each batch.
-func (c *Columnar) ReadBatches(ctx context.Context, req BatchRequest) iter.Seq2[Batch, error] {
+func (c *File) ReadBatches(ctx context.Context, req BatchRequest) iter.Seq2[Batch, error] {
 	return func(yield func(Batch, error) bool) {
-		schema, err := arrowconv.Schema(req.Fields)
+		schema, err := c.batchSchema(req)
 		if err != nil {
 			yield(Batch{}, err)
 			return
@@ -208,9 +214,25 @@ func (c *Columnar) ReadBatches(ctx context.Context, req BatchRequest) iter.Seq2[
 	}
 }
 
+// batchSchema is arrowconv's schema of the fields, with exactInt96's
+// INT96 columns as their bytes.
+func (c *File) batchSchema(req BatchRequest) (*arrow.Schema, error) {
+	schema, err := arrowconv.Schema(req.Fields)
+	if err != nil || !req.exactInt96 {
+		return schema, err
+	}
+	fs := schema.Fields()
+	for i, f := range req.Fields {
+		if leaf := c.LeafColumn(f.Name); leaf >= 0 && c.pr.MetaData().Schema.Column(leaf).PhysicalType() == parquet.Types.Int96 {
+			fs[i].Type = arrowconv.Int96Type
+		}
+	}
+	return arrow.NewSchema(fs, nil), nil
+}
+
 // readRowGroup reads one row group's ranges; false when the consumer
 // stopped.
-func (c *Columnar) readRowGroup(ctx context.Context, schema *arrow.Schema, req BatchRequest, rg int, rgStart, limit int64,
+func (c *File) readRowGroup(ctx context.Context, schema *arrow.Schema, req BatchRequest, rg int, rgStart, limit int64,
 	yield func(Batch, error) bool) (bool, error) {
 	n := c.RowGroupRows(rg)
 	var ranges []RowRange
@@ -239,7 +261,7 @@ func (c *Columnar) readRowGroup(ctx context.Context, schema *arrow.Schema, req B
 		}
 		err := guard("opening column "+f.Name, func() error {
 			var err error
-			cols[i], err = c.openColumn(ctx, fi, rg)
+			cols[i], err = c.openColumn(ctx, fi, rg, arrow.TypeEqual(schema.Field(i).Type, arrowconv.Int96Type))
 			return err
 		})
 		if err != nil {
@@ -281,7 +303,7 @@ func (c *Columnar) readRowGroup(ctx context.Context, schema *arrow.Schema, req B
 }
 
 // nextBatch reads m rows from every column reader into one record batch.
-func (c *Columnar) nextBatch(schema *arrow.Schema, fields []spec.DataField, cols []columnSource, m int64) (arrow.RecordBatch, error) {
+func (c *File) nextBatch(schema *arrow.Schema, fields []spec.DataField, cols []columnSource, m int64) (arrow.RecordBatch, error) {
 	arrs := make([]arrow.Array, len(fields))
 	defer func() {
 		for _, a := range arrs {
@@ -352,7 +374,19 @@ func concatChunks(mem memory.Allocator, ch *arrow.Chunked) (arrow.Array, error) 
 }
 
 // HasColumn reports whether the file has a top-level column of that name.
-func (c *Columnar) HasColumn(name string) bool {
+func (c *File) HasColumn(name string) bool {
 	_, ok := c.byName[name]
 	return ok
+}
+
+// guard runs an arrow-go call and turns a panic on malformed input into an
+// error wrapping spec.ErrCorrupt: arrow-go trusts what it decodes more than
+// a reader of untrusted files may.
+func guard(what string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: %v", spec.ErrCorrupt, what, r)
+		}
+	}()
+	return f()
 }

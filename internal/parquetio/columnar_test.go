@@ -17,7 +17,7 @@ import (
 // columnarAll reads every batch of data's fields through the columnar path.
 func columnarAll(t testing.TB, data []byte, req BatchRequest) []arrow.RecordBatch {
 	t.Helper()
-	c, err := OpenColumnar(bytes.NewReader(data), int64(len(data)), memory.DefaultAllocator)
+	c, err := Open(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,13 +76,10 @@ func TestColumnarMatchesRowsAllTypes(t *testing.T) {
 }
 
 func TestColumnarMatchesRowsJavaFixtures(t *testing.T) {
-	for _, table := range []string{"test_pk_global_index_golden", "test_pk_vector_golden"} {
+	for table, value := range map[string][]spec.DataField{"test_pk_global_index_golden": globalIndexValue, "test_pk_vector_golden": vectorValue} {
+		fields := KVFields(globalIndexKey, value)
 		for _, path := range fixtureFiles(t, table) {
 			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fields, err := openBytes(t, data).Fields()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +123,7 @@ func TestPageRowLimit(t *testing.T) {
 		rows[i] = spec.Row{int64(i)}
 	}
 	data := writeFile(t, fields, rows)
-	c, err := OpenColumnar(bytes.NewReader(data), int64(len(data)), memory.DefaultAllocator)
+	c, err := Open(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}

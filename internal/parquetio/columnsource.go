@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/stratalake/strata/internal/arrowconv"
 )
 
 // columnSource yields one top-level column of one row group, m rows at a
@@ -22,7 +24,8 @@ type columnSource interface {
 }
 
 // openColumn returns the source of top-level field fi in row group rg.
-func (c *Columnar) openColumn(ctx context.Context, fi, rg int) (columnSource, error) {
+// raw asks an INT96 column for its bytes (arrowconv.Int96Type).
+func (c *File) openColumn(ctx context.Context, fi, rg int, raw bool) (columnSource, error) {
 	f := &c.fr.Manifest.Fields[fi]
 	if f.IsLeaf() && c.pr.MetaData().Schema.Column(f.ColIndex).PhysicalType() == parquet.Types.Int96 {
 		cr, err := c.pr.RowGroup(rg).Column(f.ColIndex)
@@ -33,7 +36,7 @@ func (c *Columnar) openColumn(ctx context.Context, fi, rg int) (columnSource, er
 		if !ok {
 			return nil, fmt.Errorf("INT96 column has reader %T", cr)
 		}
-		return &int96Source{r: r, mem: c.mem, optional: f.Field.Nullable}, nil
+		return &int96Source{r: r, mem: c.mem, optional: f.Field.Nullable, raw: raw}, nil
 	}
 	cr, err := c.fr.GetFieldReader(ctx, fi, leafSet(f), []int{rg})
 	if err != nil {
@@ -67,6 +70,7 @@ type int96Source struct {
 	r        *file.Int96ColumnChunkReader
 	mem      memory.Allocator
 	optional bool
+	raw      bool // the 12 bytes, not Arrow nanoseconds
 	vals     []parquet.Int96
 	defs     []int16
 }
@@ -78,9 +82,17 @@ func (s *int96Source) next(m int64) (arrow.Array, error) {
 		s.vals, s.defs = make([]parquet.Int96, m), make([]int16, m)
 	}
 	vals, defs := s.vals[:m], s.defs[:m]
-	b := array.NewTimestampBuilder(s.mem, &arrow.TimestampType{Unit: arrow.Nanosecond})
-	defer b.Release()
-	b.Reserve(int(m))
+	var ts *array.TimestampBuilder
+	var raw *array.FixedSizeBinaryBuilder
+	if s.raw {
+		raw = array.NewFixedSizeBinaryBuilder(s.mem, arrowconv.Int96Type)
+		defer raw.Release()
+		raw.Reserve(int(m))
+	} else {
+		ts = array.NewTimestampBuilder(s.mem, &arrow.TimestampType{Unit: arrow.Nanosecond})
+		defer ts.Release()
+		ts.Reserve(int(m))
+	}
 	for got := int64(0); got < m; {
 		var d []int16
 		if s.optional {
@@ -96,18 +108,29 @@ func (s *int96Source) next(m int64) (arrow.Array, error) {
 		v := 0
 		for i := range levels {
 			if s.optional && d[i] == 0 {
-				b.AppendNull()
+				if s.raw {
+					raw.AppendNull()
+				} else {
+					ts.AppendNull()
+				}
 				continue
 			}
 			if v >= nvals {
 				return nil, fmt.Errorf("INT96 column has fewer values than levels")
 			}
-			b.Append(int96Nanos(vals[v]))
+			if s.raw {
+				raw.Append(vals[v][:])
+			} else {
+				ts.Append(int96Nanos(vals[v]))
+			}
 			v++
 		}
 		got += levels
 	}
-	return b.NewArray(), nil
+	if s.raw {
+		return raw.NewArray(), nil
+	}
+	return ts.NewArray(), nil
 }
 
 // int96Nanos reads nanoseconds of day as a signed number, as Java writes it.

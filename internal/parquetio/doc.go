@@ -10,11 +10,12 @@
 //   - a Writer that turns rows in Strata's Go value model (see package spec),
 //     or Arrow record batches, into Parquet files that Java Paimon, Flink,
 //     Spark and DuckDB read;
-//   - a Reader (Open, File.ReadRows) that reads Parquet files written by
-//     Java Paimon or Strata back into that value model, matching columns by
-//     name as Java's ParquetReaderFactory does;
-//   - a columnar reader (Columnar) that decodes the pages of the requested
-//     columns into Arrow arrays with arrow-go's pqarrow.
+//   - a reader (Open) that decodes the pages of the requested columns of
+//     files written by Java Paimon or Strata straight into Arrow arrays with
+//     arrow-go's pqarrow (File.ReadBatches: row groups and row ranges chosen
+//     by the caller, for the page index), or into that value model
+//     (File.ReadRows, built on the batches), matching columns by name as
+//     Java's ParquetReaderFactory does.
 //
 // The Writer uses github.com/apache/arrow-go/v18/parquet: the file schema is
 // built node by node as Java's (arrow-go writes field id 0 and orders decimal
@@ -22,8 +23,9 @@
 // batches (package arrowconv), and each leaf column is written by
 // pqarrow.WriteArrowToColumn from definition and repetition levels this
 // package computes over the Arrow arrays (levels.go). Statistics and page
-// indexes are written for every column, as parquet-mr does. The row Reader
-// still decodes pages with github.com/parquet-go/parquet-go.
+// indexes are written for every column, as parquet-mr does, and pages end
+// every PageRowLimit rows as parquet-mr's do. Reading and writing use the
+// one engine.
 //
 // The package does no I/O of its own beyond the io.Writer and io.ReaderAt it
 // is given, and holds no global mutable state.

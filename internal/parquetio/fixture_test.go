@@ -168,28 +168,6 @@ func TestFixtureProjection(t *testing.T) {
 	}
 }
 
-// TestFixtureFields derives Paimon fields from a Java file the way Java's
-// convertToPaimonRowType does; VECTOR comes back as ARRAY.
-func TestFixtureFields(t *testing.T) {
-	f := openFile(t, fixtureFiles(t, "test_pk_vector_golden")[0])
-	got, err := f.Fields()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := KVFields(globalIndexKey, []spec.DataField{
-		{ID: 0, Name: "id", Type: spec.IntType.NotNull()},
-		{ID: 1, Name: "embedding", Type: arrayOf(spec.FloatType)},
-	})
-	if len(got) != len(want) {
-		t.Fatalf("got %d fields, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].ID != want[i].ID || got[i].Name != want[i].Name || !got[i].Type.Equal(want[i].Type) {
-			t.Errorf("field %d: got %d %s %s, want %d %s %s", i, got[i].ID, got[i].Name, got[i].Type, want[i].ID, want[i].Name, want[i].Type)
-		}
-	}
-}
-
 func TestOpenRejectsGarbage(t *testing.T) {
 	good, err := os.ReadFile(fixtureFiles(t, "test_pk_global_index_golden")[0])
 	if err != nil {

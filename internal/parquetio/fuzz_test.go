@@ -33,9 +33,6 @@ func FuzzOpen(f *testing.F) {
 		_ = file.Columns()
 		_ = file.SchemaString()
 		requests := [][]spec.DataField{kv, allTypes()}
-		if fields, err := file.Fields(); err == nil {
-			requests = append(requests, fields)
-		}
 		for _, fields := range requests {
 			n := 0
 			for _, err := range file.ReadRows(fields) {
