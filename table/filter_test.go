@@ -65,6 +65,10 @@ func TestFilterSkipsFiles(t *testing.T) {
 	if len(rows) != 30 || st.FilesSkippedKeyStats != int64(3*3*4) || st.FilesPlanned != 12 {
 		t.Errorf("key range: %d rows, stats %+v", len(rows), st)
 	}
+	rows, st = filtered(t, tb, "id = 2.5") // never true for a BIGINT
+	if len(rows) != 0 || st.ManifestsRead != 0 || st.ManifestsSkipped == 0 {
+		t.Errorf("always false: %d rows, stats %+v", len(rows), st)
+	}
 	// Level-0 files of a merge-on-read bucket overlap: the value filter
 	// only skips a bucket when no file may match.
 	rows, st = filtered(t, tb, "score >= 90")

@@ -198,10 +198,7 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Fields: fields}
-	if pf != nil {
-		p.Filter = pf.rows
-	}
+	p := &Plan{Fields: fields, Filter: pf.rows}
 	snap, err := s.t.resolve(ctx, s.travel)
 	if err != nil || snap == nil {
 		return p, err
