@@ -1,6 +1,8 @@
 // Package integration holds end-to-end tests across processes and real
 // servers: tables on a real MinIO over S3, concurrent committers, the
-// strata binary itself, concurrent strata write processes on random
+// strata binary itself (strata maintain stopped by SIGTERM, strata tail
+// --follow --consumer SIGKILLed and resumed while strata write commits),
+// concurrent strata write processes on random
 // table kinds checked against a model (TestConcurrentWriters), and Apache
 // Paimon's Java implementation reading and writing the same tables.
 //
@@ -12,8 +14,9 @@
 // reads, and Java writes and Strata reads. After every batch both sides'
 // reads are compared with a model of the merge engine; at the end each
 // side fully compacts the table, both reads are compared at every
-// snapshot, and for changelog producers Java's streaming read is compared
-// with Strata's changelog, snapshot by snapshot. Java runs through the
+// snapshot, and for the cells marked Stream (every changelog producer,
+// and none) Java's streaming read is compared with Strata's (table.Stream),
+// snapshot by snapshot. Java runs through the
 // driver in integration/java (see its README), built and started by
 // integration/paimonjava: the tests skip without java and mvn, and fail
 // instead when STRATA_REQUIRE_JAVA is set, as .ci/run sets it. pypaimon,

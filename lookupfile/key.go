@@ -338,3 +338,22 @@ func appendTimestamp(dst []byte, t spec.DataType, ts spec.Timestamp) ([]byte, er
 	}
 	return appendInt32(dst, ts.NanoOfMilli), nil
 }
+
+// The per-field encodings of EncodeKey for the commonest key types, for
+// callers that encode a column of keys at a time (merging Arrow batches):
+// each appends the value marker and the value, as EncodeKey does for one
+// non-null field.
+
+// AppendBigIntKey appends a non-null BIGINT key field.
+func AppendBigIntKey(dst []byte, x int64) []byte { return appendInt64(append(dst, markValue), x) }
+
+// AppendIntKey appends a non-null INT (or DATE, TIME) key field.
+func AppendIntKey(dst []byte, x int32) []byte { return appendInt32(append(dst, markValue), x) }
+
+// AppendStringKey appends a non-null string or binary key field.
+func AppendStringKey[S string | []byte](dst []byte, s S) []byte {
+	return appendEscaped(append(dst, markValue), s)
+}
+
+// AppendNullKey appends a null key field.
+func AppendNullKey(dst []byte) []byte { return append(dst, markNull) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"path"
 	"strings"
@@ -44,23 +45,10 @@ type rowFile interface {
 // (Paimon's DataFilePathFactory puts the format last in a data file's
 // name): Parquet or Avro; ORC and others are refused.
 func openDataFile(ctx context.Context, fs storage.Storage, p string, meta *spec.DataFileMeta) (rowFile, error) {
-	ext := "parquet"
-	if i := strings.LastIndexByte(meta.FileName, '.'); i >= 0 {
-		ext = strings.ToLower(meta.FileName[i+1:])
+	ra, size, ext, err := openAt(ctx, fs, p, meta)
+	if err != nil {
+		return nil, err
 	}
-	if ext != "parquet" && ext != "avro" {
-		return nil, fmt.Errorf("%w %q: Strata reads only Parquet and Avro data files (the table's file.format, or the format it had when the file was written, is %s)",
-			ErrUnsupportedFormat, ext, ext)
-	}
-	size := meta.FileSize
-	if size <= 0 {
-		fi, err := fs.Stat(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		size = fi.Size
-	}
-	ra := storage.NewReaderAt(ctx, fs, p, size)
 	if ext == "avro" {
 		f, err := avroio.Open(ra, size)
 		if err != nil {
@@ -69,6 +57,29 @@ func openDataFile(ctx context.Context, fs storage.Storage, p string, meta *spec.
 		return avroFile{f}, nil
 	}
 	return parquetio.Open(ra, size)
+}
+
+// openAt returns the data file at p as an io.ReaderAt, its size, and its
+// format from its extension (Paimon's DataFilePathFactory puts the format
+// last in a data file's name): parquet or avro; ORC and others are refused.
+func openAt(ctx context.Context, fs storage.Storage, p string, meta *spec.DataFileMeta) (io.ReaderAt, int64, string, error) {
+	ext := "parquet"
+	if i := strings.LastIndexByte(meta.FileName, '.'); i >= 0 {
+		ext = strings.ToLower(meta.FileName[i+1:])
+	}
+	if ext != "parquet" && ext != "avro" {
+		return nil, 0, "", fmt.Errorf("%w %q: Strata reads only Parquet and Avro data files (the table's file.format, or the format it had when the file was written, is %s)",
+			ErrUnsupportedFormat, ext, ext)
+	}
+	size := meta.FileSize
+	if size <= 0 {
+		fi, err := fs.Stat(ctx, p)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		size = fi.Size
+	}
+	return storage.NewReaderAt(ctx, fs, p, size), size, ext, nil
 }
 
 // avroFile marks the errors of an Avro file's unsupported fields as

@@ -273,8 +273,9 @@ type Options struct {
 	// TagDefaultTimeRetained is tag.default-time-retained, the retention of
 	// tags created without one; nil unless set.
 	TagDefaultTimeRetained *time.Duration
-	// ConsumerExpirationTime is consumer.expiration-time (checked; Strata
-	// does not expire consumers yet); nil unless set.
+	// ConsumerExpirationTime is consumer.expiration-time: snapshot
+	// expiration deletes consumers not written for that long; nil unless
+	// set.
 	ConsumerExpirationTime *time.Duration
 }
 

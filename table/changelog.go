@@ -27,19 +27,12 @@ func (t *Table) Changelog(ctx context.Context, snapshotID int64) iter.Seq2[*spec
 			yield(nil, err)
 			return
 		}
-		if snap.ChangelogManifestList == nil {
-			return
-		}
-		entries, err := t.manifests.ReadEntries(ctx, *snap.ChangelogManifestList)
+		entries, err := t.changelogEntries(ctx, snap)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
 		for _, e := range entries {
-			if e.Kind != spec.FileKindAdd {
-				yield(nil, fmt.Errorf("%w: changelog manifest of snapshot %d deletes %s", spec.ErrCorrupt, snapshotID, e.File.FileName))
-				return
-			}
 			pp, err := t.partitionPath(e.Partition)
 			if err != nil {
 				yield(nil, err)
@@ -52,4 +45,22 @@ func (t *Table) Changelog(ctx context.Context, snapshotID int64) iter.Seq2[*spec
 			}
 		}
 	}
+}
+
+// changelogEntries are the changelog files of a snapshot (or long-lived
+// changelog), in manifest order; none when it has no changelog.
+func (t *Table) changelogEntries(ctx context.Context, snap *spec.Snapshot) ([]spec.ManifestEntry, error) {
+	if snap.ChangelogManifestList == nil {
+		return nil, nil
+	}
+	entries, err := t.manifests.ReadEntries(ctx, *snap.ChangelogManifestList)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Kind != spec.FileKindAdd {
+			return nil, fmt.Errorf("%w: changelog manifest of snapshot %d deletes %s", spec.ErrCorrupt, snap.ID, e.File.FileName)
+		}
+	}
+	return entries, nil
 }

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/stratalake/strata/spec"
@@ -76,7 +75,8 @@ type ExpireResult struct {
 // retainMin snapshots, a snapshot that a consumer (consumer/consumer-*)
 // will read next or any later one, nor a file a tag's snapshot holds. It
 // is safe to run beside writers and readers of kept snapshots, and beside
-// another expiration.
+// another expiration. With consumer.expiration-time set, consumers not
+// written for that long are deleted first.
 func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (ExpireResult, error) {
 	cfg := expireConfig{
 		retainMin:    t.opts.SnapshotNumRetainedMin,
@@ -108,6 +108,9 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 	}
 	tags, expiredTags, err := t.expireTags(ctx, tags, cfg.now)
 	if err != nil {
+		return ExpireResult{TagsExpired: expiredTags}, err
+	}
+	if err := t.expireConsumers(ctx, cfg.now); err != nil {
 		return ExpireResult{TagsExpired: expiredTags}, err
 	}
 	earliest, err := t.snapshots.EarliestID(ctx)
@@ -486,27 +489,13 @@ func (t *Table) changelogDecoupled() bool {
 // consumersNext is the smallest next snapshot of the table's consumers
 // (consumer/consumer-<id>), if it has any.
 func (t *Table) consumersNext(ctx context.Context) (int64, bool, error) {
-	infos, err := t.fs.List(ctx, path.Join(t.path, "consumer"), false)
-	if err != nil {
-		return 0, false, fmt.Errorf("list consumers: %w", err)
+	cs, err := t.Consumers(ctx)
+	if err != nil || len(cs) == 0 {
+		return 0, false, err
 	}
-	var next []int64
-	for _, fi := range infos {
-		if fi.IsDir || !strings.HasPrefix(path.Base(fi.Path), "consumer-") {
-			continue
-		}
-		data, err := t.fs.Get(ctx, fi.Path)
-		if err != nil {
-			return 0, false, fmt.Errorf("consumer %s: %w", path.Base(fi.Path), err)
-		}
-		c, err := spec.DecodeConsumer(data)
-		if err != nil {
-			return 0, false, fmt.Errorf("%s: %w", fi.Path, err)
-		}
-		next = append(next, c.NextSnapshot)
+	next := int64(math.MaxInt64)
+	for _, n := range cs {
+		next = min(next, n)
 	}
-	if len(next) == 0 {
-		return 0, false, nil
-	}
-	return slices.Min(next), true, nil
+	return next, true, nil
 }

@@ -50,6 +50,7 @@ func scanAll(t testing.TB, tb *Table, opts ...ScanOption) []spec.Row {
 		}
 		rows = append(rows, r)
 	}
+	checkBatchesMatchRows(t, tb, rows, opts...)
 	return rows
 }
 

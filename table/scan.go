@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"golang.org/x/sync/errgroup"
 	"iter"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -124,6 +125,9 @@ type Scan struct {
 	filter    predicate.Predicate // WithFilter (scan_filter.go)
 	allLevels bool                // WithAllLevels (scan_levels.go)
 	counters  scanCounters
+	// parallelism and batchRows shape ToArrowRecords (scan_batches.go).
+	parallelism int
+	batchRows   int
 }
 
 // NewScan returns a scan of the latest snapshot unless options say
@@ -446,15 +450,33 @@ func (t *Table) mergeSplit(sp Split, open func(spec.DataFileMeta) lsm.Run) iter.
 // sortedRuns groups files into sorted runs: each level-0 file is its own run;
 // the files of a level ≥ 1 form one run, read in key order.
 func (t *Table) sortedRuns(files []spec.DataFileMeta, open func(spec.DataFileMeta) lsm.Run) ([]lsm.Run, error) {
+	groups, err := t.runFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]lsm.Run, len(groups))
+	for i, g := range groups {
+		if len(g) == 1 {
+			runs[i] = open(g[0])
+		} else {
+			runs[i] = concatRuns(g, open)
+		}
+	}
+	return runs, nil
+}
+
+// runFiles groups files by sorted run: each level-0 file alone, then the
+// files of each level ≥ 1 in key order.
+func (t *Table) runFiles(files []spec.DataFileMeta) ([][]spec.DataFileMeta, error) {
 	type leveled struct {
 		f   spec.DataFileMeta
 		min spec.Row
 	}
 	byLevel := map[int32][]leveled{}
-	var runs []lsm.Run
+	var groups [][]spec.DataFileMeta
 	for _, f := range files {
 		if f.Level == 0 {
-			runs = append(runs, open(f))
+			groups = append(groups, []spec.DataFileMeta{f})
 			continue
 		}
 		_, kb, err := spec.DeserializeBinaryRow(f.MinKey)
@@ -467,15 +489,17 @@ func (t *Table) sortedRuns(files []spec.DataFileMeta, open func(spec.DataFileMet
 		}
 		byLevel[f.Level] = append(byLevel[f.Level], leveled{f, k})
 	}
-	for _, ls := range byLevel {
+	levels := slices.Sorted(maps.Keys(byLevel))
+	for _, l := range levels {
+		ls := byLevel[l]
 		slices.SortFunc(ls, func(a, b leveled) int { return lsm.CompareKeys(a.min, b.min) })
 		fs := make([]spec.DataFileMeta, len(ls))
 		for i, l := range ls {
 			fs[i] = l.f
 		}
-		runs = append(runs, concatRuns(fs, open))
+		groups = append(groups, fs)
 	}
-	return runs, nil
+	return groups, nil
 }
 
 // concatRuns chains the files of one level, which do not overlap and are

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/stratalake/strata/predicate"
+	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -37,6 +38,10 @@ type ScanStats struct {
 	FilesSkippedValueStats int64 // live files skipped by value statistics (where safe)
 	FilesPlanned           int64 // files in the plan's splits
 	FilesRead              int64 // files of the splits read so far
+	RowGroupsRead          int64 // Parquet row groups read by the columnar path
+	RowGroupsSkipped       int64 // row groups whose statistics rule the filter out
+	PagesRead              int64 // pages of filtered row groups read (with a page index)
+	PagesSkipped           int64 // pages the page index rules out
 	RowsRead               int64 // rows out of the split readers (merged, before the filter)
 	RowsReturned           int64 // rows the filter kept
 }
@@ -47,9 +52,16 @@ type scanCounters struct {
 	skippedPartition, skippedBucket                 atomic.Int64
 	skippedKeyStats, skippedValueStats              atomic.Int64
 	filesPlanned, filesRead, rowsRead, rowsReturned atomic.Int64
+	pruned                                          reader.PruneStats
 }
 
-func (c *scanCounters) reset() { *c = scanCounters{} }
+func (c *scanCounters) reset() {
+	for _, a := range []*atomic.Int64{&c.manifestsRead, &c.manifestsSkipped, &c.skippedPartition, &c.skippedBucket,
+		&c.skippedKeyStats, &c.skippedValueStats, &c.filesPlanned, &c.filesRead, &c.rowsRead, &c.rowsReturned,
+		&c.pruned.RowGroupsRead, &c.pruned.RowGroupsSkipped, &c.pruned.PagesRead, &c.pruned.PagesSkipped} {
+		a.Store(0)
+	}
+}
 
 // Stats returns the scan's counters so far.
 func (s *Scan) Stats() ScanStats {
@@ -59,6 +71,8 @@ func (s *Scan) Stats() ScanStats {
 		FilesSkippedPartition: c.skippedPartition.Load(), FilesSkippedBucket: c.skippedBucket.Load(),
 		FilesSkippedKeyStats: c.skippedKeyStats.Load(), FilesSkippedValueStats: c.skippedValueStats.Load(),
 		FilesPlanned: c.filesPlanned.Load(), FilesRead: c.filesRead.Load(),
+		RowGroupsRead: c.pruned.RowGroupsRead.Load(), RowGroupsSkipped: c.pruned.RowGroupsSkipped.Load(),
+		PagesRead: c.pruned.PagesRead.Load(), PagesSkipped: c.pruned.PagesSkipped.Load(),
 		RowsRead: c.rowsRead.Load(), RowsReturned: c.rowsReturned.Load(),
 	}
 }

@@ -146,7 +146,7 @@ func (b *Builder) Append(row spec.Row) error {
 		return fmt.Errorf("%w: row has %d values for %d columns", spec.ErrSchemaMismatch, len(row), len(b.fields))
 	}
 	for i, f := range b.fields {
-		if err := appendValue(b.rb.Field(i), f.Type, row[i]); err != nil {
+		if err := AppendValue(b.rb.Field(i), f.Type, row[i]); err != nil {
 			return fmt.Errorf("column %s: %w", f.Name, err)
 		}
 	}
@@ -168,7 +168,9 @@ func bad(t spec.DataType, v any) error {
 	return fmt.Errorf("%w: %v (%T) is not a %s", spec.ErrSchemaMismatch, v, v, t)
 }
 
-func appendValue(bld array.Builder, t spec.DataType, v any) error {
+// AppendValue appends v, a value of t in Strata's value model, to bld, a
+// builder of Type(t).
+func AppendValue(bld array.Builder, t spec.DataType, v any) error {
 	if v == nil {
 		bld.AppendNull()
 		return nil
@@ -248,10 +250,10 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for i := range m.Keys {
-			if err := appendValue(b.KeyBuilder(), *kt, m.Keys[i]); err != nil {
+			if err := AppendValue(b.KeyBuilder(), *kt, m.Keys[i]); err != nil {
 				return err
 			}
-			if err := appendValue(b.ItemBuilder(), *vt, m.Values[i]); err != nil {
+			if err := AppendValue(b.ItemBuilder(), *vt, m.Values[i]); err != nil {
 				return err
 			}
 		}
@@ -263,7 +265,7 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for _, x := range xs {
-			if err := appendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
+			if err := AppendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
 				return err
 			}
 		}
@@ -275,7 +277,7 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for _, x := range xs {
-			if err := appendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
+			if err := AppendValue(b.ValueBuilder(), *t.Elem, x); err != nil {
 				return err
 			}
 		}
@@ -287,7 +289,7 @@ func appendValue(bld array.Builder, t spec.DataType, v any) error {
 		}
 		b.Append(true)
 		for i, f := range t.Fields {
-			if err := appendValue(b.FieldBuilder(i), f.Type, r[i]); err != nil {
+			if err := AppendValue(b.FieldBuilder(i), f.Type, r[i]); err != nil {
 				return err
 			}
 		}

@@ -2,9 +2,12 @@ package parquetio
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -98,7 +101,28 @@ func BenchmarkRead1M(b *testing.B) {
 		name   string
 		fields []spec.DataField
 	}{{"all", benchFields}, {"key+seq", benchFields[:2]}} {
-		b.Run(c.name, func(b *testing.B) {
+		b.Run("arrow/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				f, err := OpenColumnar(bytes.NewReader(data), int64(len(data)), memory.DefaultAllocator)
+				if err != nil {
+					b.Fatal(err)
+				}
+				count := int64(0)
+				for batch, err := range f.ReadBatches(context.Background(), BatchRequest{Fields: c.fields}) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					count += batch.Rec.NumRows()
+					batch.Rec.Release()
+				}
+				if count != n {
+					b.Fatalf("read %d rows", count)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+		b.Run("rows/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				f, err := Open(bytes.NewReader(data), int64(len(data)))

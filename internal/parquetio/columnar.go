@@ -1,0 +1,349 @@
+package parquetio
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/stratalake/strata/internal/arrowconv"
+	"github.com/stratalake/strata/spec"
+)
+
+// DefaultBatchRows is the number of rows of a record batch when the request
+// does not say: big enough that per-batch work vanishes, small enough that
+// a bucket's batches stay in the CPU caches' neighbourhood.
+const DefaultBatchRows = 16 << 10
+
+// Columnar is an open Parquet file read column by column into Arrow arrays
+// (arrow-go's pqarrow decodes pages straight into them). It is safe for
+// concurrent use when the io.ReaderAt is.
+type Columnar struct {
+	pr     *file.Reader
+	fr     *pqarrow.FileReader
+	mem    memory.Allocator
+	byName map[string]int // top-level field → index in fr.Manifest.Fields
+}
+
+// OpenColumnar reads the footer of a Parquet file of the given size. Files
+// that are not Parquet, are truncated or are corrupt fail with an error
+// wrapping spec.ErrCorrupt.
+func OpenColumnar(r io.ReaderAt, size int64, mem memory.Allocator) (*Columnar, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	c := &Columnar{mem: mem}
+	err := guard("opening file", func() error {
+		props := parquet.NewReaderProperties(mem)
+		pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(props))
+		if err != nil {
+			return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
+		}
+		c.pr = pr
+		c.fr, err = pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchRows}, mem)
+		if err != nil {
+			return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
+		}
+		return checkColumnarRowGroups(pr.MetaData(), size)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.byName = make(map[string]int, len(c.fr.Manifest.Fields))
+	for i, f := range c.fr.Manifest.Fields {
+		if _, dup := c.byName[f.Field.Name]; !dup {
+			c.byName[f.Field.Name] = i
+		}
+	}
+	return c, nil
+}
+
+// checkColumnarRowGroups validates the row-group metadata the reader relies
+// on before any page is read.
+func checkColumnarRowGroups(md *metadata.FileMetaData, size int64) error {
+	var total int64
+	for i := range md.NumRowGroups() {
+		rg := md.RowGroup(i)
+		if rg.NumRows() < 0 {
+			return fmt.Errorf("%w: row group %d has %d rows", spec.ErrCorrupt, i, rg.NumRows())
+		}
+		if rg.NumColumns() != md.Schema.NumColumns() {
+			return fmt.Errorf("%w: row group %d has %d column chunks, schema has %d columns", spec.ErrCorrupt, i, rg.NumColumns(), md.Schema.NumColumns())
+		}
+		for j := range rg.NumColumns() {
+			cc, err := rg.ColumnChunk(j)
+			if err != nil {
+				return fmt.Errorf("%w: row group %d column %d: %w", spec.ErrCorrupt, i, j, err)
+			}
+			start := cc.DataPageOffset()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+				start = cc.DictionaryPageOffset()
+			}
+			if start < 0 || cc.TotalCompressedSize() < 0 || start > size || cc.TotalCompressedSize() > size-start {
+				return fmt.Errorf("%w: row group %d column %d lies outside the file", spec.ErrCorrupt, i, j)
+			}
+		}
+		total += rg.NumRows()
+	}
+	if total != md.NumRows {
+		return fmt.Errorf("%w: footer counts %d rows, row groups hold %d", spec.ErrCorrupt, md.NumRows, total)
+	}
+	return nil
+}
+
+// NumRows is the file's row count.
+func (c *Columnar) NumRows() int64 { return c.pr.NumRows() }
+
+// NumRowGroups is the file's row-group count.
+func (c *Columnar) NumRowGroups() int { return c.pr.NumRowGroups() }
+
+// RowGroupRows is the row count of row group rg.
+func (c *Columnar) RowGroupRows(rg int) int64 { return c.pr.MetaData().RowGroup(rg).NumRows() }
+
+// Metadata is the file's footer, for statistics and page indexes.
+func (c *Columnar) Metadata() *metadata.FileMetaData { return c.pr.MetaData() }
+
+// PageIndex is the file's page index reader (column and offset indexes),
+// nil when the file has none.
+func (c *Columnar) PageIndex() *metadata.PageIndexReader { return c.pr.GetPageIndexReader() }
+
+// LeafColumn returns the Parquet leaf column index of a top-level primitive
+// column, or -1 when the file has no such column or it is nested.
+func (c *Columnar) LeafColumn(name string) int {
+	i, ok := c.byName[name]
+	if !ok {
+		return -1
+	}
+	f := c.fr.Manifest.Fields[i]
+	if !f.IsLeaf() {
+		return -1
+	}
+	return f.ColIndex
+}
+
+// RowRange is the rows [Start, End) of one row group.
+type RowRange struct{ Start, End int64 }
+
+// BatchRequest says what ReadBatches reads.
+type BatchRequest struct {
+	// Fields are the columns to return, matched to the file's top-level
+	// columns by name (Java's ParquetReaderFactory does the same); their
+	// types are the types the file was written with. A field the file lacks
+	// reads as null.
+	Fields []spec.DataField
+	// RowGroups to read, in order; nil reads all.
+	RowGroups []int
+	// Ranges, when set, gives the rows to read of each row group (ascending,
+	// disjoint); nil or an empty result reads the whole row group.
+	Ranges func(rowGroup int) []RowRange
+	// BatchRows caps a batch's rows (DefaultBatchRows when 0).
+	BatchRows int
+}
+
+// Batch is a record batch and the file position of its first row; a batch
+// never spans two row ranges, so its rows are consecutive in the file.
+type Batch struct {
+	Rec      arrow.RecordBatch
+	FirstRow int64
+}
+
+// ErrNeedsRows says a column's stored type reaches its requested Arrow type
+// only through row values (an unusual writer's encoding): callers read such
+// files with ReadRows.
+var ErrNeedsRows = fmt.Errorf("parquetio: column needs row-wise conversion")
+
+// ReadBatches streams the requested columns as Arrow record batches whose
+// schema is arrowconv.Schema(req.Fields). The caller releases each batch.
+func (c *Columnar) ReadBatches(ctx context.Context, req BatchRequest) iter.Seq2[Batch, error] {
+	return func(yield func(Batch, error) bool) {
+		schema, err := arrowconv.Schema(req.Fields)
+		if err != nil {
+			yield(Batch{}, err)
+			return
+		}
+		rgs := req.RowGroups
+		if rgs == nil {
+			rgs = make([]int, c.NumRowGroups())
+			for i := range rgs {
+				rgs[i] = i
+			}
+		}
+		limit := int64(req.BatchRows)
+		if limit <= 0 {
+			limit = DefaultBatchRows
+		}
+		var rgStart int64
+		starts := make([]int64, c.NumRowGroups()+1)
+		for i := range c.NumRowGroups() {
+			starts[i+1] = starts[i] + c.RowGroupRows(i)
+		}
+		for _, rg := range rgs {
+			if rg < 0 || rg >= c.NumRowGroups() {
+				yield(Batch{}, fmt.Errorf("parquetio: no row group %d", rg))
+				return
+			}
+			rgStart = starts[rg]
+			ok, err := c.readRowGroup(ctx, schema, req, rg, rgStart, limit, yield)
+			if err != nil {
+				yield(Batch{}, fmt.Errorf("parquetio: row group %d: %w", rg, err))
+				return
+			}
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+// readRowGroup reads one row group's ranges; false when the consumer
+// stopped.
+func (c *Columnar) readRowGroup(ctx context.Context, schema *arrow.Schema, req BatchRequest, rg int, rgStart, limit int64,
+	yield func(Batch, error) bool) (bool, error) {
+	n := c.RowGroupRows(rg)
+	var ranges []RowRange
+	if req.Ranges != nil {
+		ranges = req.Ranges(rg)
+	}
+	if ranges == nil {
+		ranges = []RowRange{{0, n}}
+	}
+	cols := make([]columnSource, len(req.Fields))
+	defer func() {
+		for _, cr := range cols {
+			if cr != nil {
+				cr.release()
+			}
+		}
+	}()
+	for i, f := range req.Fields {
+		fi, ok := c.byName[f.Name]
+		if !ok {
+			continue
+		}
+		err := guard("opening column "+f.Name, func() error {
+			var err error
+			cols[i], err = c.openColumn(ctx, fi, rg)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+	}
+	pos := int64(0) // where the column readers stand
+	for _, r := range ranges {
+		if r.Start < pos || r.End > n || r.Start > r.End {
+			return false, fmt.Errorf("parquetio: bad row range [%d, %d) of %d rows", r.Start, r.End, n)
+		}
+		if r.Start > pos {
+			for _, cr := range cols {
+				if cr == nil {
+					continue
+				}
+				if err := guard("seeking", func() error { return cr.seek(r.Start) }); err != nil {
+					return false, err
+				}
+			}
+			pos = r.Start
+		}
+		for pos < r.End {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			m := min(limit, r.End-pos)
+			rec, err := c.nextBatch(schema, req.Fields, cols, m)
+			if err != nil {
+				return false, err
+			}
+			if !yield(Batch{Rec: rec, FirstRow: rgStart + pos}, nil) {
+				return false, nil
+			}
+			pos += m
+		}
+	}
+	return true, nil
+}
+
+// nextBatch reads m rows from every column reader into one record batch.
+func (c *Columnar) nextBatch(schema *arrow.Schema, fields []spec.DataField, cols []columnSource, m int64) (arrow.RecordBatch, error) {
+	arrs := make([]arrow.Array, len(fields))
+	defer func() {
+		for _, a := range arrs {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	for i, cr := range cols {
+		want := schema.Field(i).Type
+		if cr == nil {
+			arrs[i] = array.MakeArrayOfNull(c.mem, want, int(m))
+			continue
+		}
+		// A damaged page can make arrow-go panic or return arrays that do
+		// not hold together; both become spec.ErrCorrupt.
+		err := guard("decoding "+fields[i].Name, func() error {
+			a, err := cr.next(m)
+			if err != nil {
+				return err
+			}
+			defer a.Release()
+			if int64(a.Len()) != m {
+				return fmt.Errorf("%w: yields %d rows, want %d", spec.ErrCorrupt, a.Len(), m)
+			}
+			if v, ok := a.(interface{ ValidateFull() error }); ok && a.DataType().ID() != arrow.BINARY && a.DataType().ID() != arrow.STRING {
+				if err := v.ValidateFull(); err != nil { // nested arrays only
+					return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
+				}
+			}
+			arrs[i], err = adapt(c.mem, a, want)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", fields[i].Name, err)
+		}
+	}
+	return array.NewRecordBatch(schema, arrs, m), nil
+}
+
+// leafSet lists the leaf columns under a manifest field.
+func leafSet(f *pqarrow.SchemaField) map[int]bool {
+	out := map[int]bool{}
+	var walk func(f *pqarrow.SchemaField)
+	walk = func(f *pqarrow.SchemaField) {
+		if f.IsLeaf() {
+			out[f.ColIndex] = true
+		}
+		for i := range f.Children {
+			walk(&f.Children[i])
+		}
+	}
+	walk(f)
+	return out
+}
+
+// concatChunks flattens a chunked array into one array.
+func concatChunks(mem memory.Allocator, ch *arrow.Chunked) (arrow.Array, error) {
+	switch chunks := ch.Chunks(); len(chunks) {
+	case 0:
+		return array.MakeArrayOfNull(mem, ch.DataType(), 0), nil
+	case 1:
+		chunks[0].Retain()
+		return chunks[0], nil
+	default:
+		return array.Concatenate(chunks, mem)
+	}
+}
+
+// HasColumn reports whether the file has a top-level column of that name.
+func (c *Columnar) HasColumn(name string) bool {
+	_, ok := c.byName[name]
+	return ok
+}

@@ -1,0 +1,294 @@
+package lsm
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/stratalake/strata/internal/arrowconv"
+	"github.com/stratalake/strata/lookupfile"
+	"github.com/stratalake/strata/spec"
+)
+
+// BatchRun is a sorted run as Arrow record batches: each key at most once,
+// ascending, with _SEQUENCE_NUMBER (BIGINT) and _VALUE_KIND (TINYINT) as the
+// first two columns.
+type BatchRun = iter.Seq2[arrow.RecordBatch, error]
+
+// DedupBatches merges sorted runs as the deduplicate engine does: of a
+// key's records the one with the highest sequence number wins, and is kept
+// unless it is a retraction (-U, -D). It yields every input batch cut down
+// to its winners, in the order the batches are used up, so rows come out in
+// key order within a batch but not across batches. keyCols locate the key
+// columns, whose types are keyTypes. The caller releases the batches.
+//
+// Memory holds one batch per run. Keys are compared as lookupfile.EncodeKey
+// encodes them, which orders as the runs are sorted.
+func DedupBatches(ctx context.Context, mem memory.Allocator, runs []BatchRun, keyCols []int, keyTypes []spec.DataType) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		cur := make([]*runCursor, 0, len(runs))
+		defer func() {
+			for _, c := range cur {
+				c.close()
+			}
+		}()
+		for _, r := range runs {
+			next, stop := iter.Pull2(r)
+			c := &runCursor{next: next, stop: stop, keyCols: keyCols, keyTypes: keyTypes}
+			cur = append(cur, c)
+		}
+		// emit yields a used-up batch cut to its winners; false stops.
+		emit := func(c *runCursor) bool {
+			rec, err := c.finish(ctx, mem)
+			if err != nil {
+				yield(nil, err)
+				return false
+			}
+			if rec != nil && !yield(rec, nil) {
+				return false
+			}
+			return true
+		}
+		live := make([]*runCursor, 0, len(cur))
+		for _, c := range cur {
+			ok, err := c.load()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if ok {
+				live = append(live, c)
+			}
+		}
+		same := make([]*runCursor, 0, len(live))
+		for len(live) > 0 {
+			// The smallest current key, and every run positioned on it.
+			same = append(same[:0], live[0])
+			minKey := live[0].key()
+			for _, c := range live[1:] {
+				switch k := c.key(); bytes.Compare(k, minKey) {
+				case -1:
+					minKey = k
+					same = append(same[:0], c)
+				case 0:
+					same = append(same, c)
+				}
+			}
+			win := same[0]
+			for _, c := range same[1:] {
+				if c.seq() > win.seq() {
+					win = c
+				}
+			}
+			if !spec.RowKind(win.kind()).IsRetract() {
+				win.keep[win.pos] = true
+				win.kept++
+			}
+			for _, c := range same {
+				c.pos++
+				if c.pos < c.n {
+					continue
+				}
+				if !emit(c) {
+					return
+				}
+				ok, err := c.load()
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if !ok {
+					live = removeCursor(live, c)
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+	}
+}
+
+func removeCursor(cs []*runCursor, c *runCursor) []*runCursor {
+	for i, x := range cs {
+		if x == c {
+			return append(cs[:i], cs[i+1:]...)
+		}
+	}
+	return cs
+}
+
+// runCursor is one run's current batch and position in it.
+type runCursor struct {
+	next     func() (arrow.RecordBatch, error, bool)
+	stop     func()
+	keyCols  []int
+	keyTypes []spec.DataType
+
+	rec   arrow.RecordBatch
+	n     int
+	pos   int
+	seqs  []int64
+	kinds []int8
+	keys  []byte // encoded keys, back to back
+	offs  []int  // key i is keys[offs[i]:offs[i+1]]
+	keep  []bool
+	kept  int
+}
+
+// load moves to the run's next non-empty batch; false at the end.
+func (c *runCursor) load() (bool, error) {
+	for {
+		rec, err, ok := c.next()
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, nil
+		}
+		if rec.NumRows() == 0 {
+			rec.Release()
+			continue
+		}
+		c.rec, c.n, c.pos, c.kept = rec, int(rec.NumRows()), 0, 0
+		seq, ok1 := rec.Column(0).(*array.Int64)
+		kind, ok2 := rec.Column(1).(*array.Int8)
+		if !ok1 || !ok2 {
+			return false, fmt.Errorf("%w: a run's batch lacks its system columns", spec.ErrSchemaMismatch)
+		}
+		c.seqs, c.kinds = seq.Int64Values(), kind.Int8Values()
+		if cap(c.keep) < c.n {
+			c.keep = make([]bool, c.n)
+		}
+		c.keep = c.keep[:c.n]
+		clear(c.keep)
+		if err := c.encodeKeys(); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+}
+
+func (c *runCursor) key() []byte { return c.keys[c.offs[c.pos]:c.offs[c.pos+1]] }
+func (c *runCursor) seq() int64  { return c.seqs[c.pos] }
+func (c *runCursor) kind() int8  { return c.kinds[c.pos] }
+
+// finish returns the used-up batch cut to its winners (nil when none won)
+// and lets go of it.
+func (c *runCursor) finish(ctx context.Context, mem memory.Allocator) (arrow.RecordBatch, error) {
+	rec := c.rec
+	c.rec = nil
+	defer rec.Release()
+	switch c.kept {
+	case 0:
+		return nil, nil
+	case c.n:
+		rec.Retain()
+		return rec, nil
+	}
+	b := array.NewBooleanBuilder(mem)
+	defer b.Release()
+	b.AppendValues(c.keep, nil)
+	mask := b.NewBooleanArray()
+	defer mask.Release()
+	return compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), rec, mask, compute.DefaultFilterOptions())
+}
+
+func (c *runCursor) close() {
+	if c.rec != nil {
+		c.rec.Release()
+		c.rec = nil
+	}
+	c.stop()
+}
+
+// encodeKeys encodes every row's key of the current batch, column by
+// column: BIGINT, INT, DATE and string keys directly, other types through
+// their values.
+func (c *runCursor) encodeKeys() error {
+	n := c.n
+	if cap(c.offs) < n+1 {
+		c.offs = make([]int, n+1)
+	}
+	c.offs = c.offs[:n+1]
+	if len(c.keyCols) == 1 {
+		// One key column: each row's key is just that column's encoding.
+		var err error
+		c.keys, err = appendKeyColumn(c.keys[:0], c.offs, c.rec.Column(c.keyCols[0]), c.keyTypes[0])
+		return err
+	}
+	// Several columns: encode each column apart, then interleave per row.
+	parts := make([][]byte, len(c.keyCols))
+	partOffs := make([][]int, len(c.keyCols))
+	for j, col := range c.keyCols {
+		partOffs[j] = make([]int, n+1)
+		var err error
+		if parts[j], err = appendKeyColumn(nil, partOffs[j], c.rec.Column(col), c.keyTypes[j]); err != nil {
+			return err
+		}
+	}
+	c.keys = c.keys[:0]
+	for i := range n {
+		c.offs[i] = len(c.keys)
+		for j := range parts {
+			c.keys = append(c.keys, parts[j][partOffs[j][i]:partOffs[j][i+1]]...)
+		}
+	}
+	c.offs[n] = len(c.keys)
+	return nil
+}
+
+// appendKeyColumn appends the key encoding of each row of a to dst,
+// recording row i's start in offs[i] (and the end in offs[len]).
+func appendKeyColumn(dst []byte, offs []int, a arrow.Array, t spec.DataType) ([]byte, error) {
+	n := a.Len()
+	switch x := a.(type) {
+	case *array.Int64:
+		for i, v := range x.Int64Values() {
+			offs[i] = len(dst)
+			if x.IsNull(i) {
+				dst = lookupfile.AppendNullKey(dst)
+				continue
+			}
+			dst = lookupfile.AppendBigIntKey(dst, v)
+		}
+	case *array.Int32:
+		for i, v := range x.Int32Values() {
+			offs[i] = len(dst)
+			if x.IsNull(i) {
+				dst = lookupfile.AppendNullKey(dst)
+				continue
+			}
+			dst = lookupfile.AppendIntKey(dst, v)
+		}
+	case *array.String:
+		for i := range n {
+			offs[i] = len(dst)
+			if x.IsNull(i) {
+				dst = lookupfile.AppendNullKey(dst)
+				continue
+			}
+			dst = lookupfile.AppendStringKey(dst, x.Value(i))
+		}
+	default:
+		var err error
+		for i := range n {
+			offs[i] = len(dst)
+			v, verr := arrowconv.Value(a, i, t)
+			if verr != nil {
+				return nil, verr
+			}
+			if dst, err = lookupfile.EncodeKey(dst, []spec.DataType{t}, spec.Row{v}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	offs[n] = len(dst)
+	return dst, nil
+}
