@@ -125,8 +125,15 @@ func TestFilterModel(t *testing.T) {
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Fatalf("seed %d: filter %s\nscan: %d rows %v\nfull scan filtered: %d rows %v", seed, p, len(got), got, len(want), want)
 				}
+				// The columnar path (row groups and pages pruned, Filter on
+				// batches) returns the same rows.
+				cs := tb.NewScan(WithFilter(p), WithBatchRows(61), WithParallelism(2))
+				if batch := scanBatchesAsRows(t, cs); len(batch) != len(got) {
+					t.Fatalf("seed %d: filter %s: columnar scan %d rows, row scan %d (stats %+v)", seed, p, len(batch), len(got), cs.Stats())
+				}
+				checkBatchesMatchRows(t, tb, got, WithFilter(p))
 				if round%20 == 0 {
-					// The Arrow path filters the same rows.
+					// The Records adapter filters the same rows.
 					rr, err := tb.NewScan(WithFilter(p)).Records(ctx, 7)
 					if err != nil {
 						t.Fatal(err)
