@@ -48,7 +48,7 @@ temporary directory (or --dir) and is removed afterwards.`,
 	write.Flags().IntVar(&cfg.CommitEvery, "commit-every", 100_000, "rows per commit")
 	write.Flags().StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one)")
 	write.Flags().Uint64Var(&cfg.Seed, "seed", 1, "random seed")
-	cmd.AddCommand(write, newBenchLookupCmd(e))
+	cmd.AddCommand(write, newBenchLookupCmd(e), newBenchScanCmd(e))
 	return cmd
 }
 

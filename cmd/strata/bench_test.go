@@ -34,3 +34,54 @@ func TestCLIBenchLookupUsage(t *testing.T) {
 		c.fails(2, "", append([]string{"bench", "lookup"}, args...)...)
 	}
 }
+
+// bench scan runs end to end on a small table, both layouts, DuckDB
+// included where integration/duckdb is installed (CI installs it; a missing
+// installation fails there); a second run reuses the generated tables.
+func TestCLIBenchScanSmall(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	data, js := t.TempDir(), filepath.Join(t.TempDir(), "scan.json")
+	args := []string{"bench", "scan", "--rows", "20000", "--runs", "1", "--data", data, "--json", js}
+	_, err := os.Stat("../../integration/duckdb/node_modules/@duckdb/node-api")
+	duck := err == nil && os.Getenv("STRATA_SKIP_DUCKDB") != "1"
+	switch {
+	case os.Getenv("STRATA_SKIP_DUCKDB") == "1":
+		args = append(args, "--skip-duckdb")
+	case !duck && os.Getenv("CI") != "":
+		t.Fatal("CI without integration/duckdb's packages: run `cd integration/duckdb && npm ci` (or set STRATA_SKIP_DUCKDB=1)")
+	case !duck:
+		t.Log("integration/duckdb has no node_modules: DuckDB skipped (`cd integration/duckdb && npm ci` to include it)")
+	}
+	out, errs, code := c.run("", args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := []string{"20,000 rows", "### compacted: 1 sorted run(s) per bucket", "### merge-on-read: 5 sorted run(s) per bucket",
+		"| full | Strata, 1 reader | 20,000 |", "| full | Strata, 2 readers | 20,000 |", "| projection (user_id, credit_score, pd_score) | Strata, 1 reader | 20,000 |",
+		"| filter-1% (user_id >= 100010000 AND user_id < 100010200) | Strata, 1 reader | 200 |", "faster than the full scan (target ≥ 10×)"}
+	if duck {
+		want = append(want, "| full | DuckDB, 2 threads | 20,000 |", "(target ≥ 0.25×)")
+	} else {
+		want = append(want, "DuckDB: skipped")
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if b, err := os.ReadFile(js); err != nil || !strings.Contains(string(b), `"rows": 20000`) {
+		t.Errorf("json: %v %.300s", err, b)
+	}
+	_, errs, code = c.run("", append(args, "--layouts", "compacted", "--readers", "1", "--skip-duckdb")...)
+	if code != 0 || !strings.Contains(errs, "reusing the tables generated in") {
+		t.Errorf("second run: exit %d, stderr:\n%s", code, errs)
+	}
+}
+
+func TestCLIBenchScanUsage(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	for _, args := range [][]string{{"--readers", "two"}, {"--readers", "0"}, {"--layouts", "heap"}, {"--rows", "0"}, {"--runs", "0"},
+		{"--duckdb-sink", "pipe"}} {
+		c.fails(2, "", append([]string{"bench", "scan", "--data", t.TempDir()}, args...)...)
+	}
+}

@@ -45,7 +45,7 @@ Tables are named DB.TABLE (or TABLE, in database "default") and live in
 	root.PersistentFlags().StringVar(&e.warehouse, "warehouse", "", warehouseHelp)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
-		newCreateCmd(e), newWriteCmd(e), newScanCmd(e), newSnapshotsCmd(e),
+		newCreateCmd(e), newWriteCmd(e), newScanCmd(e), newSnapshotsCmd(e), newSQLCmd(e),
 		newSchemaCmd(e), newCompactCmd(e), newExpireCmd(e), newOrphansCmd(e), newMaintainCmd(e), newLookupCmd(e), newTailCmd(e), newServeCmd(e),
 		newTagCmd(e), newRollbackCmd(e),
 		newFilesCmd(e), newManifestsCmd(e), newTablesCmd(e), newDatabasesCmd(e),

@@ -276,13 +276,14 @@ func (c *pebbleChunkBuf) write(path string, wo sstable.WriterOptions) error {
 // tableShape is what a snapshot of the Strata table looks like.
 type tableShape struct {
 	Files         int   `json:"files"`
+	MinRuns       int   `json:"min_runs_per_bucket"`
 	MaxRuns       int   `json:"max_runs_per_bucket"`
 	DataBytes     int64 `json:"data_bytes"`
 	Buckets       int   `json:"buckets"`
 	firstLastKeys []int64
 }
 
-// inspect counts the live files, sorted runs per bucket (each level-0 file
+// inspect counts the live files, sorted runs per bucket (fewest and most) (each level-0 file
 // is a run, each higher level one) and bytes of the latest snapshot, and
 // collects every file's first and last key (to warm every file).
 func inspect(ctx context.Context, tb *table.Table) (tableShape, error) {
@@ -291,7 +292,7 @@ func inspect(ctx context.Context, tb *table.Table) (tableShape, error) {
 		return tableShape{}, fmt.Errorf("plan: %w", err)
 	}
 	var sh tableShape
-	keyType := []spec.DataType{tb.Schema().Fields[tb.Schema().FieldIndex("id")].Type}
+	keyType := tb.KeyTypes()
 	for _, sp := range plan.Splits {
 		runs, levels := 0, map[int32]bool{}
 		for _, f := range sp.Files {
@@ -310,6 +311,9 @@ func inspect(ctx context.Context, tb *table.Table) (tableShape, error) {
 				}
 				sh.firstLastKeys = append(sh.firstLastKeys, id)
 			}
+		}
+		if sh.Buckets == 0 || runs < sh.MinRuns {
+			sh.MinRuns = runs
 		}
 		sh.Buckets++
 		sh.MaxRuns = max(sh.MaxRuns, runs)

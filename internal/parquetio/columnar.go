@@ -18,15 +18,19 @@ import (
 	"github.com/stratalake/strata/spec"
 )
 
+// rangeBufferSize is the read size of a column chunk read in row ranges.
+const rangeBufferSize = 1 << 20
+
 // DefaultBatchRows is the number of rows of a record batch when the request
 // does not say: big enough that per-batch work vanishes, small enough that
 // a bucket's batches stay in the CPU caches' neighbourhood.
 const DefaultBatchRows = 16 << 10
 
 // Columnar is an open Parquet file read column by column into Arrow arrays
-// (arrow-go's pqarrow decodes pages straight into them). It is safe for
-// concurrent use when the io.ReaderAt is.
+// (arrow-go's pqarrow decodes pages straight into them), by one goroutine
+// at a time.
 type Columnar struct {
+	props  *parquet.ReaderProperties
 	pr     *file.Reader
 	fr     *pqarrow.FileReader
 	mem    memory.Allocator
@@ -42,8 +46,9 @@ func OpenColumnar(r io.ReaderAt, size int64, mem memory.Allocator) (*Columnar, e
 	}
 	c := &Columnar{mem: mem}
 	err := guard("opening file", func() error {
-		props := parquet.NewReaderProperties(mem)
-		pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(props))
+		c.props = parquet.NewReaderProperties(mem)
+		c.props.BufferSize = rangeBufferSize
+		pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(c.props))
 		if err != nil {
 			return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
 		}
@@ -212,6 +217,10 @@ func (c *Columnar) readRowGroup(ctx context.Context, schema *arrow.Schema, req B
 	if req.Ranges != nil {
 		ranges = req.Ranges(rg)
 	}
+	// A whole row group reads each column chunk with one read; ranges read
+	// the pages they need through a buffer, as seeking to a row opens the
+	// chunk again.
+	c.props.BufferedStreamEnabled = ranges != nil
 	if ranges == nil {
 		ranges = []RowRange{{0, n}}
 	}

@@ -1,0 +1,13 @@
+//go:build !duckdb_arrow
+
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+// errNoSQL is the error of "strata sql" in a build without DuckDB.
+var errNoSQL = errors.New("sql: this strata was built without SQL support.\n" + sqlBuildHelp)
+
+func (e *env) runSQL(context.Context, sqlRequest) error { return errNoSQL }
