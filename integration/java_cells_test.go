@@ -140,6 +140,24 @@ func javaCells() []*javaCell {
 			NoPython: "pypaimon 2.1.0 cannot read MULTISET columns (ValueError: Unsupported data type: MULTISET<STRING>)",
 		},
 		{
+			// all-types without what pypaimon 2.1.0 cannot read even from
+			// Java's files (MULTISET; TIME: "Unsupported cast from
+			// time32[ms] to int64"), so that it reads every other type.
+			Name: "all-types-py",
+			Columns: "id INT NOT NULL, bo BOOLEAN, ti TINYINT, si SMALLINT, i INT, bi BIGINT, f FLOAT, d DOUBLE, " +
+				"dec1 DECIMAL(5, 2), dec2 DECIMAL(18, 6), dec3 DECIMAL(38, 10), ch CHAR(4), vc VARCHAR(12), s STRING, " +
+				"bin BINARY(3), vb VARBINARY(8), by BYTES, dt DATE, " +
+				"ts0 TIMESTAMP(0), ts3 TIMESTAMP(3), ts6 TIMESTAMP(6), ts9 TIMESTAMP(9), " +
+				"ltz0 TIMESTAMP_LTZ(0), ltz3 TIMESTAMP_LTZ(3), ltz6 TIMESTAMP_LTZ(6), ltz9 TIMESTAMP_LTZ(9), " +
+				"arr ARRAY<INT>, arrs ARRAY<STRING>, m MAP<STRING, BIGINT>, mn MAP<INT, ARRAY<STRING>>, " +
+				"r ROW<x INT, y STRING, z ROW<q DOUBLE, w DECIMAL(10, 3)>>, ar ARRAY<ROW<k STRING, v TIMESTAMP(6)>>",
+			PK:      "id",
+			Options: map[string]string{"bucket": "2"},
+			// pypaimon reads TIMESTAMP(9) at microseconds (INT96 through
+			// pyarrow): Java's files and Strata's alike.
+			Values: map[string][]any{"ts9": pyMicros, "ltz9": pyMicros},
+		},
+		{
 			Name:    "append-unaware",
 			Columns: "id INT NOT NULL, p STRING, a BIGINT, b STRING", Partition: "p",
 			Options:         map[string]string{"bucket": "-1"},
@@ -235,4 +253,17 @@ func javaCells() []*javaCell {
 			Keys:    60,
 		},
 	}
+}
+
+// pyMicros are TIMESTAMP(9) values pypaimon reads exactly: whole
+// microseconds within pyarrow's nanosecond range (1677-2262; it wraps
+// 0001-01-01 and 9999-12-31 around, in Java's files too), before and after
+// 1970.
+var pyMicros = []any{
+	nil,
+	spec.Timestamp{Millis: -5_000_000_000_000, NanoOfMilli: 123_000},
+	spec.Timestamp{Millis: -1, NanoOfMilli: 999_000},
+	spec.Timestamp{},
+	spec.Timestamp{Millis: 1_700_000_000_123, NanoOfMilli: 456_000},
+	spec.Timestamp{Millis: 9_000_000_000_000, NanoOfMilli: 1_000},
 }

@@ -81,7 +81,7 @@ func (s *Store) fullCompact(ctx context.Context, metas []spec.ManifestFileMeta, 
 		}
 		for i := range es {
 			if es[i].Kind == spec.FileKindDelete {
-				deleted[keyOf(&es[i])] = true
+				deleted[keyOf(&es[i], string(es[i].Partition))] = true
 			}
 		}
 	}
@@ -101,7 +101,7 @@ func (s *Store) fullCompact(ctx context.Context, metas []spec.ManifestFileMeta, 
 		for i := range es {
 			switch {
 			case es[i].Kind == spec.FileKindDelete:
-			case deleted[keyOf(&es[i])]:
+			case deleted[keyOf(&es[i], string(es[i].Partition))]:
 				dropped = true
 			default:
 				adds = append(adds, es[i])

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
@@ -66,5 +69,45 @@ func TestStoreRoundTripAndStats(t *testing.T) {
 	}
 	if _, err := s.ReadManifest(ctx, "manifest-missing"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("missing manifest: %v", err)
+	}
+}
+
+// Merge and the incremental Merger agree on random ADD/DELETE sequences,
+// conflicts included.
+func TestMergeMatchesMerger(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewSource(seed))
+	for round := 0; round < 500; round++ {
+		es := make([]spec.ManifestEntry, r.Intn(30))
+		for i := range es {
+			es[i] = entry(spec.FileKind(r.Intn(2)), fmt.Sprint("f", r.Intn(8)), int32(r.Intn(2)))
+			es[i].Partition = []byte{byte(r.Intn(2))}
+			if r.Intn(5) == 0 {
+				es[i].File.ExtraFiles = []string{"x"}
+			}
+		}
+		cut := 0
+		if len(es) > 0 {
+			cut = r.Intn(len(es))
+		}
+		got, err := Merge(es[:cut], nil, es[cut:])
+		m := NewMerger(0)
+		var werr error
+		for i := range es {
+			if werr = m.Add(&es[i]); werr != nil {
+				break
+			}
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("round %d: Merge error %v, Merger error %v", round, err, werr)
+		}
+		if err == nil && names(got) != names(m.Result()) {
+			t.Fatalf("round %d: Merge %q, Merger %q", round, names(got), names(m.Result()))
+		}
+		inPlace, ierr := MergeInPlace(slices.Clone(es))
+		if (ierr == nil) != (err == nil) || names(inPlace) != names(got) {
+			t.Fatalf("round %d: MergeInPlace %q (%v), Merge %q (%v)", round, names(inPlace), ierr, names(got), err)
+		}
 	}
 }

@@ -20,12 +20,20 @@ type Store struct {
 	compression string
 	prefix      string // uuid shared by the files this Store writes
 	counter     atomic.Int64
+	cache       entryCache // decoded manifests (cache.go)
 }
 
 // NewStore returns a Store for the table at tablePath; compression is the
-// manifest.compression option (zstd by default).
-func NewStore(fs storage.Storage, tablePath, compression string) *Store {
-	return &Store{fs: fs, dir: path.Join(tablePath, "manifest"), compression: compression, prefix: uuid.NewString()}
+// manifest.compression option (zstd by default). The Store keeps the
+// manifests it decodes, up to DefaultCacheBytes unless WithCacheBytes says
+// otherwise, so planning a snapshot again decodes only its new manifests.
+func NewStore(fs storage.Storage, tablePath, compression string, opts ...StoreOption) *Store {
+	s := &Store{fs: fs, dir: path.Join(tablePath, "manifest"), compression: compression, prefix: uuid.NewString()}
+	s.cache.limit = DefaultCacheBytes
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Dir is the manifest directory.
@@ -65,9 +73,36 @@ func (s *Store) ReadManifestList(ctx context.Context, name string) ([]spec.Manif
 	return readDecoded(ctx, s, name, spec.DecodeManifestList)
 }
 
-// ReadManifest reads the entries of one manifest file.
+// ReadManifest reads the entries of one manifest file, from the cache when
+// it holds them. The slice is the caller's; the byte slices and pointers in
+// the entries are shared with the cache and must not be modified.
 func (s *Store) ReadManifest(ctx context.Context, name string) ([]spec.ManifestEntry, error) {
-	return readDecoded(ctx, s, name, spec.DecodeManifestEntries)
+	return s.AppendManifest(ctx, nil, name)
+}
+
+// AppendManifest is ReadManifest appending to dst, in place when dst has
+// room: a planner reads every manifest of a snapshot into one slice.
+func (s *Store) AppendManifest(ctx context.Context, dst []spec.ManifestEntry, name string) ([]spec.ManifestEntry, error) {
+	if es, ok := s.cache.get(name); ok {
+		return append(dst, es...), nil
+	}
+	data, err := s.read(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if s.cache.limit == 0 {
+		out, err := spec.AppendManifestEntries(dst, data)
+		if err != nil {
+			return nil, fmt.Errorf("manifest: %s: %w", s.Path(name), err)
+		}
+		return out, nil
+	}
+	es, err := spec.DecodeManifestEntries(data)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %s: %w", s.Path(name), err)
+	}
+	s.cache.put(name, es)
+	return append(dst, es...), nil
 }
 
 // ReadIndexManifest reads an index manifest by file name.

@@ -303,7 +303,36 @@ func EncodeManifestEntries(entries []ManifestEntry, compression string) ([]byte,
 }
 
 // DecodeManifestEntries reads a manifest file. Errors wrap ErrCorrupt.
+//
+// Files whose writer schema compiles to a decoding plan (every schema Java
+// has written for manifests so far) are decoded by that plan, straight into
+// the entries and with values sharing a few buffers; the rest go through
+// the generic decoder, which gives the same entries.
 func DecodeManifestEntries(data []byte) ([]ManifestEntry, error) {
+	return AppendManifestEntries(nil, data)
+}
+
+// AppendManifestEntries is DecodeManifestEntries appending to dst: with room
+// in dst, the entries are decoded in place. On error dst's contents past
+// its length are undefined.
+func AppendManifestEntries(dst []ManifestEntry, data []byte) ([]ManifestEntry, error) {
+	out, ok, err := decodeEntriesPlanned(dst, data)
+	if !ok {
+		es, err := decodeManifestEntriesGeneric(data)
+		if err != nil {
+			return nil, err
+		}
+		return append(dst, es...), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return out, nil
+}
+
+// decodeManifestEntriesGeneric decodes through the reflection-based Avro
+// reader, resolving the writer schema against ManifestEntrySchema.
+func decodeManifestEntriesGeneric(data []byte) ([]ManifestEntry, error) {
 	var out []ManifestEntry
 	err := decodeOCF(0, data, func(r *avroEntry) error {
 		if r.Version != manifestVersion {

@@ -111,6 +111,10 @@ func TestPartitionPruningSkipsManifests(t *testing.T) {
 	for p := int32(0); p < 8; p++ { // one commit, so one manifest, per partition
 		commitRows(t, tb, "w", int64(p), spec.Row{p, int64(1), fmt.Sprint(p)})
 	}
+	// A table opened afresh: the writer's has the manifests cached.
+	if tb, err = Open(ctx, fs, "db.db/prune"); err != nil {
+		t.Fatal(err)
+	}
 	fs.manifests.Store(0)
 	plan, err := tb.NewScan(WithPartition(map[string]any{"p": int32(5)})).Plan(ctx)
 	if err != nil || len(plan.Splits) != 1 {
@@ -118,6 +122,16 @@ func TestPartitionPruningSkipsManifests(t *testing.T) {
 	}
 	if n := fs.manifests.Load(); n != 1 {
 		t.Fatalf("read %d manifests for one partition, want 1", n)
+	}
+	// Planning again decodes nothing: the manifests are cached.
+	fs.manifests.Store(0)
+	for _, opt := range []ScanOption{WithPartition(map[string]any{"p": int32(5)}), WithSnapshot(8)} {
+		if _, err := tb.NewScan(opt).Plan(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fs.manifests.Load(); n != 7 {
+		t.Fatalf("re-planning read %d manifests, want the 7 not read before", n)
 	}
 }
 

@@ -54,11 +54,15 @@ func planTable(b *testing.B, files int) *Table {
 }
 
 // BenchmarkPlan1M plans a scan of a snapshot with 1M live files, whole table
-// and one partition (manifests pruned by partition stats). The baseline is
-// decoding the same manifests, the floor any planner pays.
+// and one partition (manifests pruned by partition stats), each time
+// decoding every manifest (no manifest cache), and the whole table again
+// with the manifests cached. The baseline is decoding the same manifests,
+// the floor any planner without a cache pays.
 func BenchmarkPlan1M(b *testing.B) {
 	tb := planTable(b, 1_000_000)
 	ctx := context.Background()
+	cached := tb.manifests
+	tb.manifests = manifest.NewStore(tb.fs, tb.path, tb.opts.ManifestCompression, manifest.WithCacheBytes(0))
 	b.Run("decode-manifests-baseline", func(b *testing.B) {
 		snap, _ := tb.snapshots.Latest(ctx)
 		for i := 0; i < b.N; i++ {
@@ -68,20 +72,19 @@ func BenchmarkPlan1M(b *testing.B) {
 			}
 		}
 	})
-	b.Run("plan-all", func(b *testing.B) {
+	plan := func(b *testing.B, want int, opts ...ScanOption) {
 		for i := 0; i < b.N; i++ {
-			p, err := tb.NewScan().Plan(ctx)
-			if err != nil || len(p.Splits) != 1600 {
+			p, err := tb.NewScan(opts...).Plan(ctx)
+			if err != nil || len(p.Splits) != want {
 				b.Fatal(len(p.Splits), err)
 			}
 		}
-	})
-	b.Run("plan-one-partition", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			p, err := tb.NewScan(WithPartition(map[string]any{"p": int32(7)})).Plan(ctx)
-			if err != nil || len(p.Splits) != 16 {
-				b.Fatal(len(p.Splits), err)
-			}
-		}
-	})
+	}
+	b.Run("plan-all", func(b *testing.B) { plan(b, 1600) })
+	b.Run("plan-one-partition", func(b *testing.B) { plan(b, 16, WithPartition(map[string]any{"p": int32(7)})) })
+	// Re-planning with every manifest in a cache large enough for them.
+	tb.manifests = manifest.NewStore(tb.fs, tb.path, tb.opts.ManifestCompression, manifest.WithCacheBytes(2<<30))
+	plan(b, 1600)
+	b.Run("replan-all-cached", func(b *testing.B) { plan(b, 1600) })
+	tb.manifests = cached
 }

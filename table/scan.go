@@ -5,10 +5,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"runtime"
 
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"iter"
 	"maps"
 	"path"
@@ -22,7 +20,6 @@ import (
 
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/lsm"
-	"github.com/stratalake/strata/manifest"
 	"github.com/stratalake/strata/predicate"
 	"github.com/stratalake/strata/reader"
 	"github.com/stratalake/strata/spec"
@@ -41,45 +38,18 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *sca
 	if err != nil {
 		return nil, err
 	}
-	// Manifests are read in parallel; entries keep manifest order, which
-	// merging depends on.
 	var keep []spec.ManifestFileMeta
 	for _, m := range metas {
 		if pf.mayMatchManifest(m.PartitionStats) {
 			keep = append(keep, m)
 		}
 	}
-	parts := make([][]spec.ManifestEntry, len(keep))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, m := range keep {
-		g.Go(func() error {
-			es, err := t.manifests.ReadManifest(gctx, m.FileName)
-			if err != nil {
-				return err
-			}
-			if pf != nil {
-				pf.counters.manifestsRead.Add(1)
-				kept := es[:0]
-				for i := range es {
-					if e := es[i]; pf.matchesEntry(&e) {
-						kept = append(kept, e)
-					}
-				}
-				es = kept
-			}
-			parts[i] = es
-			return nil
-		})
+	var merged []spec.ManifestEntry
+	if pf == nil {
+		merged, err = t.readAllEntries(ctx, keep)
+	} else {
+		merged, err = t.readEntriesWhere(ctx, keep, pf)
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	var entries []spec.ManifestEntry
-	for _, p := range parts {
-		entries = append(entries, p...)
-	}
-	merged, err := manifest.Merge(entries)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %d: %w", snap.ID, err)
 	}
@@ -218,6 +188,7 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 	}
 	byBucket := map[key]*Split{}
 	var order []key
+	sizes := bucketSizes(files)
 	for _, e := range files {
 		if s.skipsLevel0() && e.File.Level == 0 {
 			continue
@@ -225,7 +196,8 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 		k := key{string(e.Partition), e.Bucket}
 		sp, ok := byBucket[k]
 		if !ok {
-			sp = &Split{Partition: e.Partition, Bucket: e.Bucket, allLevels: s.allLevels}
+			sp = &Split{Partition: e.Partition, Bucket: e.Bucket, allLevels: s.allLevels,
+				Files: make([]spec.DataFileMeta, 0, sizes[string(e.Partition)][e.Bucket])}
 			byBucket[k] = sp
 			order = append(order, k)
 		}

@@ -1,11 +1,9 @@
 package parquetio
 
 import (
-	"bytes"
 	"testing"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/format"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -35,24 +33,26 @@ func TestNoDeltaEncodings(t *testing.T) {
 	}
 	for _, dict := range []bool{false, true} {
 		data := writeFile(t, fields, rows, WithDictionary(dict))
-		pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, rg := range pf.Metadata().RowGroups {
-			for _, c := range rg.Columns {
+		md := arrowOpen(t, data).MetaData()
+		for g := range md.NumRowGroups() {
+			rg := md.RowGroup(g)
+			for c := range rg.NumColumns() {
+				cc, err := rg.ColumnChunk(c)
+				if err != nil {
+					t.Fatal(err)
+				}
 				var plain bool
-				for _, e := range c.MetaData.Encoding {
+				for _, e := range cc.Encodings() {
 					switch e {
-					case format.DeltaLengthByteArray, format.DeltaByteArray, format.DeltaBinaryPacked:
+					case parquet.Encodings.DeltaLengthByteArray, parquet.Encodings.DeltaByteArray, parquet.Encodings.DeltaBinaryPacked:
 						t.Errorf("dictionary %v: column %v is %v-encoded; Java Paimon cannot read that reliably",
-							dict, c.MetaData.PathInSchema, e)
-					case format.Plain:
+							dict, cc.PathInSchema(), e)
+					case parquet.Encodings.Plain:
 						plain = true
 					}
 				}
-				if c.MetaData.Type == format.ByteArray && !dict && !plain {
-					t.Errorf("column %v: encodings %v, want PLAIN without dictionaries", c.MetaData.PathInSchema, c.MetaData.Encoding)
+				if cc.Type() == parquet.Types.ByteArray && !dict && !plain {
+					t.Errorf("column %v: encodings %v, want PLAIN without dictionaries", cc.PathInSchema(), cc.Encodings())
 				}
 			}
 		}

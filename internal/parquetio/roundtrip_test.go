@@ -2,15 +2,17 @@ package parquetio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/parquet-go/parquet-go"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -49,25 +51,36 @@ func openBytes(t testing.TB, b []byte) *File {
 	return f
 }
 
-// TestWriteMatchesJavaSchema writes the fixture tables' rows and checks the
-// footer schema equals the Java-written one.
+// TestWriteMatchesJavaSchema rewrites the fixture tables' rows and checks
+// that the footer schema equals the Java-written one, element for element
+// (field ids, converted and logical types), as this package's reader and as
+// arrow-go's decode it.
 func TestWriteMatchesJavaSchema(t *testing.T) {
-	fields := KVFields(globalIndexKey, globalIndexValue)
-	rows := []spec.Row{
-		{int32(1), int64(0), int8(0), int32(1), "name-1", "odd"},
-		{int32(2), int64(1), int8(0), int32(2), "name-2", "even"},
-	}
-	b := writeFile(t, fields, rows)
-	got := openBytes(t, b)
-	java := openFile(t, fixtureFiles(t, "test_pk_global_index_golden")[0])
-	if !reflect.DeepEqual(got.elems, java.elems) {
-		t.Errorf("schema differs from Java's:\n%s\nwant\n%s", got.SchemaString(), java.SchemaString())
-	}
-	if out := readAll(t, got, fields); !equalRows(out, rows) {
-		t.Errorf("rows %v, want %v", out, rows)
-	}
-	if got.pf.Metadata().CreatedBy != CreatedBy {
-		t.Errorf("created_by %q", got.pf.Metadata().CreatedBy)
+	for _, tc := range []struct {
+		table string
+		value []spec.DataField
+	}{
+		{"test_pk_global_index_golden", globalIndexValue},
+		{"test_pk_vector_golden", vectorValue},
+	} {
+		fields := KVFields(globalIndexKey, tc.value)
+		javaPath := fixtureFiles(t, tc.table)[0]
+		java := openFile(t, javaPath)
+		rows := readAll(t, java, fields)
+		b := writeFile(t, fields, rows)
+		got := openBytes(t, b)
+		if !reflect.DeepEqual(got.elems, java.elems) {
+			t.Errorf("%s: schema differs from Java's:\n%s\nwant\n%s", tc.table, got.SchemaString(), java.SchemaString())
+		}
+		if g, w := describeSchema(arrowOpen(t, b)), describeSchema(arrowOpenPath(t, javaPath)); g != w {
+			t.Errorf("%s: arrow-go decodes our schema as\n%s\nand Java's as\n%s", tc.table, g, w)
+		}
+		if out := readAll(t, got, fields); !equalRows(out, rows) {
+			t.Errorf("%s: rows %v, want %v", tc.table, out, rows)
+		}
+		if cb := arrowOpen(t, b).MetaData().GetCreatedBy(); cb != CreatedBy {
+			t.Errorf("created_by %q", cb)
+		}
 	}
 }
 
@@ -252,18 +265,33 @@ func TestDecimalBytes(t *testing.T) {
 			t.Errorf("decimalBytes(%d) = %d, want %d", p, got, want)
 		}
 	}
+	// arrow-go cuts decimals to its own DecimalSize, which must agree.
+	for p := 1; p <= maxDecimalPrecision; p++ {
+		if got, want := int(pqarrow.DecimalSize(int32(p))), decimalBytes(p); got != want {
+			t.Errorf("pqarrow.DecimalSize(%d) = %d, Java's %d", p, got, want)
+		}
+	}
 }
 
-func TestInt96MatchesJava(t *testing.T) {
-	// Java: julianDay = millis/day + 2440588 (truncating), nanosOfDay =
-	// millis%day*1e6 + nanoOfMilli, little-endian.
-	ts := spec.Timestamp{Millis: -1, NanoOfMilli: 500000}
-	x := int96FromTimestamp(ts)
-	if nanos := int64(uint64(x[0]) | uint64(x[1])<<32); nanos != -500000 || x[2] != julianEpochOffsetDays {
-		t.Errorf("int96 of %v = nanos %d julian %d", ts, nanos, x[2])
-	}
-	if back := timestampFromInt96(x); back != ts {
-		t.Errorf("round trip %v -> %v", ts, back)
+// TestInt96 checks the INT96 form of timestamps written from rows: the
+// nanosecond of the day in [0, 86400e9) with the day adjusted, as arrow-go
+// writes Arrow timestamps and as Java, DuckDB and pyarrow read them.
+func TestInt96(t *testing.T) {
+	for _, ts := range []spec.Timestamp{
+		{Millis: -1, NanoOfMilli: 500000}, {}, {Millis: -86400001, NanoOfMilli: 123456},
+		{Millis: 253402300799999, NanoOfMilli: 999999}, {Millis: -62135596800000, NanoOfMilli: 1},
+	} {
+		b := arrowconv.AppendInt96(nil, ts)
+		var x [3]uint32
+		for i := range x {
+			x[i] = binary.LittleEndian.Uint32(b[4*i:])
+		}
+		if nanos := int64(uint64(x[0]) | uint64(x[1])<<32); nanos < 0 || nanos >= 86_400_000_000_000 {
+			t.Errorf("%v: nanos of day %d", ts, nanos)
+		}
+		if back := timestampFromInt96(x); back != ts {
+			t.Errorf("round trip %v -> %v", ts, back)
+		}
 	}
 }
 
@@ -399,44 +427,69 @@ func equalRows(a, b []spec.Row) bool {
 	return true
 }
 
-// TestPageIndexes checks that the page indexes stay readable by a reader
-// that loads them eagerly (parquet-go's default), and that the columns whose
-// bounds parquet-go would order wrongly have none.
+// TestPageIndexes checks that every column has an offset index and every
+// column whose values have an order a column index, as parquet-mr writes
+// them, and that decimal bounds are ordered as signed numbers.
 func TestPageIndexes(t *testing.T) {
 	fields := allTypes()
 	var rows []spec.Row
-	for range 200 {
+	for range 1000 {
 		rows = append(rows, allTypesRows()...)
 	}
-	b := writeFile(t, fields, rows, WithRowGroupSize(8<<10))
-	pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatalf("parquet-go cannot open the file with its page index: %v", err)
+	b := writeFile(t, fields, rows, WithRowGroupSize(4<<10), WithPageSize(1<<10))
+	r := arrowOpen(t, b)
+	if r.NumRowGroups() < 2 {
+		t.Fatalf("want several row groups, got %d", r.NumRowGroups())
 	}
-	if len(pf.RowGroups()) < 2 {
-		t.Fatalf("want several row groups, got %d", len(pf.RowGroups()))
-	}
-	_, unordered := unorderedLeaves(mustBuild(t, fields))
-	for _, rg := range pf.RowGroups() {
-		for j, cc := range rg.ColumnChunks() {
-			_, err := cc.ColumnIndex()
-			if slices.Contains(unordered, j) != (err != nil) {
-				t.Errorf("column %d: column index error %v, unordered %t", j, err, slices.Contains(unordered, j))
+	pir := r.GetPageIndexReader()
+	sc := r.MetaData().Schema
+	for g := range r.NumRowGroups() {
+		rg, err := pir.RowGroup(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range sc.NumColumns() {
+			col := sc.Column(c)
+			oi, err := rg.GetOffsetIndex(c)
+			if err != nil || oi == nil || len(oi.GetPageLocations()) == 0 {
+				t.Errorf("row group %d column %s: no offset index (%v)", g, col.Path(), err)
+			}
+			ci, err := rg.GetColumnIndex(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// INT96 has no defined order: no statistics, no column index.
+			if want := col.PhysicalType() != parquet.Types.Int96; (ci != nil) != want {
+				t.Errorf("row group %d column %s: column index %v, want one: %v", g, col.Path(), ci != nil, want)
 			}
 		}
 	}
 	if got := readAll(t, openBytes(t, b), fields); !equalRows(got, rows) {
 		t.Error("rows differ")
 	}
-}
 
-func mustBuild(t *testing.T, fields []spec.DataField) *pnode {
-	t.Helper()
-	root, err := buildSchema(fields)
+	// Negative decimals must be the minimum.
+	decFields := []spec.DataField{{ID: 0, Name: "d", Type: spec.DecimalType(38, 0)}}
+	b = writeFile(t, decFields, []spec.Row{{dec("5", 0)}, {dec("-7", 0)}, {dec("3", 0)}})
+	r = arrowOpen(t, b)
+	stats, err := r.MetaData().RowGroup(0).ColumnChunk(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return root
+	st, err := stats.Statistics()
+	if err != nil || st == nil || !st.HasMinMax() {
+		t.Fatalf("no decimal statistics: %v", err)
+	}
+	enc, err := st.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fromTwosComplement(enc.Min), big.NewInt(-7); got.Cmp(want) != 0 {
+		t.Errorf("decimal min %v, want %v", got, want)
+	}
+	if got, want := fromTwosComplement(enc.Max), big.NewInt(5); got.Cmp(want) != 0 {
+		t.Errorf("decimal max %v, want %v", got, want)
+	}
 }
 
 // TestNestedProjection reads a ROW column through a different ROW type:

@@ -2,13 +2,11 @@ package parquetio
 
 import (
 	"fmt"
-	"reflect"
+	"math/big"
+	"strings"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress"
-	"github.com/parquet-go/parquet-go/deprecated"
-	"github.com/parquet-go/parquet-go/encoding"
-	"github.com/parquet-go/parquet-go/format"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -25,152 +23,128 @@ const (
 // maxDecimalPrecision is Paimon's DecimalType.MAX_PRECISION.
 const maxDecimalPrecision = 38
 
-type nodeKind uint8
+// noID marks a node without a field id (arrow-go writes ids from 0 up).
+const noID = -1
 
-const (
-	kindLeaf nodeKind = iota
-	kindRow
-	kindList
-	kindMap
-	kindRepeated // the "list" / "key_value" group between a LIST/MAP and its children
-)
-
-// pnode is one node of the Parquet schema of a Paimon row type, carrying
-// exactly what Java writes into the footer's SchemaElement plus the
-// parquet-go type used to encode a leaf's values.
-type pnode struct {
-	name     string
-	rep      format.FieldRepetitionType
-	id       int32
-	hasID    bool
-	kind     nodeKind
-	dt       spec.DataType // Paimon type; zero for kindRepeated
-	children []*pnode
-
-	// Leaf only.
-	phys      format.Type
-	logical   format.LogicalType
-	converted *deprecated.ConvertedType
-	length    int32 // FIXED_LEN_BYTE_ARRAY width
-	ptype     parquet.Type
-}
-
-func convertedType(c deprecated.ConvertedType) *deprecated.ConvertedType { return &c }
-
-// buildSchema maps a Paimon row type to its Parquet message, like Java's
-// ParquetSchemaConverter.convertToParquetMessageType.
-func buildSchema(fields []spec.DataField) (*pnode, error) {
-	root := &pnode{name: RootName, kind: kindRow, dt: spec.RowType(fields...)}
+// Schema returns the Parquet schema Java Paimon writes for rows of the given
+// fields, like ParquetSchemaConverter.convertToParquetMessageType: root
+// message "paimon_schema", every field node carrying its Paimon field id (0
+// included), nested list elements and map keys/values the ids of
+// SpecialFields, and Paimon's type mapping.
+func Schema(fields []spec.DataField) (*schema.Schema, error) {
+	nodes := make(schema.FieldList, 0, len(fields))
 	for _, f := range fields {
-		c, err := convertField(f.Name, f.Type, int32(f.ID), 0)
+		n, err := convertField(f.Name, f.Type, int32(f.ID), 0, int32(f.ID))
 		if err != nil {
 			return nil, fmt.Errorf("parquetio: column %q: %w", f.Name, err)
 		}
-		root.children = append(root.children, c)
+		nodes = append(nodes, n)
 	}
-	if err := checkLimits(root); err != nil {
-		return nil, err
+	root, err := schema.NewGroupNode(RootName, parquet.Repetitions.Required, nodes, noID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", spec.ErrSchemaMismatch, err)
 	}
-	return root, nil
+	return schema.NewSchema(root), nil
+}
+
+// SchemaString renders the Parquet schema Java writes for fields in
+// parquet-mr's MessageType.toString form, field ids included, e.g.
+// "message paimon_schema {\n  required int32 id = 0;\n}\n".
+func SchemaString(fields []spec.DataField) (string, error) {
+	s, err := Schema(fields)
+	if err != nil {
+		return "", err
+	}
+	return formatNode(s.Root()), nil
 }
 
 // convertField mirrors ParquetSchemaConverter.convertToParquetType: the node
-// takes fieldID, and nested list elements and map keys/values take ids derived
-// from fieldID and depth.
-func convertField(name string, t spec.DataType, fieldID int32, depth int) (*pnode, error) {
-	n := &pnode{name: name, id: fieldID, hasID: true, dt: t, rep: format.Required}
+// takes id, and nested list elements and map keys/values take ids derived
+// from fieldID and depth; Java derives them from the top field's id at every
+// depth (withId overrides only the node's own).
+func convertField(name string, t spec.DataType, fieldID int32, depth int, id int32) (schema.Node, error) {
+	rep := parquet.Repetitions.Required
 	if t.Nullable {
-		n.rep = format.Optional
+		rep = parquet.Repetitions.Optional
 	}
-	leaf := func(phys format.Type, ptype parquet.Type) (*pnode, error) {
-		n.kind, n.phys, n.ptype = kindLeaf, phys, ptype
+	wrap := func(n schema.Node, err error) (schema.Node, error) {
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", spec.ErrSchemaMismatch, t, err)
+		}
 		return n, nil
+	}
+	plain := func(phys parquet.Type) (schema.Node, error) {
+		return wrap(schema.NewPrimitiveNode(name, rep, phys, id, -1))
+	}
+	logical := func(lt schema.LogicalType, phys parquet.Type, length int) (schema.Node, error) {
+		return wrap(schema.NewPrimitiveNodeLogical(name, rep, lt, phys, length, id))
 	}
 	switch t.Root {
 	case spec.TypeBoolean:
-		return leaf(format.Boolean, parquet.BooleanType)
-	case spec.TypeTinyInt, spec.TypeSmallInt:
-		bits := 8
-		n.converted = convertedType(deprecated.Int8)
-		if t.Root == spec.TypeSmallInt {
-			bits = 16
-			n.converted = convertedType(deprecated.Int16)
-		}
-		n.logical.Value = &format.IntType{BitWidth: int8(bits), IsSigned: true}
-		return leaf(format.Int32, parquet.Int(bits).Type())
+		return plain(parquet.Types.Boolean)
+	case spec.TypeTinyInt:
+		return logical(schema.NewIntLogicalType(8, true), parquet.Types.Int32, -1)
+	case spec.TypeSmallInt:
+		return logical(schema.NewIntLogicalType(16, true), parquet.Types.Int32, -1)
 	case spec.TypeInt:
-		return leaf(format.Int32, parquet.Int32Type)
+		return plain(parquet.Types.Int32)
 	case spec.TypeBigInt:
-		return leaf(format.Int64, parquet.Int64Type)
+		return plain(parquet.Types.Int64)
 	case spec.TypeFloat:
-		return leaf(format.Float, parquet.FloatType)
+		return plain(parquet.Types.Float)
 	case spec.TypeDouble:
-		return leaf(format.Double, parquet.DoubleType)
+		return plain(parquet.Types.Double)
 	case spec.TypeDecimal:
 		p, s := t.Precision, t.Scale
 		if p < 1 || p > maxDecimalPrecision || s < 0 || s > p {
 			return nil, fmt.Errorf("%w: invalid %s", spec.ErrSchemaMismatch, t)
 		}
-		n.converted = convertedType(deprecated.Decimal)
-		n.logical.Value = &format.DecimalType{Scale: int32(s), Precision: int32(p)}
+		lt := schema.NewDecimalLogicalType(int32(p), int32(s))
 		switch {
 		case p <= 9:
-			return leaf(format.Int32, parquet.Decimal(s, p, parquet.Int32Type).Type())
+			return logical(lt, parquet.Types.Int32, -1)
 		case p <= 18:
-			return leaf(format.Int64, parquet.Decimal(s, p, parquet.Int64Type).Type())
-		default:
-			n.length = int32(decimalBytes(p))
-			ft := parquet.FixedLenByteArrayType(int(n.length))
-			return leaf(format.FixedLenByteArray, parquet.Decimal(s, p, ft).Type())
+			return logical(lt, parquet.Types.Int64, -1)
 		}
+		return logical(lt, parquet.Types.FixedLenByteArray, decimalBytes(p))
 	case spec.TypeChar, spec.TypeVarChar:
-		n.converted = convertedType(deprecated.UTF8)
-		n.logical.Value = &format.StringType{}
-		return leaf(format.ByteArray, parquet.String().Type())
+		return logical(schema.StringLogicalType{}, parquet.Types.ByteArray, -1)
 	case spec.TypeBinary, spec.TypeVarBinary:
-		return leaf(format.ByteArray, parquet.ByteArrayType)
+		return plain(parquet.Types.ByteArray)
 	case spec.TypeDate:
-		n.converted = convertedType(deprecated.Date)
-		n.logical.Value = &format.DateType{}
-		return leaf(format.Int32, parquet.Date().Type())
+		return logical(schema.DateLogicalType{}, parquet.Types.Int32, -1)
 	case spec.TypeTime:
 		// Java writes TIME of any precision as INT32 millis, adjustedToUTC=true.
-		n.converted = convertedType(deprecated.TimeMillis)
-		n.logical.Value = &format.TimeType{IsAdjustedToUTC: true, Unit: format.TimeUnit{Value: &format.MilliSeconds{}}}
-		return leaf(format.Int32, parquet.TimeAdjusted(parquet.Millisecond, true).Type())
+		return logical(schema.NewTimeLogicalType(true, schema.TimeUnitMillis), parquet.Types.Int32, -1)
 	case spec.TypeTimestamp, spec.TypeTimestampLTZ:
 		utc := t.Root == spec.TypeTimestampLTZ
 		switch p := t.Precision; {
 		case p < 0 || p > 9:
 			return nil, fmt.Errorf("%w: invalid %s", spec.ErrSchemaMismatch, t)
 		case p <= 3:
-			n.converted = convertedType(deprecated.TimestampMillis)
-			n.logical.Value = &format.TimestampType{IsAdjustedToUTC: utc, Unit: format.TimeUnit{Value: &format.MilliSeconds{}}}
-			return leaf(format.Int64, parquet.TimestampAdjusted(parquet.Millisecond, utc).Type())
+			// parquet-mr writes the TIMESTAMP_* converted type whether or
+			// not the value is adjusted to UTC: "Force" does the same.
+			return logical(schema.NewTimestampLogicalTypeForce(utc, schema.TimeUnitMillis), parquet.Types.Int64, -1)
 		case p <= 6:
-			n.converted = convertedType(deprecated.TimestampMicros)
-			n.logical.Value = &format.TimestampType{IsAdjustedToUTC: utc, Unit: format.TimeUnit{Value: &format.MicroSeconds{}}}
-			return leaf(format.Int64, parquet.TimestampAdjusted(parquet.Microsecond, utc).Type())
-		default:
-			// INT96 without annotation, as Java's createTimestampWithLogicalType.
-			return leaf(format.Int96, parquet.Int96Type)
+			return logical(schema.NewTimestampLogicalTypeForce(utc, schema.TimeUnitMicros), parquet.Types.Int64, -1)
 		}
+		// INT96 without annotation, as Java's createTimestampWithLogicalType.
+		return plain(parquet.Types.Int96)
 	case spec.TypeArray, spec.TypeVector:
 		// VECTOR<T, n> is stored exactly like ARRAY<T>; only the writer checks
 		// the length.
 		if t.Elem == nil {
 			return nil, fmt.Errorf("%w: %s without element type", spec.ErrSchemaMismatch, t)
 		}
-		elem, err := convertField(listElementName, *t.Elem, fieldID, depth+1)
+		elem, err := convertField(listElementName, *t.Elem, fieldID, depth+1, int32(ArrayElementFieldID(int(fieldID), depth+1)))
 		if err != nil {
 			return nil, err
 		}
-		elem.id = int32(ArrayElementFieldID(int(fieldID), depth+1))
-		n.kind = kindList
-		n.converted = convertedType(deprecated.List)
-		n.logical.Value = &format.ListType{}
-		n.children = []*pnode{{name: listRepeatedName, rep: format.Repeated, kind: kindRepeated, children: []*pnode{elem}}}
-		return n, nil
+		list, err := schema.NewGroupNode(listRepeatedName, parquet.Repetitions.Repeated, schema.FieldList{elem}, noID)
+		if err != nil {
+			return wrap(nil, err)
+		}
+		return wrap(schema.NewGroupNodeLogical(name, rep, schema.FieldList{list}, schema.NewListLogicalType(), id))
 	case spec.TypeMap, spec.TypeMultiset:
 		var keyType, valueType spec.DataType
 		if t.Root == spec.TypeMap {
@@ -185,35 +159,33 @@ func convertField(name string, t spec.DataType, fieldID int32, depth int) (*pnod
 			keyType, valueType = *t.Elem, spec.IntType.NotNull()
 		}
 		// Parquet map keys cannot be null; Java forces the key NOT NULL.
-		key, err := convertField(mapKeyName, keyType.NotNull(), fieldID, depth+1)
+		key, err := convertField(mapKeyName, keyType.NotNull(), fieldID, depth+1, int32(MapKeyFieldID(int(fieldID), depth+1)))
 		if err != nil {
 			return nil, err
 		}
-		key.id = int32(MapKeyFieldID(int(fieldID), depth+1))
-		value, err := convertField(mapValueName, valueType, fieldID, depth+1)
+		value, err := convertField(mapValueName, valueType, fieldID, depth+1, int32(MapValueFieldID(int(fieldID), depth+1)))
 		if err != nil {
 			return nil, err
 		}
-		value.id = int32(MapValueFieldID(int(fieldID), depth+1))
-		n.kind = kindMap
-		n.converted = convertedType(deprecated.Map)
-		n.logical.Value = &format.MapType{}
-		n.children = []*pnode{{name: mapRepeatedName, rep: format.Repeated, kind: kindRepeated, children: []*pnode{key, value}}}
-		return n, nil
+		kv, err := schema.NewGroupNode(mapRepeatedName, parquet.Repetitions.Repeated, schema.FieldList{key, value}, noID)
+		if err != nil {
+			return wrap(nil, err)
+		}
+		return wrap(schema.NewGroupNodeLogical(name, rep, schema.FieldList{kv}, schema.MapLogicalType{}, id))
 	case spec.TypeRow:
-		n.kind = kindRow
+		if len(t.Fields) == 0 {
+			return nil, fmt.Errorf("%w: ROW without fields cannot be stored in Parquet", spec.ErrSchemaMismatch)
+		}
+		children := make(schema.FieldList, 0, len(t.Fields))
 		for _, f := range t.Fields {
 			// Row fields keep their own ids and restart at depth 0, as in Java.
-			c, err := convertField(f.Name, f.Type, int32(f.ID), 0)
+			c, err := convertField(f.Name, f.Type, int32(f.ID), 0, int32(f.ID))
 			if err != nil {
 				return nil, fmt.Errorf("field %q: %w", f.Name, err)
 			}
-			n.children = append(n.children, c)
+			children = append(children, c)
 		}
-		if len(n.children) == 0 {
-			return nil, fmt.Errorf("%w: ROW without fields cannot be stored in Parquet", spec.ErrSchemaMismatch)
-		}
-		return n, nil
+		return wrap(schema.NewGroupNode(name, rep, children, id))
 	}
 	return nil, fmt.Errorf("%w: unsupported type %s", spec.ErrSchemaMismatch, t)
 }
@@ -222,171 +194,91 @@ func convertField(name string, t spec.DataType, fieldID int32, depth int) (*pnod
 // the given precision (computeMinBytesForDecimalPrecision): the fewest bytes
 // whose signed range holds 10^precision.
 func decimalBytes(precision int) int {
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(precision)), nil)
 	n := 1
-	for bitsFor10Pow(precision) > 8*n-1 {
+	for limit.BitLen() > 8*n-1 {
 		n++
 	}
 	return n
 }
 
-// bitsFor10Pow returns the number of bits of 10^p - 1, i.e. the smallest b
-// with 2^b >= 10^p.
-func bitsFor10Pow(p int) int {
-	v := pow10(p)
-	v.Sub(v, bigOne)
-	return v.BitLen()
-}
-
-// checkLimits rejects schemas parquet-go cannot represent (levels are bytes,
-// column indexes 16-bit).
-func checkLimits(root *pnode) error {
-	cols := 0
-	var walk func(n *pnode, def, rep int) error
-	walk = func(n *pnode, def, rep int) error {
-		if n.rep != format.Required {
-			def++
-		}
-		if n.rep == format.Repeated {
-			rep++
-		}
-		if def > parquet.MaxDefinitionLevel || rep > parquet.MaxRepetitionLevel {
-			return fmt.Errorf("%w: column %q nests too deeply for Parquet", spec.ErrSchemaMismatch, n.name)
-		}
-		if n.kind == kindLeaf {
-			cols++
-			return nil
-		}
-		for _, c := range n.children {
-			if err := walk(c, def, rep); err != nil {
-				return err
+// formatNode renders a Parquet schema like parquet-mr's MessageType.toString.
+func formatNode(root schema.Node) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "message %s {\n", root.Name())
+	var walk func(g *schema.GroupNode, indent string)
+	walk = func(g *schema.GroupNode, indent string) {
+		for i := range g.NumFields() {
+			n := g.Field(i)
+			b.WriteString(indent + strings.ToLower(n.RepetitionType().String()) + " ")
+			p, leaf := n.(*schema.PrimitiveNode)
+			if leaf {
+				name := strings.ToLower(p.PhysicalType().String())
+				switch p.PhysicalType() {
+				case parquet.Types.ByteArray:
+					name = "binary"
+				case parquet.Types.FixedLenByteArray:
+					name = fmt.Sprintf("fixed_len_byte_array(%d)", p.TypeLength())
+				}
+				b.WriteString(name + " " + n.Name())
+			} else {
+				b.WriteString("group " + n.Name())
 			}
+			if a := nodeAnnotation(n); a != "" {
+				b.WriteString(" (" + a + ")")
+			}
+			if id := n.FieldID(); id >= 0 {
+				fmt.Fprintf(&b, " = %d", id)
+			}
+			if leaf {
+				b.WriteString(";\n")
+				continue
+			}
+			b.WriteString(" {\n")
+			walk(n.(*schema.GroupNode), indent+"  ")
+			b.WriteString(indent + "}\n")
 		}
-		return nil
 	}
-	for _, c := range root.children {
-		if err := walk(c, 0, 0); err != nil {
-			return err
-		}
-	}
-	if cols > parquet.MaxColumnIndex {
-		return fmt.Errorf("%w: %d leaf columns exceed the Parquet writer's limit", spec.ErrSchemaMismatch, cols)
-	}
-	return nil
+	walk(root.(*schema.GroupNode), "  ")
+	b.WriteString("}\n")
+	return b.String()
 }
 
-// Schema returns the Parquet schema Java Paimon writes for a row of the
-// given fields: root message "paimon_schema", every node carrying its field
-// id, and Paimon's type mapping (see ParquetSchemaConverter).
-//
-// The returned schema is what the Writer hands to parquet-go. parquet-go
-// serializes a field id of 0 as "no id" and annotates plain INT32/INT64, so
-// the Writer replaces the footer's schema with the exact Java form; use
-// SchemaString to see that form.
-func Schema(fields []spec.DataField) (*parquet.Schema, error) {
-	root, err := buildSchema(fields)
-	if err != nil {
-		return nil, err
-	}
-	return parquet.NewSchema(RootName, root.parquetNode(false)), nil
-}
-
-// SchemaString renders the Parquet schema Java writes for fields in
-// parquet-mr's MessageType.toString form, field ids included, e.g.
-// "message paimon_schema {\n  required int32 id = 0;\n}\n".
-func SchemaString(fields []spec.DataField) (string, error) {
-	root, err := buildSchema(fields)
-	if err != nil {
-		return "", err
-	}
-	return formatSchema(root.elements()), nil
-}
-
-// dictionaryEncoded reports whether the writer dictionary-encodes a leaf. Java
-// tries a dictionary on every column and falls back to PLAIN when it does not
-// pay off; parquet-go has no such heuristic, so only the types that usually
-// repeat get one (the fallback to PLAIN past a size cap still applies).
-func (n *pnode) dictionaryEncoded() bool {
-	switch n.dt.Root {
-	case spec.TypeChar, spec.TypeVarChar, spec.TypeBinary, spec.TypeVarBinary,
-		spec.TypeTinyInt, spec.TypeSmallInt, spec.TypeDate, spec.TypeDecimal:
-		return true
-	}
-	return false
-}
-
-// parquetNode converts n to a parquet-go node. Groups keep their children in
-// schema order (parquet.Group would sort them by name).
-func (n *pnode) parquetNode(dict bool) parquet.Node {
-	var node parquet.Node
-	if n.kind == kindLeaf {
-		node = parquet.Leaf(n.ptype)
-		switch {
-		case dict && n.dictionaryEncoded():
-			node = parquet.Encoded(node, &parquet.RLEDictionary)
-		case n.ptype.Kind() == parquet.ByteArray:
-			// PLAIN, as Java's writer (parquet-mr, writer version 1)
-			// does. parquet-go's default for BYTE_ARRAY is
-			// DELTA_LENGTH_BYTE_ARRAY, which Java Paimon's vectorized
-			// reader decodes wrongly whenever a page holds a null or
-			// outlasts one read batch (it looks lengths up by output row,
-			// not by value): strings and bytes come out shifted.
-			node = parquet.Encoded(node, &parquet.Plain)
+// nodeAnnotation renders a node's logical type, falling back to its
+// converted type, the way parquet-mr prints them.
+func nodeAnnotation(n schema.Node) string {
+	unit := func(u schema.TimeUnitType) string {
+		switch u {
+		case schema.TimeUnitMillis:
+			return "MILLIS"
+		case schema.TimeUnitMicros:
+			return "MICROS"
 		}
-	} else {
-		g := &groupNode{name: n.name}
-		switch n.kind {
-		case kindList:
-			g.typ = parquet.List(parquet.Leaf(parquet.Int32Type)).Type()
-		case kindMap:
-			g.typ = parquet.Map(parquet.String(), parquet.Leaf(parquet.Int32Type)).Type()
-		default:
-			g.typ = parquet.Group{}.Type()
-		}
-		for _, c := range n.children {
-			g.fields = append(g.fields, &groupField{Node: c.parquetNode(dict), name: c.name})
-		}
-		node = g
+		return "NANOS"
 	}
-	switch n.rep {
-	case format.Optional:
-		node = parquet.Optional(node)
-	case format.Repeated:
-		node = parquet.Repeated(node)
+	switch lt := n.LogicalType().(type) {
+	case schema.StringLogicalType:
+		return "STRING"
+	case schema.ListLogicalType:
+		return "LIST"
+	case schema.MapLogicalType:
+		return "MAP"
+	case schema.DateLogicalType:
+		return "DATE"
+	case schema.DecimalLogicalType:
+		return fmt.Sprintf("DECIMAL(%d,%d)", lt.Precision(), lt.Scale())
+	case schema.IntLogicalType:
+		return fmt.Sprintf("INTEGER(%d,%t)", lt.BitWidth(), lt.IsSigned())
+	case schema.TimeLogicalType:
+		return fmt.Sprintf("TIME(%s,%t)", unit(lt.TimeUnit()), lt.IsAdjustedToUTC())
+	case schema.TimestampLogicalType:
+		return fmt.Sprintf("TIMESTAMP(%s,%t)", unit(lt.TimeUnit()), lt.IsAdjustedToUTC())
+	case nil, schema.NoLogicalType:
 	default:
-		node = parquet.Required(node)
+		return lt.String()
 	}
-	if n.hasID {
-		node = parquet.FieldID(node, int(n.id))
+	if c := n.ConvertedType(); c != schema.ConvertedTypes.None {
+		return strings.ToUpper(c.String())
 	}
-	return node
+	return ""
 }
-
-// groupNode is a parquet-go group node whose fields keep their order.
-type groupNode struct {
-	name   string
-	typ    parquet.Type
-	fields []parquet.Field
-}
-
-func (g *groupNode) ID() int                     { return 0 }
-func (g *groupNode) String() string              { return "group " + g.name }
-func (g *groupNode) Type() parquet.Type          { return g.typ }
-func (g *groupNode) Optional() bool              { return false }
-func (g *groupNode) Repeated() bool              { return false }
-func (g *groupNode) Required() bool              { return true }
-func (g *groupNode) Leaf() bool                  { return false }
-func (g *groupNode) Fields() []parquet.Field     { return g.fields }
-func (g *groupNode) Encoding() encoding.Encoding { return nil }
-func (g *groupNode) Compression() compress.Codec { return nil }
-func (g *groupNode) GoType() reflect.Type        { return reflect.TypeFor[map[string]any]() }
-
-type groupField struct {
-	parquet.Node
-	name string
-}
-
-func (f *groupField) Name() string { return f.name }
-
-// Value is part of parquet.Field; Strata never maps Go structs onto these
-// nodes, so there is no Go value to return.
-func (f *groupField) Value(reflect.Value) reflect.Value { return reflect.Value{} }

@@ -1,17 +1,18 @@
 package parquetio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress"
-	"github.com/parquet-go/parquet-go/compress/snappy"
-	"github.com/parquet-go/parquet-go/compress/uncompressed"
-	"github.com/parquet-go/parquet-go/compress/zstd"
-	"github.com/parquet-go/parquet-go/format"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -43,6 +44,9 @@ const (
 	DefaultDictionarySize = 1 << 20
 )
 
+// zstdLevel is Paimon's file.compression.zstd-level default.
+const zstdLevel = 1
+
 type options struct {
 	compression  Compression
 	rowGroupSize int64
@@ -60,36 +64,41 @@ func WithCompression(c Compression) Option { return func(o *options) { o.compres
 // closes a row group (default DefaultRowGroupSize).
 func WithRowGroupSize(bytes int64) Option { return func(o *options) { o.rowGroupSize = bytes } }
 
-// WithPageSize sets the uncompressed size in bytes at which a column's page is
-// cut (default DefaultPageSize).
+// WithPageSize sets the size in bytes at which a column's page is cut
+// (default DefaultPageSize).
 func WithPageSize(bytes int) Option { return func(o *options) { o.pageSize = bytes } }
 
-// WithDictionary turns dictionary encoding of string, binary, small-integer,
-// date and decimal columns on or off (default on).
+// WithDictionary turns dictionary encoding on or off (default on). As in
+// parquet-mr, every column starts with a dictionary and falls back to PLAIN
+// when the dictionary outgrows DefaultDictionarySize or does not make the
+// first page smaller than PLAIN would.
 func WithDictionary(on bool) Option { return func(o *options) { o.dictionary = on } }
 
-// Writer writes rows of a fixed Paimon row type to one Parquet file. It is not
-// safe for concurrent use. After Write or Close fails, the file is unusable
-// and every later call returns the same error.
+// rowBatch bounds how many rows Write turns into one Arrow batch, and how
+// many rows go into a row group between checks of its size.
+const rowBatch = 1024
+
+// Writer writes rows of a fixed Paimon row type to one Parquet file with
+// arrow-go's Parquet writer: the schema Java writes (see Schema), v1 data
+// pages, chunk statistics and page indexes (column and offset index) on
+// every column. It is not safe for concurrent use. After Write, WriteRecord
+// or Close fails, the file is unusable and every later call returns the same
+// error.
 type Writer struct {
-	out     *tailWriter
-	pw      *parquet.Writer
-	root    *pnode
-	elems   []schemaElement
-	shred   shredder
+	out     *countingWriter
+	fw      *file.Writer
+	rgw     file.BufferedRowGroupWriter
+	cols    []*columnPlan
+	rb      *arrowconv.Builder
+	arrow   *arrow.Schema // the Parquet form (arrowconv.ParquetSchema)
+	scan    *arrow.Schema // the scan form (arrowconv.Schema)
+	ctx     context.Context
+	lv      levels
 	opts    options
-	noIdx   []int // leaf columns whose column index Close drops
 	numRows int64
 	err     error
 	closed  bool
-
-	rows []parquet.Row
-	ends []int
 }
-
-// writeBatch bounds how many rows are shredded before being handed to
-// parquet-go, which keeps the scratch buffers small.
-const writeBatch = 256
 
 // NewWriter starts a Parquet file on w for rows of the given fields, in
 // physical column order (for a primary-key file, the output of KVFields).
@@ -104,129 +113,202 @@ func NewWriter(w io.Writer, fields []spec.DataField, opts ...Option) (*Writer, e
 		opt(&o)
 	}
 	if o.rowGroupSize <= 0 || o.pageSize <= 0 {
-		return nil, errors.New("parquetio: row group and page sizes must be positive")
+		return nil, fmt.Errorf("%w: parquetio: row group and page sizes must be positive", spec.ErrInvalidOption)
 	}
-	var codec compress.Codec
+	props := []parquet.WriterProperty{
+		parquet.WithAllocator(memory.DefaultAllocator),
+		// parquet-mr's writer version 1: v1 data pages, PLAIN and
+		// dictionary encodings only. Java Paimon's vectorized reader
+		// misreads DELTA_LENGTH_BYTE_ARRAY pages holding nulls.
+		parquet.WithVersion(parquet.V1_0),
+		parquet.WithDataPageVersion(parquet.DataPageV1),
+		parquet.WithCreatedBy(CreatedBy),
+		parquet.WithDataPageSize(int64(o.pageSize)),
+		parquet.WithDictionaryDefault(o.dictionary),
+		parquet.WithDictionaryPageSizeLimit(DefaultDictionarySize),
+		parquet.WithStats(true),
+		parquet.WithPageIndexEnabled(true),
+	}
 	switch o.compression {
 	case CompressionZstd:
-		codec = &zstd.Codec{Level: zstd.SpeedFastest}
+		props = append(props, parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCompressionLevel(zstdLevel))
 	case CompressionSnappy:
-		codec = new(snappy.Codec)
+		props = append(props, parquet.WithCompression(compress.Codecs.Snappy))
 	case CompressionNone:
-		codec = new(uncompressed.Codec)
+		props = append(props, parquet.WithCompression(compress.Codecs.Uncompressed))
 	default:
-		return nil, fmt.Errorf("parquetio: unknown compression %d", o.compression)
+		return nil, fmt.Errorf("%w: parquetio: unknown compression %d", spec.ErrInvalidOption, o.compression)
 	}
-	root, err := buildSchema(fields)
+	sc, err := Schema(fields)
 	if err != nil {
 		return nil, err
 	}
-	schema := parquet.NewSchema(RootName, root.parquetNode(o.dictionary))
-	cfg := []parquet.WriterOption{
-		schema,
-		parquet.Compression(codec),
-		parquet.DataPageVersion(1),
-		parquet.PageBufferSize(o.pageSize),
-		parquet.DictionaryMaxBytes(DefaultDictionarySize),
-		// The column index carries page bounds; page headers need not.
-		parquet.DataPageStatistics(false),
+	if o.dictionary {
+		// parquet-mr's shouldFallBack: drop a dictionary that does not pay
+		// for itself by the first page, compressed columns included.
+		for i := range sc.NumColumns() {
+			props = append(props, parquet.WithDictionaryCostFallbackPath(sc.Column(i).ColumnPath(), true))
+		}
 	}
-	// parquet-go orders FIXED_LEN_BYTE_ARRAY and INT96 statistics as unsigned
-	// bytes, which is wrong for negative decimals and timestamps. Engines
-	// prune on statistics, so those columns get none: no chunk min/max here,
-	// and Close drops their column index.
-	paths, unordered := unorderedLeaves(root)
-	for _, path := range paths {
-		cfg = append(cfg, parquet.SkipPageBounds(path...))
+	cols, err := planColumns(sc)
+	if err != nil {
+		return nil, err
 	}
-	tw := &tailWriter{w: w}
-	wr := &Writer{
-		out:   tw,
-		pw:    parquet.NewWriter(tw, cfg...),
-		root:  root,
-		elems: root.elements(),
+	rb, err := arrowconv.NewParquetBuilder(new(bufPool), fields)
+	if err != nil {
+		return nil, fmt.Errorf("parquetio: %w", err)
+	}
+	scan, err := arrowconv.Schema(fields)
+	if err != nil {
+		rb.Release()
+		return nil, fmt.Errorf("parquetio: %w", err)
+	}
+	out := &countingWriter{w: w}
+	fw, err := file.NewParquetWriterWithError(out, sc.Root(), file.WithWriterProps(parquet.NewWriterProperties(props...)))
+	if err != nil {
+		rb.Release()
+		return nil, fmt.Errorf("parquetio: starting file: %w", err)
+	}
+	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(memory.DefaultAllocator))
+	return &Writer{
+		out:   out,
+		fw:    fw,
+		cols:  cols,
+		rb:    rb,
+		arrow: rb.Schema(),
+		scan:  scan,
+		ctx:   pqarrow.NewArrowWriteContext(context.Background(), &arrowProps),
 		opts:  o,
-		noIdx: unordered,
-	}
-	wr.shred.init(root)
-	return wr, nil
-}
-
-// unorderedLeaves lists the paths and column indexes of leaves whose
-// Parquet statistics parquet-go would order wrongly.
-func unorderedLeaves(root *pnode) (paths [][]string, cols []int) {
-	col := 0
-	var walk func(n *pnode, path []string)
-	walk = func(n *pnode, path []string) {
-		path = append(path[:len(path):len(path)], n.name)
-		if n.kind == kindLeaf {
-			if n.phys == format.FixedLenByteArray || n.phys == format.Int96 {
-				paths = append(paths, path)
-				cols = append(cols, col)
-			}
-			col++
-			return
-		}
-		for _, c := range n.children {
-			walk(c, path)
-		}
-	}
-	for _, c := range root.children {
-		walk(c, nil)
-	}
-	return paths, cols
+	}, nil
 }
 
 // Write appends rows; each row holds one Go value per top-level field, in
 // the Writer's field order, typed as package spec describes. A value of the
-// wrong Go type, a null in a NOT NULL column, a VECTOR of the wrong length or
-// a null map key fails with spec.ErrSchemaMismatch.
+// wrong Go type, a null in a NOT NULL column, a VECTOR of the wrong length, a
+// decimal that does not fit its column or a null map key fails with
+// spec.ErrSchemaMismatch.
 func (w *Writer) Write(rows []spec.Row) error {
-	if w.err != nil {
-		return w.err
-	}
-	if w.closed {
-		return errors.New("parquetio: write after close")
+	if err := w.usable(); err != nil {
+		return err
 	}
 	for len(rows) > 0 {
-		n := min(len(rows), writeBatch)
-		if err := w.writeBatch(rows[:n]); err != nil {
-			w.err = err
-			return err
+		n := min(len(rows), rowBatch)
+		for i, row := range rows[:n] {
+			if err := w.rb.Append(row); err != nil {
+				return w.fail(fmt.Errorf("parquetio: row %d: %w", w.numRows+int64(i), err))
+			}
+		}
+		rec := w.rb.NewBatch()
+		err := w.writeRecord(rec)
+		rec.Release()
+		if err != nil {
+			return w.fail(err)
 		}
 		rows = rows[n:]
 	}
 	return nil
 }
 
-func (w *Writer) writeBatch(rows []spec.Row) error {
-	s := &w.shred
-	s.arena = s.arena[:0]
-	s.scratch = s.scratch[:0]
-	w.ends = w.ends[:0]
-	for i, row := range rows {
-		if err := s.row(row); err != nil {
-			return fmt.Errorf("parquetio: row %d: %w", w.numRows+int64(i), err)
+// WriteRecord appends an Arrow record batch whose columns are the Writer's
+// fields, typed as arrowconv.ParquetSchema or arrowconv.Schema gives them
+// (field metadata and names are not compared). Nulls in NOT NULL columns and
+// null map keys fail with spec.ErrSchemaMismatch. Decimals must fit their
+// column's precision; arrow-go checks that only for precisions up to 18.
+func (w *Writer) WriteRecord(rec arrow.RecordBatch) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if int(rec.NumCols()) != len(w.cols) {
+		return w.fail(fmt.Errorf("%w: parquetio: record has %d columns, file %d", spec.ErrSchemaMismatch, rec.NumCols(), len(w.cols)))
+	}
+	for i, c := range rec.Columns() {
+		dt := c.DataType()
+		if !arrow.TypeEqual(dt, w.arrow.Field(i).Type) && !arrow.TypeEqual(dt, w.scan.Field(i).Type) {
+			return w.fail(fmt.Errorf("%w: parquetio: column %s is %s, want %s", spec.ErrSchemaMismatch, w.cols[i].name, dt, w.arrow.Field(i).Type))
 		}
-		w.ends = append(w.ends, len(s.arena))
 	}
-	w.rows = w.rows[:0]
-	start := 0
-	for _, end := range w.ends {
-		w.rows = append(w.rows, s.arena[start:end:end])
-		start = end
+	if err := w.writeRecord(rec); err != nil {
+		return w.fail(err)
 	}
-	if _, err := w.pw.WriteRows(w.rows); err != nil {
-		return fmt.Errorf("parquetio: writing rows: %w", err)
+	return nil
+}
+
+func (w *Writer) usable() error {
+	if w.err != nil {
+		return w.err
 	}
-	w.numRows += int64(len(rows))
-	// parquet-go's Size counts finished pages compressed and the open page
-	// and dictionaries raw, a close upper bound of the row group on disk,
-	// like parquet-mr's estimate behind parquet.block.size.
-	if w.pw.Size()-w.out.n >= w.opts.rowGroupSize {
-		if err := w.pw.Flush(); err != nil {
-			return fmt.Errorf("parquetio: flushing row group: %w", err)
+	if w.closed {
+		return errors.New("parquetio: write after close")
+	}
+	return nil
+}
+
+func (w *Writer) fail(err error) error {
+	w.err = err
+	return err
+}
+
+// writeRecord writes rec in slices of at most rowBatch rows, cutting the row
+// group between slices once it reaches the row group size.
+func (w *Writer) writeRecord(rec arrow.RecordBatch) error {
+	for off := int64(0); off < rec.NumRows(); off += rowBatch {
+		end := min(off+rowBatch, rec.NumRows())
+		part := rec
+		if off > 0 || end < rec.NumRows() {
+			part = rec.NewSlice(off, end)
 		}
+		err := w.writeSlice(part)
+		if part != rec {
+			part.Release()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Writer) writeSlice(rec arrow.RecordBatch) error {
+	if w.rgw == nil {
+		rgw, err := w.fw.AppendBufferedRowGroupChecked()
+		if err != nil {
+			return fmt.Errorf("parquetio: starting row group: %w", err)
+		}
+		w.rgw = rgw
+	}
+	for i, c := range w.cols {
+		if err := c.write(w.ctx, w.rgw, rec.Column(i), &w.lv); err != nil {
+			return fmt.Errorf("parquetio: column %s: %w", c.name, err)
+		}
+	}
+	w.numRows += rec.NumRows()
+	if w.rowGroupBytes() >= w.opts.rowGroupSize {
+		return w.closeRowGroup()
+	}
+	return nil
+}
+
+// rowGroupBytes estimates the open row group's size on disk: its finished
+// pages compressed, its open pages encoded, like parquet-mr's estimate
+// behind parquet.block.size.
+func (w *Writer) rowGroupBytes() int64 {
+	if w.rgw == nil {
+		return 0
+	}
+	n := w.rgw.TotalBytesWritten()
+	for i := range w.rgw.NumColumns() {
+		if cw, err := w.rgw.Column(i); err == nil {
+			n += cw.CurrentEncoder().EstimatedDataEncodedSize()
+		}
+	}
+	return n
+}
+
+func (w *Writer) closeRowGroup() error {
+	rgw := w.rgw
+	w.rgw = nil
+	if err := rgw.Close(); err != nil {
+		return fmt.Errorf("parquetio: closing row group: %w", err)
 	}
 	return nil
 }
@@ -234,12 +316,12 @@ func (w *Writer) writeBatch(rows []spec.Row) error {
 // NumRows returns the number of rows written so far.
 func (w *Writer) NumRows() int64 { return w.numRows }
 
-// Size estimates the bytes the file holds so far, buffered rows included
-// (their open pages uncompressed), for rolling files at a target size.
-func (w *Writer) Size() int64 { return w.pw.Size() }
+// Size estimates the bytes the file holds so far, the open row group
+// included, for rolling files at a target size.
+func (w *Writer) Size() int64 { return w.out.n + w.rowGroupBytes() }
 
-// Close flushes the last row group and writes the footer. It does not close
-// the underlying io.Writer.
+// Close flushes the last row group and writes the page indexes and the
+// footer. It does not close the underlying io.Writer.
 func (w *Writer) Close() error {
 	if w.err != nil {
 		return w.err
@@ -248,215 +330,28 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	if err := w.pw.Flush(); err != nil {
-		w.err = fmt.Errorf("parquetio: flushing row group: %w", err)
-		return w.err
+	w.rb.Release()
+	if w.rgw != nil {
+		if err := w.closeRowGroup(); err != nil {
+			return w.fail(err)
+		}
 	}
-	// Everything parquet-go writes from here on is page indexes and the
-	// footer; hold it back to put the Java schema into the footer.
-	w.out.holding = true
-	if err := w.pw.Close(); err != nil {
-		w.err = fmt.Errorf("parquetio: closing parquet writer: %w", err)
-		return w.err
+	if err := w.fw.Close(); err != nil {
+		return w.fail(fmt.Errorf("parquetio: writing footer: %w", err))
 	}
-	tail, err := patchFooter(w.out.held, w.out.n, w.elems, w.noIdx, CreatedBy)
-	if err == nil {
-		w.out.holding = false
-		_, err = w.out.Write(tail)
-	}
-	if err != nil {
-		w.err = fmt.Errorf("parquetio: writing footer: %w", err)
-	}
-	return w.err
+	return nil
 }
 
-// tailWriter forwards writes, or holds them back while holding is set.
-type tailWriter struct {
-	w       io.Writer
-	n       int64 // bytes forwarded
-	holding bool
-	held    []byte
+// countingWriter counts the bytes written through it. It also hides any
+// Close method of the destination from arrow-go's writer, which would close
+// it.
+type countingWriter struct {
+	w io.Writer
+	n int64
 }
 
-func (t *tailWriter) Write(p []byte) (int, error) {
-	if t.holding {
-		t.held = append(t.held, p...)
-		return len(p), nil
-	}
-	n, err := t.w.Write(p)
-	t.n += int64(n)
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
 	return n, err
-}
-
-// wnode is the write plan of one schema node: where its values go and with
-// which levels.
-type wnode struct {
-	kind     nodeKind
-	path     string
-	dt       spec.DataType
-	optional bool
-	def      int // definition level of a present value of this node
-	rep      int // repetition level of this node's repeated children
-	col      int // leaf: column index
-	colLo    int // first leaf column under this node
-	colHi    int // one past the last leaf column
-	enc      leafEnc
-	fixedLen int
-	decLimit *big.Int
-	vecLen   int // VECTOR length, or -1
-	children []*wnode
-}
-
-// shredder turns Go rows into parquet-go rows (Dremel shredding).
-type shredder struct {
-	fields  []*wnode
-	cols    [][]parquet.Value // per-column values of the current row
-	arena   []parquet.Value   // the batch's rows, column-major within a row
-	scratch []byte            // decimal bytes of the batch
-}
-
-func (s *shredder) init(root *pnode) {
-	col := 0
-	var plan func(n *pnode, path string, def, rep int) *wnode
-	plan = func(n *pnode, path string, def, rep int) *wnode {
-		w := &wnode{kind: n.kind, path: path, dt: n.dt, optional: n.rep == format.Optional, vecLen: -1, colLo: col}
-		if n.rep != format.Required {
-			def++
-		}
-		w.def, w.rep = def, rep
-		switch n.kind {
-		case kindLeaf:
-			w.col = col
-			col++
-			w.enc = leafEncFor(n.dt)
-			w.fixedLen = int(n.length)
-			if n.dt.Root == spec.TypeDecimal {
-				w.decLimit = decimalLimit(n.dt.Precision)
-			}
-		case kindRow:
-			for _, c := range n.children {
-				w.children = append(w.children, plan(c, path+"."+c.name, def, rep))
-			}
-		case kindList, kindMap:
-			if n.dt.Root == spec.TypeVector {
-				w.vecLen = n.dt.Length
-			}
-			// The repeated middle group adds one definition and one
-			// repetition level.
-			mid := n.children[0]
-			for _, c := range mid.children {
-				w.children = append(w.children, plan(c, path+"."+c.name, def+1, rep+1))
-			}
-		}
-		w.colHi = col
-		return w
-	}
-	for _, c := range root.children {
-		s.fields = append(s.fields, plan(c, c.name, 0, 0))
-	}
-	s.cols = make([][]parquet.Value, col)
-}
-
-func (s *shredder) row(row spec.Row) error {
-	if len(row) != len(s.fields) {
-		return fmt.Errorf("%w: row has %d values, schema has %d columns", spec.ErrSchemaMismatch, len(row), len(s.fields))
-	}
-	for i := range s.cols {
-		s.cols[i] = s.cols[i][:0]
-	}
-	for i, f := range s.fields {
-		if err := s.value(f, row[i], 0); err != nil {
-			return err
-		}
-	}
-	for _, c := range s.cols {
-		s.arena = append(s.arena, c...)
-	}
-	return nil
-}
-
-// nulls records an absent value for every leaf under n.
-func (s *shredder) nulls(n *wnode, rep, def int) {
-	for c := n.colLo; c < n.colHi; c++ {
-		s.cols[c] = append(s.cols[c], parquet.Value{}.Level(rep, def, c))
-	}
-}
-
-func (s *shredder) value(n *wnode, v any, rep int) error {
-	if v == nil {
-		if !n.optional {
-			return fmt.Errorf("%w: column %s is NOT NULL but got null", spec.ErrSchemaMismatch, n.path)
-		}
-		s.nulls(n, rep, n.def-1)
-		return nil
-	}
-	switch n.kind {
-	case kindLeaf:
-		pv, err := s.encodeLeaf(n, v)
-		if err != nil {
-			return err
-		}
-		s.cols[n.col] = append(s.cols[n.col], pv.Level(rep, n.def, n.col))
-	case kindRow:
-		r, ok := v.(spec.Row)
-		if !ok {
-			if a, isSlice := v.([]any); isSlice {
-				r, ok = spec.Row(a), true
-			}
-		}
-		if !ok || len(r) != len(n.children) {
-			return fmt.Errorf("%w: column %s of type %s cannot hold %T of length %d", spec.ErrSchemaMismatch, n.path, n.dt, v, len(r))
-		}
-		for i, c := range n.children {
-			if err := s.value(c, r[i], rep); err != nil {
-				return err
-			}
-		}
-	case kindList:
-		elems, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("%w: column %s of type %s cannot hold a Go %T", spec.ErrSchemaMismatch, n.path, n.dt, v)
-		}
-		if n.vecLen >= 0 && len(elems) != n.vecLen {
-			return fmt.Errorf("%w: column %s: vector length mismatch: expected %d but got %d", spec.ErrSchemaMismatch, n.path, n.vecLen, len(elems))
-		}
-		if len(elems) == 0 {
-			s.nulls(n, rep, n.def)
-			return nil
-		}
-		for i, e := range elems {
-			r := rep
-			if i > 0 {
-				r = n.rep + 1
-			}
-			if err := s.value(n.children[0], e, r); err != nil {
-				return err
-			}
-		}
-	case kindMap:
-		m, ok := v.(spec.Map)
-		if !ok || len(m.Keys) != len(m.Values) {
-			return fmt.Errorf("%w: column %s of type %s cannot hold %T", spec.ErrSchemaMismatch, n.path, n.dt, v)
-		}
-		if len(m.Keys) == 0 {
-			s.nulls(n, rep, n.def)
-			return nil
-		}
-		for i := range m.Keys {
-			r := rep
-			if i > 0 {
-				r = n.rep + 1
-			}
-			if m.Keys[i] == nil {
-				return fmt.Errorf("%w: column %s: Parquet does not support null map keys", spec.ErrSchemaMismatch, n.path)
-			}
-			if err := s.value(n.children[0], m.Keys[i], r); err != nil {
-				return err
-			}
-			if err := s.value(n.children[1], m.Values[i], r); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"slices"
+	"math/big"
 	"strings"
 
 	"github.com/parquet-go/parquet-go/deprecated"
@@ -12,6 +12,9 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 	"github.com/stratalake/strata/spec"
 )
+
+// This file holds the footer helpers of the parquet-go read path (reader.go,
+// decode.go, fileschema.go); they leave with it.
 
 // schemaElement is format.SchemaElement with an optional field id: parquet-go
 // declares field_id as a plain int32 and so drops an id of 0.
@@ -28,157 +31,15 @@ type schemaElement struct {
 	LogicalType    format.LogicalType                      `thrift:"10,optional"`
 }
 
-// fileMetaData is format.FileMetaData with our schemaElement. The encryption
-// fields are left out: Strata neither writes nor reads encrypted files.
-type fileMetaData struct {
-	Version          int32                `thrift:"1,required"`
-	Schema           []schemaElement      `thrift:"2,required"`
-	NumRows          int64                `thrift:"3,required"`
-	RowGroups        []format.RowGroup    `thrift:"4,required"`
-	KeyValueMetadata []format.KeyValue    `thrift:"5,optional"`
-	CreatedBy        string               `thrift:"6,optional"`
-	ColumnOrders     []format.ColumnOrder `thrift:"7,optional"`
-}
-
 // schemaOnly decodes just the schema of a footer; thrift skips the rest.
 type schemaOnly struct {
 	Schema []schemaElement `thrift:"2,optional"`
-}
-
-// elements flattens the tree into footer schema elements, depth first, the
-// way parquet-mr's ParquetMetadataConverter.toParquetSchema does.
-func (n *pnode) elements() []schemaElement {
-	var out []schemaElement
-	var walk func(n *pnode, root bool)
-	walk = func(n *pnode, root bool) {
-		e := schemaElement{Name: n.name}
-		if !root {
-			e.RepetitionType = thrift.New(n.rep)
-		}
-		if n.hasID && !root {
-			e.FieldID = thrift.New(n.id)
-		}
-		if n.converted != nil {
-			e.ConvertedType = thrift.New(*n.converted)
-		}
-		e.LogicalType = n.logical
-		if n.kind == kindLeaf {
-			e.Type = thrift.New(n.phys)
-			if n.length > 0 {
-				e.TypeLength = thrift.New(n.length)
-			}
-			if d, ok := n.logical.Value.(*format.DecimalType); ok {
-				e.Scale = thrift.New(d.Scale)
-				e.Precision = thrift.New(d.Precision)
-			}
-		} else {
-			e.NumChildren = thrift.New(int32(len(n.children)))
-		}
-		out = append(out, e)
-		for _, c := range n.children {
-			walk(c, false)
-		}
-	}
-	walk(n, true)
-	return out
 }
 
 // footerTail is the fixed end of a Parquet file: footer length and magic.
 const footerTail = 8
 
 var magic = []byte("PAR1")
-
-// patchFooter rewrites the tail parquet-go wrote from file offset tailStart
-// on (pages still buffered, page indexes, footer, length, magic): the
-// footer's schema becomes elems and its created_by createdBy, and the column
-// indexes of the leaf columns noIndex are cut out, the other page indexes
-// moving up to stay contiguous as readers expect.
-func patchFooter(tail []byte, tailStart int64, elems []schemaElement, noIndex []int, createdBy string) ([]byte, error) {
-	if len(tail) < footerTail || string(tail[len(tail)-4:]) != string(magic) {
-		return nil, fmt.Errorf("parquetio: parquet-go wrote an unexpected file tail")
-	}
-	n := int(binary.LittleEndian.Uint32(tail[len(tail)-footerTail:]))
-	start := len(tail) - footerTail - n
-	if n < 0 || start < 0 {
-		return nil, fmt.Errorf("parquetio: parquet-go wrote a footer longer than its tail")
-	}
-	var md fileMetaData
-	if err := thrift.Unmarshal(new(thrift.CompactProtocol), tail[start:len(tail)-footerTail], &md); err != nil {
-		return nil, fmt.Errorf("parquetio: decoding parquet-go footer: %w", err)
-	}
-	if len(md.Schema) != len(elems) {
-		return nil, fmt.Errorf("parquetio: parquet-go wrote %d schema elements, want %d", len(md.Schema), len(elems))
-	}
-	for i := range elems {
-		if md.Schema[i].Name != elems[i].Name {
-			return nil, fmt.Errorf("parquetio: parquet-go schema element %d is %q, want %q", i, md.Schema[i].Name, elems[i].Name)
-		}
-	}
-	md.Schema = elems
-	md.CreatedBy = createdBy
-	// parquet-mr writes version 1, and so do we: the pages are v1 pages.
-	md.Version = 1
-	out, err := rewritePageIndexes(tail[:start], tailStart, &md, noIndex)
-	if err != nil {
-		return nil, err
-	}
-	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
-	if err != nil {
-		return nil, fmt.Errorf("parquetio: encoding footer: %w", err)
-	}
-	out = append(out, footer...)
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
-	return append(out, magic...), nil
-}
-
-// rewritePageIndexes copies body (the tail before the footer) leaving out
-// the column indexes of the columns drop, and points md at the new offsets.
-// parquet-go writes all page indexes after the last row group, column
-// indexes first, so they all lie in body.
-func rewritePageIndexes(body []byte, bodyStart int64, md *fileMetaData, drop []int) ([]byte, error) {
-	first := bodyStart + int64(len(body))
-	for i := range md.RowGroups {
-		for j := range md.RowGroups[i].Columns {
-			c := &md.RowGroups[i].Columns[j]
-			if c.ColumnIndexLength > 0 && slices.Contains(drop, j) {
-				c.ColumnIndexOffset, c.ColumnIndexLength = 0, 0
-			}
-			for _, r := range []struct {
-				off *int64
-				n   int32
-			}{{&c.ColumnIndexOffset, c.ColumnIndexLength}, {&c.OffsetIndexOffset, c.OffsetIndexLength}} {
-				if r.n <= 0 {
-					continue
-				}
-				if *r.off < bodyStart || *r.off+int64(r.n) > bodyStart+int64(len(body)) {
-					return nil, fmt.Errorf("parquetio: page index at %d lies outside the footer section", *r.off)
-				}
-				first = min(first, *r.off)
-			}
-		}
-	}
-	out := append([]byte(nil), body[:first-bodyStart]...)
-	// Column indexes first, then offset indexes, each in row group and
-	// column order, as parquet-go and parquet-mr lay them out.
-	for pass := range 2 {
-		for i := range md.RowGroups {
-			for j := range md.RowGroups[i].Columns {
-				c := &md.RowGroups[i].Columns[j]
-				off, n := &c.ColumnIndexOffset, c.ColumnIndexLength
-				if pass == 1 {
-					off, n = &c.OffsetIndexOffset, c.OffsetIndexLength
-				}
-				if n <= 0 {
-					continue
-				}
-				from := *off - bodyStart
-				*off = bodyStart + int64(len(out))
-				out = append(out, body[from:from+int64(n)]...)
-			}
-		}
-	}
-	return out, nil
-}
 
 // readFooter reads and checks the footer of a Parquet file and returns its
 // raw bytes. It validates the framing and the thrift structure before any
@@ -319,3 +180,22 @@ func annotation(e schemaElement) string {
 	}
 	return ""
 }
+
+// nodeKind classifies the nodes of a read plan.
+type nodeKind uint8
+
+const (
+	kindLeaf nodeKind = iota
+	kindRow
+	kindList
+	kindMap
+)
+
+// Constants of Java's INT96 timestamp encoding (ParquetRowDataWriter).
+const (
+	julianEpochOffsetDays = 2_440_588
+	millisPerDay          = 86_400_000
+	nanosPerMilli         = 1_000_000
+)
+
+var bigOne = big.NewInt(1)
