@@ -45,7 +45,10 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *sca
 		}
 	}
 	var merged []spec.ManifestEntry
-	if pf == nil {
+	if !pf.prunesEntries() {
+		if pf != nil {
+			pf.counters.manifestsRead.Add(int64(len(keep)))
+		}
 		merged, err = t.readAllEntries(ctx, keep)
 	} else {
 		merged, err = t.readEntriesWhere(ctx, keep, pf)

@@ -253,6 +253,11 @@ func (f *scanFilter) mayMatchManifest(st spec.SimpleStats) bool {
 	return ok
 }
 
+// prunesEntries reports whether matchesEntry may drop an entry.
+func (f *scanFilter) prunesEntries() bool {
+	return f != nil && (f.partition != nil || f.hashes != nil)
+}
+
 // matchesEntry tests a manifest entry's partition and bucket.
 func (f *scanFilter) matchesEntry(e *spec.ManifestEntry) bool {
 	if f == nil {
