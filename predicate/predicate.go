@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -323,8 +322,6 @@ func Literal(v any) string {
 		return floatLiteral(x, 64)
 	case spec.Decimal:
 		return x.String()
-	case *big.Rat:
-		return x.RatString()
 	case spec.Date, spec.Time, spec.Timestamp:
 		return quoteString(fmt.Sprint(x))
 	case time.Time:

@@ -264,6 +264,19 @@ func (p *pruner) decodeBounds(i int, minb, maxb []byte) predicate.ColumnStats {
 	if !ok1 || !ok2 {
 		return predicate.ColumnStats{}
 	}
+	switch x := lo.(type) {
+	case float32, float64:
+		// Parquet leaves NaN out of float statistics and may write a zero
+		// bound with either sign; the predicate orders floats as Java does
+		// (-0 < +0, NaN above everything). So a zero min means -0, and the
+		// max bounds nothing: a NaN may lie above it.
+		if x == float32(0) {
+			lo = float32(math.Copysign(0, -1))
+		} else if x == float64(0) {
+			lo = math.Copysign(0, -1)
+		}
+		hi = nil
+	}
 	return predicate.ColumnStats{Min: lo, Max: hi}
 }
 

@@ -45,7 +45,10 @@ func (t *Table) liveFilesWhere(ctx context.Context, snap *spec.Snapshot, pf *sca
 		}
 	}
 	var merged []spec.ManifestEntry
-	if pf == nil {
+	if !pf.prunesEntries() {
+		if pf != nil {
+			pf.counters.manifestsRead.Add(int64(len(keep)))
+		}
 		merged, err = t.readAllEntries(ctx, keep)
 	} else {
 		merged, err = t.readEntriesWhere(ctx, keep, pf)
@@ -172,10 +175,7 @@ func (s *Scan) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Fields: fields}
-	if pf != nil {
-		p.Filter = pf.rows
-	}
+	p := &Plan{Fields: fields, Filter: pf.rows}
 	snap, err := s.t.resolve(ctx, s.travel)
 	if err != nil || snap == nil {
 		return p, err

@@ -81,7 +81,7 @@ func (s *Scan) Stats() ScanStats {
 // predicate each pruning step can use.
 type scanFilter struct {
 	t         *Table
-	rows      *predicate.Bound // the whole filter over the table's fields
+	rows      *predicate.Bound // the whole filter over the table's fields; nil: none
 	partition *predicate.Bound // partition conjuncts over the partition fields; nil: none
 	key       *predicate.Bound // trimmed-key conjuncts over the trimmed key fields; nil: none
 	hashes    []int32          // bucket-key hashes the filter allows; nil: every bucket
@@ -114,7 +114,7 @@ func (t *Table) partitionPredicate(values map[string]any) (predicate.Predicate, 
 }
 
 // newScanFilter prepares p for pruning, counting into counters (may be
-// nil); nil when p is TRUE.
+// nil). For TRUE it prunes nothing and only counts.
 func (t *Table) newScanFilter(p predicate.Predicate, counters *scanCounters) (*scanFilter, error) {
 	if counters == nil {
 		counters = &scanCounters{}
@@ -123,10 +123,11 @@ func (t *Table) newScanFilter(p predicate.Predicate, counters *scanCounters) (*s
 	if err != nil {
 		return nil, err
 	}
+	f := &scanFilter{t: t, counters: counters, parts: map[string]bool{}}
 	if rows.AlwaysTrue() {
-		return nil, nil
+		return f, nil // counts only
 	}
-	f := &scanFilter{t: t, rows: rows, counters: counters, parts: map[string]bool{}}
+	f.rows = rows
 	// Split the normalised form, so literals are already typed.
 	norm := rows.Predicate()
 	among := func(names []string) func(string) bool {
@@ -238,15 +239,23 @@ func equalities(p predicate.Predicate) (string, []any, bool) {
 
 // mayMatchManifest tests a manifest's partition stats.
 func (f *scanFilter) mayMatchManifest(st spec.SimpleStats) bool {
-	if f == nil || f.partition == nil {
-		return true
+	ok := true
+	switch {
+	case f == nil || f.rows == nil:
+	case f.rows.AlwaysFalse():
+		ok = false
+	case f.partition != nil:
+		ok = f.partition.MayMatch(decodeStats(st, f.t.partitionTypes(), -1))
 	}
-	types := f.t.partitionTypes()
-	ok := f.partition.MayMatch(decodeStats(st, types, -1))
 	if !ok {
 		f.counters.manifestsSkipped.Add(1)
 	}
 	return ok
+}
+
+// prunesEntries reports whether matchesEntry may drop an entry.
+func (f *scanFilter) prunesEntries() bool {
+	return f != nil && (f.partition != nil || f.hashes != nil)
 }
 
 // matchesEntry tests a manifest entry's partition and bucket.
@@ -309,7 +318,7 @@ func (f *scanFilter) bucketAllowed(bucket, total int32) bool {
 // versions (deduplicate, first-row), only when no file of the bucket may
 // match, the whole bucket (Paimon's KeyValueFileStoreScan).
 func (f *scanFilter) pruneFiles(ctx context.Context, files []spec.DataFileMeta, raw bool) []spec.DataFileMeta {
-	if f == nil {
+	if f == nil || f.rows == nil {
 		return files
 	}
 	t := f.t
@@ -467,7 +476,7 @@ func (t *Table) valueStats(ctx context.Context, fl spec.DataFileMeta, cols []int
 }
 
 // scanFilter prepares the scan's filter, WithPartition's equalities
-// included; nil when there is none.
+// included.
 func (s *Scan) scanFilter() (*scanFilter, error) {
 	p := s.filter
 	if s.partition != nil {

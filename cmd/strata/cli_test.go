@@ -144,6 +144,42 @@ func TestCLICheckpointExactlyOnce(t *testing.T) {
 	}
 }
 
+func TestCLIWhere(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	c.ok("", "create", "p", "--schema", "dt DATE NOT NULL, id INT NOT NULL, credit_score INT, name STRING", "--primary-key", "dt,id", "--partition", "dt", "-o", "bucket=2")
+	c.ok("dt,id,credit_score,name\n2024-01-31,1,50,ann\n2024-01-31,2,70,bob\n2024-02-01,3,40,cy\n2024-02-01,4,,dee\n", "write", "p", "--format", "csv")
+	for where, want := range map[string]string{
+		"credit_score < 60 AND dt = '2024-01-31'":  "id\n1\n",
+		"credit_score < 60":                        "id\n1\n3\n",
+		"NOT credit_score < 60":                    "id\n2\n",
+		"credit_score IS NULL OR name LIKE 'b%'":   "id\n2\n4\n",
+		"id IN (3, 4) AND `name` <> 'cy'":          "id\n4\n",
+		"dt BETWEEN '2024-02-01' AND '2024-12-31'": "id\n3\n4\n",
+	} {
+		out, errs, code := c.run("", "scan", "p", "--where", where, "--select", "id", "--format", "csv", "--stats")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		slices.Sort(lines[1:]) // buckets come in bucket order, not id order
+		if out = strings.Join(lines, "\n") + "\n"; code != 0 || out != want || !strings.Contains(errs, "files read:") {
+			t.Errorf("--where %q: exit %d, %q, stderr %q; want %q", where, code, out, errs, want)
+		}
+	}
+	// The partition filter skips the other partition's file.
+	if _, errs, _ := c.run("", "scan", "p", "--where", "dt = '2024-02-01'", "--stats"); !strings.Contains(errs, "1 by partition") {
+		t.Errorf("partition pruning not reported: %s", errs)
+	}
+	for where, msg := range map[string]string{
+		"credit_score < AND id = 1": "position 16: unexpected \"AND\": expected a literal",
+		"name LIKE '%x'":            "only prefix patterns",
+		"credit_score = 'x'":        "INT needs a number, not the string 'x'",
+		"nope = 1":                  "no column \"nope\"",
+		"id = NULL":                 "write id IS NULL",
+	} {
+		if _, errs, code := c.run("", "scan", "p", "--where", where); code != 2 || !strings.Contains(errs, msg) {
+			t.Errorf("--where %q: exit %d, stderr %q, want %q", where, code, errs, msg)
+		}
+	}
+}
+
 func TestCLIPartitions(t *testing.T) {
 	c := cli{t, t.TempDir()}
 	c.ok("", "create", "p", "--schema", "dt DATE NOT NULL, id INT NOT NULL, v STRING", "--primary-key", "dt,id", "--partition", "dt")

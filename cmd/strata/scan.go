@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"github.com/stratalake/strata/internal/textrow"
+	"github.com/stratalake/strata/predicate"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/table"
 )
@@ -28,17 +31,33 @@ func newEncoder(w io.Writer, format string, fields []spec.DataField) (textrow.En
 }
 
 func newScanCmd(e *env) *cobra.Command {
-	var sel, format, part, output string
+	var sel, format, part, output, where string
 	var limit int64
-	var noProgress bool
+	var noProgress, stats bool
 	var travel travelFlags
 	cmd := &cobra.Command{
-		Use:   "scan DB.TABLE [--select a,b] [--snapshot N | --tag NAME | --as-of TIME] [--limit N] [--format table|jsonl|csv|parquet|arrow] [--output FILE]",
+		Use:   "scan DB.TABLE [--select a,b] [--where FILTER] [--snapshot N | --tag NAME | --as-of TIME] [--limit N] [--format table|jsonl|csv|parquet|arrow] [--output FILE]",
 		Short: "Read a snapshot of a table",
 		Long: `Read a snapshot of the table with Paimon's merge-on-read rules and print its
 rows, or write them to --output FILE.
 
 ` + travelHelp + `
+
+--where keeps the rows a SQL condition is true for (a comparison with NULL
+is never true):
+
+  strata scan db.t --where "credit_score < 60 AND dt = '2024-01-31'"
+  strata scan db.t --where "region IN ('eu', 'us') AND NOT (score >= 0.5)"
+  strata scan db.t --where "name LIKE 'abc%' OR email IS NULL"
+
+It takes = <> != < <= > >=, [NOT] IN (...), IS [NOT] NULL, [NOT] LIKE
+'prefix%' (prefix patterns only), [NOT] BETWEEN, AND, OR, NOT and
+parentheses. Literals are typed by their column: numbers, 'strings' (''
+for a quote), TRUE/FALSE, X'0a1b' for BYTES, dates and timestamps as
+strings ('2024-01-31', '2024-01-31 12:00:00.5'). Quote odd column names
+with backquotes. The filter prunes partitions, buckets (equality on the
+bucket key), files, row groups and pages by their statistics before
+reading; --stats prints what was skipped to stderr.
 
 jsonl prints one object per row with keys in schema order: numbers as
 numbers, DECIMAL as a string, DATE as 2024-01-31, TIMESTAMP as ISO-8601
@@ -83,6 +102,13 @@ bytes written so far, the time taken and the rate (--no-progress: none).`,
 				}
 				opts = append(opts, table.WithPartition(values))
 			}
+			if where != "" {
+				p, err := predicate.Parse(where, t.Schema().Fields)
+				if err != nil {
+					return usageError{whereError(where, err)}
+				}
+				opts = append(opts, table.WithFilter(p))
+			}
 			if limit > 0 {
 				opts = append(opts, table.WithBatchRows(int(min(limit, scanBatchRows))))
 			}
@@ -110,17 +136,40 @@ bytes written so far, the time taken and the rate (--no-progress: none).`,
 				out.abort()
 				return err
 			}
+			if stats {
+				printScanStats(e.stderr, s.Stats())
+			}
 			return out.commit()
 		},
 	}
 	cmd.Flags().StringVar(&sel, "select", "", "columns to print, comma-separated (default: all)")
 	cmd.Flags().StringVar(&part, "partition", "", "only this partition, as col=value[,col2=value2] (values as in CSV input)")
+	cmd.Flags().StringVar(&where, "where", "", "only rows for which this SQL condition is true, e.g. \"score < 60 AND dt = '2024-01-31'\"")
+	cmd.Flags().BoolVar(&stats, "stats", false, "print to stderr what the filter skipped and what was read")
 	travel.register(cmd)
 	cmd.Flags().Int64Var(&limit, "limit", 0, "at most N rows, reading no further (0: all)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, jsonl, csv, parquet (needs --output) or arrow (IPC stream)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to FILE instead of stdout (replaced when the scan completes)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress line on stderr")
 	return cmd
+}
+
+// whereError shows a --where syntax error under the filter with a caret at
+// its position.
+func whereError(where string, err error) error {
+	var se *predicate.SyntaxError
+	if !errors.As(err, &se) || strings.ContainsAny(where, "\n\t") {
+		return fmt.Errorf("--where: %w", err)
+	}
+	return fmt.Errorf("--where: %w\n  %s\n  %s^", err, where, strings.Repeat(" ", utf8.RuneCountInString(where[:se.Pos-1])))
+}
+
+// printScanStats prints what a scan pruned and read.
+func printScanStats(w io.Writer, st table.ScanStats) {
+	fmt.Fprintf(w, "manifests: %d read, %d skipped; files skipped: %d by partition, %d by bucket, %d by key stats, %d by value stats; files read: %d; row groups: %d read, %d skipped; pages: %d read, %d skipped; rows: %d read, %d returned\n",
+		st.ManifestsRead, st.ManifestsSkipped, st.FilesSkippedPartition, st.FilesSkippedBucket,
+		st.FilesSkippedKeyStats, st.FilesSkippedValueStats, st.FilesRead, st.RowGroupsRead, st.RowGroupsSkipped,
+		st.PagesRead, st.PagesSkipped, st.RowsRead, st.RowsReturned)
 }
 
 // scanBatchRows is the scan's record batch size when --limit does not ask
