@@ -7,7 +7,6 @@ import (
 	"io"
 	"testing"
 
-
 	"github.com/stratalake/strata/spec"
 )
 
