@@ -8,11 +8,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/lookupfile"
+	"github.com/stratalake/strata/predicate"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -45,7 +45,7 @@ func DedupBatches(ctx context.Context, mem memory.Allocator, runs []BatchRun, ke
 		}
 		// emit yields a used-up batch cut to its winners; false stops.
 		emit := func(c *runCursor) bool {
-			rec, err := c.finish(ctx, mem)
+			rec, err := c.finish(mem)
 			if err != nil {
 				yield(nil, err)
 				return false
@@ -181,7 +181,7 @@ func (c *runCursor) kind() int8  { return c.kinds[c.pos] }
 
 // finish returns the used-up batch cut to its winners (nil when none won)
 // and lets go of it.
-func (c *runCursor) finish(ctx context.Context, mem memory.Allocator) (arrow.RecordBatch, error) {
+func (c *runCursor) finish(mem memory.Allocator) (arrow.RecordBatch, error) {
 	rec := c.rec
 	c.rec = nil
 	defer rec.Release()
@@ -192,12 +192,7 @@ func (c *runCursor) finish(ctx context.Context, mem memory.Allocator) (arrow.Rec
 		rec.Retain()
 		return rec, nil
 	}
-	b := array.NewBooleanBuilder(mem)
-	defer b.Release()
-	b.AppendValues(c.keep, nil)
-	mask := b.NewBooleanArray()
-	defer mask.Release()
-	return compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), rec, mask, compute.DefaultFilterOptions())
+	return predicate.Select(mem, rec, c.keep)
 }
 
 func (c *runCursor) close() {

@@ -3,6 +3,7 @@ package predicate
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -44,8 +46,11 @@ func (b *Bound) FilterRecord(mem memory.Allocator, rec arrow.RecordBatch) (arrow
 	return Select(mem, rec, sel)
 }
 
-// Select returns the rows of rec where sel is true, copying runs of
-// selected rows (rec itself, retained, when all are).
+// Select returns the rows of rec where sel is true (rec itself, retained,
+// when all are): a few runs of selected rows are sliced and concatenated,
+// scattered rows go through Arrow's filter kernel. It is the one place
+// Strata cuts a batch down to some of its rows (filters, deletion vectors,
+// merge winners).
 func Select(mem memory.Allocator, rec arrow.RecordBatch, sel []bool) (arrow.RecordBatch, error) {
 	var runs [][2]int64
 	kept := int64(0)
@@ -62,12 +67,21 @@ func Select(mem memory.Allocator, rec arrow.RecordBatch, sel []bool) (arrow.Reco
 		kept += int64(j - i)
 		i = j
 	}
-	if kept == rec.NumRows() {
+	switch {
+	case kept == rec.NumRows():
 		rec.Retain()
 		return rec, nil
-	}
-	if len(runs) == 0 {
+	case len(runs) == 0:
 		return rec.NewSlice(0, 0), nil
+	case len(runs) == 1:
+		return rec.NewSlice(runs[0][0], runs[0][1]), nil
+	case len(runs) > maxRuns:
+		b := array.NewBooleanBuilder(mem)
+		defer b.Release()
+		b.AppendValues(sel, nil)
+		mask := b.NewBooleanArray()
+		defer mask.Release()
+		return compute.FilterRecordBatch(compute.WithAllocator(context.Background(), mem), rec, mask, compute.DefaultFilterOptions())
 	}
 	cols := make([]arrow.Array, rec.NumCols())
 	defer func() {
@@ -93,6 +107,9 @@ func Select(mem memory.Allocator, rec arrow.RecordBatch, sel []bool) (arrow.Reco
 	}
 	return array.NewRecordBatch(rec.Schema(), cols, kept), nil
 }
+
+// maxRuns is the most runs of selected rows Select copies itself.
+const maxRuns = 16
 
 func resize(s []bool, n int) []bool {
 	if cap(s) < n {

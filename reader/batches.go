@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratalake/strata/internal/arrowconv"
@@ -198,7 +197,7 @@ func finishBatch(mem memory.Allocator, schema *arrow.Schema, want, cols []spec.D
 	if n == 0 {
 		return nil, nil
 	}
-	return FilterBatch(mem, out, keep, n)
+	return predicate.Select(mem, out, keep)
 }
 
 // castArray converts a column read with the type its file was written with
@@ -223,22 +222,6 @@ func castArray(mem memory.Allocator, a arrow.Array, from, to spec.DataType) (arr
 		}
 	}
 	return b.NewArray(), nil
-}
-
-// FilterBatch returns the rows of rec whose keep entry is true; n counts
-// them.
-func FilterBatch(mem memory.Allocator, rec arrow.RecordBatch, keep []bool, n int) (arrow.RecordBatch, error) {
-	if n == len(keep) {
-		rec.Retain()
-		return rec, nil
-	}
-	b := array.NewBooleanBuilder(mem)
-	defer b.Release()
-	b.AppendValues(keep, nil)
-	mask := b.NewBooleanArray()
-	defer mask.Release()
-	ctx := compute.WithAllocator(context.Background(), mem)
-	return compute.FilterRecordBatch(ctx, rec, mask, compute.DefaultFilterOptions())
 }
 
 // readBatchesViaRows reads a file the columnar reader does not (Avro) row

@@ -341,7 +341,7 @@ func dropRetractions(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	return reader.FilterBatch(memory.DefaultAllocator, rec, keep, n)
+	return predicate.Select(memory.DefaultAllocator, rec, keep)
 }
 
 // projectBatch returns the columns of rec from first on, under schema.
