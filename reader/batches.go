@@ -26,8 +26,6 @@ type BatchRequest struct {
 	System bool
 	// BatchRows caps a batch's rows (parquetio.DefaultBatchRows when 0).
 	BatchRows int
-	// Mem allocates the batches (the Go allocator when nil).
-	Mem memory.Allocator
 	// Filter, bound to ReadFields, lets the reader skip the row groups and
 	// pages whose statistics rule it out (it does not filter rows). Only
 	// for files whose rows need no merging, or with key conjuncts only.
@@ -54,7 +52,7 @@ func systemFields() []spec.DataField {
 // physical returns the columns to ask the file for: each field under the
 // name and type the file's schema gives its id, and the positions whose
 // type changed since (read with the file's type, then cast).
-func (req *BatchRequest) physical() (cols []spec.DataField, casts []int, err error) {
+func (req *BatchRequest) physical() (cols []spec.DataField, casts []int) {
 	want := req.Fields()
 	cols = make([]spec.DataField, len(want))
 	nsys := 0
@@ -78,7 +76,7 @@ func (req *BatchRequest) physical() (cols []spec.DataField, casts []int, err err
 			casts = append(casts, i)
 		}
 	}
-	return cols, casts, nil
+	return cols, casts
 }
 
 // ReadBatches streams one data file as Arrow record batches of req.Fields(),
@@ -89,15 +87,8 @@ func ReadBatches(ctx context.Context, fs storage.Storage, req BatchRequest) iter
 	return func(yield func(arrow.RecordBatch, error) bool) {
 		p := path.Join(req.Dir, req.File.FileName)
 		fail := func(err error) { yield(nil, fmt.Errorf("read %s: %w", p, err)) }
-		mem := req.Mem
-		if mem == nil {
-			mem = memory.DefaultAllocator
-		}
-		cols, casts, err := req.physical()
-		if err != nil {
-			fail(err)
-			return
-		}
+		mem := memory.DefaultAllocator
+		cols, casts := req.physical()
 		want := req.Fields()
 		schema, err := arrowconv.Schema(want)
 		if err != nil {
@@ -110,7 +101,7 @@ func ReadBatches(ctx context.Context, fs storage.Storage, req BatchRequest) iter
 			return
 		}
 		if ext != "parquet" {
-			for rec, err := range readBatchesViaRows(ctx, fs, req, schema, mem) {
+			for rec, err := range readBatchesViaRows(ctx, fs, req, mem) {
 				if !yield(rec, err) || err != nil {
 					return
 				}
@@ -226,7 +217,7 @@ func castArray(mem memory.Allocator, a arrow.Array, from, to spec.DataType) (arr
 
 // readBatchesViaRows reads a file the columnar reader does not (Avro) row
 // by row into batches of the same schema.
-func readBatchesViaRows(ctx context.Context, fs storage.Storage, req BatchRequest, schema *arrow.Schema, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
+func readBatchesViaRows(ctx context.Context, fs storage.Storage, req BatchRequest, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
 	return func(yield func(arrow.RecordBatch, error) bool) {
 		fields := req.Fields()
 		b, err := arrowconv.NewBuilder(mem, fields)

@@ -94,7 +94,7 @@ func (e *env) runSQL(ctx context.Context, req sqlRequest) (err error) {
 	}
 	if req.stats {
 		for i, st := range a.tables {
-			printScanStats(e.stderr, st.strata, s.scans[i].Stats(), s.readers[i].rows.Load())
+			printSQLScanStats(e.stderr, st.strata, s.scans[i].Stats(), s.readers[i].rows.Load())
 		}
 	}
 	return nil
@@ -331,7 +331,7 @@ func (s *sqlSession) query(ctx context.Context, req sqlRequest) error {
 	return enc.Flush()
 }
 
-func printScanStats(w io.Writer, name string, st table.ScanStats, rows int64) {
+func printSQLScanStats(w io.Writer, name string, st table.ScanStats, rows int64) {
 	fmt.Fprintf(w, "%s: files %d planned, %d read (skipped: %d by partition, %d by bucket, %d by key stats, %d by value stats); "+
 		"row groups %d read, %d skipped; pages %d read, %d skipped; rows %d read, %d returned, %d to DuckDB\n",
 		name, st.FilesPlanned, st.FilesRead, st.FilesSkippedPartition, st.FilesSkippedBucket, st.FilesSkippedKeyStats, st.FilesSkippedValueStats,
