@@ -41,12 +41,6 @@ func adapt(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Arra
 		if src, ok := a.(*array.Map); ok {
 			return adaptChild(mem, src, w.Elem(), want)
 		}
-	case *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type, *arrow.Float64Type:
-		if out, ok := widen(mem, a, want); ok {
-			return out, nil
-		}
-	}
-	switch w := want.(type) {
 	case *arrow.TimestampType:
 		if src, ok := a.(*array.Timestamp); ok {
 			return rescaleTimestamps(mem, src, w), nil
@@ -55,9 +49,9 @@ func adapt(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Arra
 		if src, ok := a.(*array.List); ok && sameLayout(src.DataType().(*arrow.ListType).Elem(), w.Elem()) {
 			return fixedSizeLists(mem, src, w)
 		}
-	case *arrow.Int8Type, *arrow.Int16Type:
-		if src, ok := a.(*array.Int32); ok {
-			return narrowInts(mem, src, want)
+	case *arrow.Int8Type, *arrow.Int16Type, *arrow.Int32Type, *arrow.Int64Type, *arrow.Float64Type:
+		if out, ok, err := convertNumbers(mem, a, want); ok {
+			return out, err
 		}
 	}
 	return nil, fmt.Errorf("%w: stored as %s, read as %s", spec.ErrSchemaMismatch, a.DataType(), want)
@@ -155,33 +149,6 @@ func unitRatio(from, to arrow.TimeUnit) (mul, div int64) {
 		return t / f, 1
 	}
 	return 1, f / t
-}
-
-// narrowInts converts INT32 values to the TINYINT or SMALLINT Arrow type.
-func narrowInts(mem memory.Allocator, src *array.Int32, want arrow.DataType) (arrow.Array, error) {
-	b := array.NewBuilder(mem, want)
-	defer b.Release()
-	b.Reserve(src.Len())
-	for i := range src.Len() {
-		if src.IsNull(i) {
-			b.AppendNull()
-			continue
-		}
-		v := src.Value(i)
-		switch bb := b.(type) {
-		case *array.Int8Builder:
-			if int32(int8(v)) != v {
-				return nil, fmt.Errorf("value %d does not fit TINYINT", v)
-			}
-			bb.Append(int8(v))
-		case *array.Int16Builder:
-			if int32(int16(v)) != v {
-				return nil, fmt.Errorf("value %d does not fit SMALLINT", v)
-			}
-			bb.Append(int16(v))
-		}
-	}
-	return b.NewArray(), nil
 }
 
 // fixedSizeLists turns the lists of a VECTOR column (Parquet stores it as a
@@ -290,9 +257,11 @@ func restructure(mem memory.Allocator, src *array.Struct, want *arrow.StructType
 	return array.MakeFromData(d), nil
 }
 
-// widen reads an integer column as a wider integer, or FLOAT as DOUBLE: the
-// type changes Paimon allows that a file written before them needs.
-func widen(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Array, bool) {
+// convertNumbers reads an integer column as a wider integer, or FLOAT as
+// DOUBLE (type changes Paimon allows, for files written before them), or
+// a plain INT32 as TINYINT or SMALLINT (how other writers store those,
+// checked to fit). false: not a conversion it makes.
+func convertNumbers(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Array, bool, error) {
 	var get func(i int) (int64, float64)
 	switch x := a.(type) {
 	case *array.Int8:
@@ -304,11 +273,13 @@ func widen(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Arra
 	case *array.Float32:
 		get = func(i int) (int64, float64) { return 0, float64(x.Value(i)) }
 	default:
-		return nil, false
+		return nil, false, nil
 	}
-	isFloat := a.DataType().ID() == arrow.FLOAT32
-	if isFloat != (want.ID() == arrow.FLOAT64) || (!isFloat && a.DataType().(arrow.FixedWidthDataType).BitWidth() >= want.(arrow.FixedWidthDataType).BitWidth()) {
-		return nil, false
+	fromFloat, toFloat := a.DataType().ID() == arrow.FLOAT32, want.ID() == arrow.FLOAT64
+	narrowing := a.DataType().ID() == arrow.INT32 && (want.ID() == arrow.INT8 || want.ID() == arrow.INT16)
+	if fromFloat != toFloat || (!fromFloat && !narrowing &&
+		a.DataType().(arrow.FixedWidthDataType).BitWidth() >= want.(arrow.FixedWidthDataType).BitWidth()) {
+		return nil, false, nil
 	}
 	b := array.NewBuilder(mem, want)
 	defer b.Release()
@@ -320,7 +291,15 @@ func widen(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Arra
 		}
 		n, f := get(i)
 		switch bb := b.(type) {
+		case *array.Int8Builder:
+			if int64(int8(n)) != n {
+				return nil, true, fmt.Errorf("%w: value %d does not fit TINYINT", spec.ErrCorrupt, n)
+			}
+			bb.Append(int8(n))
 		case *array.Int16Builder:
+			if int64(int16(n)) != n {
+				return nil, true, fmt.Errorf("%w: value %d does not fit SMALLINT", spec.ErrCorrupt, n)
+			}
 			bb.Append(int16(n))
 		case *array.Int32Builder:
 			bb.Append(int32(n))
@@ -330,7 +309,7 @@ func widen(mem memory.Allocator, a arrow.Array, want arrow.DataType) (arrow.Arra
 			bb.Append(f)
 		}
 	}
-	return b.NewArray(), true
+	return b.NewArray(), true, nil
 }
 
 // adaptChild adapts the values of a list or map (its one child) to elem,
