@@ -113,7 +113,9 @@ func runStreamModel(t *testing.T, rng *rand.Rand, tc streamCase) {
 				model[id] = op.row
 			}
 		}
-		if rng.IntN(3) == 0 {
+		// Random full compactions, and two sure ones, so that the changelog
+		// catches up with the table (full-compaction) at least twice.
+		if rng.IntN(3) == 0 || c == commits/2 || c == commits-1 {
 			if err := w.Compact(ctx, true, nil); err != nil {
 				t.Fatal(err)
 			}
