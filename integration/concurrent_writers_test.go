@@ -21,6 +21,7 @@ var (
 	concSeed   = flag.Int64("conc.seed", 0, "TestConcurrentWriters: seed of the first round, to replay it (default: drawn)")
 	concRounds = flag.Int("conc.rounds", 0, "TestConcurrentWriters: rounds to run (default 12, 4 with -short, 1 with -conc.seed)")
 	concSerial = flag.Bool("conc.serial", false, "TestConcurrentWriters: run the writers one after another (checks the model, not concurrency)")
+	concKeep   = flag.String("conc.keep", "", "TestConcurrentWriters: copy a failed round's warehouse to DIR/<seed>, to inspect with strata snapshots, files, manifests")
 )
 
 // maxRoundErrors caps the failures reported per round; the first ones are
@@ -72,6 +73,15 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			r := &round{t: t, bin: bin, seed: seed, wh: t.TempDir()}
 			r.run()
+			if t.Failed() && *concKeep != "" {
+				keep := filepath.Join(*concKeep, fmt.Sprint(seed))
+				_ = os.RemoveAll(keep)
+				if err := os.CopyFS(keep, os.DirFS(r.wh)); err != nil {
+					t.Errorf("keeping the warehouse: %v", err)
+				} else {
+					t.Logf("kept the warehouse in %s", keep)
+				}
+			}
 			if t.Failed() {
 				t.Logf("replay: go test ./integration -run TestConcurrentWriters -conc.seed=%d", seed)
 			}

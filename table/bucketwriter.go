@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"path"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -270,9 +271,12 @@ func (bw *bucketWriter) syncCompaction(ctx context.Context, block bool) error {
 	for _, f := range res.Before {
 		if i := indexOfFile(bw.compactAfter, f.Meta); i >= 0 {
 			// An intermediate file of this uncommitted round: forget it,
-			// and delete it unless it lives on under a new level.
+			// and delete it unless it lives on under a new level or is an
+			// upgrade of a file committed (or about to be, by the APPEND
+			// step, which may land without the COMPACT one) at its old
+			// level.
 			bw.compactAfter = append(bw.compactAfter[:i], bw.compactAfter[i+1:]...)
-			if !afterNames[f.Meta.FileName] {
+			if !afterNames[f.Meta.FileName] && !bw.upgradedFile(f.Meta.FileName) {
 				_ = bw.t.fs.Delete(ctx, path.Join(bw.dir, f.Meta.FileName))
 			}
 			continue
@@ -283,6 +287,18 @@ func (bw *bucketWriter) syncCompaction(ctx context.Context, block bool) error {
 		bw.compactAfter = append(bw.compactAfter, f.Meta)
 	}
 	return nil
+}
+
+// upgradedFile reports whether name is one of this round's new files or of
+// the files its compactions replaced: an intermediate file of that name is
+// the same file moved to another level, not one the compactions wrote.
+func (bw *bucketWriter) upgradedFile(name string) bool {
+	for _, fs := range [][]spec.DataFileMeta{bw.newFiles, bw.compactBefore} {
+		if slices.ContainsFunc(fs, func(m spec.DataFileMeta) bool { return m.FileName == name }) {
+			return true
+		}
+	}
+	return false
 }
 
 func indexOfFile(fs []spec.DataFileMeta, m spec.DataFileMeta) int {

@@ -30,6 +30,14 @@ import (
 //     from the partition's HASH index as of the base.
 //   - APPEND, cross-partition upserts: no other commit user may have
 //     appended anywhere since the base: the key index spans partitions.
+//   - COMPACT, primary-key tables: no other commit user may have appended
+//     to the bucket since the base a file that may hold records of the
+//     compacted keys at sequence numbers not above all of the compaction's
+//     inputs. The compaction never saw those records, which are older than
+//     some it compacted: its output (at a higher level, deletes dropped at
+//     the top one) would resurrect them, or a later lookup compaction
+//     would take them, still in level 0, for newer than the output.
+//     Records all newer than the inputs are ordered after the compaction.
 //   - COMPACT, tables that look keys up while compacting (deletion vectors,
 //     lookup changelog, first-row): no other commit user may have compacted
 //     the bucket since the base. Their deletion-vector file replaces the
@@ -50,6 +58,7 @@ type bucketClaim struct {
 	bucket    int32
 	base      int64
 	added     []*lsm.File // APPEND: the new files, keys decoded
+	compacted []*lsm.File // COMPACT: the files replaced, keys decoded
 }
 
 // snapshotSummary is what a snapshot changed, per bucket, for conflict
@@ -80,6 +89,14 @@ func (t *Table) claimsOf(msgs []CommitMessage, kind spec.CommitKind) ([]bucketCl
 			}
 		} else if !m.compacts() {
 			continue
+		} else {
+			for _, meta := range m.CompactBefore {
+				f, err := t.decodedFile(meta)
+				if err != nil {
+					return nil, err
+				}
+				c.compacted = append(c.compacted, f)
+			}
 		}
 		out = append(out, c)
 	}
@@ -105,6 +122,36 @@ func overlaps(theirs, ours []*lsm.File) *lsm.File {
 				lsm.CompareKeys(f.MinKey, g.MaxKey) <= 0 && lsm.CompareKeys(g.MinKey, f.MaxKey) <= 0 {
 				return f
 			}
+		}
+	}
+	return nil
+}
+
+// olderUnseen returns a file added by another commit that may hold records
+// of keys a compaction merged at sequence numbers not above all of its
+// inputs; nil when there is none. Without inputs (a message carrying only
+// a deletion-vector file) any added file is one.
+func olderUnseen(theirs, compacted []*lsm.File) *lsm.File {
+	if len(theirs) == 0 {
+		return nil
+	}
+	if len(compacted) == 0 {
+		return theirs[0]
+	}
+	minKey, maxKey, maxSeq := compacted[0].MinKey, compacted[0].MaxKey, compacted[0].Meta.MaxSequenceNumber
+	for _, g := range compacted[1:] {
+		if lsm.CompareKeys(g.MinKey, minKey) < 0 {
+			minKey = g.MinKey
+		}
+		if lsm.CompareKeys(g.MaxKey, maxKey) > 0 {
+			maxKey = g.MaxKey
+		}
+		maxSeq = max(maxSeq, g.Meta.MaxSequenceNumber)
+	}
+	for _, f := range theirs {
+		if f.Meta.MinSequenceNumber <= maxSeq &&
+			lsm.CompareKeys(f.MinKey, maxKey) <= 0 && lsm.CompareKeys(minKey, f.MaxKey) <= 0 {
+			return f
 		}
 	}
 	return nil
@@ -136,8 +183,8 @@ func (c *Commit) checkConcurrentWriters(ctx context.Context, latest *spec.Snapsh
 	t := c.t
 	dynamic, cross := t.dynamicBuckets() && !t.crossPartition(), t.crossPartition()
 	lookup := t.needLookup()
-	if kind == spec.CommitKindCompact && !lookup {
-		return nil // the live-file and overlap checks suffice
+	if kind == spec.CommitKindCompact && t.appendOnly() {
+		return nil // the live-file check suffices
 	}
 	for _, cl := range claims {
 		if cl.base == unknownBase {
@@ -167,7 +214,12 @@ func (c *Commit) checkConcurrentWriters(ctx context.Context, latest *spec.Snapsh
 					return fmt.Errorf("%w: snapshot %d (by %s) assigned keys to buckets of %s after this writer read its bucket index at snapshot %d; write again from the latest snapshot",
 						spec.ErrConflict, id, s.user, c.partitionName(cl.partition), cl.base)
 				}
-			case foreign && s.kind == spec.CommitKindCompact:
+			case foreign && s.kind == spec.CommitKindAppend:
+				if f := olderUnseen(s.buckets[k], cl.compacted); f != nil {
+					return fmt.Errorf("%w: snapshot %d (by %s) added records of the compacted keys to bucket %d of %s (file %s), older than some this compaction merged, after it read snapshot %d",
+						spec.ErrConflict, id, s.user, cl.bucket, c.partitionName(cl.partition), f.Meta.FileName, cl.base)
+				}
+			case foreign && s.kind == spec.CommitKindCompact && lookup:
 				if _, ok := s.buckets[k]; ok {
 					return fmt.Errorf("%w: snapshot %d (by %s) compacted bucket %d of %s after this compaction read snapshot %d",
 						spec.ErrConflict, id, s.user, cl.bucket, c.partitionName(cl.partition), cl.base)

@@ -284,3 +284,65 @@ func TestCrossPartitionDeleteKeepsIndexPlace(t *testing.T) {
 		t.Fatalf("rows %v, want [[p1 1 24]]", rows)
 	}
 }
+
+// A writer's compaction is computed from its own view: its base snapshot
+// and its own rows. Another writer's APPEND since that base left records
+// the compaction never saw in level 0; when they are older (lower sequence
+// numbers) than the rows compacted, the compaction must not land. It did:
+// writer B appended key 1 = b at sequence 10, writer A (same base, so its
+// numbers all lie above: its APPEND is ordered after B's) deleted key 1 and
+// rewrote key 2, compacted to the top level dropping the delete, and
+// committed. B's older key 1 came back; a later lookup compaction took
+// B's level-0 key 2 for newer than A's top-level row and marked A's row
+// deleted, so B's old value won for good (found by TestConcurrentWriters,
+// seed 291251816).
+func TestCompactionAfterForeignAppend(t *testing.T) {
+	row := func(tag string) func(id int64) spec.Row {
+		return func(id int64) spec.Row { return spec.Row{id, tag, float64(id)} }
+	}
+	for _, tc := range []struct {
+		name string
+		opts []string
+	}{
+		{"dv-lookup", []string{"deletion-vectors.enabled", "true", "changelog-producer", "lookup"}},
+		{"lookup-changelog", []string{"changelog-producer", "lookup"}},
+		{"merge-on-read", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			tb := newTestTable(t, storage.NewMemory(), 1, tc.opts...)
+			if _, err := tb.NewCommit("setup").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, upserts(1, 10, row("old")), true)); err != nil {
+				t.Fatal(err)
+			}
+			// Both writers read snapshot 1. B's rows get sequence numbers
+			// 10-11; A's surviving records (after its in-memory merge) 13-14.
+			// B's own compaction has not landed yet (lookup tables compact
+			// on every commit): just its APPEND.
+			mb := writeAll(t, tb, upserts(1, 2, row("b")), false)
+			for i := range mb {
+				mb[i].CompactBefore, mb[i].CompactAfter, mb[i].CompactChangelog, mb[i].NewIndexFiles = nil, nil, nil, nil
+			}
+			ma := writeAll(t, tb, append(upserts(1, 3, row("a")), append(deletes(1, 1), upserts(2, 2, row("a"))...)...), true)
+			if _, err := tb.NewCommit("b").Commit(ctx, BatchCommitIdentifier, mb); err != nil {
+				t.Fatal(err)
+			}
+			ca := tb.NewCommit("a")
+			res, err := ca.CommitSteps(ctx, BatchCommitIdentifier, ma)
+			if !errors.Is(err, ErrCompactionNotCommitted) || res.Append == 0 || res.Compact != 0 {
+				t.Fatalf("A's commit: result %+v, err %v: want its APPEND to land and its compaction, blind to B's rows, refused", res, err)
+			}
+			// B's rows and A's are committed, A's new file included (its
+			// writer, upgrading it before compacting it away, deleted it).
+			scanAll(t, tb, WithAllLevels())
+			if _, err := ca.Recompact(ctx, BatchCommitIdentifier, ma, 1); err != nil {
+				t.Fatalf("A's compaction redone from the latest snapshot: %v", err)
+			}
+			want := append(rowsOf(upserts(2, 3, row("a"))), rowsOf(upserts(4, 10, row("old")))...)
+			checkEqual(t, "after A's compaction", scanAll(t, tb), want)
+			if _, err := tb.NewCommit("c").Commit(ctx, BatchCommitIdentifier, writeAll(t, tb, nil, true)); err != nil {
+				t.Fatal(err)
+			}
+			checkEqual(t, "after a full compaction", scanAll(t, tb), want)
+		})
+	}
+}
