@@ -1,7 +1,6 @@
 package lsm
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -136,15 +135,25 @@ const rollCheckEvery = 1024
 
 // WriteSeq streams sorted records (one per key) into files at the given
 // level, rolling at the target size; memory holds one file's row group.
+//
+// Files are streamed to storage as they are encoded. On error the open file
+// is discarded, but files already finished stay: they are unreferenced
+// until committed, and orphan cleaning removes them as it does the files of
+// any failed write.
 func (w *FileWriter) WriteSeq(ctx context.Context, kvs iter.Seq2[*KeyValue, error], level int32, source spec.FileSource) ([]spec.DataFileMeta, error) {
 	var metas []spec.DataFileMeta
 	var cur *openFile
+	defer func() {
+		if cur != nil {
+			cur.out.Abort()
+		}
+	}()
 	for kv, err := range kvs {
 		if err != nil {
 			return nil, err
 		}
 		if cur == nil {
-			if cur, err = w.open(); err != nil {
+			if cur, err = w.open(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -152,16 +161,19 @@ func (w *FileWriter) WriteSeq(ctx context.Context, kvs iter.Seq2[*KeyValue, erro
 			return nil, err
 		}
 		if cur.n%rollCheckEvery == 0 && cur.size() >= w.targetSize {
-			meta, err := w.finish(ctx, cur, level, source)
+			f := cur
+			cur = nil // finish publishes or aborts it
+			meta, err := w.finish(f, level, source)
 			if err != nil {
 				return nil, err
 			}
 			metas = append(metas, meta)
-			cur = nil
 		}
 	}
 	if cur != nil {
-		meta, err := w.finish(ctx, cur, level, source)
+		f := cur
+		cur = nil
+		meta, err := w.finish(f, level, source)
 		if err != nil {
 			return nil, err
 		}
@@ -173,7 +185,9 @@ func (w *FileWriter) WriteSeq(ctx context.Context, kvs iter.Seq2[*KeyValue, erro
 // openFile is a data file being written.
 type openFile struct {
 	l        *FileLayout
-	buf      bytes.Buffer
+	name     string
+	out      storage.ObjectWriter
+	written  int64 // bytes handed to out
 	pw       *parquetio.Writer
 	batch    []spec.Row
 	keyStats *spec.StatsCollector
@@ -186,15 +200,21 @@ type openFile struct {
 	maxKey   spec.Row
 }
 
-func (w *FileWriter) open() (*openFile, error) {
+func (w *FileWriter) open(ctx context.Context) (*openFile, error) {
 	l := w.layout
-	f := &openFile{l: l, batch: make([]spec.Row, 0, 256)}
+	f := &openFile{l: l, name: w.newName(), batch: make([]spec.Row, 0, 256)}
+	out, err := w.fs.Create(ctx, path.Join(w.dir, f.name))
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", f.name, err)
+	}
+	f.out = out
 	fields := parquetio.KVFields(l.KeyFields, l.ValueFields)
 	if l.Append {
 		fields = l.ValueFields
 	}
-	pw, err := parquetio.NewWriter(&f.buf, fields, parquetio.WithCompression(l.Compression), parquetio.WithDictionary(l.Dictionary))
+	pw, err := parquetio.NewWriter(f, fields, parquetio.WithCompression(l.Compression), parquetio.WithDictionary(l.Dictionary))
 	if err != nil {
+		out.Abort()
 		return nil, err
 	}
 	f.pw = pw
@@ -252,18 +272,34 @@ func (f *openFile) add(kv *KeyValue) error {
 
 func (f *openFile) size() int64 { return f.pw.Size() }
 
-func (w *FileWriter) finish(ctx context.Context, f *openFile, level int32, source spec.FileSource) (spec.DataFileMeta, error) {
+// Write passes the Parquet encoder's output to storage, counting the file's
+// size.
+func (f *openFile) Write(b []byte) (int, error) {
+	n, err := f.out.Write(b)
+	f.written += int64(n)
+	return n, err
+}
+
+// finish completes and publishes f, or aborts it on error.
+func (w *FileWriter) finish(f *openFile, level int32, source spec.FileSource) (spec.DataFileMeta, error) {
+	err := f.pw.Write(f.batch)
+	if err == nil {
+		err = f.pw.Close()
+	}
+	if err != nil {
+		f.out.Abort()
+		return spec.DataFileMeta{}, fmt.Errorf("write %s: %w", f.name, err)
+	}
+	if err := f.out.Close(); err != nil {
+		return spec.DataFileMeta{}, fmt.Errorf("write %s: %w", f.name, err)
+	}
+	return w.meta(f, level, source)
+}
+
+// meta describes a finished file as Java's DataFileMeta would.
+func (w *FileWriter) meta(f *openFile, level int32, source spec.FileSource) (spec.DataFileMeta, error) {
 	l := w.layout
-	if err := f.pw.Write(f.batch); err != nil {
-		return spec.DataFileMeta{}, err
-	}
-	if err := f.pw.Close(); err != nil {
-		return spec.DataFileMeta{}, err
-	}
-	name := w.newName()
-	if err := w.fs.Put(ctx, path.Join(w.dir, name), f.buf.Bytes()); err != nil {
-		return spec.DataFileMeta{}, fmt.Errorf("write %s: %w", name, err)
-	}
+	name := f.name
 	nk := len(l.KeyFields)
 	minKey, err := spec.EncodeBinaryRow(l.KeyTypes(), f.minKey, spec.RowKindInsert)
 	if err != nil {
@@ -293,7 +329,7 @@ func (w *FileWriter) finish(ctx context.Context, f *openFile, level int32, sourc
 	src := source
 	deletes := f.deletes
 	return spec.DataFileMeta{
-		FileName: name, FileSize: int64(f.buf.Len()), RowCount: f.n,
+		FileName: name, FileSize: f.written, RowCount: f.n,
 		MinKey: spec.SerializeBinaryRow(nk, minKey), MaxKey: spec.SerializeBinaryRow(nk, maxKey),
 		KeyStats: ks, ValueStats: vs,
 		MinSequenceNumber: f.minSeq, MaxSequenceNumber: f.maxSeq,

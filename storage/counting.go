@@ -50,3 +50,34 @@ func (c *Counting) PutIfAbsent(ctx context.Context, p string, data []byte) error
 	}
 	return err
 }
+
+// Create implements Storage; the bytes of an object count once it is
+// published.
+func (c *Counting) Create(ctx context.Context, p string) (ObjectWriter, error) {
+	w, err := c.Storage.Create(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return &countingWriter{ObjectWriter: w, c: c}, nil
+}
+
+type countingWriter struct {
+	ObjectWriter
+	c *Counting
+	n int64
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ObjectWriter.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *countingWriter) Close() error {
+	err := w.ObjectWriter.Close()
+	if err == nil {
+		w.c.BytesWritten.Add(w.n)
+		w.c.ObjectsWritten.Add(1)
+	}
+	return err
+}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -287,14 +288,18 @@ func (l *Local) delete(ctx context.Context, p string) error {
 	if err := os.Remove(target); err != nil && !isNotExist(err) {
 		return err
 	}
-	// Prune directories left empty, up to the root. os.Remove refuses
-	// non-empty ones, which ends the walk.
-	for dir := filepath.Dir(target); dir != l.root && strings.HasPrefix(dir, l.root); dir = filepath.Dir(dir) {
+	l.pruneDirs(filepath.Dir(target))
+	return nil
+}
+
+// pruneDirs removes dir and its parents up to the root while they are
+// empty; os.Remove refuses non-empty ones, which ends the walk.
+func (l *Local) pruneDirs(dir string) {
+	for ; dir != l.root && strings.HasPrefix(dir, l.root); dir = filepath.Dir(dir) {
 		if os.Remove(dir) != nil {
 			break
 		}
 	}
-	return nil
 }
 
 // Stat implements Storage.
@@ -429,4 +434,95 @@ func (l *Local) walk(ctx context.Context, prefix string) ([]FileInfo, error) {
 		return nil, err
 	}
 	return infos, nil
+}
+
+// localWriteBuffer batches the small writes of encoders into fewer system
+// calls.
+const localWriteBuffer = 256 << 10
+
+// Create implements Storage: the object is written to a temporary file in
+// its directory (hidden from listings like Put's), fsynced and renamed into
+// place on Close.
+func (l *Local) Create(ctx context.Context, p string) (ObjectWriter, error) {
+	w, err := l.create(ctx, p)
+	if err != nil {
+		return nil, wrapErr("create", p, err)
+	}
+	return w, nil
+}
+
+func (l *Local) create(ctx context.Context, p string) (*localWriter, error) {
+	if err := checkPath(p); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	target := l.abs(p)
+	dir, base := filepath.Split(target)
+	f, err := createTemp(dir, base)
+	if err != nil {
+		return nil, err
+	}
+	return &localWriter{l: l, ctx: ctx, path: p, target: target, f: f, bw: bufio.NewWriterSize(f, localWriteBuffer)}, nil
+}
+
+// localWriter is Local's ObjectWriter.
+type localWriter struct {
+	l      *Local
+	ctx    context.Context
+	path   string
+	target string
+	f      *os.File // nil once finished
+	bw     *bufio.Writer
+}
+
+func (w *localWriter) Write(b []byte) (int, error) {
+	if w.f == nil {
+		return 0, wrapErr("create", w.path, errWriterDone)
+	}
+	n, err := w.bw.Write(b)
+	return n, wrapErr("create", w.path, err)
+}
+
+func (w *localWriter) Close() error {
+	if w.f == nil {
+		return wrapErr("create", w.path, errWriterDone)
+	}
+	f, tmp := w.f, w.f.Name()
+	w.f = nil
+	err := w.bw.Flush()
+	if err == nil {
+		err = w.ctx.Err()
+	}
+	if err != nil {
+		f.Close()
+	} else {
+		err = writeSync(f, nil)
+	}
+	if err == nil {
+		err = os.Rename(tmp, w.target)
+	}
+	if err != nil {
+		w.discard(tmp)
+		return wrapErr("create", w.path, err)
+	}
+	return wrapErr("create", w.path, syncDir(filepath.Dir(w.target)))
+}
+
+func (w *localWriter) Abort() {
+	if w.f == nil {
+		return
+	}
+	f := w.f
+	w.f = nil
+	f.Close()
+	w.discard(f.Name())
+}
+
+// discard removes the temp file and the directories only it kept, so that
+// an unpublished object leaves no trace in listings.
+func (w *localWriter) discard(tmp string) {
+	os.Remove(tmp)
+	w.l.pruneDirs(filepath.Dir(tmp))
 }

@@ -188,3 +188,50 @@ func (m *Memory) list(ctx context.Context, prefix string, recursive bool) ([]Fil
 	sortInfos(infos)
 	return infos, nil
 }
+
+// Create implements Storage: the bytes are buffered and stored on Close.
+func (m *Memory) Create(ctx context.Context, p string) (ObjectWriter, error) {
+	if err := checkPath(p); err != nil {
+		return nil, wrapErr("create", p, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("create", p, err)
+	}
+	return &memWriter{m: m, ctx: ctx, path: p}, nil
+}
+
+// memWriter is Memory's ObjectWriter.
+type memWriter struct {
+	m    *Memory
+	ctx  context.Context
+	path string
+	buf  []byte
+	done bool
+}
+
+func (w *memWriter) Write(b []byte) (int, error) {
+	if w.done {
+		return 0, wrapErr("create", w.path, errWriterDone)
+	}
+	w.buf = append(w.buf, b...)
+	return len(b), nil
+}
+
+func (w *memWriter) Close() error {
+	if w.done {
+		return wrapErr("create", w.path, errWriterDone)
+	}
+	w.done = true
+	if err := w.ctx.Err(); err != nil {
+		return wrapErr("create", w.path, err)
+	}
+	// The buffer is the writer's own, so it is stored without a copy.
+	o := memObject{data: w.buf, modTime: time.Now()}
+	w.buf = nil
+	w.m.mu.Lock()
+	w.m.objects[w.path] = o
+	w.m.mu.Unlock()
+	return nil
+}
+
+func (w *memWriter) Abort() { w.done, w.buf = true, nil }

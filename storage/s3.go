@@ -36,6 +36,8 @@ type S3 struct {
 	client *s3.Client
 	bucket string
 	prefix string // "" or ends in "/"
+	// partSize is the part size of streamed uploads (Create).
+	partSize int
 }
 
 var _ Storage = (*S3)(nil)
@@ -47,6 +49,7 @@ type s3Options struct {
 	endpoint string
 	region   string
 	creds    aws.CredentialsProvider
+	partSize int
 }
 
 // WithEndpoint sends requests to endpoint (a URL such as
@@ -92,6 +95,12 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.partSize == 0 {
+		o.partSize = DefaultPartSize
+	}
+	if o.partSize < MinPartSize {
+		return nil, fmt.Errorf("storage: s3: part size %d is below S3's minimum of %d", o.partSize, MinPartSize)
+	}
 	if o.endpoint == "" {
 		o.endpoint = os.Getenv(EndpointEnv)
 	}
@@ -127,7 +136,7 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 			so.UsePathStyle = true
 		}
 	})
-	return &S3{client: client, bucket: bucket, prefix: prefix}, nil
+	return &S3{client: client, bucket: bucket, prefix: prefix, partSize: o.partSize}, nil
 }
 
 // String implements Storage.

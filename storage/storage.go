@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -41,6 +42,12 @@ type Storage interface {
 	// PutIfAbsent writes the object only if nothing is at path; otherwise it
 	// returns an error wrapping ErrExist and leaves the old object alone.
 	PutIfAbsent(ctx context.Context, path string, data []byte) error
+	// Create starts writing the object at path, for objects too large to
+	// build in memory first. Nothing is visible at path until the writer's
+	// Close publishes the whole object (replacing any previous one, as Put
+	// does); Abort, or a failed Close, leaves nothing behind. The context
+	// governs every request the writer makes.
+	Create(ctx context.Context, path string) (ObjectWriter, error)
 	// List returns what lies under the directory prefix ("" is the root),
 	// sorted by path. Recursive lists every object below it; otherwise only
 	// its immediate children, with sub-directories as entries whose IsDir is
@@ -53,3 +60,18 @@ type Storage interface {
 	// String names the backend and root for messages, e.g. "file:///tmp/wh".
 	String() string
 }
+
+// ObjectWriter streams one object to storage (see Storage.Create). It is not
+// safe for concurrent use.
+type ObjectWriter interface {
+	io.Writer
+	// Close publishes the object. Readers see all of it or, if Close fails,
+	// none of it; either way the writer is finished.
+	Close() error
+	// Abort discards what was written; nothing becomes visible. Abort after
+	// Close or Abort does nothing, so it can be deferred.
+	Abort()
+}
+
+// errWriterDone is returned by writes to a closed or aborted ObjectWriter.
+var errWriterDone = errors.New("storage: object writer already closed or aborted")

@@ -50,6 +50,13 @@ func (r *readLog) PutIfAbsent(ctx context.Context, p string, data []byte) error 
 	return r.Storage.PutIfAbsent(ctx, p, data)
 }
 
+func (r *readLog) Create(ctx context.Context, p string) (storage.ObjectWriter, error) {
+	r.mu.Lock()
+	r.puts++
+	r.mu.Unlock()
+	return r.Storage.Create(ctx, p)
+}
+
 func sortedRows(rows []spec.Row) []spec.Row {
 	slices.SortFunc(rows, spec.CompareRows)
 	return rows

@@ -10,7 +10,8 @@ import (
 	"github.com/stratalake/strata/storage"
 )
 
-// gateFS blocks the n-th data-file Put after arming until released.
+// gateFS blocks the publishing (Close) of the n-th data file streamed after
+// arming until released.
 type gateFS struct {
 	storage.Storage
 	mu      sync.Mutex
@@ -20,25 +21,37 @@ type gateFS struct {
 	release chan struct{}
 }
 
-func (g *gateFS) Put(ctx context.Context, p string, data []byte) error {
-	if strings.Contains(p, "/bucket-") && strings.Contains(p, "/data-") {
-		g.mu.Lock()
-		block := false
-		if g.armed {
-			if g.skip == 0 {
-				block = true
-				g.armed = false
-			} else {
-				g.skip--
-			}
-		}
-		g.mu.Unlock()
-		if block {
-			close(g.entered)
-			<-g.release
+func (g *gateFS) Create(ctx context.Context, p string) (storage.ObjectWriter, error) {
+	w, err := g.Storage.Create(ctx, p)
+	if err != nil || !strings.Contains(p, "/bucket-") || !strings.Contains(p, "/data-") {
+		return w, err
+	}
+	return &gatedWriter{ObjectWriter: w, g: g}, nil
+}
+
+type gatedWriter struct {
+	storage.ObjectWriter
+	g *gateFS
+}
+
+func (w *gatedWriter) Close() error {
+	g := w.g
+	g.mu.Lock()
+	block := false
+	if g.armed {
+		if g.skip == 0 {
+			block = true
+			g.armed = false
+		} else {
+			g.skip--
 		}
 	}
-	return g.Storage.Put(ctx, p, data)
+	g.mu.Unlock()
+	if block {
+		close(g.entered)
+		<-g.release
+	}
+	return w.ObjectWriter.Close()
 }
 
 // A streaming writer (WithWaitCompaction(false)) on a deletion-vector table

@@ -42,6 +42,10 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"InvalidPaths", testInvalidPaths},
 		{"CanceledContext", testCanceledContext},
 		{"String", testString},
+		{"Create", testCreate},
+		{"CreateReplaces", testCreateReplaces},
+		{"CreateAbort", testCreateAbort},
+		{"CreateCloseError", testCreateCloseError},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStorage(t)) })
@@ -501,6 +505,8 @@ func testInvalidPaths(t *testing.T, s storage.Storage) {
 		check("Delete", s.Delete(ctx, p))
 		_, err = s.Stat(ctx, p)
 		check("Stat", err)
+		_, err = s.Create(ctx, p)
+		check("Create", err)
 	}
 	for _, prefix := range []string{"/", "/a", "a//b", "..", "a/../b", "./a"} {
 		if _, err := s.List(ctx, prefix, true); !errors.Is(err, storage.ErrInvalidPath) {
