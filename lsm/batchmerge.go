@@ -272,14 +272,15 @@ func appendKeyColumn(dst []byte, offs []int, a arrow.Array, t spec.DataType) ([]
 			dst = lookupfile.AppendStringKey(dst, x.Value(i))
 		}
 	default:
-		var err error
+		types, one := []spec.DataType{t}, make(spec.Row, 1)
 		for i := range n {
 			offs[i] = len(dst)
-			v, verr := arrowconv.Value(a, i, t)
-			if verr != nil {
-				return nil, verr
+			v, err := arrowconv.Value(a, i, t)
+			if err != nil {
+				return nil, err
 			}
-			if dst, err = lookupfile.EncodeKey(dst, []spec.DataType{t}, spec.Row{v}); err != nil {
+			one[0] = v
+			if dst, err = lookupfile.EncodeKey(dst, types, one); err != nil {
 				return nil, err
 			}
 		}

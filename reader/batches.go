@@ -49,31 +49,33 @@ func systemFields() []spec.DataField {
 	}
 }
 
-// physical returns the columns to ask the file for: each field under the
-// name and type the file's schema gives its id, and the positions whose
-// type changed since (read with the file's type, then cast).
+// physical returns the columns to ask the file for and the positions whose
+// type changed since the file was written (fileColumns).
 func (req *BatchRequest) physical() (cols []spec.DataField, casts []int) {
 	want := req.Fields()
-	cols = make([]spec.DataField, len(want))
-	nsys := 0
-	if req.System {
-		nsys = 2
+	if !req.System {
+		return fileColumns(req.FileSchema, want)
 	}
-	for i, f := range want {
-		if i < nsys {
-			cols[i] = f
-			continue
-		}
-		ff, ok := req.FileSchema.FieldByID(f.ID)
+	return fileColumns(req.FileSchema, want[2:], want[:2]...)
+}
+
+// fileColumns maps read fields to the columns to ask a file for: each field
+// under the name and type the file's schema gives its id (a field added
+// after the file was written gets a name no column has, so it reads as
+// null), after the leading columns given as they are. casts are the
+// positions, counted from the first column, whose type changed since: they
+// are read with the file's type, then cast.
+func fileColumns(fileSchema *spec.TableSchema, fields []spec.DataField, leading ...spec.DataField) (cols []spec.DataField, casts []int) {
+	cols = append(make([]spec.DataField, 0, len(leading)+len(fields)), leading...)
+	for _, f := range fields {
+		ff, ok := fileSchema.FieldByID(f.ID)
 		if !ok {
-			// Added after the file was written: no column has this name,
-			// so it reads as null.
-			cols[i] = spec.DataField{ID: f.ID, Name: "\x00missing-" + f.Name, Type: f.Type}
+			cols = append(cols, spec.DataField{ID: f.ID, Name: "\x00missing-" + f.Name, Type: f.Type})
 			continue
 		}
-		cols[i] = spec.DataField{ID: f.ID, Name: ff.Name, Type: ff.Type}
+		cols = append(cols, spec.DataField{ID: f.ID, Name: ff.Name, Type: ff.Type})
 		if !ff.Type.WithNullable(true).Equal(f.Type.WithNullable(true)) {
-			casts = append(casts, i)
+			casts = append(casts, len(cols)-1)
 		}
 	}
 	return cols, casts
@@ -218,42 +220,24 @@ func castArray(mem memory.Allocator, a arrow.Array, from, to spec.DataType) (arr
 // readBatchesViaRows reads a file the columnar reader does not (Avro) row
 // by row into batches of the same schema.
 func readBatchesViaRows(ctx context.Context, fs storage.Storage, req BatchRequest, mem memory.Allocator) iter.Seq2[arrow.RecordBatch, error] {
-	return func(yield func(arrow.RecordBatch, error) bool) {
-		fields := req.Fields()
-		b, err := arrowconv.NewBuilder(mem, fields)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer b.Release()
-		limit := req.BatchRows
-		if limit <= 0 {
-			limit = parquetio.DefaultBatchRows
-		}
-		nsys := 0
-		if req.System {
-			nsys = 2
-		}
-		row := make(spec.Row, len(fields))
+	limit := req.BatchRows
+	if limit <= 0 {
+		limit = parquetio.DefaultBatchRows
+	}
+	if !req.System {
+		return arrowconv.Batches(mem, req.ReadFields, limit, ReadAppendRows(ctx, fs, req.Request))
+	}
+	rows := func(yield func(spec.Row, error) bool) {
+		row := make(spec.Row, 2+len(req.ReadFields))
 		for p, err := range ReadPositioned(ctx, fs, req.Request) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if nsys == 2 {
+			if err == nil {
 				row[0], row[1] = p.KV.Seq, int8(p.KV.Kind)
+				copy(row[2:], p.KV.Value)
 			}
-			copy(row[nsys:], p.KV.Value)
-			if err := b.Append(row); err != nil {
-				yield(nil, err)
+			if !yield(row, err) || err != nil {
 				return
 			}
-			if b.Len() >= limit && !yield(b.NewBatch(), nil) {
-				return
-			}
-		}
-		if b.Len() > 0 {
-			yield(b.NewBatch(), nil)
 		}
 	}
+	return arrowconv.Batches(mem, req.Fields(), limit, rows)
 }

@@ -132,28 +132,7 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 			fail(err)
 			return
 		}
-		// Physical columns to read: _SEQUENCE_NUMBER, _VALUE_KIND, then each
-		// read field under the name the file's schema gave its id.
-		cols := make([]spec.DataField, 0, 2+len(req.ReadFields))
-		cols = append(cols,
-			spec.DataField{ID: parquetio.SequenceNumberFieldID, Name: parquetio.SequenceNumberName, Type: spec.BigIntType.NotNull()},
-			spec.DataField{ID: parquetio.ValueKindFieldID, Name: parquetio.ValueKindName, Type: spec.TinyIntType.NotNull()})
-		var casts []int // read fields whose file type differs
-		var fileTypes []spec.DataType
-		for _, rf := range req.ReadFields {
-			ff, ok := req.FileSchema.FieldByID(rf.ID)
-			if !ok {
-				// Added after the file was written: a name no column has
-				// makes the reader return nulls.
-				ff = spec.DataField{ID: rf.ID, Name: "\x00missing-" + rf.Name, Type: rf.Type}
-			}
-			// Read with the file's type; a later type change is cast below.
-			cols = append(cols, spec.DataField{ID: ff.ID, Name: ff.Name, Type: ff.Type})
-			if !ff.Type.WithNullable(true).Equal(rf.Type.WithNullable(true)) {
-				casts = append(casts, len(cols)-3)
-				fileTypes = append(fileTypes, ff.Type)
-			}
-		}
+		cols, casts := fileColumns(req.FileSchema, req.ReadFields, systemFields()...)
 		pos := int64(-1)
 		for row, err := range f.ReadRows(cols) {
 			if err != nil {
@@ -171,9 +150,9 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 				return
 			}
 			value := row[2:]
-			for i, j := range casts {
-				if value[j], err = spec.CastValue(value[j], fileTypes[i], req.ReadFields[j].Type); err != nil {
-					fail(fmt.Errorf("column %s: %w", req.ReadFields[j].Name, err))
+			for _, j := range casts {
+				if row[j], err = spec.CastValue(row[j], cols[j].Type, req.ReadFields[j-2].Type); err != nil {
+					fail(fmt.Errorf("column %s: %w", req.ReadFields[j-2].Name, err))
 					return
 				}
 			}
@@ -201,20 +180,7 @@ func ReadAppendRows(ctx context.Context, fs storage.Storage, req Request) iter.S
 			fail(err)
 			return
 		}
-		cols := make([]spec.DataField, 0, len(req.ReadFields))
-		var casts []int
-		var fileTypes []spec.DataType
-		for _, rf := range req.ReadFields {
-			ff, ok := req.FileSchema.FieldByID(rf.ID)
-			if !ok {
-				ff = spec.DataField{ID: rf.ID, Name: "\x00missing-" + rf.Name, Type: rf.Type}
-			}
-			cols = append(cols, spec.DataField{ID: ff.ID, Name: ff.Name, Type: ff.Type})
-			if !ff.Type.WithNullable(true).Equal(rf.Type.WithNullable(true)) {
-				casts = append(casts, len(cols)-1)
-				fileTypes = append(fileTypes, ff.Type)
-			}
-		}
+		cols, casts := fileColumns(req.FileSchema, req.ReadFields)
 		pos := int64(-1)
 		for row, err := range f.ReadRows(cols) {
 			if err != nil {
@@ -225,8 +191,8 @@ func ReadAppendRows(ctx context.Context, fs storage.Storage, req Request) iter.S
 			if req.DV != nil && req.DV.IsDeleted(pos) {
 				continue
 			}
-			for i, j := range casts {
-				if row[j], err = spec.CastValue(row[j], fileTypes[i], req.ReadFields[j].Type); err != nil {
+			for _, j := range casts {
+				if row[j], err = spec.CastValue(row[j], cols[j].Type, req.ReadFields[j].Type); err != nil {
 					fail(fmt.Errorf("column %s: %w", req.ReadFields[j].Name, err))
 					return
 				}

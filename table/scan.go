@@ -576,14 +576,7 @@ func (r *recordReader) Err() error { return r.err }
 // readAppendSplit streams an append-only table's bucket: its files in
 // sequence order, rows as written (no merging; all are inserts).
 func (t *Table) readAppendSplit(ctx context.Context, dir string, sp Split, yield func(*spec.KeyValue, error) bool) {
-	files := slices.Clone(sp.Files)
-	slices.SortFunc(files, func(a, b spec.DataFileMeta) int {
-		if a.MinSequenceNumber != b.MinSequenceNumber {
-			return cmp.Compare(a.MinSequenceNumber, b.MinSequenceNumber)
-		}
-		return strings.Compare(a.FileName, b.FileName)
-	})
-	for _, f := range files {
+	for _, f := range bySequence(sp.Files) {
 		fileSchema, err := t.schemas.Get(ctx, f.SchemaID)
 		if err != nil {
 			yield(nil, err)
@@ -600,4 +593,13 @@ func (t *Table) readAppendSplit(ctx context.Context, dir string, sp Split, yield
 			}
 		}
 	}
+}
+
+// bySequence orders an append table's files as they were written.
+func bySequence(files []spec.DataFileMeta) []spec.DataFileMeta {
+	out := slices.Clone(files)
+	slices.SortFunc(out, func(a, b spec.DataFileMeta) int {
+		return cmp.Or(cmp.Compare(a.MinSequenceNumber, b.MinSequenceNumber), strings.Compare(a.FileName, b.FileName))
+	})
+	return out
 }

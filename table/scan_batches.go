@@ -1,13 +1,11 @@
 package table
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -175,11 +173,7 @@ func (s *Scan) ReadSplit(ctx context.Context, sp Split) iter.Seq2[arrow.RecordBa
 		}
 		switch {
 		case len(t.schema.PrimaryKeys) == 0:
-			files := slices.Clone(sp.Files)
-			slices.SortFunc(files, func(a, b spec.DataFileMeta) int {
-				return cmp.Or(cmp.Compare(a.MinSequenceNumber, b.MinSequenceNumber), strings.Compare(a.FileName, b.FileName))
-			})
-			s.readRaw(ctx, dir, files, sp, rd, false, emit, yield)
+			s.readRaw(ctx, dir, bySequence(sp.Files), sp, rd, false, emit, yield)
 		case t.skipLevel0() && !sp.allLevels, rawConvertible(sp.Files):
 			s.readRaw(ctx, dir, sp.Files, sp, rd, true, emit, yield)
 		case t.opts.MergeEngine == spec.MergeEngineDeduplicate && len(t.opts.SequenceField) == 0:
@@ -424,12 +418,6 @@ func (s *Scan) readMerged(ctx context.Context, dir string, sp Split, rd *splitRe
 // row, into batches: the engines without a batch merge.
 func (s *Scan) readViaRows(ctx context.Context, sp Split, rd *splitRead,
 	emit func(arrow.RecordBatch, int) bool, yield func(arrow.RecordBatch, error) bool) {
-	b, err := arrowconv.NewBuilder(memory.DefaultAllocator, rd.fields)
-	if err != nil {
-		yield(nil, err)
-		return
-	}
-	defer b.Release()
 	limit := s.batchRows
 	if limit <= 0 {
 		limit = defaultBatchRows
@@ -438,25 +426,27 @@ func (s *Scan) readViaRows(ctx context.Context, sp Split, rd *splitRead,
 	for i, f := range rd.fields {
 		proj[i] = s.t.schema.FieldIndex(f.Name)
 	}
-	row := make(spec.Row, len(rd.fields))
-	for kv, err := range s.t.readSplit(ctx, sp) {
+	rows := func(y func(spec.Row, error) bool) {
+		row := make(spec.Row, len(rd.fields))
+		for kv, err := range s.t.readSplit(ctx, sp) {
+			if err == nil {
+				for i, j := range proj {
+					row[i] = kv.Value[j]
+				}
+			}
+			if !y(row, err) || err != nil {
+				return
+			}
+		}
+	}
+	for rec, err := range arrowconv.Batches(memory.DefaultAllocator, rd.fields, limit, rows) {
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		for i, j := range proj {
-			row[i] = kv.Value[j]
-		}
-		if err := b.Append(row); err != nil {
-			yield(nil, err)
+		if !emit(rec, 0) {
 			return
 		}
-		if b.Len() >= limit && !emit(b.NewBatch(), 0) {
-			return
-		}
-	}
-	if b.Len() > 0 {
-		emit(b.NewBatch(), 0)
 	}
 }
 

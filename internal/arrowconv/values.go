@@ -2,9 +2,11 @@ package arrowconv
 
 import (
 	"fmt"
+	"iter"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -115,4 +117,34 @@ func mapValue(a *array.Map, i int, t spec.DataType) (any, error) {
 		return nil, err
 	}
 	return spec.Map{Keys: keys, Values: vals}, nil
+}
+
+// Batches groups a stream of rows of the given fields into record batches
+// of up to limit rows: the bridge from paths that produce rows (Avro files,
+// merge functions without a batch form) to batch consumers. Rows may be
+// reused by the producer once appended. The caller releases each batch.
+func Batches(mem memory.Allocator, fields []spec.DataField, limit int, rows iter.Seq2[spec.Row, error]) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		b, err := NewBuilder(mem, fields)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer b.Release()
+		for row, err := range rows {
+			if err == nil {
+				err = b.Append(row)
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if b.Len() >= limit && !yield(b.NewBatch(), nil) {
+				return
+			}
+		}
+		if b.Len() > 0 {
+			yield(b.NewBatch(), nil)
+		}
+	}
 }
