@@ -82,7 +82,7 @@ func TestRefusedCreateLeavesNothing(t *testing.T) {
 			defer w.Close()
 			row := make(spec.Row, len(tb.Schema().Fields))
 			row[0] = int32(1)
-			if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 				t.Fatalf("write after create: %v", err)
 			}
 			if _, err := w.PrepareCommit(ctx); err != nil {

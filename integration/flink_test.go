@@ -101,7 +101,7 @@ func (ft *flinkTable) write(commitID int64, changes []change) {
 	}
 	defer w.Close()
 	for _, ch := range changes {
-		if err := w.Write(ft.ctx, ch.kind, ch.row); err != nil {
+		if err := w.WriteRow(ft.ctx, ch.kind, ch.row); err != nil {
 			ft.t.Fatalf("strata write: %v", err)
 		}
 	}

@@ -142,7 +142,7 @@ func (r *conflictRun) strataPrepare(rows []spec.Row, compact bool) (*table.Table
 	}
 	r.t.Cleanup(w.Close)
 	for _, row := range rows {
-		if err := w.Write(r.ctx, spec.RowKindInsert, row); err != nil {
+		if err := w.WriteRow(r.ctx, spec.RowKindInsert, row); err != nil {
 			r.t.Fatal(err)
 		}
 	}

@@ -500,7 +500,7 @@ func (r *javaRun) strataWrite(batch int, changes []change) {
 	}
 	defer w.Close()
 	for _, ch := range changes {
-		if err := w.Write(r.ctx, ch.kind, ch.row); err != nil {
+		if err := w.WriteRow(r.ctx, ch.kind, ch.row); err != nil {
 			r.fatal("strata write of batch %d: %v", batch, err)
 		}
 	}

@@ -161,7 +161,7 @@ func strataCommit(t *testing.T, tb *table.Table, ident int64, rows ...spec.Row) 
 	}
 	defer w.Close()
 	for _, r := range rows {
-		if err := w.Write(ctx, spec.RowKindInsert, r); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, r); err != nil {
 			t.Fatal(err)
 		}
 	}

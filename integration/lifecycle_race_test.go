@@ -101,7 +101,7 @@ func lifecycleWriter(ctx context.Context, tb *table.Table, w int, model map[int6
 		for range 20 {
 			id := int64(2*rng.IntN(500) + w)
 			batch[id] = fmt.Sprintf("w%d-%d", w, n)
-			if err := wr.Write(ctx, spec.RowKindInsert, spec.Row{id, batch[id]}); err != nil {
+			if err := wr.WriteRow(ctx, spec.RowKindInsert, spec.Row{id, batch[id]}); err != nil {
 				wr.Close()
 				if ctx.Err() == nil {
 					report(fmt.Errorf("writer %d: %w", w, err))

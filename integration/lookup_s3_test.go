@@ -25,7 +25,7 @@ func TestLookupOnMinIO(t *testing.T) {
 		}
 		defer w.Close()
 		for id := from; id <= to; id++ {
-			if err := w.Write(ctx, kind, spec.Row{id, fmt.Sprint(tag, id)}); err != nil {
+			if err := w.WriteRow(ctx, kind, spec.Row{id, fmt.Sprint(tag, id)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -78,7 +78,7 @@ func TestModelOnMinIO(t *testing.T) {
 			} else {
 				model[k] = row
 			}
-			if err := w.Write(ctx, kind, row); err != nil {
+			if err := w.WriteRow(ctx, kind, row); err != nil {
 				t.Fatal(err)
 			}
 		}

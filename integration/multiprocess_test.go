@@ -128,7 +128,7 @@ func writerMain(ctx context.Context) error {
 			return err
 		}
 		for i, r := range rows {
-			if err := w.Write(ctx, kinds[i], r); err != nil {
+			if err := w.WriteRow(ctx, kinds[i], r); err != nil {
 				return err
 			}
 		}

@@ -88,7 +88,7 @@ func TestConcurrentCommitters(t *testing.T) {
 						}
 						// Disjoint keys per writer and commit.
 						id := int64(w*1000 + c)
-						if err := wr.Write(ctx, spec.RowKindInsert, spec.Row{id, fmt.Sprint(id)}); err != nil {
+						if err := wr.WriteRow(ctx, spec.RowKindInsert, spec.Row{id, fmt.Sprint(id)}); err != nil {
 							errs <- err
 							return
 						}
@@ -194,7 +194,7 @@ func TestPartitionCommitters(t *testing.T) {
 							return
 						}
 						for k := int64(0); k < 20; k++ {
-							if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int32(c), k, fmt.Sprint(i)}); err != nil {
+							if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int32(c), k, fmt.Sprint(i)}); err != nil {
 								errs <- err
 								return
 							}

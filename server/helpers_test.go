@@ -128,7 +128,7 @@ func (w *warehouse) commit(tb *table.Table, kind spec.RowKind, rows ...spec.Row)
 	}
 	defer wr.Close()
 	for _, r := range rows {
-		if err := wr.Write(ctx, kind, r); err != nil {
+		if err := wr.WriteRow(ctx, kind, r); err != nil {
 			w.t.Fatal(err)
 		}
 	}

@@ -152,7 +152,7 @@ func (m *alterModel) write() {
 		} else {
 			m.rows[key] = vals
 		}
-		if err := w.Write(m.ctx, kind, row); err != nil {
+		if err := w.WriteRow(m.ctx, kind, row); err != nil {
 			m.t.Fatal(err)
 		}
 	}

@@ -124,16 +124,16 @@ func TestWriteAppendTable(t *testing.T) {
 				}
 				for i := 0; i < 50; i++ {
 					row := spec.Row{fmt.Sprint("d", i%2), int64(i % 7), fmt.Sprint("e", c, "-", i)}
-					if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 						t.Fatal(err)
 					}
 					// Duplicates are kept: the same row twice is two rows.
-					if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 						t.Fatal(err)
 					}
 					want[fmt.Sprint(row)] += 2
 				}
-				if err := w.Write(ctx, spec.RowKindDelete, spec.Row{"d0", int64(1), "x"}); !errors.Is(err, spec.ErrSchemaMismatch) {
+				if err := w.WriteRow(ctx, spec.RowKindDelete, spec.Row{"d0", int64(1), "x"}); !errors.Is(err, spec.ErrSchemaMismatch) {
 					t.Fatalf("delete in an append table: %v", err)
 				}
 				msgs, err := w.PrepareCommit(ctx)

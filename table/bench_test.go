@@ -35,7 +35,7 @@ func BenchmarkWriteUpserts(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		id := rng.Int64N(10_000_000)
 		row := spec.Row{id, fmt.Sprintf("acct-%08d", id%1000000), rng.Float64() * 1000, "EUR", "merchant-42", rng.Float64(), payload}
-		if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 			b.Fatal(err)
 		}
 		if (i+1)%100_000 == 0 {

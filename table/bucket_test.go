@@ -111,7 +111,7 @@ func TestParallelAssigners(t *testing.T) {
 			if ch != id {
 				continue
 			}
-			if err := w.Write(ctx, spec.RowKindInsert, spec.Row{k, "v"}); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, "v"}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -68,14 +68,14 @@ func TestModelProducers(t *testing.T) {
 						if _, ok := model[id]; !ok && producer == spec.ChangelogProducerInput {
 							continue // input changelog replays raw records; keep deletes meaningful
 						}
-						if err := w.Write(ctx, spec.RowKindDelete, spec.Row{id, nil, nil}); err != nil {
+						if err := w.WriteRow(ctx, spec.RowKindDelete, spec.Row{id, nil, nil}); err != nil {
 							t.Fatal(err)
 						}
 						delete(model, id)
 						continue
 					}
 					row := spec.Row{id, fmt.Sprintf("v%d-%d-%d", id, c, i), float64(i)}
-					if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 						t.Fatal(err)
 					}
 					model[id] = row

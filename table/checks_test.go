@@ -75,7 +75,7 @@ func TestBucketCountChangeIsConflict(t *testing.T) {
 	}
 	w, _ := tb3.NewWrite(ctx)
 	defer w.Close()
-	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(2), "b", 0.0}); err != nil {
+	if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(2), "b", 0.0}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := w.PrepareCommit(ctx)
@@ -179,7 +179,7 @@ func TestStopTriggerBoundsSortedRuns(t *testing.T) {
 	defer w.Close()
 	maxRuns := 0
 	for i := int64(0); i < 20000; i++ {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i % 5000, "some value to fill the buffer", float64(i)}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{i % 5000, "some value to fill the buffer", float64(i)}); err != nil {
 			t.Fatal(err)
 		}
 		for _, bw := range w.buckets {
@@ -213,7 +213,7 @@ func TestFileBucketCountMismatchIsConflict(t *testing.T) {
 	tb := newTestTable(t, storage.NewMemory(), 2, "write-only", "true")
 	w, _ := tb.NewWrite(ctx)
 	defer w.Close()
-	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 0.0}); err != nil {
+	if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 0.0}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := w.PrepareCommit(ctx)

@@ -45,14 +45,14 @@ func TestModelWithCompaction(t *testing.T) {
 		for i := 0; i < 150; i++ {
 			id := rng.Int64N(400)
 			if rng.IntN(5) == 0 {
-				if err := w.Write(ctx, spec.RowKindDelete, spec.Row{id, nil, nil}); err != nil {
+				if err := w.WriteRow(ctx, spec.RowKindDelete, spec.Row{id, nil, nil}); err != nil {
 					t.Fatal(err)
 				}
 				delete(model, id)
 				continue
 			}
 			row := spec.Row{id, fmt.Sprintf("v%d-%d", id, c), float64(c)}
-			if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 				t.Fatal(err)
 			}
 			model[id] = row
@@ -119,7 +119,7 @@ func TestCompactionConflict(t *testing.T) {
 	for c := 0; c < 3; c++ {
 		w, _ := tb.NewWrite(ctx)
 		for i := int64(0); i < 50; i++ {
-			if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i, fmt.Sprint(c), 0.0}); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{i, fmt.Sprint(c), 0.0}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -168,7 +168,7 @@ func TestCommitIdempotent(t *testing.T) {
 	write := func(id int64) []CommitMessage {
 		w, _ := tb.NewWrite(ctx, WithWaitCompaction(true))
 		defer w.Close()
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{id, "x", 1.0}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{id, "x", 1.0}); err != nil {
 			t.Fatal(err)
 		}
 		msgs, err := w.PrepareCommit(ctx)
@@ -217,7 +217,7 @@ func TestManifestMerging(t *testing.T) {
 			for i := 0; i < 5; i++ {
 				id := rng.Int64N(40)
 				row := spec.Row{id, fmt.Sprint(c), 0.0}
-				if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+				if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 					t.Fatal(err)
 				}
 				model[id] = row

@@ -87,12 +87,12 @@ func newPartitionedTable(t *testing.T, fs storage.Storage, n int, opts ...string
 	}
 	defer w.Close()
 	for i := 0; i < n; i++ {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int32(i), int64(i), "a"}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int32(i), int64(i), "a"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := 1000; i < 1500 && n > 7; i++ {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int32(7), int64(i), "a"}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int32(7), int64(i), "a"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -169,7 +169,7 @@ func TestCompactFullOnlyWhatNeedsIt(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer w.Close()
-			if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int32(7), int64(7), "b"}); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int32(7), int64(7), "b"}); err != nil {
 				t.Fatal(err)
 			}
 			msgs, err := w.PrepareCommit(ctx)

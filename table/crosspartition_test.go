@@ -45,7 +45,7 @@ func TestCrossPartitionUpserts(t *testing.T) {
 				for i := 0; i < 50; i++ {
 					id := rng.Int64N(40)
 					region := []string{"eu", "us", "apac"}[rng.IntN(3)]
-					if err := w.Write(ctx, spec.RowKindInsert, spec.Row{region, id, int64(1)}); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{region, id, int64(1)}); err != nil {
 						t.Fatal(err)
 					}
 					old, ok := model[id]

@@ -51,7 +51,7 @@ func TestDynamicBucketModel(t *testing.T) {
 					} else {
 						model[k] = row
 					}
-					if err := w.Write(ctx, kind, row); err != nil {
+					if err := w.WriteRow(ctx, kind, row); err != nil {
 						t.Fatal(err)
 					}
 				}

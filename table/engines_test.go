@@ -39,7 +39,7 @@ func TestEnginesEndToEnd(t *testing.T) {
 				for i := 0; i < 100; i++ {
 					k := int32(rng.IntN(20))
 					n := int64(rng.IntN(10))
-					if err := w.Write(ctx, spec.RowKindInsert, spec.Row{k, n, n, fmt.Sprint(c)}); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, n, n, fmt.Sprint(c)}); err != nil {
 						t.Fatal(err)
 					}
 					totals[k] += n
@@ -82,7 +82,7 @@ func TestEnginesEndToEnd(t *testing.T) {
 				w, _ := tb.NewWrite(ctx)
 				for k := int32(0); k < int32(10*(c+1)); k += 3 {
 					val := fmt.Sprint("c", c)
-					if err := w.Write(ctx, spec.RowKindInsert, spec.Row{k, val}); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, val}); err != nil {
 						t.Fatal(err)
 					}
 					if _, ok := first[k]; !ok {

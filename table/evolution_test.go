@@ -18,7 +18,7 @@ func TestSchemaEvolutionByFieldID(t *testing.T) {
 	tb := newTestTable(t, fs, 2)
 	w, _ := tb.NewWrite(ctx)
 	for i := int64(0); i < 10; i++ {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i, fmt.Sprint("n", i), float64(i)}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{i, fmt.Sprint("n", i), float64(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -52,7 +52,7 @@ func TestSchemaEvolutionByFieldID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w2.Write(ctx, spec.RowKindInsert, spec.Row{int64(3), "three", true}); err != nil {
+	if err := w2.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(3), "three", true}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ = w2.PrepareCommit(ctx)
@@ -73,7 +73,7 @@ func TestReaderAppliesDeletionVector(t *testing.T) {
 	tb := newTestTable(t, fs, 1)
 	w, _ := tb.NewWrite(ctx)
 	for i := int64(0); i < 5; i++ {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i, nil, nil}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{i, nil, nil}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -112,7 +112,7 @@ func TestSchemaEvolutionTypeWidening(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, _ := tb.NewWrite(ctx)
-	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int32(1), int32(7), spec.NewDecimal(12345, 3)}); err != nil {
+	if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int32(1), int32(7), spec.NewDecimal(12345, 3)}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := w.PrepareCommit(ctx)

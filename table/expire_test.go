@@ -54,7 +54,7 @@ func TestExpireModel(t *testing.T) {
 					id := rng.Int64N(120)
 					if rng.IntN(4) == 0 {
 						if old, ok := model[id]; ok {
-							if err := w.Write(ctx, spec.RowKindDelete, old); err != nil {
+							if err := w.WriteRow(ctx, spec.RowKindDelete, old); err != nil {
 								t.Fatal(err)
 							}
 							delete(model, id)
@@ -62,7 +62,7 @@ func TestExpireModel(t *testing.T) {
 						continue
 					}
 					row := spec.Row{id, fmt.Sprintf("n%d-%d", id, c), rng.Float64()}
-					if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 						t.Fatal(err)
 					}
 					model[id] = row
@@ -287,7 +287,7 @@ func TestExpireManyCommits(t *testing.T) {
 		for i := range 3 {
 			id := int64((c*7 + i*13) % 500)
 			row := spec.Row{id, fmt.Sprint(c), float64(i)}
-			if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 				t.Fatal(err)
 			}
 			model[id] = row

@@ -31,7 +31,7 @@ func writeAll(t *testing.T, tb *Table, cs []change, compact bool) []CommitMessag
 	}
 	t.Cleanup(w.Close)
 	for _, c := range cs {
-		if err := w.Write(ctx, c.kind, c.row); err != nil {
+		if err := w.WriteRow(ctx, c.kind, c.row); err != nil {
 			t.Fatal(err)
 		}
 	}

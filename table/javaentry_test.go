@@ -71,7 +71,7 @@ func TestManifestEntryMatchesJava(t *testing.T) {
 				if id%2 == 0 {
 					cat = "even"
 				}
-				if err := w.Write(ctx, spec.RowKindInsert, spec.Row{id, "name-" + string(rune('0'+id)), cat}); err != nil {
+				if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{id, "name-" + string(rune('0'+id)), cat}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -19,7 +19,7 @@ func TestCommitMessagesRoundTrip(t *testing.T) {
 	w, _ := tb.NewWrite(ctx)
 	defer w.Close()
 	for i := int64(0); i < 100; i++ {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i, "v", 1.0}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{i, "v", 1.0}); err != nil {
 			t.Fatal(err)
 		}
 	}

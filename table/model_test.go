@@ -96,7 +96,7 @@ func TestModelRandomUpserts(t *testing.T) {
 						if old, ok := model[id]; ok {
 							row = old
 						}
-						if err := w.Write(ctx, spec.RowKindDelete, row); err != nil {
+						if err := w.WriteRow(ctx, spec.RowKindDelete, row); err != nil {
 							t.Fatal(err)
 						}
 						delete(model, id)
@@ -107,7 +107,7 @@ func TestModelRandomUpserts(t *testing.T) {
 						name = nil
 					}
 					row := spec.Row{id, name, rng.Float64()}
-					if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+					if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 						t.Fatal(err)
 					}
 					model[id] = row
@@ -138,7 +138,7 @@ func TestRecordsStreamsBatches(t *testing.T) {
 	tb := newTestTable(t, storage.NewMemory(), 2)
 	w, _ := tb.NewWrite(ctx)
 	for i := int64(0); i < 2500; i++ {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i, fmt.Sprint(i), 1.5}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{i, fmt.Sprint(i), 1.5}); err != nil {
 			t.Fatal(err)
 		}
 	}

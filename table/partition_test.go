@@ -48,7 +48,7 @@ func TestPartitionedTable(t *testing.T) {
 			} else {
 				model[k] = row
 			}
-			if err := w.Write(ctx, kind, row); err != nil {
+			if err := w.WriteRow(ctx, kind, row); err != nil {
 				t.Fatal(err)
 			}
 		}

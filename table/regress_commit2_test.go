@@ -45,7 +45,7 @@ func TestRetryAfterUnknownOutcomeCommitsOnce(t *testing.T) {
 	c := tb.NewCommit("job")
 	for ckpt := int64(1); ckpt <= 2; ckpt++ {
 		w, _ := tb.NewWrite(ctx)
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{ckpt, "a", 1.0}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{ckpt, "a", 1.0}); err != nil {
 			t.Fatal(err)
 		}
 		msgs, _ := w.PrepareCommit(ctx)
@@ -106,7 +106,7 @@ func TestExistPlusFailedReadBackCommitsOnce(t *testing.T) {
 	fs := &existThenFailGetFS{Storage: storage.NewMemory()}
 	tb := newTestTable(t, fs, 1, "write-only", "true")
 	w, _ := tb.NewWrite(ctx)
-	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0}); err != nil {
+	if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0}); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := w.PrepareCommit(ctx)

@@ -66,8 +66,8 @@ func TestDVMarksTravelWithTheirCompaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "v1", 1.0})
-	w.Write(ctx, spec.RowKindInsert, spec.Row{int64(2), "v1", 1.0})
+	w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "v1", 1.0})
+	w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(2), "v1", 1.0})
 	msgs, err := w.PrepareCommit(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -84,8 +84,8 @@ func TestDVMarksTravelWithTheirCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "v2", 2.0})
-	w.Write(ctx, spec.RowKindDelete, spec.Row{int64(3), nil, nil}) // a delete forces a rewrite
+	w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "v2", 2.0})
+	w.WriteRow(ctx, spec.RowKindDelete, spec.Row{int64(3), nil, nil}) // a delete forces a rewrite
 	g.mu.Lock()
 	g.armed, g.skip = true, 1 // let the flush's level-0 file through, block the compaction output
 	g.mu.Unlock()

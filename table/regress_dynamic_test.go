@@ -29,7 +29,7 @@ func TestMaxBucketsFewerThanAssigners(t *testing.T) {
 			t.Fatalf("panic: %v", r)
 		}
 	}()
-	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "v"}); !errors.Is(err, spec.ErrInvalidSchema) {
+	if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "v"}); !errors.Is(err, spec.ErrInvalidSchema) {
 		t.Fatalf("assigner without buckets: %v, want ErrInvalidSchema", err)
 	}
 }

@@ -23,7 +23,7 @@ func TestLostCompactSnapshotIsReplayed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0}); err != nil {
+	if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0}); err != nil {
 		t.Fatal(err)
 	}
 	msgs1, _ := w.PrepareCommit(ctx)
@@ -31,7 +31,7 @@ func TestLostCompactSnapshotIsReplayed(t *testing.T) {
 	if _, err := tb.NewCommit("job").Commit(ctx, 1, msgs1); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "b", 2.0}); err != nil {
+	if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "b", 2.0}); err != nil {
 		t.Fatal(err)
 	}
 	msgs2, err := w.PrepareCommit(ctx)

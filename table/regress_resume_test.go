@@ -42,7 +42,7 @@ func TestResumeAfterHalfCommittedCheckpoint(t *testing.T) {
 	spool := map[int64][]byte{}
 	for c := int64(1); c <= 2; c++ {
 		for i := int64(0); i < 10; i++ {
-			if err := w.Write(ctx, spec.RowKindInsert, spec.Row{i, "v", float64(c)}); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{i, "v", float64(c)}); err != nil {
 				t.Fatal(err)
 			}
 		}

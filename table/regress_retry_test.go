@@ -37,7 +37,7 @@ func TestCommitRetryDoesNotDuplicateAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0})
+	w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0})
 	msgs, err := w.PrepareCommit(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestLostSnapshotAnswerIsReadBack(t *testing.T) {
 		fs := &lostAnswerFS{Storage: storage.NewMemory(), answer: answer}
 		tb := newTestTable(t, fs, 1, "write-only", "true")
 		w, _ := tb.NewWrite(ctx)
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "a", 1.0}); err != nil {
 			t.Fatal(err)
 		}
 		msgs, _ := w.PrepareCommit(ctx)

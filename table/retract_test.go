@@ -24,7 +24,7 @@ func writeKinds(t *testing.T, tb *Table, kinds []spec.RowKind, rows ...spec.Row)
 	}
 	defer w.Close()
 	for i, r := range rows {
-		if err := w.Write(ctx, kinds[i], r); err != nil {
+		if err := w.WriteRow(ctx, kinds[i], r); err != nil {
 			return nil, err
 		}
 	}
@@ -90,12 +90,12 @@ func TestPartialUpdateDeleteRefusedAtWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = w.Write(ctx, del, spec.Row{int64(2), nil, nil})
+	err = w.WriteRow(ctx, del, spec.Row{int64(2), nil, nil})
 	if !errors.Is(err, spec.ErrSchemaMismatch) || !errors.Is(err, lsm.ErrRetractUnsupported) ||
 		!strings.Contains(err.Error(), "partial-update.remove-record-on-delete") {
 		t.Fatalf("write -D: %v, want a refusal naming the options", err)
 	}
-	if err := w.Write(ctx, ub, spec.Row{int64(1), "a", nil}); !errors.Is(err, lsm.ErrRetractUnsupported) {
+	if err := w.WriteRow(ctx, ub, spec.Row{int64(1), "a", nil}); !errors.Is(err, lsm.ErrRetractUnsupported) {
 		t.Fatalf("write -U: %v", err)
 	}
 	if msgs, err := w.PrepareCommit(ctx); err != nil || len(msgs) != 0 {

@@ -102,7 +102,7 @@ func runStreamModel(t *testing.T, rng *rand.Rand, tc streamCase) {
 			if !tc.firstRow && rng.IntN(4) == 0 {
 				op = streamOp{spec.RowKindDelete, spec.Row{id, nil, nil}}
 			}
-			if err := w.Write(ctx, op.kind, op.row); err != nil {
+			if err := w.WriteRow(ctx, op.kind, op.row); err != nil {
 				t.Fatal(err)
 			}
 			ops = append(ops, op)

@@ -431,7 +431,7 @@ func TestStreamAppendTable(t *testing.T) {
 		}
 		for i := range 3 {
 			row := spec.Row{"d0", fmt.Sprint(c, "-", i)}
-			if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 				t.Fatal(err)
 			}
 			want = append(want, fmt.Sprintf("+I%v@%d", row, c+1))

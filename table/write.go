@@ -253,10 +253,11 @@ func (k *bucketKey) bucket(row spec.Row) (int32, error) {
 	return int32(spec.Bucket(spec.HashBinaryRow(b), k.buckets)), nil
 }
 
-// Write adds one row with its change kind. The row must have one value per
-// column, of the column's Go type (see package spec). A -U/-D the table's
-// merge engine cannot take is refused (lsm.RetractRule) and nothing is kept.
-func (w *Write) Write(ctx context.Context, kind spec.RowKind, row spec.Row) error {
+// WriteRow adds one row with its change kind. The row must have one value
+// per column, of the column's Go type (see package spec). A -U/-D the
+// table's merge engine cannot take is refused (lsm.RetractRule) and nothing
+// is kept.
+func (w *Write) WriteRow(ctx context.Context, kind spec.RowKind, row spec.Row) error {
 	if err := w.t.checkRow(row); err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ func runDemo(ctx context.Context, e *env, n int) error {
 			return 0, err
 		}
 		for _, ch := range changes {
-			if err := w.Write(ctx, ch.kind, ch.row); err != nil {
+			if err := w.WriteRow(ctx, ch.kind, ch.row); err != nil {
 				return 0, err
 			}
 			if ch.kind == spec.RowKindDelete {

@@ -219,7 +219,7 @@ func TestScanLimitStopsReading(t *testing.T) {
 	}
 	const rows = 40_000
 	for i := range rows {
-		if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(i), "value"}); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(i), "value"}); err != nil {
 			t.Fatal(err)
 		}
 	}

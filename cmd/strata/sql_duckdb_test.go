@@ -82,7 +82,7 @@ func newSQLFixture(t *testing.T) *sqlFixture {
 		}
 		defer w.Close()
 		for i, r := range rows {
-			if err := w.Write(ctx, kinds[i], r); err != nil {
+			if err := w.WriteRow(ctx, kinds[i], r); err != nil {
 				t.Fatal(err)
 			}
 		}

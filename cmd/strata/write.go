@@ -173,7 +173,7 @@ func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time)
 		if err != nil {
 			return n, nil, res, fmt.Errorf("nothing committed: %w", err)
 		}
-		if err := w.Write(ctx, kind, row); err != nil {
+		if err := w.WriteRow(ctx, kind, row); err != nil {
 			if d, ok := dec.(interface{ Line() int }); ok {
 				return n, nil, res, fmt.Errorf("nothing committed: line %d: %w", d.Line(), err)
 			}

@@ -39,7 +39,7 @@ func TestReadsStrataTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []spec.Row{{int32(2), nil, int64(-5)}, {int32(1), "ü", nil}} {
-		if err := w.Write(ctx, spec.RowKindInsert, r); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, r); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -156,7 +156,7 @@ func (ds *dataset) writeStrata(ctx context.Context, tb *table.Table, commits int
 		return err
 	}
 	err = ds.generate(func(i int, _ int64, row spec.Row) error {
-		if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 			return err
 		}
 		if (i+1)%per == 0 || i+1 == ds.rows {

@@ -98,7 +98,7 @@ func commitUpdates(ctx context.Context, tb *table.Table, w *table.Write, rng *ra
 	for range freshKeysPerCommit {
 		k := keys[rng.IntN(len(keys))]
 		row := genRow(rng, k, note(rng))
-		if err := w.Write(ctx, spec.RowKindInsert, row); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 			return nil, fmt.Errorf("freshness write: %w", err)
 		}
 		ups = append(ups, pendingUpdate{key: k, want: encodeRow(row)})

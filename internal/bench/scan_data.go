@@ -251,7 +251,7 @@ func (d *scanData) writeMergeOnRead(ctx context.Context, say func(string)) error
 			if c > 0 && !scanUpdated(d.Seed, c, id) {
 				continue
 			}
-			if err := w.Write(ctx, spec.RowKindInsert, scanRow(d.Seed, c, id)); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, scanRow(d.Seed, c, id)); err != nil {
 				return err
 			}
 			n++

@@ -115,7 +115,7 @@ func RunWriteStrata(ctx context.Context, cfg WriteConfig) (WriteResult, error) {
 	start := time.Now()
 	for i := 0; i < cfg.Rows; i++ {
 		id := rng.Int64N(cfg.KeySpace)
-		if err := w.Write(ctx, spec.RowKindInsert, genRow(rng, id, note(rng))); err != nil {
+		if err := w.WriteRow(ctx, spec.RowKindInsert, genRow(rng, id, note(rng))); err != nil {
 			return WriteResult{}, err
 		}
 		if (i+1)%cfg.CommitEvery == 0 {

@@ -46,7 +46,7 @@ func commits(t *testing.T, tb *table.Table, n int) {
 			t.Fatal(err)
 		}
 		for i := range 3 {
-			if err := w.Write(ctx, spec.RowKindInsert, spec.Row{int64(c*3 + i), "v"}); err != nil {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(c*3 + i), "v"}); err != nil {
 				t.Fatal(err)
 			}
 		}
