@@ -203,40 +203,49 @@ func (c *runCursor) close() {
 	c.stop()
 }
 
-// encodeKeys encodes every row's key of the current batch, column by
-// column: BIGINT, INT, DATE and string keys directly, other types through
-// their values.
+// encodeKeys encodes every row's key of the current batch.
 func (c *runCursor) encodeKeys() error {
-	n := c.n
-	if cap(c.offs) < n+1 {
-		c.offs = make([]int, n+1)
+	if cap(c.offs) < c.n+1 {
+		c.offs = make([]int, c.n+1)
 	}
-	c.offs = c.offs[:n+1]
-	if len(c.keyCols) == 1 {
+	c.offs = c.offs[:c.n+1]
+	cols := make([]arrow.Array, len(c.keyCols))
+	for j, col := range c.keyCols {
+		cols[j] = c.rec.Column(col)
+	}
+	var err error
+	c.keys, err = appendKeys(c.keys[:0], c.offs, cols, c.keyTypes)
+	return err
+}
+
+// appendKeys appends the key encoding (lookupfile.EncodeKey's) of each row
+// of the key columns cols to dst, column by column: BIGINT, INT, DATE and
+// string keys directly, other types through their values. Row i's key
+// starts at offs[i] (the end is offs[n]).
+func appendKeys(dst []byte, offs []int, cols []arrow.Array, types []spec.DataType) ([]byte, error) {
+	if len(cols) == 1 {
 		// One key column: each row's key is just that column's encoding.
-		var err error
-		c.keys, err = appendKeyColumn(c.keys[:0], c.offs, c.rec.Column(c.keyCols[0]), c.keyTypes[0])
-		return err
+		return appendKeyColumn(dst, offs, cols[0], types[0])
 	}
 	// Several columns: encode each column apart, then interleave per row.
-	parts := make([][]byte, len(c.keyCols))
-	partOffs := make([][]int, len(c.keyCols))
-	for j, col := range c.keyCols {
+	n := cols[0].Len()
+	parts := make([][]byte, len(cols))
+	partOffs := make([][]int, len(cols))
+	for j, col := range cols {
 		partOffs[j] = make([]int, n+1)
 		var err error
-		if parts[j], err = appendKeyColumn(nil, partOffs[j], c.rec.Column(col), c.keyTypes[j]); err != nil {
-			return err
+		if parts[j], err = appendKeyColumn(nil, partOffs[j], col, types[j]); err != nil {
+			return nil, err
 		}
 	}
-	c.keys = c.keys[:0]
 	for i := range n {
-		c.offs[i] = len(c.keys)
+		offs[i] = len(dst)
 		for j := range parts {
-			c.keys = append(c.keys, parts[j][partOffs[j][i]:partOffs[j][i+1]]...)
+			dst = append(dst, parts[j][partOffs[j][i]:partOffs[j][i+1]]...)
 		}
 	}
-	c.offs[n] = len(c.keys)
-	return nil
+	offs[n] = len(dst)
+	return dst, nil
 }
 
 // appendKeyColumn appends the key encoding of each row of a to dst,

@@ -6,9 +6,11 @@ import (
 	"iter"
 	"path"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/uuid"
 
 	"github.com/stratalake/strata/internal/parquetio"
@@ -32,6 +34,10 @@ type FileLayout struct {
 	// a primary-key table it costs a third of the write path's CPU and zstd
 	// already shrinks repeated values.
 	Dictionary bool
+
+	schemaOnce sync.Once // fileSchema
+	schema     *arrow.Schema
+	schemaErr  error
 }
 
 // NewFileLayout builds the layout of a primary-key table's data files.

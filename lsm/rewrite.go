@@ -6,6 +6,10 @@ import (
 	"iter"
 	"slices"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/stratalake/strata/internal/arrowconv"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -58,6 +62,13 @@ type Rewriter struct {
 	// FirstRow: the first-row engine keeps the oldest version, so a key
 	// already present above the output level drops its new records.
 	FirstRow bool
+	// OpenBatches, when set, streams a file's records as BatchRun batches:
+	// plain rewrites then merge column-wise (MergeBatches). Only for tables
+	// whose records merge as plain deduplication (no sequence.field, no
+	// ignore-delete, no lookup).
+	OpenBatches func(ctx context.Context, f *File) BatchRun
+	// Mem allocates the batches of column-wise merges.
+	Mem memory.Allocator
 }
 
 // Rewrite merges each section's runs and writes the result at outputLevel;
@@ -67,6 +78,9 @@ func (r *Rewriter) Rewrite(ctx context.Context, outputLevel int, dropDelete bool
 }
 
 func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool, sections [][]SortedRun, writeData bool) ([]*File, []spec.DataFileMeta, error) {
+	if r.OpenBatches != nil && writeData && r.Lookup == nil && r.Changelog != ChangelogFullCompaction {
+		return r.rewriteBatches(ctx, outputLevel, dropDelete, sections)
+	}
 	mf, err := r.NewMerge()
 	if err != nil {
 		return nil, nil, err
@@ -158,6 +172,62 @@ func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool
 		}
 	}
 	return out, changelog, nil
+}
+
+// rewriteBatches is rewrite for plain deduplication, column-wise.
+func (r *Rewriter) rewriteBatches(ctx context.Context, outputLevel int, dropDelete bool, sections [][]SortedRun) ([]*File, []spec.DataFileMeta, error) {
+	l := r.Writer.layout
+	schema, err := arrowconv.Schema(append(systemFields(), l.ValueFields...))
+	if err != nil {
+		return nil, nil, err
+	}
+	keyCols := make([]int, len(l.KeyIndex))
+	for i, j := range l.KeyIndex {
+		keyCols[i] = 2 + j
+	}
+	merged := func(yield func(arrow.RecordBatch, error) bool) {
+		for _, sec := range sections {
+			runs := make([]BatchRun, len(sec))
+			for i, run := range sec {
+				runs[i] = r.concatBatches(ctx, run)
+			}
+			for rec, err := range MergeBatches(ctx, r.Mem, schema, runs, keyCols, r.KeyTypes, dropDelete) {
+				if err != nil {
+					yield(nil, r.locate(err, sec))
+					return
+				}
+				ok := yield(rec, nil)
+				rec.Release()
+				if !ok {
+					return
+				}
+			}
+		}
+	}
+	metas, err := r.Writer.WriteBatches(ctx, merged, int32(outputLevel), spec.FileSourceCompact)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*File, len(metas))
+	for i, m := range metas {
+		if out[i], err = NewFile(m, r.KeyTypes); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, nil, nil
+}
+
+// concatBatches chains a run's files (in key order) into one batch stream.
+func (r *Rewriter) concatBatches(ctx context.Context, run SortedRun) BatchRun {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		for _, f := range run.Files {
+			for rec, err := range r.OpenBatches(ctx, f) {
+				if !yield(rec, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
 }
 
 // locate names the data file of a record that failed to merge, among the

@@ -124,6 +124,20 @@ func (c *StatsCollector) AddValue(i int, v any) {
 	}
 }
 
+// AddNulls counts n nulls in column i.
+func (c *StatsCollector) AddNulls(i int, n int64) {
+	if c.modes[i].Kind != StatsNone {
+		c.nulls[i] += n
+	}
+}
+
+// WantsMinMax reports whether AddValue would still track column i's min and
+// max: a columnar caller can skip finding candidates otherwise.
+func (c *StatsCollector) WantsMinMax(i int) bool {
+	k := c.modes[i].Kind
+	return k != StatsNone && k != StatsCounts && !c.failed[i] && hasMinMax(c.types[i])
+}
+
 func copyStat(v any) any {
 	if b, ok := v.([]byte); ok {
 		return append([]byte(nil), b...)

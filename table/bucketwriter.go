@@ -7,6 +7,8 @@ import (
 	"path"
 	"slices"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/google/uuid"
 
 	"github.com/stratalake/strata/compaction"
@@ -24,7 +26,8 @@ type bucketWriter struct {
 	partition []byte // serialized partition BinaryRow
 	bucket    int32
 	dir       string
-	buf       *lsm.Buffer
+	buf       *lsm.Buffer      // nil when cbuf is set
+	cbuf      *lsm.BatchBuffer // columnar tables (Table.columnar)
 	fw        *lsm.FileWriter
 	levels    *lsm.Levels
 	manager   *compaction.Manager // nil for write-only writers
@@ -61,8 +64,11 @@ func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.
 	if err != nil {
 		return nil, fmt.Errorf("bucket %d: %w", bucket, err)
 	}
-	bw := &bucketWriter{t: t, partition: partition, bucket: bucket, dir: dir, buf: lsm.NewBuffer(nextSeq), levels: levels,
+	bw := &bucketWriter{t: t, partition: partition, bucket: bucket, dir: dir, levels: levels,
 		fw: lsm.NewFileWriter(t.fs, dir, t.opts.DataFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))}
+	if err := bw.newBuffer(nextSeq); err != nil {
+		return nil, err
+	}
 	if t.opts.ChangelogProducer != spec.ChangelogProducerNone {
 		bw.changelog = lsm.NewFileWriter(t.fs, dir, t.opts.ChangelogFilePrefix, t.layout, t.opts.TargetFileSizeBytes(true))
 	}
@@ -98,6 +104,40 @@ func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.
 		})
 	}
 	return bw, nil
+}
+
+// newBuffer gives the writer an empty write buffer whose first record gets
+// sequence number nextSeq.
+func (bw *bucketWriter) newBuffer(nextSeq int64) error {
+	if bw.cbuf != nil {
+		bw.cbuf.Release()
+	}
+	if !bw.t.columnar() {
+		bw.buf = lsm.NewBuffer(nextSeq)
+		return nil
+	}
+	var err error
+	bw.cbuf, err = lsm.NewBatchBuffer(memory.DefaultAllocator, bw.t.schema.Fields, bw.t.layout.KeyIndex, nextSeq)
+	return err
+}
+
+// bufferBytes is the memory the write buffer holds.
+func (bw *bucketWriter) bufferBytes() int64 {
+	if bw.cbuf != nil {
+		return bw.cbuf.Bytes()
+	}
+	return bw.buf.Bytes()
+}
+
+// columnar reports whether the table's writes and compactions run column by
+// column: a primary-key table whose records merge as plain deduplication
+// (no sequence.field, rowkind.field or ignore-delete) and that needs
+// neither lookups nor a changelog producer. Other tables merge record by
+// record.
+func (t *Table) columnar() bool {
+	o := t.opts
+	return !t.appendOnly() && o.MergeEngine == spec.MergeEngineDeduplicate && len(o.SequenceField) == 0 &&
+		!o.IgnoreDelete && o.RowKindField == nil && o.ChangelogProducer == spec.ChangelogProducerNone && !t.needLookup()
 }
 
 func (t *Table) smallFileRatio() float64 { return 0.7 }
@@ -144,6 +184,12 @@ func (t *Table) rewriter(bw *bucketWriter) *lsm.Rewriter {
 		FirstRow:              t.opts.MergeEngine == spec.MergeEngineFirstRow,
 		UpgradeWithoutRewrite: t.opts.MergeEngine == spec.MergeEngineDeduplicate && len(t.opts.SequenceField) == 0,
 	}
+	if t.columnar() {
+		rw.Mem = memory.DefaultAllocator
+		rw.OpenBatches = func(ctx context.Context, f *lsm.File) lsm.BatchRun {
+			return t.openBatches(ctx, bw.dir, f.Meta)
+		}
+	}
 	switch t.opts.ChangelogProducer {
 	case spec.ChangelogProducerLookup:
 		rw.Changelog = lsm.ChangelogLookup
@@ -180,6 +226,25 @@ func (t *Table) openPositioned(ctx context.Context, dir string, meta spec.DataFi
 	}
 }
 
+// openBatches streams a data file's records as BatchRun batches, read in
+// the table's latest schema.
+func (t *Table) openBatches(ctx context.Context, dir string, meta spec.DataFileMeta) lsm.BatchRun {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		fileSchema, err := t.schemas.Get(ctx, meta.SchemaID)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		req := reader.BatchRequest{Request: reader.Request{Dir: dir, File: &meta, FileSchema: fileSchema, ReadFields: t.schema.Fields},
+			System: true}
+		for rec, err := range reader.ReadBatches(ctx, t.fs, req) {
+			if !yield(rec, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
 // openFile streams one data file's records, read in the table's latest
 // schema, skipping rows dv marks deleted.
 func (t *Table) openFile(ctx context.Context, dir string, meta spec.DataFileMeta, dv *spec.DeletionVector) lsm.Run {
@@ -196,7 +261,20 @@ func (t *Table) openFile(ctx context.Context, dir string, meta spec.DataFileMeta
 // (waiting for it when asked or when the tree has too many runs) and
 // triggers the next one.
 func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool) error {
-	if !bw.buf.Empty() {
+	if bw.cbuf != nil && !bw.cbuf.Empty() {
+		if bw.manager != nil && bw.manager.ShouldWait() {
+			waitForLatest = true
+		}
+		// A failed flush drops the buffer: the write cannot be committed.
+		metas, err := bw.fw.WriteBatches(ctx, bw.cbuf.Deduplicated(), 0, spec.FileSourceAppend)
+		bw.cbuf.Reset()
+		if err != nil {
+			return err
+		}
+		if err := bw.addLevel0(metas); err != nil {
+			return err
+		}
+	} else if bw.buf != nil && !bw.buf.Empty() {
 		if bw.manager != nil && bw.manager.ShouldWait() {
 			waitForLatest = true
 		}
@@ -370,6 +448,11 @@ func (bw *bucketWriter) close() {
 	if bw.manager != nil {
 		bw.manager.Close()
 	}
+	if bw.cbuf != nil {
+		bw.cbuf.Release()
+	} else {
+		bw.buf.Reset()
+	}
 	if bw.dv != nil {
 		bw.dv.DiscardStaged()
 	}
@@ -401,6 +484,11 @@ func (bw *bucketWriter) writeLevel0(ctx context.Context, kvs iter.Seq2[*spec.Key
 	if err != nil {
 		return err
 	}
+	return bw.addLevel0(metas)
+}
+
+// addLevel0 adds flushed files to the bucket's level 0.
+func (bw *bucketWriter) addLevel0(metas []spec.DataFileMeta) error {
 	for _, m := range metas {
 		f, err := lsm.NewFile(m, bw.t.layout.KeyTypes())
 		if err != nil {

@@ -326,9 +326,21 @@ func (w *Write) add(ctx context.Context, kind spec.RowKind, row spec.Row, partit
 	if bw.hashes != nil {
 		bw.hashes.add(hash)
 	}
+	if bw.cbuf != nil {
+		if err := bw.cbuf.AddRow(kind, row); err != nil {
+			return err
+		}
+		return w.flushIfFull(ctx, bw)
+	}
 	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
-	if bw.buf.Bytes() >= w.t.opts.WriteBufferSize {
-		if w.spiller != nil {
+	return w.flushIfFull(ctx, bw)
+}
+
+// flushIfFull spills or flushes a bucket's buffer once it holds
+// write-buffer-size. A columnar buffer is flushed, not spilled.
+func (w *Write) flushIfFull(ctx context.Context, bw *bucketWriter) error {
+	if bw.bufferBytes() >= w.t.opts.WriteBufferSize {
+		if w.spiller != nil && bw.buf != nil {
 			// Spill the sorted buffer to local disk; level-0 files are
 			// written at commit, or once the disk budget is used.
 			ok, err := bw.buf.Spill(w.spiller, w.t.ordering)
@@ -441,7 +453,6 @@ func (w *Write) Compact(ctx context.Context, full bool, progress func(done, tota
 func (w *Write) Close() {
 	for _, bw := range w.buckets {
 		bw.close()
-		bw.buf.Reset()
 	}
 	if w.cache != nil {
 		_ = w.cache.Close()
@@ -454,7 +465,7 @@ func (w *Write) Close() {
 // use it to line up with Java-written files.
 func (w *Write) setNextSeq(bucket int32, seq int64) {
 	bw, _ := w.bucketWriter(context.Background(), spec.SerializedEmptyRow(), bucket)
-	bw.buf = lsm.NewBuffer(seq)
+	_ = bw.newBuffer(seq)
 }
 
 // fullCompactionDue reports whether this commit must run a full compaction:

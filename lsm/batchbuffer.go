@@ -1,0 +1,342 @@
+package lsm
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/stratalake/strata/internal/arrowconv"
+	"github.com/stratalake/strata/internal/parquetio"
+	"github.com/stratalake/strata/lookupfile"
+	"github.com/stratalake/strata/spec"
+)
+
+// chunkRows is how many rows added one at a time become one chunk.
+const chunkRows = 4096
+
+// outRows caps the rows of a batch a merge yields.
+const outRows = 4096
+
+// BatchBuffer is the columnar write buffer of one bucket of a deduplicate
+// table: values held as Arrow chunks, and per record a normalized key (the
+// order-preserving encoding of lookupfile.EncodeKey), so that sorting and
+// merging compare bytes and a flush moves values column by column. Records
+// get sequence numbers in arrival order.
+type BatchBuffer struct {
+	fields   []spec.DataField // value fields (the table's columns)
+	keyIndex []int
+	keyTypes []spec.DataType
+	mem      memory.Allocator
+
+	chunks  []arrow.RecordBatch // value columns, arrowconv.Schema's types
+	bld     *arrowconv.Builder  // rows added one at a time: the next chunk
+	ents    []bufEntry
+	keys    []byte // normalized keys, back to back
+	offs    []int  // scratch for appendKeys
+	nextSeq int64
+	bytes   int64
+	sorted  bool
+}
+
+// bufEntry is one buffered record. prefix holds the key's first eight
+// bytes, so most comparisons never touch the key arena.
+type bufEntry struct {
+	prefix uint64
+	seq    int64
+	off    uint32 // key start in keys
+	klen   uint32
+	chunk  uint32
+	row    uint32
+	kind   int8
+}
+
+// NewBatchBuffer returns an empty buffer whose first record gets sequence
+// number nextSeq.
+func NewBatchBuffer(mem memory.Allocator, fields []spec.DataField, keyIndex []int, nextSeq int64) (*BatchBuffer, error) {
+	bld, err := arrowconv.NewBuilder(mem, fields)
+	if err != nil {
+		return nil, err
+	}
+	kt := make([]spec.DataType, len(keyIndex))
+	for i, j := range keyIndex {
+		kt[i] = fields[j].Type
+	}
+	return &BatchBuffer{fields: fields, keyIndex: keyIndex, keyTypes: kt, mem: mem, bld: bld, nextSeq: nextSeq}, nil
+}
+
+// Len is the number of buffered records.
+func (b *BatchBuffer) Len() int { return len(b.ents) }
+
+// Empty reports whether nothing is buffered.
+func (b *BatchBuffer) Empty() bool { return len(b.ents) == 0 }
+
+// Bytes is the memory the buffered records hold, approximately.
+func (b *BatchBuffer) Bytes() int64 { return b.bytes }
+
+// NextSeq is the sequence number the next record will get.
+func (b *BatchBuffer) NextSeq() int64 { return b.nextSeq }
+
+// AddRow buffers one record given as values.
+func (b *BatchBuffer) AddRow(kind spec.RowKind, row spec.Row) error {
+	if err := b.bld.Append(row); err != nil {
+		return err
+	}
+	key := make(spec.Row, len(b.keyIndex))
+	for i, j := range b.keyIndex {
+		key[i] = row[j]
+	}
+	start := len(b.keys)
+	var err error
+	if b.keys, err = lookupfile.EncodeKey(b.keys, b.keyTypes, key); err != nil {
+		return err
+	}
+	b.add(start, len(b.keys), uint32(len(b.chunks)), uint32(b.bld.Len()-1), int8(kind))
+	b.bytes += approxRowBytes(row)
+	if b.bld.Len() >= chunkRows {
+		b.seal()
+	}
+	return nil
+}
+
+func (b *BatchBuffer) add(start, end int, chunk, row uint32, kind int8) {
+	var p [8]byte
+	copy(p[:], b.keys[start:end])
+	b.ents = append(b.ents, bufEntry{prefix: binary.BigEndian.Uint64(p[:]), seq: b.nextSeq,
+		off: uint32(start), klen: uint32(end - start), chunk: chunk, row: row, kind: kind})
+	b.nextSeq++
+	b.sorted = false
+}
+
+// seal turns the rows added one at a time into a chunk.
+func (b *BatchBuffer) seal() {
+	if b.bld.Len() == 0 {
+		return
+	}
+	rec := b.bld.NewBatch()
+	b.chunks = append(b.chunks, rec)
+}
+
+// AddBatch buffers the rows sel of value columns cols (the table's columns
+// in order, arrowconv.Schema's types; all rows when sel is nil), with
+// kinds[row] as each row's kind (all inserts when kinds is nil). The rows
+// are copied: the caller keeps ownership of cols.
+func (b *BatchBuffer) AddBatch(cols []arrow.Array, sel []int32, kinds []int8) error {
+	b.seal()
+	n := cols[0].Len()
+	if sel != nil {
+		n = len(sel)
+	}
+	if n == 0 {
+		return nil
+	}
+	picks := make([]arrowconv.Pick, n)
+	for i := range picks {
+		r := i
+		if sel != nil {
+			r = int(sel[i])
+		}
+		picks[i] = arrowconv.Pick{Row: uint32(r)}
+	}
+	out := make([]arrow.Array, len(cols))
+	defer func() {
+		for _, c := range out {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	src := make([]arrow.Array, 1)
+	var size int64
+	for j, c := range cols {
+		src[0] = c
+		g, err := arrowconv.Gather(b.mem, src, picks)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", b.fields[j].Name, err)
+		}
+		out[j] = g
+		for _, buf := range g.Data().Buffers() {
+			if buf != nil {
+				size += int64(buf.Len())
+			}
+		}
+	}
+	schema := b.bld.Schema()
+	rec := array.NewRecordBatch(schema, out, int64(n))
+	keyCols := make([]arrow.Array, len(b.keyIndex))
+	for i, j := range b.keyIndex {
+		keyCols[i] = out[j]
+	}
+	if cap(b.offs) < n+1 {
+		b.offs = make([]int, n+1)
+	}
+	offs := b.offs[:n+1]
+	var err error
+	if b.keys, err = appendKeys(b.keys, offs, keyCols, b.keyTypes); err != nil {
+		rec.Release()
+		return err
+	}
+	chunk := uint32(len(b.chunks))
+	b.chunks = append(b.chunks, rec)
+	for i := range n {
+		k := int8(0)
+		if kinds != nil {
+			r := i
+			if sel != nil {
+				r = int(sel[i])
+			}
+			k = kinds[r]
+		}
+		b.add(offs[i], offs[i+1], chunk, uint32(i), k)
+	}
+	b.bytes += size + int64(n)*int64(40+offs[n]-offs[0])/int64(max(n, 1))
+	return nil
+}
+
+func (b *BatchBuffer) key(e *bufEntry) []byte { return b.keys[e.off : e.off+e.klen] }
+
+// sort orders the records by key, then sequence number.
+func (b *BatchBuffer) sort() {
+	if b.sorted {
+		return
+	}
+	slices.SortFunc(b.ents, func(x, y bufEntry) int {
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		if c := bytes.Compare(b.key(&x), b.key(&y)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
+	b.sorted = true
+}
+
+// Deduplicated yields the buffer merged as the deduplicate engine merges:
+// per key its newest record, retractions kept (a level-0 file must carry
+// deletes down to older levels), in key order, as BatchRun batches, each
+// valid until the loop moves on.
+func (b *BatchBuffer) Deduplicated() BatchRun {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		b.seal()
+		b.sort()
+		schema, err := b.runSchema()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		picks := make([]arrowconv.Pick, 0, outRows)
+		seqs := make([]int64, 0, outRows)
+		kinds := make([]int8, 0, outRows)
+		srcs := make([][]arrow.Array, len(b.fields))
+		for j := range srcs {
+			srcs[j] = make([]arrow.Array, len(b.chunks))
+			for c, rec := range b.chunks {
+				srcs[j][c] = rec.Column(j)
+			}
+		}
+		emit := func() bool {
+			rec, err := gatherRun(b.mem, schema, srcs, picks, seqs, kinds)
+			picks, seqs, kinds = picks[:0], seqs[:0], kinds[:0]
+			if err != nil {
+				yield(nil, err)
+				return false
+			}
+			ok := yield(rec, nil)
+			rec.Release()
+			return ok
+		}
+		ents := b.ents
+		for i := range ents {
+			e := &ents[i]
+			if i+1 < len(ents) && ents[i+1].prefix == e.prefix && bytes.Equal(b.key(&ents[i+1]), b.key(e)) {
+				continue // a newer record of the key follows
+			}
+			picks = append(picks, arrowconv.Pick{Src: e.chunk, Row: e.row})
+			seqs = append(seqs, e.seq)
+			kinds = append(kinds, e.kind)
+			if len(picks) == outRows && !emit() {
+				return
+			}
+		}
+		if len(picks) > 0 {
+			emit()
+		}
+	}
+}
+
+// runSchema is the schema of BatchRun batches of the buffer's values.
+func (b *BatchBuffer) runSchema() (*arrow.Schema, error) {
+	return arrowconv.Schema(append(systemFields(), b.fields...))
+}
+
+// Reset empties the buffer; sequence numbers go on.
+func (b *BatchBuffer) Reset() {
+	for _, c := range b.chunks {
+		c.Release()
+	}
+	if b.bld.Len() > 0 {
+		b.bld.NewBatch().Release()
+	}
+	b.chunks, b.ents, b.keys, b.bytes, b.sorted = b.chunks[:0], b.ents[:0], b.keys[:0], 0, false
+}
+
+// Release frees the buffer's memory.
+func (b *BatchBuffer) Release() {
+	b.Reset()
+	b.bld.Release()
+}
+
+// gatherRun builds one BatchRun batch: the picked values with their
+// sequence numbers and kinds.
+func gatherRun(mem memory.Allocator, schema *arrow.Schema, srcs [][]arrow.Array, picks []arrowconv.Pick, seqs []int64, kinds []int8) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, 0, 2+len(srcs))
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	sb := array.NewInt64Builder(mem)
+	sb.AppendValues(seqs, nil)
+	cols = append(cols, sb.NewArray())
+	sb.Release()
+	kb := array.NewInt8Builder(mem)
+	kb.AppendValues(kinds, nil)
+	cols = append(cols, kb.NewArray())
+	kb.Release()
+	for _, s := range srcs {
+		g, err := arrowconv.Gather(mem, s, picks)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, g)
+	}
+	return array.NewRecordBatch(schema, cols, int64(len(picks))), nil
+}
+
+// approxRowBytes estimates a row's memory in a chunk.
+func approxRowBytes(row spec.Row) int64 {
+	n := int64(40 + 8*len(row))
+	for _, v := range row {
+		switch x := v.(type) {
+		case string:
+			n += int64(len(x))
+		case []byte:
+			n += int64(len(x))
+		}
+	}
+	return n
+}
+
+// systemFields are the leading columns of BatchRun batches.
+func systemFields() []spec.DataField {
+	return []spec.DataField{
+		{ID: parquetio.SequenceNumberFieldID, Name: parquetio.SequenceNumberName, Type: spec.BigIntType.NotNull()},
+		{ID: parquetio.ValueKindFieldID, Name: parquetio.ValueKindName, Type: spec.TinyIntType.NotNull()},
+	}
+}
