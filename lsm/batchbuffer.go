@@ -219,8 +219,8 @@ func (b *BatchBuffer) sort() {
 
 // Deduplicated yields the buffer merged as the deduplicate engine merges:
 // per key its newest record, retractions kept (a level-0 file must carry
-// deletes down to older levels), in key order, as BatchRun batches, each
-// valid until the loop moves on.
+// deletes down to older levels), in key order, as BatchRun batches the
+// consumer releases. The buffer must not change while it is read.
 func (b *BatchBuffer) Deduplicated() BatchRun {
 	return func(yield func(arrow.RecordBatch, error) bool) {
 		b.seal()
@@ -247,9 +247,7 @@ func (b *BatchBuffer) Deduplicated() BatchRun {
 				yield(nil, err)
 				return false
 			}
-			ok := yield(rec, nil)
-			rec.Release()
-			return ok
+			return yield(rec, nil)
 		}
 		ents := b.ents
 		for i := range ents {

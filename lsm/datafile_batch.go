@@ -20,7 +20,7 @@ import (
 // WriteBatches is WriteSeq for records as Arrow batches of the BatchRun
 // form ([_SEQUENCE_NUMBER, _VALUE_KIND, values...], sorted, one record per
 // key): values go to Parquet column by column, and statistics are gathered
-// a column at a time. The caller releases the batches.
+// a column at a time. It releases each batch once written.
 func (w *FileWriter) WriteBatches(ctx context.Context, batches BatchRun, level int32, source spec.FileSource) ([]spec.DataFileMeta, error) {
 	if w.layout.Append {
 		return nil, errors.New("lsm: batch writes of append files are not supported")
@@ -40,33 +40,12 @@ func (w *FileWriter) WriteBatches(ctx context.Context, batches BatchRun, level i
 		if err != nil {
 			return nil, err
 		}
-		if err := ctx.Err(); err != nil {
+		done, err := w.writeBatch(ctx, &cur, schema, rec, level, source)
+		rec.Release()
+		if err != nil {
 			return nil, err
 		}
-		// Slices of rollCheckEvery rows, so files roll near the target.
-		for off := int64(0); off < rec.NumRows(); off += rollCheckEvery {
-			end := min(off+rollCheckEvery, rec.NumRows())
-			if cur == nil {
-				if cur, err = w.open(ctx); err != nil {
-					return nil, err
-				}
-			}
-			part := rec.NewSlice(off, end)
-			err := cur.addBatch(schema, part)
-			part.Release()
-			if err != nil {
-				return nil, err
-			}
-			if cur.size() >= w.targetSize {
-				f := cur
-				cur = nil // finish publishes or aborts it
-				meta, err := w.finish(f, level, source)
-				if err != nil {
-					return nil, err
-				}
-				metas = append(metas, meta)
-			}
-		}
+		metas = append(metas, done...)
 	}
 	if cur != nil {
 		f := cur
@@ -76,6 +55,42 @@ func (w *FileWriter) WriteBatches(ctx context.Context, batches BatchRun, level i
 			return nil, err
 		}
 		metas = append(metas, meta)
+	}
+	return metas, nil
+}
+
+// writeBatch writes rec into *cur (opening a file when none is), in
+// slices of rollCheckEvery rows so that files roll near the target size,
+// and returns the files it finished.
+func (w *FileWriter) writeBatch(ctx context.Context, cur **openFile, schema *arrow.Schema, rec arrow.RecordBatch, level int32, source spec.FileSource) ([]spec.DataFileMeta, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var metas []spec.DataFileMeta
+	for off := int64(0); off < rec.NumRows(); off += rollCheckEvery {
+		end := min(off+rollCheckEvery, rec.NumRows())
+		if *cur == nil {
+			f, err := w.open(ctx)
+			if err != nil {
+				return nil, err
+			}
+			*cur = f
+		}
+		part := rec.NewSlice(off, end)
+		err := (*cur).addBatch(schema, part)
+		part.Release()
+		if err != nil {
+			return nil, err
+		}
+		if (*cur).size() >= w.targetSize {
+			f := *cur
+			*cur = nil // finish publishes or aborts it
+			meta, err := w.finish(f, level, source)
+			if err != nil {
+				return nil, err
+			}
+			metas = append(metas, meta)
+		}
 	}
 	return metas, nil
 }

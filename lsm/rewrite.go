@@ -187,18 +187,18 @@ func (r *Rewriter) rewriteBatches(ctx context.Context, outputLevel int, dropDele
 	}
 	merged := func(yield func(arrow.RecordBatch, error) bool) {
 		for _, sec := range sections {
+			// Each run is decoded, and the merge runs, a step ahead of
+			// the encoder.
 			runs := make([]BatchRun, len(sec))
 			for i, run := range sec {
-				runs[i] = r.concatBatches(ctx, run)
+				runs[i] = Prefetch(r.concatBatches(ctx, run), 1)
 			}
-			for rec, err := range MergeBatches(ctx, r.Mem, schema, runs, keyCols, r.KeyTypes, dropDelete) {
+			for rec, err := range Prefetch(MergeBatches(ctx, r.Mem, schema, runs, keyCols, r.KeyTypes, dropDelete), 2) {
 				if err != nil {
 					yield(nil, r.locate(err, sec))
 					return
 				}
-				ok := yield(rec, nil)
-				rec.Release()
-				if !ok {
+				if !yield(rec, nil) {
 					return
 				}
 			}

@@ -266,7 +266,7 @@ func (bw *bucketWriter) flush(ctx context.Context, waitForLatest, forceFull bool
 			waitForLatest = true
 		}
 		// A failed flush drops the buffer: the write cannot be committed.
-		metas, err := bw.fw.WriteBatches(ctx, bw.cbuf.Deduplicated(), 0, spec.FileSourceAppend)
+		metas, err := bw.fw.WriteBatches(ctx, lsm.Prefetch(bw.cbuf.Deduplicated(), 2), 0, spec.FileSourceAppend)
 		bw.cbuf.Reset()
 		if err != nil {
 			return err

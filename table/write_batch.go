@@ -28,7 +28,93 @@ func (w *Write) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if err != nil {
 		return err
 	}
-	return w.writeRows(ctx, in)
+	if !w.t.columnar() || w.t.opts.Bucket <= 0 || w.global != nil {
+		return w.writeRows(ctx, in)
+	}
+	return w.writeColumnar(ctx, in)
+}
+
+// writeColumnar routes a batch's rows to their fixed buckets and adds each
+// bucket's share to its columnar buffer. Every row is routed and checked
+// before any is buffered.
+func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
+	fields := w.t.schema.Fields
+	type group struct {
+		partition []byte
+		bucket    int32
+		sel       []int32
+	}
+	var groups []*group
+	index := map[string]*group{}
+	pf := w.t.schema.PartitionFields()
+	partIdx := make([]int, len(pf))
+	for i, f := range pf {
+		partIdx[i] = w.t.schema.FieldIndex(f.Name)
+	}
+	bk := w.bucketKey
+	keyVals := make(spec.Row, len(bk.idx))
+	partVals := make(spec.Row, len(pf))
+	var scratch, key []byte
+	var err error
+	for r := range in.n {
+		if kind := in.kind(r); kind.IsRetract() {
+			row, err := in.row(r, fields)
+			if err != nil {
+				return err
+			}
+			_, keep, err := w.t.rowKinds.Resolve(kind, row)
+			if err != nil {
+				return err
+			}
+			if !keep {
+				continue
+			}
+		}
+		for i, j := range bk.idx {
+			if keyVals[i], err = arrowconv.Value(in.cols[j], r, bk.types[i]); err != nil {
+				return err
+			}
+		}
+		if scratch, err = spec.EncodeBinaryRowInto(scratch, bk.types, keyVals, spec.RowKindInsert); err != nil {
+			return err
+		}
+		bucket := int32(spec.Bucket(spec.HashBinaryRow(scratch), bk.buckets))
+		key = append(key[:0], byte(bucket), byte(bucket>>8), byte(bucket>>16), byte(bucket>>24))
+		if len(pf) > 0 {
+			for i, j := range partIdx {
+				if partVals[i], err = arrowconv.Value(in.cols[j], r, pf[i].Type); err != nil {
+					return err
+				}
+			}
+			if scratch, err = spec.EncodeBinaryRowInto(scratch, w.t.partitionTypes(), partVals, spec.RowKindInsert); err != nil {
+				return err
+			}
+			key = append(key, scratch...)
+		}
+		g := index[string(key)]
+		if g == nil {
+			g = &group{bucket: bucket, partition: spec.SerializedEmptyRow()}
+			if len(pf) > 0 {
+				g.partition = spec.SerializeBinaryRow(len(pf), append([]byte(nil), scratch...))
+			}
+			index[string(key)] = g
+			groups = append(groups, g)
+		}
+		g.sel = append(g.sel, int32(r))
+	}
+	for _, g := range groups {
+		bw, err := w.bucketWriter(ctx, g.partition, g.bucket)
+		if err != nil {
+			return err
+		}
+		if err := bw.cbuf.AddBatch(in.cols, g.sel, in.kinds); err != nil {
+			return err
+		}
+		if err := w.flushIfFull(ctx, bw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // boundBatch is a batch checked against the table: its columns in table
