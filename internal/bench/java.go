@@ -167,6 +167,7 @@ func runPeerWrite(ctx context.Context, cfg JavaPeerConfig, rep *JavaPeerReport) 
 		FirstTenth float64 `json:"first_tenth_seconds"`
 		LastTenth  float64 `json:"last_tenth_seconds"`
 		PeakRSS    int64   `json:"peak_rss_bytes"`
+		StartRSS   int64   `json:"start_rss_bytes"`
 		Bytes      int64   `json:"bytes_on_disk"`
 	}
 	if err := json.Unmarshal(out, &jw); err != nil || jw.Rows != wc.Rows || jw.Seconds <= 0 {
@@ -174,7 +175,7 @@ func runPeerWrite(ctx context.Context, cfg JavaPeerConfig, rep *JavaPeerReport) 
 	}
 	rep.JavaWrite = result("java", jw.Rows, writeTimes{total: seconds(jw.Seconds), firstTenth: seconds(jw.FirstTenth),
 		lastTenth: seconds(jw.LastTenth)}, jw.Bytes)
-	rep.JavaWrite.PeakRSS, rep.JavaWrite.Storage = jw.PeakRSS, "local disk"
+	rep.JavaWrite.PeakRSS, rep.JavaWrite.StartRSS, rep.JavaWrite.Storage = jw.PeakRSS, jw.StartRSS, "local disk"
 	rep.StreamFileBytes = int64(jw.Rows) * peerRecord
 	return os.Remove(file)
 }
@@ -386,7 +387,7 @@ func (r *JavaPeerReport) Markdown() string {
 		ratio(sw.FirstTenthPerSec, jw.FirstTenthPerSec))
 	line("write: upserts/s, last tenth of the rows", count(int64(sw.LastTenthPerSec)), count(int64(jw.LastTenthPerSec)),
 		ratio(sw.LastTenthPerSec, jw.LastTenthPerSec))
-	line("write: peak RSS", peakStr(sw.PeakRSS), peakStr(jw.PeakRSS), ratio(float64(sw.PeakRSS), float64(jw.PeakRSS)))
+	line("write: peak RSS (at the start)", peakStr(sw.PeakRSS, sw.StartRSS), peakStr(jw.PeakRSS, jw.StartRSS), ratio(float64(sw.PeakRSS), float64(jw.PeakRSS)))
 	line("write: bytes on disk after", bytesStr(r.StrataDiskBytes), bytesStr(jw.BytesWritten),
 		ratio(float64(r.StrataDiskBytes), float64(jw.BytesWritten)))
 	lookupRows(line, "", r.StrataLookup, r.JavaLookup)

@@ -116,6 +116,10 @@ type WriteResult struct {
 	// PeakRSS is the process's peak resident memory in the phase, in bytes
 	// (0: unknown; see phaseUsage).
 	PeakRSS int64 `json:"peak_rss_bytes"`
+	// StartRSS is the resident memory when the phase started (0: unknown),
+	// the process's baseline: its code and runtime, and what earlier
+	// phases left.
+	StartRSS int64 `json:"start_rss_bytes,omitempty"`
 	// SortedRuns is the number of sorted runs of each bucket in the last
 	// snapshot (Strata's).
 	SortedRuns []int `json:"sorted_runs_per_bucket,omitempty"`
@@ -192,7 +196,7 @@ func (r *WriteReport) Text() string {
 	fmt.Fprintf(&b, "%s upserts of %d-byte rows, %s keys, %d buckets, a commit every %s rows, GOMAXPROCS %d\n",
 		count(int64(r.Rows)), rowBytes, count(r.KeySpace), r.Buckets, count(int64(r.CommitEvery)), r.GOMAXPROCS)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "engine\tAPI\tstorage\trows/s\tfirst 10%\tlast 10%\tlast/first\trows/s/core\tCPU s\twrite-amp\tpeak RSS\truns/bucket\t")
+	fmt.Fprintln(tw, "engine\tAPI\tstorage\trows/s\tfirst 10%\tlast 10%\tlast/first\trows/s/core\tCPU s\twrite-amp\tpeak RSS (start)\truns/bucket\t")
 	for _, w := range []WriteResult{r.Strata, r.Pebble} {
 		api, runs := w.API, "-"
 		if api == "" {
@@ -204,7 +208,7 @@ func (r *WriteReport) Text() string {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.2f\t%s\t%s\t\n", w.Engine, api, w.Storage,
 			count(int64(w.RowsPerSec)), count(int64(w.FirstTenthPerSec)), count(int64(w.LastTenthPerSec)),
 			ratio(w.LastTenthPerSec, w.FirstTenthPerSec), count(int64(w.RowsPerCore)), w.CPUSeconds, w.WriteAmp,
-			peakStr(w.PeakRSS), runs)
+			peakStr(w.PeakRSS, w.StartRSS), runs)
 	}
 	tw.Flush()
 	if tenth := r.Rows / 10; tenth%r.CommitEvery != 0 {
@@ -217,12 +221,15 @@ func (r *WriteReport) Text() string {
 	return b.String()
 }
 
-// peakStr is a peak RSS, or "unknown".
-func peakStr(n int64) string {
-	if n <= 0 {
+// peakStr is a peak RSS and the RSS it started from, or "unknown".
+func peakStr(peak, start int64) string {
+	switch {
+	case peak <= 0:
 		return "unknown"
+	case start <= 0:
+		return bytesStr(peak)
 	}
-	return bytesStr(n)
+	return fmt.Sprintf("%s (%s)", bytesStr(peak), bytesStr(start))
 }
 
 // JSON is the report as indented JSON.

@@ -17,22 +17,27 @@ import (
 type phaseUsage struct {
 	cpu0     time.Duration
 	resetRSS bool
+	startRSS int64
 }
 
 // startPhase starts measuring a phase.
 func startPhase() *phaseUsage {
 	runtime.GC()
 	debug.FreeOSMemory()
-	ok := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	return &phaseUsage{cpu0: cpuTime(), resetRSS: ok}
+	p := &phaseUsage{resetRSS: os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil}
+	if p.resetRSS {
+		p.startRSS, _ = readRSS("/proc/self/status")
+	}
+	p.cpu0 = cpuTime()
+	return p
 }
 
-// end returns the CPU seconds used since the start and the peak resident
-// bytes (0: unknown).
-func (p *phaseUsage) end() (cpuSeconds float64, peakRSS int64) {
-	cpuSeconds = (cpuTime() - p.cpu0).Seconds()
+// end sets r's CPU seconds used since the start, its peak resident bytes
+// and the resident bytes at the start (0: unknown).
+func (p *phaseUsage) end(r *WriteResult) {
+	r.CPUSeconds = (cpuTime() - p.cpu0).Seconds()
 	if p.resetRSS {
-		peakRSS, _ = readStatus("/proc/self/status", "VmHWM:")
+		r.PeakRSS, _ = readStatus("/proc/self/status", "VmHWM:")
+		r.StartRSS = p.startRSS
 	}
-	return cpuSeconds, peakRSS
 }

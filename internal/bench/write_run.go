@@ -130,7 +130,7 @@ func RunWriteStrata(ctx context.Context, cfg WriteConfig) (res WriteResult, err 
 		return res, err
 	}
 	res = result("strata", cfg.Rows, times, fs.BytesWritten.Load())
-	res.CPUSeconds, res.PeakRSS = usage.end()
+	usage.end(&res)
 	res.API, res.Storage = string(cfg.API), where
 	res.SortedRuns, err = sortedRuns(ctx, tb, cfg.Buckets)
 	return res, err
@@ -269,7 +269,7 @@ func RunWritePebble(ctx context.Context, cfg WriteConfig) (res WriteResult, err 
 		written += int64(l.TableBytesFlushed + l.TableBytesCompacted)
 	}
 	res = result("pebble", cfg.Rows, times, written)
-	res.CPUSeconds, res.PeakRSS = usage.end()
+	usage.end(&res)
 	res.Storage = "local disk"
 	return res, nil
 }

@@ -48,8 +48,9 @@ final class Bench {
      * table (the write scenario's columns, primary key id, B buckets, Paimon's defaults
      * otherwise), writes FILE's rows as one streaming writer with a commit every N rows, and
      * prints {"rows", "seconds", "first_tenth_seconds", "last_tenth_seconds", "peak_rss_bytes",
-     * "bytes_on_disk"}: the peak is the process's resident high-water mark from the start of the
-     * writes, the input file held in memory included (0 where /proc does not say).
+     * "start_rss_bytes", "bytes_on_disk"}: the peak is the process's resident high-water mark
+     * from the start of the writes, when it was start_rss_bytes, the input file held in memory
+     * included (both 0 where /proc does not say).
      */
     static String write(Args a) throws Exception {
         String input = a.flag("--input");
@@ -86,6 +87,7 @@ final class Bench {
         int firstEnd = rows / 10;
         int lastStart = 9 * rows / 10;
         boolean peakReset = resetPeakRss();
+        long startRss = peakReset ? statusBytes("VmRSS:") : 0;
         long start = System.nanoTime();
         long tFirst = start;
         long tLast = start;
@@ -123,6 +125,7 @@ final class Bench {
         o.put("first_tenth_seconds", (tFirst - start) / 1e9);
         o.put("last_tenth_seconds", (end - tLast) / 1e9);
         o.put("peak_rss_bytes", peakReset ? statusBytes("VmHWM:") : 0);
+        o.put("start_rss_bytes", startRss);
         o.put("bytes_on_disk", du(Path.of(t.location().toUri().getPath())));
         return o + "\n";
     }
