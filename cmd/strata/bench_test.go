@@ -85,3 +85,36 @@ func TestCLIBenchScanUsage(t *testing.T) {
 		c.fails(2, "", append([]string{"bench", "scan", "--data", t.TempDir()}, args...)...)
 	}
 }
+
+// bench write runs end to end on a small stream, both APIs; --json - prints
+// the raw numbers instead of the table.
+func TestCLIBenchWriteSmall(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	js := filepath.Join(t.TempDir(), "write.json")
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	out := c.ok("", "bench", "write", "--rows", "5000", "--keys", "2000", "--buckets", "2", "--commit-every", "1000",
+		"--api", "rows", "--dir", t.TempDir(), "--json", js, "--cpuprofile", prof)
+	for _, want := range []string{"5,000 upserts", "last/first", "strata  rows  local disk", "strata/pebble: throughput"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if b, err := os.ReadFile(js); err != nil || !strings.Contains(string(b), `"first_tenth_rows_per_sec"`) {
+		t.Errorf("json: %v %.300s", err, b)
+	}
+	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+		t.Errorf("cpu profile: %v", err)
+	}
+	out = c.ok("", "bench", "write", "--rows", "5000", "--keys", "2000", "--buckets", "2", "--commit-every", "1000",
+		"--batch", "300", "--json", "-")
+	if !strings.HasPrefix(out, "{") || !strings.Contains(out, `"api": "arrow"`) || !strings.Contains(out, `"batch_rows": 300`) {
+		t.Errorf("--json -: %.300s", out)
+	}
+}
+
+func TestCLIBenchWriteUsage(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	for _, args := range [][]string{{"--rows", "0"}, {"--api", "columns"}, {"--storage", "s3"}, {"--batch", "-1"}, {"--commit-every", "0"}} {
+		c.fails(2, "", append([]string{"bench", "write"}, args...)...)
+	}
+}

@@ -70,7 +70,10 @@ type JavaPeerReport struct {
 	// GenSeconds is how long generating the write stream's rows takes in
 	// Go (part of Strata's write time, not of Java's: Java reads them from
 	// a file loaded before its clock starts).
-	GenSeconds      float64     `json:"gen_seconds"`
+	GenSeconds float64 `json:"gen_seconds"`
+	// StreamFileBytes is the size of the stream file, which Java holds in
+	// memory while it writes (part of its peak RSS).
+	StreamFileBytes int64       `json:"stream_file_bytes"`
 	StrataWrite     WriteResult `json:"strata_write"`
 	StrataDiskBytes int64       `json:"strata_disk_bytes"`
 	JavaWrite       WriteResult `json:"java_write"`
@@ -159,20 +162,29 @@ func runPeerWrite(ctx context.Context, cfg JavaPeerConfig, rep *JavaPeerReport) 
 		return fmt.Errorf("java write: %w", err)
 	}
 	var jw struct {
-		Rows    int     `json:"rows"`
-		Seconds float64 `json:"seconds"`
-		Bytes   int64   `json:"bytes_on_disk"`
+		Rows       int     `json:"rows"`
+		Seconds    float64 `json:"seconds"`
+		FirstTenth float64 `json:"first_tenth_seconds"`
+		LastTenth  float64 `json:"last_tenth_seconds"`
+		PeakRSS    int64   `json:"peak_rss_bytes"`
+		StartRSS   int64   `json:"start_rss_bytes"`
+		Bytes      int64   `json:"bytes_on_disk"`
 	}
 	if err := json.Unmarshal(out, &jw); err != nil || jw.Rows != wc.Rows || jw.Seconds <= 0 {
 		return fmt.Errorf("java write printed %q (%v), want %d rows", out, err, wc.Rows)
 	}
-	rep.JavaWrite = result("java", jw.Rows, time.Duration(jw.Seconds*float64(time.Second)), jw.Bytes)
+	rep.JavaWrite = result("java", jw.Rows, writeTimes{total: seconds(jw.Seconds), firstTenth: seconds(jw.FirstTenth),
+		lastTenth: seconds(jw.LastTenth)}, jw.Bytes)
+	rep.JavaWrite.PeakRSS, rep.JavaWrite.StartRSS, rep.JavaWrite.Storage = jw.PeakRSS, jw.StartRSS, "local disk"
+	rep.StreamFileBytes = int64(jw.Rows) * peerRecord
 	return os.Remove(file)
 }
 
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
 // peerRecord is a row of the write stream file: id, amount and risk_score
 // (little-endian), then account, merchant and note, whose lengths are
-// fixed by genRow and note.
+// fixed (see upsert).
 const peerRecord = 8 + 8 + 8 + 12 + 12 + 99
 
 // writeStreamFile writes the rows RunWriteStrata writes, in its order, as
@@ -186,21 +198,19 @@ func writeStreamFile(cfg WriteConfig, path string) (float64, error) {
 	w := bufio.NewWriterSize(f, 1<<20)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	rec := make([]byte, 0, peerRecord)
+	var u upsert
 	var gen time.Duration
 	for range cfg.Rows {
 		t0 := time.Now()
 		id := rng.Int64N(cfg.KeySpace)
-		row := genRow(rng, id, note(rng))
+		u.fill(rng, id)
 		gen += time.Since(t0)
 		rec = binary.LittleEndian.AppendUint64(rec[:0], uint64(id))
-		rec = binary.LittleEndian.AppendUint64(rec, math.Float64bits(row[2].(float64)))
-		rec = binary.LittleEndian.AppendUint64(rec, math.Float64bits(row[5].(float64)))
-		rec = append(rec, row[1].(string)...)
-		rec = append(rec, row[4].(string)...)
-		rec = append(rec, row[6].(string)...)
-		if len(rec) != peerRecord {
-			return 0, fmt.Errorf("stream file: row %v is not %d bytes long", row, peerRecord)
-		}
+		rec = binary.LittleEndian.AppendUint64(rec, math.Float64bits(u.amount))
+		rec = binary.LittleEndian.AppendUint64(rec, math.Float64bits(u.risk))
+		rec = append(rec, u.account[:]...)
+		rec = append(rec, u.merchant[:]...)
+		rec = append(rec, u.note[:]...)
 		if _, err := w.Write(rec); err != nil {
 			return 0, fmt.Errorf("stream file: %w", err)
 		}
@@ -373,13 +383,19 @@ func (r *JavaPeerReport) Markdown() string {
 	line := func(name, s, j, ratio string) { fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, s, j, ratio) }
 	sw, jw := r.StrataWrite, r.JavaWrite
 	line("write: upserts/s", count(int64(sw.RowsPerSec)), count(int64(jw.RowsPerSec)), ratio(sw.RowsPerSec, jw.RowsPerSec))
+	line("write: upserts/s, first tenth of the rows", count(int64(sw.FirstTenthPerSec)), count(int64(jw.FirstTenthPerSec)),
+		ratio(sw.FirstTenthPerSec, jw.FirstTenthPerSec))
+	line("write: upserts/s, last tenth of the rows", count(int64(sw.LastTenthPerSec)), count(int64(jw.LastTenthPerSec)),
+		ratio(sw.LastTenthPerSec, jw.LastTenthPerSec))
+	line("write: peak RSS (at the start)", peakStr(sw.PeakRSS, sw.StartRSS), peakStr(jw.PeakRSS, jw.StartRSS), ratio(float64(sw.PeakRSS), float64(jw.PeakRSS)))
 	line("write: bytes on disk after", bytesStr(r.StrataDiskBytes), bytesStr(jw.BytesWritten),
 		ratio(float64(r.StrataDiskBytes), float64(jw.BytesWritten)))
 	lookupRows(line, "", r.StrataLookup, r.JavaLookup)
 	if r.Tuned != nil {
 		lookupRows(line, "with "+r.Tuned.Options+": ", r.Tuned.Strata, r.Tuned.Java)
 	}
-	fmt.Fprintf(&b, "\nStrata's write time includes generating the rows in Go (%.2f s); Java reads them from a file loaded before its clock starts.\n", r.GenSeconds)
+	fmt.Fprintf(&b, "\nStrata's write time includes generating the rows in Go (%.2f s); Java reads them from a file loaded before its clock starts. "+
+		"Java's peak RSS (its JVM's, -Xmx4g) includes that file held in memory (%s).\n", r.GenSeconds, bytesStr(r.StreamFileBytes))
 	return b.String()
 }
 

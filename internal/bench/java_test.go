@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -72,6 +73,14 @@ func TestJavaPeerSmall(t *testing.T) {
 	}
 	if rep.StrataWrite.Rows != 20_000 || rep.JavaWrite.Rows != 20_000 || rep.JavaWrite.BytesWritten <= 0 {
 		t.Errorf("write figures %+v / %+v", rep.StrataWrite, rep.JavaWrite)
+	}
+	for _, w := range []WriteResult{rep.StrataWrite, rep.JavaWrite} {
+		if w.FirstTenthPerSec <= 0 || w.LastTenthPerSec <= 0 || w.FirstTenthSeconds >= w.Seconds || w.LastTenthSeconds >= w.Seconds {
+			t.Errorf("%s: tenths %+v", w.Engine, w)
+		}
+		if runtime.GOOS == "linux" && w.PeakRSS <= 0 {
+			t.Errorf("%s: no peak RSS on Linux", w.Engine)
+		}
 	}
 	if rep.Tuned == nil || rep.Tuned.Options != cfg.Tuned {
 		t.Fatalf("tuned figures %+v", rep.Tuned)

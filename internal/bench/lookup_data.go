@@ -89,7 +89,7 @@ func (ds *dataset) generate(fn func(i int, id int64, row spec.Row) error) error 
 	ids, vals := ds.keys(), rand.New(rand.NewPCG(ds.seed, 3))
 	for i := range ds.rows {
 		id := ds.randomKey(ids)
-		if err := fn(i, id, genRow(vals, id, note(vals))); err != nil {
+		if err := fn(i, id, genRow(vals, id)); err != nil {
 			return err
 		}
 	}

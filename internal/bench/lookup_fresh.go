@@ -97,7 +97,7 @@ func commitUpdates(ctx context.Context, tb *table.Table, w *table.Write, rng *ra
 	ups := make([]pendingUpdate, 0, freshKeysPerCommit)
 	for range freshKeysPerCommit {
 		k := keys[rng.IntN(len(keys))]
-		row := genRow(rng, k, note(rng))
+		row := genRow(rng, k)
 		if err := w.WriteRow(ctx, spec.RowKindInsert, row); err != nil {
 			return nil, fmt.Errorf("freshness write: %w", err)
 		}

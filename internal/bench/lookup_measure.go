@@ -302,21 +302,25 @@ func memNow() (heap, rss int64, err error) {
 
 // readRSS is VmRSS from a /proc status file, in bytes (0 where there is
 // no /proc).
-func readRSS(status string) (int64, error) {
+func readRSS(status string) (int64, error) { return readStatus(status, "VmRSS:") }
+
+// readStatus is a field in kB of a /proc status file ("VmRSS:"), in
+// bytes (0 where there is no /proc).
+func readStatus(status, field string) (int64, error) {
 	f, err := os.Open(status)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read RSS: %w", err)
+		return 0, fmt.Errorf("read %s: %w", field, err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("read RSS: %w", err)
+				return 0, fmt.Errorf("read %s: %w", field, err)
 			}
 			return kb << 10, nil
 		}

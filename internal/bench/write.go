@@ -4,23 +4,45 @@ package bench
 
 import (
 	"context"
-	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
+	"text/tabwriter"
 	"time"
-
-	"github.com/cockroachdb/pebble/v2"
-
-	"github.com/stratalake/strata/spec"
-	"github.com/stratalake/strata/storage"
-	"github.com/stratalake/strata/table"
 )
+
+// The write scenario: one stream of upserts written into a Strata table
+// (through the Arrow or the rows API, on local disk or on MinIO) and into
+// pebble on local disk, each engine timed as a whole and over the first
+// and the last tenth of its rows.
+
+// WriteAPI is how Strata is handed the rows.
+type WriteAPI string
+
+const (
+	// APIArrow hands Strata Arrow record batches (table.Write.Write).
+	APIArrow WriteAPI = "arrow"
+	// APIRows hands Strata one row of Go values at a time (WriteRow).
+	APIRows WriteAPI = "rows"
+)
+
+// WriteStorage is where Strata's table lives; pebble's is always on local
+// disk.
+type WriteStorage string
+
+const (
+	// StorageLocal is a directory of the scratch directory.
+	StorageLocal WriteStorage = "local"
+	// StorageMinio is a bucket of a MinIO server the run starts on loopback
+	// (its data under the scratch directory) and stops afterwards.
+	StorageMinio WriteStorage = "minio"
+)
+
+// DefaultBatchRows is the rows per Arrow batch by default.
+const DefaultBatchRows = 1024
 
 // WriteConfig is the upsert scenario: RowBytes-sized rows with random keys
 // from a KeySpace-key space, committed every CommitEvery rows.
@@ -29,199 +51,194 @@ type WriteConfig struct {
 	KeySpace    int64
 	Buckets     int
 	CommitEvery int
-	Dir         string // scratch directory for both engines
+	API         WriteAPI     // "": APIArrow
+	BatchRows   int          // rows per Arrow batch (0: DefaultBatchRows)
+	Storage     WriteStorage // "": StorageLocal
+	Minio       string       // minio binary ("": minio in PATH, GOPATH/bin or GOBIN)
+	Dir         string       // scratch directory for both engines
 	Seed        uint64
 	Progress    io.Writer // nil: quiet
+	// CPUProfile, if set, receives a CPU profile (pprof) of Strata's
+	// timed phase.
+	CPUProfile io.Writer
+}
+
+// Validate checks the configuration.
+func (c WriteConfig) Validate() error {
+	_, err := c.normalized()
+	return err
+}
+
+// normalized is c with defaults filled in, checked.
+func (c WriteConfig) normalized() (WriteConfig, error) {
+	if c.Rows <= 0 || c.KeySpace <= 0 || c.Buckets <= 0 || c.CommitEvery <= 0 || c.BatchRows < 0 {
+		return c, fmt.Errorf("rows, keys, buckets and commit interval must be positive (and the batch size not negative)")
+	}
+	if c.API == "" {
+		c.API = APIArrow
+	}
+	if c.BatchRows == 0 {
+		c.BatchRows = DefaultBatchRows
+	}
+	if c.Storage == "" {
+		c.Storage = StorageLocal
+	}
+	if c.API != APIArrow && c.API != APIRows {
+		return c, fmt.Errorf("api %q: want %s or %s", c.API, APIArrow, APIRows)
+	}
+	if c.Storage != StorageLocal && c.Storage != StorageMinio {
+		return c, fmt.Errorf("storage %q: want %s or %s", c.Storage, StorageLocal, StorageMinio)
+	}
+	return c, nil
 }
 
 // WriteResult is one engine's figures.
 type WriteResult struct {
-	Engine       string
-	Rows         int
-	Seconds      float64
-	RowsPerSec   float64
-	RowsPerCore  float64
-	BytesIn      int64 // logical bytes of the rows ingested
-	BytesWritten int64 // bytes the engine wrote to storage
-	WriteAmp     float64
+	Engine  string  `json:"engine"`
+	API     string  `json:"api,omitempty"` // Strata's: arrow or rows
+	Storage string  `json:"storage"`
+	Rows    int     `json:"rows"`
+	Seconds float64 `json:"seconds"`
+	// FirstTenthSeconds is the time rows [0, Rows/10) took, LastTenth's
+	// rows [9*Rows/10, Rows), the final commit included.
+	FirstTenthSeconds float64 `json:"first_tenth_seconds"`
+	LastTenthSeconds  float64 `json:"last_tenth_seconds"`
+	RowsPerSec        float64 `json:"rows_per_sec"`
+	FirstTenthPerSec  float64 `json:"first_tenth_rows_per_sec"`
+	LastTenthPerSec   float64 `json:"last_tenth_rows_per_sec"`
+	RowsPerCore       float64 `json:"rows_per_sec_per_core"` // rows/s over GOMAXPROCS
+	// CPUSeconds is the CPU time (user and system) the process used in the
+	// phase (0: unknown); for MinIO, not the server's.
+	CPUSeconds   float64 `json:"cpu_seconds"`
+	BytesIn      int64   `json:"bytes_in"`      // logical bytes of the rows ingested
+	BytesWritten int64   `json:"bytes_written"` // bytes the engine wrote to storage
+	WriteAmp     float64 `json:"write_amp"`
+	// PeakRSS is the process's peak resident memory in the phase, in bytes
+	// (0: unknown; see phaseUsage).
+	PeakRSS int64 `json:"peak_rss_bytes"`
+	// StartRSS is the resident memory when the phase started (0: unknown),
+	// the process's baseline: its code and runtime, and what earlier
+	// phases left.
+	StartRSS int64 `json:"start_rss_bytes,omitempty"`
+	// SortedRuns is the number of sorted runs of each bucket in the last
+	// snapshot (Strata's).
+	SortedRuns []int `json:"sorted_runs_per_bucket,omitempty"`
 }
 
-// String renders the result as one aligned line.
-func (r WriteResult) String() string {
-	return fmt.Sprintf("%-8s %9d rows  %7.2fs  %9.0f rows/s  %9.0f rows/s/core  write-amp %.2f",
-		r.Engine, r.Rows, r.Seconds, r.RowsPerSec, r.RowsPerCore, r.WriteAmp)
+// writeTimes are a run's clock readings.
+type writeTimes struct {
+	total, firstTenth, lastTenth time.Duration
 }
 
-const rowBytes = 150
-
-var benchColumns = "id BIGINT NOT NULL, account STRING, amount DOUBLE, currency STRING, merchant STRING, risk_score DOUBLE, note STRING"
-
-// genRow makes a row of about rowBytes logical bytes (8+12+8+3+12+8+99).
-func genRow(rng *rand.Rand, id int64, note string) spec.Row {
-	return spec.Row{id, fmt.Sprintf("acct-%07d", id%10_000_000), float64(rng.IntN(1_000_000)) / 100, "EUR",
-		fmt.Sprintf("merchant-%03d", rng.IntN(1000)), rng.Float64(), note}
-}
-
-// note is 99 random letters and digits: random enough that neither engine
-// gets it for free from compression or dictionaries.
-func note(rng *rand.Rand) string {
-	const letters = "abcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	var b [99]byte
-	for i := 0; i < len(b); i += 8 {
-		x := rng.Uint64()
-		for j := i; j < i+8 && j < len(b); j++ {
-			b[j] = letters[x&63]
-			x >>= 6
-		}
-	}
-	return string(b[:])
-}
-
-// RunWriteStrata runs the scenario on a Strata table on local disk.
-func RunWriteStrata(ctx context.Context, cfg WriteConfig) (WriteResult, error) {
-	dir := filepath.Join(cfg.Dir, "strata")
-	local, err := storage.NewLocal(dir)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	fs := storage.NewCounting(local)
-	fields, err := spec.ParseColumns(benchColumns)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	sc, err := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap("bucket", fmt.Sprint(cfg.Buckets)), nil)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	tb, err := table.Create(ctx, fs, "bench.db/upserts", sc)
-	if err != nil {
-		return WriteResult{}, err
-	}
-	// A streaming writer: compaction runs in the background across commits.
-	w, err := tb.NewWrite(ctx, table.WithWaitCompaction(false))
-	if err != nil {
-		return WriteResult{}, err
-	}
-	defer w.Close()
-	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
-	commit := func(id int64) error {
-		msgs, err := w.PrepareCommit(ctx)
-		if err != nil {
-			return err
-		}
-		_, err = tb.NewCommit("bench").Commit(ctx, id, msgs)
-		return err
-	}
-	start := time.Now()
-	for i := 0; i < cfg.Rows; i++ {
-		id := rng.Int64N(cfg.KeySpace)
-		if err := w.WriteRow(ctx, spec.RowKindInsert, genRow(rng, id, note(rng))); err != nil {
-			return WriteResult{}, err
-		}
-		if (i+1)%cfg.CommitEvery == 0 {
-			if err := commit(int64(i)); err != nil {
-				return WriteResult{}, err
-			}
-			progress(cfg.Progress, "strata", i+1, cfg.Rows, start)
-		}
-	}
-	if err := commit(int64(cfg.Rows)); err != nil {
-		return WriteResult{}, err
-	}
-	return result("strata", cfg.Rows, time.Since(start), fs.BytesWritten.Load()), nil
-}
-
-// RunWritePebble runs the same key/value stream into pebble (WAL on, one
-// batch per commit interval): the baseline LSM.
-func RunWritePebble(ctx context.Context, cfg WriteConfig) (WriteResult, error) {
-	dir := filepath.Join(cfg.Dir, "pebble")
-	db, err := pebble.Open(dir, &pebble.Options{})
-	if err != nil {
-		return WriteResult{}, err
-	}
-	defer db.Close()
-	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
-	start := time.Now()
-	b := db.NewBatch()
-	key := make([]byte, 8)
-	for i := 0; i < cfg.Rows; i++ {
-		id := rng.Int64N(cfg.KeySpace)
-		row := genRow(rng, id, note(rng))
-		binary.BigEndian.PutUint64(key, uint64(id))
-		if err := b.Set(key, encodeRow(row), nil); err != nil {
-			return WriteResult{}, err
-		}
-		if (i+1)%cfg.CommitEvery == 0 {
-			if err := b.Commit(pebble.Sync); err != nil {
-				return WriteResult{}, err
-			}
-			b = db.NewBatch()
-			progress(cfg.Progress, "pebble", i+1, cfg.Rows, start)
-		}
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return WriteResult{}, err
-	}
-	if err := db.Flush(); err != nil {
-		return WriteResult{}, err
-	}
-	elapsed := time.Since(start)
-	m := db.Metrics()
-	written := int64(m.WAL.BytesWritten)
-	for _, l := range m.Levels {
-		written += int64(l.TableBytesFlushed + l.TableBytesCompacted)
-	}
-	return result("pebble", cfg.Rows, elapsed, written), nil
-}
-
-// encodeRow is a compact binary form of a bench row for the key-value
-// baseline (what an application would store as the value).
-func encodeRow(r spec.Row) []byte {
-	b := make([]byte, 0, rowBytes+32)
-	b = binary.AppendVarint(b, r[0].(int64))
-	for _, i := range []int{1, 3, 4, 6} {
-		s := r[i].(string)
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	for _, i := range []int{2, 5} {
-		b = binary.LittleEndian.AppendUint64(b, uint64(int64(math.Round(r[i].(float64)*1e6))))
-	}
-	return b
-}
-
-// decodeRow reverses encodeRow: a row of the benchmark's columns from its
-// value bytes (pebble's and Redis's).
-func decodeRow(b []byte) (spec.Row, error) {
-	bad := fmt.Errorf("bench: a stored value of %d bytes does not decode", len(b))
-	row := make(spec.Row, 7)
-	id, n := binary.Varint(b)
-	if n <= 0 {
-		return nil, bad
-	}
-	row[0], b = id, b[n:]
-	for _, i := range []int{1, 3, 4, 6} {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
-			return nil, bad
-		}
-		row[i], b = string(b[n:n+int(l)]), b[n+int(l):]
-	}
-	for _, i := range []int{2, 5} {
-		if len(b) < 8 {
-			return nil, bad
-		}
-		row[i], b = float64(int64(binary.LittleEndian.Uint64(b)))/1e6, b[8:]
-	}
-	return row, nil
-}
-
-func result(engine string, rows int, d time.Duration, written int64) WriteResult {
-	secs := d.Seconds()
+// result computes an engine's rates from its times.
+func result(engine string, rows int, t writeTimes, written int64) WriteResult {
 	in := int64(rows) * rowBytes
-	return WriteResult{Engine: engine, Rows: rows, Seconds: secs, RowsPerSec: float64(rows) / secs,
-		RowsPerCore: float64(rows) / secs / float64(runtime.GOMAXPROCS(0)), BytesIn: in,
-		BytesWritten: written, WriteAmp: float64(written) / float64(in)}
+	r := WriteResult{Engine: engine, Rows: rows, Seconds: t.total.Seconds(), FirstTenthSeconds: t.firstTenth.Seconds(),
+		LastTenthSeconds: t.lastTenth.Seconds(), BytesIn: in, BytesWritten: written, WriteAmp: float64(written) / float64(in)}
+	r.RowsPerSec = perSec(rows, r.Seconds)
+	r.FirstTenthPerSec = perSec(rows/10, r.FirstTenthSeconds)
+	r.LastTenthPerSec = perSec(rows-9*rows/10, r.LastTenthSeconds)
+	r.RowsPerCore = r.RowsPerSec / float64(runtime.GOMAXPROCS(0))
+	return r
+}
+
+func perSec(n int, secs float64) float64 {
+	if n == 0 || secs <= 0 {
+		return 0
+	}
+	return float64(n) / secs
+}
+
+// WriteReport is a run of the write scenario: Strata's figures and
+// pebble's on the same stream.
+type WriteReport struct {
+	Rows        int         `json:"rows"`
+	KeySpace    int64       `json:"key_space"`
+	Buckets     int         `json:"buckets"`
+	CommitEvery int         `json:"commit_every"`
+	BatchRows   int         `json:"batch_rows,omitempty"` // Arrow API
+	Seed        uint64      `json:"seed"`
+	GOMAXPROCS  int         `json:"gomaxprocs"`
+	Strata      WriteResult `json:"strata"`
+	Pebble      WriteResult `json:"pebble"`
+}
+
+// RunWrite runs both engines on fresh scratch directories, Strata first,
+// in this process.
+func RunWrite(ctx context.Context, cfg WriteConfig) (*WriteReport, error) {
+	cfg, err := cfg.normalized()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		if cfg.Dir, err = os.MkdirTemp("", "strata-bench-"); err != nil {
+			return nil, fmt.Errorf("scratch directory: %w", err)
+		}
+		defer os.RemoveAll(cfg.Dir)
+	}
+	rep := &WriteReport{Rows: cfg.Rows, KeySpace: cfg.KeySpace, Buckets: cfg.Buckets, CommitEvery: cfg.CommitEvery,
+		Seed: cfg.Seed, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if cfg.API == APIArrow {
+		rep.BatchRows = cfg.BatchRows
+	}
+	if rep.Strata, err = RunWriteStrata(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("strata: %w", err)
+	}
+	if rep.Pebble, err = RunWritePebble(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("pebble: %w", err)
+	}
+	return rep, nil
+}
+
+// Text renders the report as an aligned table and the ratios.
+func (r *WriteReport) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s upserts of %d-byte rows, %s keys, %d buckets, a commit every %s rows, GOMAXPROCS %d\n",
+		count(int64(r.Rows)), rowBytes, count(r.KeySpace), r.Buckets, count(int64(r.CommitEvery)), r.GOMAXPROCS)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "engine\tAPI\tstorage\trows/s\tfirst 10%\tlast 10%\tlast/first\trows/s/core\tCPU s\twrite-amp\tpeak RSS (start)\truns/bucket\t")
+	for _, w := range []WriteResult{r.Strata, r.Pebble} {
+		api, runs := w.API, "-"
+		if api == "" {
+			api = "-"
+		}
+		if w.SortedRuns != nil {
+			runs = strings.Trim(fmt.Sprint(w.SortedRuns), "[]")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.2f\t%s\t%s\t\n", w.Engine, api, w.Storage,
+			count(int64(w.RowsPerSec)), count(int64(w.FirstTenthPerSec)), count(int64(w.LastTenthPerSec)),
+			ratio(w.LastTenthPerSec, w.FirstTenthPerSec), count(int64(w.RowsPerCore)), w.CPUSeconds, w.WriteAmp,
+			peakStr(w.PeakRSS, w.StartRSS), runs)
+	}
+	tw.Flush()
+	if tenth := r.Rows / 10; tenth%r.CommitEvery != 0 {
+		fmt.Fprintf(&b, "note: a tenth of the rows (%s) is not a whole number of commit intervals: the first and last tenths hold different numbers of commits\n",
+			count(int64(tenth)))
+	}
+	s, p := r.Strata, r.Pebble
+	fmt.Fprintf(&b, "strata/pebble: throughput %s, write amplification %s, peak RSS %s\n",
+		ratio(s.RowsPerSec, p.RowsPerSec), ratio(s.WriteAmp, p.WriteAmp), ratio(float64(s.PeakRSS), float64(p.PeakRSS)))
+	return b.String()
+}
+
+// peakStr is a peak RSS and the RSS it started from, or "unknown".
+func peakStr(peak, start int64) string {
+	switch {
+	case peak <= 0:
+		return "unknown"
+	case start <= 0:
+		return bytesStr(peak)
+	}
+	return fmt.Sprintf("%s (%s)", bytesStr(peak), bytesStr(start))
+}
+
+// JSON is the report as indented JSON.
+func (r *WriteReport) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("write report: %w", err)
+	}
+	return append(b, '\n'), nil
 }
 
 func progress(w io.Writer, engine string, done, total int, start time.Time) {
@@ -232,29 +249,4 @@ func progress(w io.Writer, engine string, done, total int, start time.Time) {
 	if done == total {
 		fmt.Fprintln(w)
 	}
-}
-
-// RunWrite runs both engines on fresh scratch directories and returns
-// Strata's and pebble's results.
-func RunWrite(ctx context.Context, cfg WriteConfig) (strata, baseline WriteResult, err error) {
-	if cfg.Dir == "" {
-		if cfg.Dir, err = os.MkdirTemp("", "strata-bench-"); err != nil {
-			return
-		}
-		defer os.RemoveAll(cfg.Dir)
-	}
-	if strata, err = RunWriteStrata(ctx, cfg); err != nil {
-		return
-	}
-	baseline, err = RunWritePebble(ctx, cfg)
-	return
-}
-
-// Report renders both results and their ratio.
-func Report(s, p WriteResult) string {
-	var b strings.Builder
-	fmt.Fprintln(&b, s)
-	fmt.Fprintln(&b, p)
-	fmt.Fprintf(&b, "strata/pebble: throughput %.2fx, write amplification %.2fx\n", s.RowsPerSec/p.RowsPerSec, s.WriteAmp/p.WriteAmp)
-	return b.String()
 }

@@ -47,7 +47,10 @@ final class Bench {
      * bench-write WAREHOUSE DB.TABLE --input FILE --buckets B --commit-every N: creates the
      * table (the write scenario's columns, primary key id, B buckets, Paimon's defaults
      * otherwise), writes FILE's rows as one streaming writer with a commit every N rows, and
-     * prints {"rows", "seconds", "bytes_on_disk"}.
+     * prints {"rows", "seconds", "first_tenth_seconds", "last_tenth_seconds", "peak_rss_bytes",
+     * "start_rss_bytes", "bytes_on_disk"}: the peak is the process's resident high-water mark
+     * from the start of the writes, when it was start_rss_bytes, the input file held in memory
+     * included (both 0 where /proc does not say).
      */
     static String write(Args a) throws Exception {
         String input = a.flag("--input");
@@ -78,7 +81,16 @@ final class Bench {
         ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         int rows = data.length / RECORD;
         StreamWriteBuilder b = t.newStreamWriteBuilder().withCommitUser("bench");
+        // Rows [0, rows/10) and [9*rows/10, rows) are timed apart, as Strata's bench does: a
+        // commit counts in the tenth of the row it follows, the end (closing the writer) in the
+        // last.
+        int firstEnd = rows / 10;
+        int lastStart = 9 * rows / 10;
+        boolean peakReset = resetPeakRss();
+        long startRss = peakReset ? statusBytes("VmRSS:") : 0;
         long start = System.nanoTime();
+        long tFirst = start;
+        long tLast = start;
         try (IOManager io = Commands.ioManager();
                 StreamTableWrite w = b.newWrite();
                 StreamTableCommit c = b.newCommit()) {
@@ -97,13 +109,23 @@ final class Bench {
                 if ((i + 1) % every == 0) {
                     commit(w, c, i);
                 }
+                if (i + 1 == firstEnd) {
+                    tFirst = System.nanoTime();
+                }
+                if (i + 1 == lastStart) {
+                    tLast = System.nanoTime();
+                }
             }
             commit(w, c, rows);
         }
-        double secs = (System.nanoTime() - start) / 1e9;
+        long end = System.nanoTime();
         ObjectNode o = Values.MAPPER.createObjectNode();
         o.put("rows", rows);
-        o.put("seconds", secs);
+        o.put("seconds", (end - start) / 1e9);
+        o.put("first_tenth_seconds", (tFirst - start) / 1e9);
+        o.put("last_tenth_seconds", (end - tLast) / 1e9);
+        o.put("peak_rss_bytes", peakReset ? statusBytes("VmHWM:") : 0);
+        o.put("start_rss_bytes", startRss);
         o.put("bytes_on_disk", du(Path.of(t.location().toUri().getPath())));
         return o + "\n";
     }
@@ -112,6 +134,35 @@ final class Bench {
         // A streaming writer: compaction goes on in the background across commits.
         List<CommitMessage> msgs = w.prepareCommit(false, id);
         c.commit(id, msgs);
+    }
+
+    /**
+     * Resets the kernel's high-water mark of this process's resident memory (Linux: writing 5 to
+     * /proc/self/clear_refs) after a garbage collection; false where that is not possible.
+     */
+    private static boolean resetPeakRss() {
+        System.gc();
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /** A field in kB of /proc/self/status ("VmHWM:"), in bytes; 0 where there is none. */
+    private static long statusBytes(String field) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field)) {
+                    String kb = line.substring(field.length()).replace("kB", "").trim();
+                    return Long.parseLong(kb) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
     }
 
     private static long du(Path dir) throws IOException {
