@@ -34,6 +34,9 @@ type FileLayout struct {
 	// a primary-key table it costs a third of the write path's CPU and zstd
 	// already shrinks repeated values.
 	Dictionary bool
+	// RowGroupSize is where a file's row group ends: parquet.block.size
+	// when the table sets it, else DefaultRowGroupSize.
+	RowGroupSize int64
 
 	schemaOnce sync.Once // fileSchema
 	schema     *arrow.Schema
@@ -71,6 +74,14 @@ func NewFileLayout(schema *spec.TableSchema, opts spec.Options) (*FileLayout, er
 		l.ValueModes = append(l.ValueModes, m)
 	}
 	l.Dictionary = opts.ParquetEnableDictionary
+	l.RowGroupSize = DefaultRowGroupSize
+	if v, ok := opts.Raw["parquet.block.size"]; ok {
+		n, err := spec.ParseMemorySize(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%w: parquet.block.size %q is not a positive size", spec.ErrInvalidOption, v)
+		}
+		l.RowGroupSize = n
+	}
 	switch opts.FileCompression {
 	case "", "zstd":
 		l.Compression = parquetio.CompressionZstd
@@ -83,6 +94,13 @@ func NewFileLayout(schema *spec.TableSchema, opts spec.Options) (*FileLayout, er
 	}
 	return l, nil
 }
+
+// DefaultRowGroupSize bounds a data file's row groups unless the table
+// sets parquet.block.size. It is smaller than parquet-mr's 128 MiB because
+// an open file holds its row group in memory until the group ends: 16 MiB
+// keeps a writer's memory to its write buffer plus a little per open file,
+// and a compaction reading a row group of each of its inputs as small.
+const DefaultRowGroupSize = 16 << 20
 
 // KeyTypes are the key fields' types.
 func (l *FileLayout) KeyTypes() []spec.DataType {
@@ -218,7 +236,8 @@ func (w *FileWriter) open(ctx context.Context) (*openFile, error) {
 	if l.Append {
 		fields = l.ValueFields
 	}
-	pw, err := parquetio.NewWriter(f, fields, parquetio.WithCompression(l.Compression), parquetio.WithDictionary(l.Dictionary))
+	pw, err := parquetio.NewWriter(f, fields, parquetio.WithCompression(l.Compression), parquetio.WithDictionary(l.Dictionary),
+		parquetio.WithRowGroupSize(l.RowGroupSize))
 	if err != nil {
 		out.Abort()
 		return nil, err
