@@ -18,8 +18,37 @@ type Manager struct {
 	stopTrigger   int
 	dv            bool
 	needsRewrite  func(*lsm.File) bool
+	slots         Slots
 	running       chan taskResult
 	cancel        context.CancelFunc
+}
+
+// Slots bound how many compactions run at once across the managers that
+// share them (a writer's buckets), as Paimon's writer runs its buckets'
+// compactions on one executor: more at once than there are cores only
+// multiplies the memory they hold. A nil Slots bounds nothing.
+type Slots chan struct{}
+
+// NewSlots returns room for n compactions at once.
+func NewSlots(n int) Slots { return make(Slots, max(n, 1)) }
+
+// acquire waits for a slot, or for ctx to end.
+func (s Slots) acquire(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s Slots) release() {
+	if s != nil {
+		<-s
+	}
 }
 
 type taskResult struct {
@@ -38,12 +67,14 @@ type ManagerOptions struct {
 	// one run at the max level, the files to rewrite anyway (those with a
 	// deletion vector, as Java's pickFullCompaction does).
 	NeedsRewrite func(*lsm.File) bool
+	// Slots, when set, are shared with other managers.
+	Slots Slots
 }
 
 // NewManager returns a manager of levels.
 func NewManager(levels *lsm.Levels, rw Rewriter, o ManagerOptions) *Manager {
 	return &Manager{levels: levels, strategy: o.Strategy, rw: rw, smallFileSize: o.SmallFileSize,
-		stopTrigger: o.StopTrigger, dv: o.DeletionVectors, needsRewrite: o.NeedsRewrite}
+		stopTrigger: o.StopTrigger, dv: o.DeletionVectors, needsRewrite: o.NeedsRewrite, slots: o.Slots}
 }
 
 // Levels is the tree the manager compacts.
@@ -87,6 +118,11 @@ func (m *Manager) Trigger(ctx context.Context, full bool) (bool, error) {
 	done := make(chan taskResult, 1)
 	m.running, m.cancel = done, cancel
 	go func() {
+		if err := m.slots.acquire(cctx); err != nil {
+			done <- taskResult{nil, err}
+			return
+		}
+		defer m.slots.release()
 		res, err := task.Run(cctx, m.rw)
 		done <- taskResult{res, err}
 	}()

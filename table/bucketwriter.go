@@ -44,7 +44,7 @@ type bucketWriter struct {
 	compactChangelog []spec.DataFileMeta
 }
 
-func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.DataFileMeta, dvs map[string]*spec.DeletionVector, cache *lookupfile.Cache) (*bucketWriter, error) {
+func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.DataFileMeta, dvs map[string]*spec.DeletionVector, cache *lookupfile.Cache, slots compaction.Slots) (*bucketWriter, error) {
 	pp, err := t.partitionPath(partition)
 	if err != nil {
 		return nil, err
@@ -97,6 +97,7 @@ func (t *Table) newBucketWriter(partition []byte, bucket int32, restored []spec.
 			SmallFileSize:   int64(float64(t.opts.TargetFileSizeBytes(true)) * t.smallFileRatio()),
 			StopTrigger:     t.opts.NumSortedRunStopTrigger,
 			DeletionVectors: t.opts.DeletionVectorsEnabled,
+			Slots:           slots,
 			NeedsRewrite: func(f *lsm.File) bool {
 				dv := bw.dvOf(f.Meta.FileName)
 				return dv != nil && !dv.IsEmpty()
@@ -226,6 +227,9 @@ func (t *Table) openPositioned(ctx context.Context, dir string, meta spec.DataFi
 	}
 }
 
+// compactBatchRows is the size of the batches compactions read.
+const compactBatchRows = 4096
+
 // openBatches streams a data file's records as BatchRun batches, read in
 // the table's latest schema.
 func (t *Table) openBatches(ctx context.Context, dir string, meta spec.DataFileMeta) lsm.BatchRun {
@@ -235,8 +239,9 @@ func (t *Table) openBatches(ctx context.Context, dir string, meta spec.DataFileM
 			yield(nil, err)
 			return
 		}
+		// Small batches: a compaction holds a few of each of its runs.
 		req := reader.BatchRequest{Request: reader.Request{Dir: dir, File: &meta, FileSchema: fileSchema, ReadFields: t.schema.Fields},
-			System: true}
+			System: true, BatchRows: compactBatchRows}
 		for rec, err := range reader.ReadBatches(ctx, t.fs, req) {
 			if !yield(rec, err) || err != nil {
 				return

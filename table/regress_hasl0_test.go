@@ -43,7 +43,7 @@ func TestLevel0DetectedPerFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cache.Close()
-	bw, err := tb.newBucketWriter(part, 0, []spec.DataFileMeta{e, a, d, b}, nil, cache)
+	bw, err := tb.newBucketWriter(part, 0, []spec.DataFileMeta{e, a, d, b}, nil, cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

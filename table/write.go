@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stratalake/strata/compaction"
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -78,6 +79,9 @@ type Write struct {
 	// (lookup tables only), under a directory of the spill directory.
 	cache    *lookupfile.Cache
 	cacheDir string
+	// slots bound the buckets' background compactions running at once:
+	// each keeps about two cores busy (Prefetch), so one per two cores.
+	slots compaction.Slots
 }
 
 // lookupCache returns the writer's lookup-file cache, made on first use;
@@ -126,7 +130,8 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 	if err := t.checkWritable(); err != nil {
 		return nil, err
 	}
-	w := &Write{restoredParts: map[string]restoredBucket{}, t: t, buckets: map[string]*bucketWriter{}, restored: map[string][]spec.DataFileMeta{}, waitCompaction: true}
+	w := &Write{restoredParts: map[string]restoredBucket{}, t: t, buckets: map[string]*bucketWriter{}, restored: map[string][]spec.DataFileMeta{}, waitCompaction: true,
+		slots: compaction.NewSlots(runtime.GOMAXPROCS(0) / 2)}
 	for _, o := range opts {
 		o(w)
 	}
@@ -199,7 +204,7 @@ func (w *Write) bucketWriter(ctx context.Context, partition []byte, bucket int32
 	if err != nil {
 		return nil, err
 	}
-	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k], cache)
+	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k], cache, w.slots)
 	if err != nil {
 		return nil, err
 	}
