@@ -2,6 +2,7 @@ package table
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -52,10 +53,9 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 		partIdx[i] = w.t.schema.FieldIndex(f.Name)
 	}
 	bk := w.bucketKey
-	keyVals := make(spec.Row, len(bk.idx))
+	hash := newBucketHasher(bk, in.cols)
 	partVals := make(spec.Row, len(pf))
 	var scratch, key []byte
-	var err error
 	for r := range in.n {
 		if kind := in.kind(r); kind.IsRetract() {
 			row, err := in.row(r, fields)
@@ -70,15 +70,11 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 				continue
 			}
 		}
-		for i, j := range bk.idx {
-			if keyVals[i], err = arrowconv.Value(in.cols[j], r, bk.types[i]); err != nil {
-				return err
-			}
-		}
-		if scratch, err = spec.EncodeBinaryRowInto(scratch, bk.types, keyVals, spec.RowKindInsert); err != nil {
+		h, err := hash(r)
+		if err != nil {
 			return err
 		}
-		bucket := int32(spec.Bucket(spec.HashBinaryRow(scratch), bk.buckets))
+		bucket := int32(spec.Bucket(h, bk.buckets))
 		key = append(key[:0], byte(bucket), byte(bucket>>8), byte(bucket>>16), byte(bucket>>24))
 		if len(pf) > 0 {
 			for i, j := range partIdx {
@@ -206,4 +202,53 @@ func (w *Write) writeRows(ctx context.Context, b *boundBatch) error {
 		}
 	}
 	return nil
+}
+
+// newBucketHasher returns the function hashing row r's bucket key as
+// Paimon does (the hash of its BinaryRow). A single integer bucket key, the
+// common case, is laid out in place without going through Go values.
+func newBucketHasher(bk *bucketKey, cols []arrow.Array) func(r int) (int32, error) {
+	if len(bk.idx) == 1 {
+		var row [16]byte // the header (row kind and null bits), one slot
+		switch c := cols[bk.idx[0]].(type) {
+		case *array.Int64:
+			vals := c.Int64Values()
+			return func(r int) (int32, error) {
+				row = [16]byte{}
+				if c.IsNull(r) {
+					row[1] = 1
+				} else {
+					binary.LittleEndian.PutUint64(row[8:], uint64(vals[r]))
+				}
+				return spec.HashBinaryRow(row[:]), nil
+			}
+		case *array.Int32:
+			vals := c.Int32Values()
+			return func(r int) (int32, error) {
+				row = [16]byte{}
+				if c.IsNull(r) {
+					row[1] = 1
+				} else {
+					binary.LittleEndian.PutUint32(row[8:], uint32(vals[r]))
+				}
+				return spec.HashBinaryRow(row[:]), nil
+			}
+		}
+	}
+	vals := make(spec.Row, len(bk.idx))
+	var scratch []byte
+	return func(r int) (int32, error) {
+		for i, j := range bk.idx {
+			v, err := arrowconv.Value(cols[j], r, bk.types[i])
+			if err != nil {
+				return 0, err
+			}
+			vals[i] = v
+		}
+		var err error
+		if scratch, err = spec.EncodeBinaryRowInto(scratch, bk.types, vals, spec.RowKindInsert); err != nil {
+			return 0, err
+		}
+		return spec.HashBinaryRow(scratch), nil
+	}
 }
