@@ -79,6 +79,7 @@ type Write struct {
 	// (lookup tables only), under a directory of the spill directory.
 	cache    *lookupfile.Cache
 	cacheDir string
+	adds     int // records and batches added, for the buffers' total
 	// slots bound the buckets' background compactions running at once:
 	// each keeps about two cores busy (Prefetch), so one per two cores.
 	slots compaction.Slots
@@ -335,27 +336,55 @@ func (w *Write) add(ctx context.Context, kind spec.RowKind, row spec.Row, partit
 		if err := bw.cbuf.AddRow(kind, row); err != nil {
 			return err
 		}
-		return w.flushIfFull(ctx, bw)
+		return w.flushIfFull(ctx, bw, 1)
 	}
 	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
-	return w.flushIfFull(ctx, bw)
+	return w.flushIfFull(ctx, bw, 1)
 }
 
 // flushIfFull spills or flushes a bucket's buffer once it holds
 // write-buffer-size. A columnar buffer is flushed, not spilled.
-func (w *Write) flushIfFull(ctx context.Context, bw *bucketWriter) error {
+func (w *Write) flushIfFull(ctx context.Context, bw *bucketWriter, rows int) error {
 	if bw.bufferBytes() >= w.t.opts.WriteBufferSize {
-		if w.spiller != nil && bw.buf != nil {
-			// Spill the sorted buffer to local disk; level-0 files are
-			// written at commit, or once the disk budget is used.
-			ok, err := bw.buf.Spill(w.spiller, w.t.ordering)
-			if err != nil || ok {
-				return err
-			}
-		}
-		return bw.flush(ctx, false, false)
+		return w.freeBuffer(ctx, bw)
 	}
-	return nil
+	// write-buffer-size also bounds the buffers of all buckets together,
+	// as Paimon's writer shares one memory pool among its buckets: past
+	// it, the largest buffer goes. The sum is taken every few rows.
+	prev := w.adds
+	if w.adds += rows; prev/memoryCheckEvery == w.adds/memoryCheckEvery || len(w.buckets) < 2 {
+		return nil
+	}
+	var total int64
+	var largest *bucketWriter
+	for _, b := range w.buckets {
+		n := b.bufferBytes()
+		total += n
+		if largest == nil || n > largest.bufferBytes() {
+			largest = b
+		}
+	}
+	if total < w.t.opts.WriteBufferSize {
+		return nil
+	}
+	return w.freeBuffer(ctx, largest)
+}
+
+// memoryCheckEvery is how many rows pass between checks of the buffers'
+// total size.
+const memoryCheckEvery = 1024
+
+// freeBuffer empties a bucket's buffer: spilled to local disk when the
+// table allows it (level-0 files are then written at commit, or once the
+// disk budget is used), else flushed as level-0 files.
+func (w *Write) freeBuffer(ctx context.Context, bw *bucketWriter) error {
+	if w.spiller != nil && bw.buf != nil {
+		ok, err := bw.buf.Spill(w.spiller, w.t.ordering)
+		if err != nil || ok {
+			return err
+		}
+	}
+	return bw.flush(ctx, false, false)
 }
 
 // checkRow validates arity and nullability of a row.

@@ -106,7 +106,7 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 		if err := bw.cbuf.AddBatch(in.cols, g.sel, in.kinds); err != nil {
 			return err
 		}
-		if err := w.flushIfFull(ctx, bw); err != nil {
+		if err := w.flushIfFull(ctx, bw, len(g.sel)); err != nil {
 			return err
 		}
 	}
