@@ -138,7 +138,21 @@ func (bw *bucketWriter) bufferBytes() int64 {
 func (t *Table) columnar() bool {
 	o := t.opts
 	return !t.appendOnly() && o.MergeEngine == spec.MergeEngineDeduplicate && len(o.SequenceField) == 0 &&
-		!o.IgnoreDelete && o.RowKindField == nil && o.ChangelogProducer == spec.ChangelogProducerNone && !t.needLookup()
+		!o.IgnoreDelete && o.RowKindField == nil && o.ChangelogProducer == spec.ChangelogProducerNone && !t.needLookup() &&
+		!slices.ContainsFunc(t.schema.Fields, func(f spec.DataField) bool { return hasNanos(f.Type) })
+}
+
+// hasNanos reports whether t holds a TIMESTAMP of precision 7 to 9, whose
+// years beyond 1677-2262 Arrow's nanoseconds cannot hold (columnar buffers
+// hold values as Arrow does).
+func hasNanos(t spec.DataType) bool {
+	switch {
+	case (t.Root == spec.TypeTimestamp || t.Root == spec.TypeTimestampLTZ) && t.Precision > 6:
+		return true
+	case t.Elem != nil && hasNanos(*t.Elem), t.Key != nil && hasNanos(*t.Key), t.Value != nil && hasNanos(*t.Value):
+		return true
+	}
+	return slices.ContainsFunc(t.Fields, func(f spec.DataField) bool { return hasNanos(f.Type) })
 }
 
 func (t *Table) smallFileRatio() float64 { return 0.7 }

@@ -5,6 +5,7 @@ package arrowconv
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -370,6 +371,9 @@ func AppendValue(bld array.Builder, t spec.DataType, v any) error {
 		case arrow.Microsecond:
 			b.Append(arrow.Timestamp(x.Micros()))
 		default:
+			if ok && (x.Millis > math.MaxInt64/1_000_000-1 || x.Millis < math.MinInt64/1_000_000+1) {
+				return fmt.Errorf("%w: %v is outside the years Arrow nanoseconds hold (1677-2262)", spec.ErrSchemaMismatch, x)
+			}
 			b.Append(arrow.Timestamp(x.Millis*1e6 + int64(x.NanoOfMilli)))
 		}
 	case *array.Decimal128Builder:
