@@ -188,20 +188,21 @@ func (r *writeRun) run(ctx context.Context, src *replayable) error {
 // writeOnce reads every row into a new writer and commits it.
 func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time) (int64, []table.CommitMessage, table.CommitResult, error) {
 	var res table.CommitResult
-	dec, err := r.decoder(in)
-	if err != nil {
-		return 0, nil, res, err
-	}
-	defer dec.Release()
 	w, err := r.t.NewWrite(ctx)
 	if err != nil {
 		return 0, nil, res, err
 	}
 	defer w.Close()
+	dec, err := r.decoder(in)
+	if err != nil {
+		return 0, nil, res, err
+	}
+	ahead := startDecoding(dec, 0)
+	defer ahead.close()
 	p := readProgress{out: r.e.stderr, start: start, last: start}
 	var n int64
 	for {
-		b, derr := dec.Next(0)
+		b, derr := ahead.next()
 		if b != nil {
 			err := writeBatch(ctx, w, b, r.t.Schema().Fields)
 			b.Release()
@@ -211,7 +212,7 @@ func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time)
 			n += int64(b.Len())
 			p.rows(n)
 		}
-		if errors.Is(derr, io.EOF) {
+		if isEOF(derr) {
 			break
 		}
 		if derr != nil {

@@ -53,20 +53,24 @@ func (r *writeRun) stream(ctx context.Context, in io.Reader) error {
 	if err != nil {
 		return err
 	}
-	defer dec.Release()
 	if err := s.resume(ctx, dec); err != nil {
+		dec.Release()
 		return err
 	}
 	if s.w, err = r.t.NewWrite(ctx); err != nil {
+		dec.Release()
 		return err
 	}
 	defer func() {
 		s.w.Close()
 		s.release()
 	}()
+	// Batches end where commits fall: every commitEvery rows from here.
+	ahead := startDecoding(dec, r.commitEvery)
+	defer ahead.close()
 	p := readProgress{out: r.e.stderr, start: s.start, last: s.start}
 	for {
-		b, derr := dec.Next(int(min(r.commitEvery-s.pending, textrow.DefaultBatchRows)))
+		b, derr := ahead.next()
 		if b != nil {
 			if err := writeBatch(ctx, s.w, b, r.t.Schema().Fields); err != nil {
 				b.Release()
@@ -75,7 +79,7 @@ func (r *writeRun) stream(ctx context.Context, in io.Reader) error {
 			s.add(b)
 			p.rows(s.read)
 		}
-		eof := errors.Is(derr, io.EOF)
+		eof := isEOF(derr)
 		if derr != nil && !eof {
 			return s.fail(derr)
 		}
@@ -208,7 +212,10 @@ func (s *streamRun) committed(ctx context.Context, id int64, msgs []table.Commit
 		return nil
 	}
 	s.commits++
-	s.lastSnap, s.lastLine, s.lastID = res.Last(), s.lastRead, id
+	s.lastSnap, s.lastLine, s.lastID = res.Append, s.lastRead, id
+	if res.Append == 0 { // its rows landed before, only compacted now
+		s.lastSnap = res.Compact
+	}
 	if cerr != nil {
 		cid, err := s.committer.Recompact(ctx, id, msgs, s.retries+1)
 		if err != nil {
