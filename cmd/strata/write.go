@@ -53,7 +53,8 @@ A -D row deletes its primary key.
 
 Any bad line (unknown column, wrong type, null primary key, malformed line,
 a -U/-D the table's merge engine cannot take) fails the command with its
-line number and nothing is committed.
+line number and nothing is committed (with --commit-every: nothing after
+the last commit).
 
 On success it prints "snapshot N: wrote R rows ...", where N is the APPEND
 snapshot holding the rows (a COMPACT snapshot may follow it), and exits 0.
@@ -63,7 +64,8 @@ store lost its answer to the commit itself, which the error then says.
 Several writers may run at once. When another writer committed to the same
 buckets after this one started (or, for dynamic buckets and cross-partition
 keys, to the same key index), the write is done again from the latest
-snapshot, up to --retries times; stdin is kept in a temporary file for this.
+snapshot, up to --retries times; stdin is kept in a temporary file for this
+(with --commit-every, only the rows of the commit are kept, in memory).
 When the rows are committed but their compaction loses to another writer's,
 the compaction is redone; if that keeps failing, a warning says so and the
 write still succeeds (a later compaction catches up).
@@ -77,18 +79,21 @@ writer job: two writes running at once must not share one.
 closes: every ROWS input rows (and at the end of the input) the rows so far
 are committed, each commit its own APPEND snapshot (plus a COMPACT one when
 it compacted), printed as "snapshot N: wrote R rows (lines A-B)". The input
-is read as it arrives, not kept; the rows since the last commit are kept in
-memory to write them again if that commit conflicts with another writer.
+is read as it arrives and not copied; the rows since the last commit are
+kept in memory to write them again if that commit conflicts with another
+writer (not with --retries 0: a conflict then stops the command).
 A bad line, a refused row or a failed commit stops the command: the commits
 before it stand (the error names the last line committed and its snapshot),
 the rows after that line are not committed, and it exits non-zero.
 With --commit-user and --checkpoint C, the commits are exactly once: each
 commit's identifier is C plus the number of input rows committed so far, so
 running the same command again on the same input skips the rows the earlier
-run committed and goes on after them. An input that cannot be replayed is
-resumed by hand: feed it from the first row not committed (the line after
-the last one reported) with --checkpoint set to the last identifier
-committed. A run without --checkpoint is at least once across restarts.`,
+run committed (as long as its last snapshot has not expired) and goes on
+after them; a commit whose answer the store lost is found that way too. An
+input that cannot be replayed is resumed by hand: feed it from the first row
+not committed (the line after the last one reported) with --checkpoint set
+to the last identifier committed. Without --checkpoint, nothing is skipped:
+running the command again writes every row again (at least once).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

@@ -93,17 +93,18 @@ func quoteFor(s []byte) string {
 
 // checkString enforces a CHAR/VARCHAR length, counted in characters.
 func checkString(s string, t *spec.DataType) (any, error) {
-	if err := checkLength(s, t); err != nil {
-		return nil, err
+	if t.Length > 0 && t.Length < spec.MaxVarLength && len(s) > t.Length &&
+		utf8.RuneCountInString(s) > t.Length {
+		return nil, errorf("string of %d characters is longer than %s", utf8.RuneCountInString(s), typeName(t))
 	}
 	return s, nil
 }
 
-// checkLength is checkString's test, for strings and byte slices alike.
-func checkLength[S string | []byte](s S, t *spec.DataType) error {
+// checkLength is checkString for bytes.
+func checkLength(s []byte, t *spec.DataType) error {
 	if t.Length > 0 && t.Length < spec.MaxVarLength && len(s) > t.Length &&
-		utf8.RuneCount([]byte(s)) > t.Length {
-		return errorf("string of %d characters is longer than %s", utf8.RuneCount([]byte(s)), typeName(t))
+		utf8.RuneCount(s) > t.Length {
+		return errorf("string of %d characters is longer than %s", utf8.RuneCount(s), typeName(t))
 	}
 	return nil
 }
