@@ -229,6 +229,9 @@ func TestBatchRowFallback(t *testing.T) {
 {"id":3,"m":{"null":1}}
 {"id":4,"m":{"1":null}}
 {"id":5,"ts":"1677-09-21T00:12:43.145224192"}
+{"id":6,"ts":"2262-04-11T23:47:16.854775807"}
+{"id":7,"ts":"2262-04-11T23:47:16.854775808"}
+{"id":8,"ts":"1677-09-21T00:12:43.145224191"}
 `
 	agree(t, "jsonl", []byte(in), fields)
 	d, err := NewJSONBatchDecoder(strings.NewReader(in), fields)
@@ -254,7 +257,7 @@ func TestBatchRowFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got, want := strings.Join(shape, " "), "rec[1] row[2]-D row[3]+I rec[4 5]"; got != want {
+	if got, want := strings.Join(shape, " "), "rec[1] row[2]-D row[3]+I rec[4 5 6] row[7]+I row[8]+I"; got != want {
 		t.Fatalf("batches %s, want %s", got, want)
 	}
 }

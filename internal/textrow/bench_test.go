@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stratalake/strata/spec"
 )
@@ -116,7 +117,7 @@ func BenchmarkJSONBatchDecoder(b *testing.B) {
 	in := ingestInput(100_000)
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
-	rows := 0
+	rows, cpu := 0, cpuTime()
 	for b.Loop() {
 		d, err := NewJSONBatchDecoder(bytes.NewReader(in), ingestFields)
 		if err != nil {
@@ -137,15 +138,14 @@ func BenchmarkJSONBatchDecoder(b *testing.B) {
 		}
 		d.Release()
 	}
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(0, "ns/op")
+	reportRows(b, rows, cpu)
 }
 
 func BenchmarkJSONIngestRows(b *testing.B) {
 	in := ingestInput(100_000)
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
-	rows := 0
+	rows, cpu := 0, cpuTime()
 	for b.Loop() {
 		d := NewJSONDecoder(bytes.NewReader(in), ingestFields)
 		for {
@@ -159,8 +159,7 @@ func BenchmarkJSONIngestRows(b *testing.B) {
 			rows++
 		}
 	}
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(0, "ns/op")
+	reportRows(b, rows, cpu)
 }
 
 // BenchmarkCSVBatchDecoder is BenchmarkJSONBatchDecoder's rows as CSV.
@@ -183,7 +182,7 @@ func BenchmarkCSVBatchDecoder(b *testing.B) {
 	in := csv.Bytes()
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
-	rows := 0
+	rows, cpu := 0, cpuTime()
 	for b.Loop() {
 		d, err := NewCSVBatchDecoder(bytes.NewReader(in), ingestFields)
 		if err != nil {
@@ -204,6 +203,15 @@ func BenchmarkCSVBatchDecoder(b *testing.B) {
 		}
 		d.Release()
 	}
+	reportRows(b, rows, cpu)
+}
+
+// reportRows reports rows per second of wall time and per CPU second
+// (all threads, the garbage collector's included) since cpu.
+func reportRows(b *testing.B, rows int, cpu time.Duration) {
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	if used := cpuTime() - cpu; used > 0 {
+		b.ReportMetric(float64(rows)/used.Seconds(), "rows/cpu-s")
+	}
 	b.ReportMetric(0, "ns/op")
 }
