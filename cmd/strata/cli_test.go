@@ -15,7 +15,7 @@ import (
 )
 
 type cli struct {
-	t  *testing.T
+	t  testing.TB
 	wh string
 }
 

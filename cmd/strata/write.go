@@ -27,16 +27,21 @@ type writeRun struct {
 	user       string // as given (the table's commit.user-prefix is added by NewCommit)
 	identifier int64
 	retries    int
+	// Streaming: a commit every commitEvery rows (0: one at the end);
+	// checkpointed when --checkpoint set identifier.
+	commitEvery  int64
+	checkpointed bool
 }
 
 func newWriteCmd(e *env) *cobra.Command {
 	var input, format, user string
-	var checkpoint int64
+	var checkpoint, commitEvery int64
 	var retries int
 	cmd := &cobra.Command{
-		Use:   "write DB.TABLE [--input FILE] [--format jsonl|csv]",
-		Short: "Write rows in one commit",
-		Long: `Write rows from stdin (or --input FILE) and commit them as one snapshot.
+		Use:   "write DB.TABLE [--input FILE] [--format jsonl|csv] [--commit-every ROWS]",
+		Short: "Write rows in one commit, or in a commit every ROWS rows",
+		Long: `Write rows from stdin (or --input FILE) and commit them as one snapshot
+(with --commit-every, as one snapshot per ROWS rows; see below).
 
 jsonl: one JSON object per line, keys are column names. csv: a header row of
 column names, then one row per line (an empty unquoted cell is null, a quoted
@@ -48,7 +53,8 @@ A -D row deletes its primary key.
 
 Any bad line (unknown column, wrong type, null primary key, malformed line,
 a -U/-D the table's merge engine cannot take) fails the command with its
-line number and nothing is committed.
+line number and nothing is committed (with --commit-every: nothing after
+the last commit).
 
 On success it prints "snapshot N: wrote R rows ...", where N is the APPEND
 snapshot holding the rows (a COMPACT snapshot may follow it), and exits 0.
@@ -58,7 +64,8 @@ store lost its answer to the commit itself, which the error then says.
 Several writers may run at once. When another writer committed to the same
 buckets after this one started (or, for dynamic buckets and cross-partition
 keys, to the same key index), the write is done again from the latest
-snapshot, up to --retries times; stdin is kept in a temporary file for this.
+snapshot, up to --retries times; stdin is kept in a temporary file for this
+(with --commit-every, only the rows of the commit are kept, in memory).
 When the rows are committed but their compaction loses to another writer's,
 the compaction is redone; if that keeps failing, a warning says so and the
 write still succeeds (a later compaction catches up).
@@ -66,7 +73,27 @@ write still succeeds (a later compaction catches up).
 With --commit-user and --checkpoint, the commit is exactly once: running the
 same command again (say after a crash) finds the checkpoint committed, names
 the snapshot that committed it, and writes nothing. A commit user names one
-writer job: two writes running at once must not share one.`,
+writer job: two writes running at once must not share one.
+
+--commit-every ROWS ingests an unbounded input, such as a pipe that never
+closes: every ROWS input rows (and at the end of the input) the rows so far
+are committed, each commit its own APPEND snapshot (plus a COMPACT one when
+it compacted), printed as "snapshot N: wrote R rows (lines A-B)". The input
+is read as it arrives and not copied; the rows since the last commit are
+kept in memory to write them again if that commit conflicts with another
+writer (not with --retries 0: a conflict then stops the command).
+A bad line, a refused row or a failed commit stops the command: the commits
+before it stand (the error names the last line committed and its snapshot),
+the rows after that line are not committed, and it exits non-zero.
+With --commit-user and --checkpoint C, the commits are exactly once: each
+commit's identifier is C plus the number of input rows committed so far, so
+running the same command again on the same input skips the rows the earlier
+run committed (as long as its last snapshot has not expired) and goes on
+after them; a commit whose answer the store lost is found that way too. An
+input that cannot be replayed is resumed by hand: feed it from the first row
+not committed (the line after the last one reported) with --checkpoint set
+to the last identifier committed. Without --checkpoint, nothing is skipped:
+running the command again writes every row again (at least once).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -76,6 +103,9 @@ writer job: two writes running at once must not share one.`,
 			if retries < 0 {
 				return usagef("--retries must not be negative")
 			}
+			if commitEvery < 0 {
+				return usagef("--commit-every must not be negative")
+			}
 			t, err := e.table(ctx, args[0])
 			if err != nil {
 				return err
@@ -84,7 +114,7 @@ writer job: two writes running at once must not share one.`,
 				user = uuid.NewString() // one user for every attempt of this write
 			}
 			r := &writeRun{e: e, t: t, name: args[0], format: format, committer: t.NewCommit(user), user: user,
-				identifier: table.BatchCommitIdentifier, retries: retries}
+				identifier: table.BatchCommitIdentifier, retries: retries, commitEvery: commitEvery}
 			if cmd.Flags().Changed("checkpoint") {
 				if user == "" {
 					return usagef("--checkpoint needs --commit-user: exactly-once is per commit user")
@@ -92,11 +122,21 @@ writer job: two writes running at once must not share one.`,
 				if checkpoint < 0 {
 					return usagef("--checkpoint must not be negative")
 				}
-				r.identifier = checkpoint
-				done, err := reportCommitted(ctx, e, r.committer, user, checkpoint)
-				if err != nil || done {
+				r.identifier, r.checkpointed = checkpoint, true
+				if commitEvery == 0 {
+					done, err := reportCommitted(ctx, e, r.committer, user, checkpoint)
+					if err != nil || done {
+						return err
+					}
+				}
+			}
+			if commitEvery > 0 {
+				in, closeIn, err := openInput(e.stdin, input)
+				if err != nil {
 					return err
 				}
+				defer closeIn()
+				return r.stream(ctx, in)
 			}
 			src, err := openReplayable(e.stdin, input)
 			if err != nil {
@@ -111,6 +151,7 @@ writer job: two writes running at once must not share one.`,
 	cmd.Flags().StringVar(&user, "commit-user", "", "commit user recorded in the snapshot (default: random); it names one writer job, so two writes running at once must not share one")
 	cmd.Flags().Int64Var(&checkpoint, "checkpoint", 0, "commit identifier; with --commit-user, re-runs commit at most once")
 	cmd.Flags().IntVar(&retries, "retries", 10, "times to write again when concurrent writers conflict")
+	cmd.Flags().Int64Var(&commitEvery, "commit-every", 0, "commit every ROWS input rows, for long or unbounded inputs (0: one commit at the end)")
 	return cmd
 }
 
@@ -152,38 +193,35 @@ func (r *writeRun) run(ctx context.Context, src *replayable) error {
 // writeOnce reads every row into a new writer and commits it.
 func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time) (int64, []table.CommitMessage, table.CommitResult, error) {
 	var res table.CommitResult
-	var dec textrow.Decoder
-	if r.format == "csv" {
-		dec = textrow.NewCSVDecoder(in, r.t.Schema().Fields)
-	} else {
-		dec = textrow.NewJSONDecoder(in, r.t.Schema().Fields)
-	}
 	w, err := r.t.NewWrite(ctx)
 	if err != nil {
 		return 0, nil, res, err
 	}
 	defer w.Close()
-	lastReport := start
+	dec, err := r.decoder(in)
+	if err != nil {
+		return 0, nil, res, err
+	}
+	ahead := startDecoding(dec, 0)
+	defer ahead.close()
+	p := readProgress{out: r.e.stderr, start: start, last: start}
 	var n int64
 	for {
-		row, kind, err := dec.Next()
-		if errors.Is(err, io.EOF) {
+		b, derr := ahead.next()
+		if b != nil {
+			err := writeBatch(ctx, w, b, r.t.Schema().Fields)
+			b.Release()
+			if err != nil {
+				return n, nil, res, fmt.Errorf("nothing committed: %w", err)
+			}
+			n += int64(b.Len())
+			p.rows(n)
+		}
+		if isEOF(derr) {
 			break
 		}
-		if err != nil {
-			return n, nil, res, fmt.Errorf("nothing committed: %w", err)
-		}
-		if err := w.WriteRow(ctx, kind, row); err != nil {
-			if d, ok := dec.(interface{ Line() int }); ok {
-				return n, nil, res, fmt.Errorf("nothing committed: line %d: %w", d.Line(), err)
-			}
-			return n, nil, res, fmt.Errorf("nothing committed: row %d: %w", n+1, err)
-		}
-		n++
-		// Long writes show progress on stderr every few seconds.
-		if n%10000 == 0 && time.Since(lastReport) > 2*time.Second {
-			lastReport = time.Now()
-			fmt.Fprintf(r.e.stderr, "%d rows read (%.0f rows/s)\n", n, float64(n)/time.Since(start).Seconds())
+		if derr != nil {
+			return n, nil, res, fmt.Errorf("nothing committed: %w", derr)
 		}
 	}
 	msgs, err := w.PrepareCommit(ctx)
@@ -192,6 +230,57 @@ func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time)
 	}
 	res, err = r.committer.CommitSteps(ctx, r.identifier, msgs)
 	return n, msgs, res, err
+}
+
+// decoder returns the batch decoder of the input format.
+func (r *writeRun) decoder(in io.Reader) (*textrow.BatchDecoder, error) {
+	fields := r.t.Schema().Fields
+	if r.format == "csv" {
+		return textrow.NewCSVBatchDecoder(in, fields, textrow.WithKindColumn(table.RowKindColumn))
+	}
+	return textrow.NewJSONBatchDecoder(in, fields, textrow.WithKindColumn(table.RowKindColumn))
+}
+
+// writeBatch writes one decoded batch; an error names the input line of
+// the row it is about. The batch API reports a refused row (a -U or -D the
+// merge engine cannot take, say) without saying which: the rows are then
+// written again one at a time until one fails. The write is being
+// abandoned then, committing nothing, so rows written twice do no harm.
+func writeBatch(ctx context.Context, w *table.Write, b *textrow.Batch, fields []spec.DataField) error {
+	if b.Rec == nil {
+		if err := w.WriteRow(ctx, b.Kind, b.Row); err != nil {
+			return fmt.Errorf("line %d: %w", b.Lines[0], err)
+		}
+		return nil
+	}
+	err := w.Write(ctx, b.Rec)
+	if err == nil {
+		return nil
+	}
+	for i := range b.Len() {
+		row, rerr := b.RowAt(i, fields)
+		if rerr != nil {
+			break
+		}
+		if rerr := w.WriteRow(ctx, b.RowKind(i), row); rerr != nil {
+			return fmt.Errorf("line %d: %w", b.Lines[i], rerr)
+		}
+	}
+	return fmt.Errorf("lines %d-%d: %w", b.Lines[0], b.Lines[b.Len()-1], err)
+}
+
+// progress shows how far a long write has read, on stderr every few
+// seconds.
+type readProgress struct {
+	out         io.Writer
+	start, last time.Time
+}
+
+func (p *readProgress) rows(n int64) {
+	if now := time.Now(); now.Sub(p.last) > 2*time.Second {
+		p.last = now
+		fmt.Fprintf(p.out, "%d rows read (%.0f rows/s)\n", n, float64(n)/now.Sub(p.start).Seconds())
+	}
 }
 
 // report prints the outcome of a committed write; a compaction that lost
@@ -216,12 +305,17 @@ func (r *writeRun) report(ctx context.Context, n int64, msgs []table.CommitMessa
 		line += fmt.Sprintf(" (compacted in snapshot %d)", res.Compact)
 	}
 	fmt.Fprintln(r.e.stdout, line)
+	r.reportExpired(res)
+	return nil
+}
+
+// reportExpired tells what the expiration after a commit did.
+func (r *writeRun) reportExpired(res table.CommitResult) {
 	if res.ExpireErr != nil {
 		fmt.Fprintf(r.e.stderr, "warning: expiring old snapshots after the commit failed: %v (strata expire retries it)\n", res.ExpireErr)
 	} else if x := res.Expired; x.To > x.From {
 		fmt.Fprintf(r.e.stderr, "expired snapshots %d..%d\n", x.From, x.To-1)
 	}
-	return nil
 }
 
 // replayable is the write's input, readable again for a retry: a named

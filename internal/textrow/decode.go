@@ -92,6 +92,16 @@ func newColumns(fields []spec.DataField) columns {
 }
 
 func parseKind(s []byte) (spec.RowKind, error) {
+	switch string(s) {
+	case "+I":
+		return spec.RowKindInsert, nil
+	case "-U":
+		return spec.RowKindUpdateBefore, nil
+	case "+U":
+		return spec.RowKindUpdateAfter, nil
+	case "-D":
+		return spec.RowKindDelete, nil
+	}
 	k, err := spec.ParseRowKind(string(s))
 	if err != nil {
 		return 0, errorf("%s", err.Error())
@@ -199,22 +209,8 @@ func (d *JSONDecoder) parse(b []byte) (spec.Row, spec.RowKind, error) {
 	return row, kind, nil
 }
 
-// kind reads the value of _kind: a string, or null for the default.
-func (d *JSONDecoder) kind() (spec.RowKind, error) {
-	p := &d.p
-	p.skipWS()
-	if p.literal("null") {
-		return spec.RowKindInsert, nil
-	}
-	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return 0, errorf("want a string (+I, -U, +U or -D), got %s", p.what())
-	}
-	s, err := p.str()
-	if err != nil {
-		return 0, err
-	}
-	return parseKind(s)
-}
+// kind reads the value of _kind.
+func (d *JSONDecoder) kind() (spec.RowKind, error) { return d.p.rowKind() }
 
 // CSVDecoder reads CSV with a header row naming the columns.
 type CSVDecoder struct {
@@ -329,12 +325,7 @@ func (d *CSVDecoder) decode() (spec.Row, spec.RowKind, error) {
 			if t.Nullable {
 				continue
 			}
-			msg := "null is not allowed (" + t.String() + ")"
-			switch t.Root {
-			case spec.TypeChar, spec.TypeVarChar, spec.TypeBinary, spec.TypeVarBinary:
-				msg += `; an unquoted empty cell is null, write "" for the empty value`
-			}
-			return nil, 0, &InputError{Line: cr.lines[j], Column: fields[idx].Name, Msg: msg}
+			return nil, 0, nullCellError(cr.lines[j], &fields[idx])
 		}
 		v, err := parseText(cell, t)
 		if err != nil {
@@ -343,6 +334,16 @@ func (d *CSVDecoder) decode() (spec.Row, spec.RowKind, error) {
 		row[idx] = v
 	}
 	return row, kind, nil
+}
+
+// nullCellError is the error of an unquoted empty cell in a NOT NULL column.
+func nullCellError(line int, f *spec.DataField) *InputError {
+	msg := "null is not allowed (" + f.Type.String() + ")"
+	switch f.Type.Root {
+	case spec.TypeChar, spec.TypeVarChar, spec.TypeBinary, spec.TypeVarBinary:
+		msg += `; an unquoted empty cell is null, write "" for the empty value`
+	}
+	return &InputError{Line: line, Column: f.Name, Msg: msg}
 }
 
 func itoa(n int) string { return string(appendUint(nil, uint64(n))) }

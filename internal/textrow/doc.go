@@ -55,6 +55,18 @@
 // fields spelled like addr.zip or tags[2]. A decoder may be called again after
 // such an error and continues with the next row.
 //
+// # Batches
+//
+// NewJSONBatchDecoder and NewCSVBatchDecoder read the same input into Arrow
+// record batches of the table's schema (arrowconv.Schema), with the rows,
+// kinds, errors and line numbers of the row decoders: each batch carries
+// its rows' lines, and a kind column when a row is not +I. Values of the
+// flat types are parsed straight into typed slots and appended to arrow-go
+// builders without boxing; nested types go through the value model. A row
+// Arrow's types cannot hold (a TIMESTAMP(7..9) outside 1677..2262, a MAP
+// with a null key) comes alone, in the value model, in its place in the
+// order.
+//
 // # Keys
 //
 // Point lookups take primary keys as JSON (KeyParser, KeyDecoder): an object

@@ -1,6 +1,8 @@
 package textrow
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -76,36 +78,52 @@ func (p *jsonParser) literal(word string) bool {
 	return true
 }
 
+// rowKind reads the value of _kind: a string, or null for the default.
+func (p *jsonParser) rowKind() (spec.RowKind, error) {
+	p.skipWS()
+	if p.literal("null") {
+		return spec.RowKindInsert, nil
+	}
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
+		return 0, errorf("want a string (+I, -U, +U or -D), got %s", p.what())
+	}
+	s, err := p.str()
+	if err != nil {
+		return 0, err
+	}
+	return parseKind(s)
+}
+
 // str reads the string at p.i (which is '"'). The result aliases the input
 // or the scratch buffer: it is valid until the next call.
 func (p *jsonParser) str() ([]byte, error) {
+	s, _, err := p.strScratch()
+	return s, err
+}
+
+// strScratch is str, also reporting whether the result is in the scratch
+// buffer (the string had escapes or non-ASCII bytes) rather than the input.
+func (p *jsonParser) strScratch() ([]byte, bool, error) {
 	start := p.i + 1
-	i := start
-	for i < len(p.b) {
-		c := p.b[i]
-		if c == '"' {
-			p.i = i + 1
-			return p.b[start:i], nil
-		}
-		if c == '\\' || c < 0x20 || c >= 0x80 {
-			break
-		}
-		i++
+	i := plainPrefix(p.b, start)
+	if i < len(p.b) && p.b[i] == '"' {
+		p.i = i + 1
+		return p.b[start:i], false, nil
 	}
 	buf := append(p.buf[:0], p.b[start:i]...)
 	for {
 		if i >= len(p.b) {
-			return nil, errorf("unterminated string")
+			return nil, false, errorf("unterminated string")
 		}
 		c := p.b[i]
 		switch {
 		case c == '"':
 			p.i = i + 1
 			p.buf = buf
-			return buf, nil
+			return buf, true, nil
 		case c == '\\':
 			if i+1 >= len(p.b) {
-				return nil, errorf("unterminated string")
+				return nil, false, errorf("unterminated string")
 			}
 			switch e := p.b[i+1]; e {
 			case '"', '\\', '/':
@@ -123,7 +141,7 @@ func (p *jsonParser) str() ([]byte, error) {
 			case 'u':
 				r, ok := hex4(p.b, i+2)
 				if !ok {
-					return nil, errorf("invalid \\u escape in string")
+					return nil, false, errorf("invalid \\u escape in string")
 				}
 				i += 6
 				if utf16.IsSurrogate(r) {
@@ -143,23 +161,48 @@ func (p *jsonParser) str() ([]byte, error) {
 				buf = utf8.AppendRune(buf, r)
 				continue
 			default:
-				return nil, errorf("invalid escape '\\%c' in string", e)
+				return nil, false, errorf("invalid escape '\\%c' in string", e)
 			}
 			i += 2
 		case c < 0x20:
-			return nil, errorf("control character %#02x in string", c)
+			return nil, false, errorf("control character %#02x in string", c)
 		case c < utf8.RuneSelf:
-			buf = append(buf, c)
-			i++
+			j := plainPrefix(p.b, i+1)
+			buf = append(buf, p.b[i:j]...)
+			i = j
 		default:
 			r, size := utf8.DecodeRune(p.b[i:])
 			if r == utf8.RuneError && size == 1 {
-				return nil, errorf("invalid UTF-8 in string (byte %#02x)", p.b[i])
+				return nil, false, errorf("invalid UTF-8 in string (byte %#02x)", p.b[i])
 			}
 			buf = append(buf, p.b[i:i+size]...)
 			i += size
 		}
 	}
+}
+
+// plainPrefix returns the index of the first byte at or after i in b that
+// ends a run of plain string bytes: '"', '\\', a control character or a
+// non-ASCII byte; len(b) if there is none. It looks at eight bytes at a
+// time (the bit tricks of "Bit Twiddling Hacks": a byte below n, a zero
+// byte after xor); the lowest flagged byte is always a true one.
+func plainPrefix(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		m := (x-ones*0x20)&^x | (q-ones)&^q | (bs-ones)&^bs | x
+		m &= highs
+		if m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			return i
+		}
+	}
+	return i
 }
 
 func hex4(b []byte, i int) (rune, bool) {

@@ -19,9 +19,9 @@ import (
 func parseText(s []byte, t *spec.DataType) (any, error) {
 	switch t.Root {
 	case spec.TypeBoolean:
-		b, err := strconv.ParseBool(string(s))
+		b, err := parseBool(s)
 		if err != nil {
-			return nil, errorf("invalid BOOLEAN %s", quoteFor(s))
+			return nil, err
 		}
 		return b, nil
 	case spec.TypeTinyInt, spec.TypeSmallInt, spec.TypeInt, spec.TypeBigInt:
@@ -69,6 +69,14 @@ func parseText(s []byte, t *spec.DataType) (any, error) {
 	return nil, errorf("unsupported type %s", typeName(t))
 }
 
+func parseBool(s []byte) (bool, error) {
+	b, err := strconv.ParseBool(string(s))
+	if err != nil {
+		return false, errorf("invalid BOOLEAN %s", quoteFor(s))
+	}
+	return b, nil
+}
+
 // typeName renders t for messages, without NOT NULL.
 func typeName(t *spec.DataType) string {
 	return strings.TrimSuffix(t.String(), " NOT NULL")
@@ -92,9 +100,31 @@ func checkString(s string, t *spec.DataType) (any, error) {
 	return s, nil
 }
 
+// checkLength is checkString for bytes.
+func checkLength(s []byte, t *spec.DataType) error {
+	if t.Length > 0 && t.Length < spec.MaxVarLength && len(s) > t.Length &&
+		utf8.RuneCount(s) > t.Length {
+		return errorf("string of %d characters is longer than %s", utf8.RuneCount(s), typeName(t))
+	}
+	return nil
+}
+
 func parseBase64(s []byte, t *spec.DataType) (any, error) {
+	b, err := appendBase64(nil, s, t)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// appendBase64 appends the bytes s encodes to dst[:0]; dst's capacity is
+// reused when it suffices.
+func appendBase64(dst, s []byte, t *spec.DataType) ([]byte, error) {
 	// RawStdEncoding's bound is the larger and fits either decoding.
-	dst := make([]byte, base64.RawStdEncoding.DecodedLen(len(s)))
+	if need := base64.RawStdEncoding.DecodedLen(len(s)); cap(dst) < need {
+		dst = make([]byte, need)
+	}
+	dst = dst[:cap(dst)]
 	n, err := base64.StdEncoding.Decode(dst, s)
 	if err != nil {
 		// Accept unpadded input too.
@@ -231,6 +261,15 @@ func boxInteger(v int64, root spec.TypeRoot) any {
 // parseInteger parses an integral number, in any notation whose value is an
 // integer, and checks it against t's range.
 func parseInteger(s []byte, t *spec.DataType) (any, error) {
+	v, err := parseInt64(s, t)
+	if err != nil {
+		return nil, err
+	}
+	return boxInteger(v, t.Root), nil
+}
+
+// parseInt64 is parseInteger without the boxing, for the batch decoder.
+func parseInt64(s []byte, t *spec.DataType) (int64, error) {
 	lo, hi := integerRange(t.Root)
 	// Fast path: plain digits that cannot overflow int64.
 	if len(s) > 0 && len(s) <= 18 {
@@ -248,22 +287,22 @@ func parseInteger(s []byte, t *spec.DataType) (any, error) {
 					v = -v
 				}
 				if v < lo || v > hi {
-					return nil, errorf("%s is out of range for %s", s, typeName(t))
+					return 0, errorf("%s is out of range for %s", s, typeName(t))
 				}
-				return boxInteger(v, t.Root), nil
+				return v, nil
 			}
 		}
 	}
 	n, ok := scanNumber(s)
 	if !ok {
-		return nil, errorf("invalid %s %s", typeName(t), quoteFor(s))
+		return 0, errorf("invalid %s %s", typeName(t), quoteFor(s))
 	}
 	digits, zeros, lossy := n.scaled(0)
 	if lossy {
-		return nil, errorf("%s is not an integer (%s)", s, typeName(t))
+		return 0, errorf("%s is not an integer (%s)", s, typeName(t))
 	}
 	if len(digits)+zeros > 19 {
-		return nil, errorf("%s is out of range for %s", quoteFor(s), typeName(t))
+		return 0, errorf("%s is out of range for %s", quoteFor(s), typeName(t))
 	}
 	var u uint64
 	for _, c := range digits {
@@ -280,12 +319,25 @@ func parseInteger(s []byte, t *spec.DataType) (any, error) {
 	case n.neg && u <= uint64(-(lo+1))+1:
 		v = -int64(u-1) - 1
 	default:
-		return nil, errorf("%s is out of range for %s", quoteFor(s), typeName(t))
+		return 0, errorf("%s is out of range for %s", quoteFor(s), typeName(t))
 	}
-	return boxInteger(v, t.Root), nil
+	return v, nil
 }
 
 func parseFloat(s []byte, t *spec.DataType) (any, error) {
+	f, err := parseFloat64(s, t)
+	switch {
+	case err != nil:
+		return nil, err
+	case t.Root == spec.TypeFloat:
+		return float32(f), nil
+	}
+	return f, nil
+}
+
+// parseFloat64 is parseFloat without the boxing: a FLOAT comes back
+// rounded to float32 precision, as a float64.
+func parseFloat64(s []byte, t *spec.DataType) (float64, error) {
 	bits := 64
 	if t.Root == spec.TypeFloat {
 		bits = 32
@@ -301,25 +353,26 @@ func parseFloat(s []byte, t *spec.DataType) (any, error) {
 	default:
 		// strconv accepts more (hex, underscores, "inf"); keep to decimal.
 		if _, ok := scanNumber(s); !ok {
-			return nil, errorf("invalid %s %s", typeName(t), quoteFor(s))
+			return 0, errorf("invalid %s %s", typeName(t), quoteFor(s))
 		}
 		var err error
 		if f, err = strconv.ParseFloat(string(s), bits); err != nil {
-			return nil, errorf("%s is out of range for %s", quoteFor(s), typeName(t))
+			return 0, errorf("%s is out of range for %s", quoteFor(s), typeName(t))
 		}
-	}
-	if bits == 32 {
-		return float32(f), nil
 	}
 	return f, nil
 }
 
 // parseDecimal parses s exactly at t's scale and checks its precision.
 func parseDecimal(s []byte, t *spec.DataType) (any, error) {
-	n, ok := scanNumber(s)
-	if !ok {
-		return nil, errorf("invalid %s %s", typeName(t), quoteFor(s))
+	v, small, err := parseDecimal64(s, t)
+	switch {
+	case err != nil:
+		return nil, err
+	case small:
+		return spec.Decimal{Unscaled: big.NewInt(v), Scale: t.Scale}, nil
 	}
+	n, _ := scanNumber(s)
 	digits, zeros, lossy := n.scaled(t.Scale)
 	if lossy {
 		return nil, errorf("%s has more than %d fractional digits (%s)", quoteFor(s), t.Scale, typeName(t))
@@ -328,23 +381,72 @@ func parseDecimal(s []byte, t *spec.DataType) (any, error) {
 		return nil, errorf("%s does not fit %s", quoteFor(s), typeName(t))
 	}
 	u := new(big.Int)
-	if len(digits)+zeros <= 18 {
-		var v int64
-		for _, c := range digits {
-			v = v*10 + int64(c-'0')
-		}
-		for ; zeros > 0; zeros-- {
-			v *= 10
-		}
-		u.SetInt64(v)
-	} else {
-		u.SetString(string(digits), 10)
-		if zeros > 0 {
-			u.Mul(u, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(zeros)), nil))
-		}
+	u.SetString(string(digits), 10)
+	if zeros > 0 {
+		u.Mul(u, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(zeros)), nil))
 	}
 	if n.neg {
 		u.Neg(u)
 	}
 	return spec.Decimal{Unscaled: u, Scale: t.Scale}, nil
+}
+
+// parseDecimal64 parses s at t's scale as parseDecimal does, without
+// allocating: it returns the unscaled value when it has at most 18 digits
+// (small), and small false for a valid value that needs more, which
+// parseDecimal then builds as a big.Int.
+func parseDecimal64(s []byte, t *spec.DataType) (v int64, small bool, err error) {
+	n, ok := scanNumber(s)
+	if !ok {
+		return 0, false, errorf("invalid %s %s", typeName(t), quoteFor(s))
+	}
+	// The digits are intPart then frac, read as one string; lead counts
+	// the leading zeros.
+	all := len(n.intPart) + len(n.frac)
+	digit := func(i int) byte {
+		if i < len(n.intPart) {
+			return n.intPart[i]
+		}
+		return n.frac[i-len(n.intPart)]
+	}
+	lead := 0
+	for lead < all && digit(lead) == '0' {
+		lead++
+	}
+	sig := all - lead
+	// value × 10^scale = digits × 10^shift
+	shift := n.exp - len(n.frac) + t.Scale
+	end := all // digits kept: [lead, end)
+	if sig > 0 && shift < 0 {
+		cut := -shift
+		if cut >= sig {
+			return 0, false, errorf("%s has more than %d fractional digits (%s)", quoteFor(s), t.Scale, typeName(t))
+		}
+		for i := all - cut; i < all; i++ {
+			if digit(i) != '0' {
+				return 0, false, errorf("%s has more than %d fractional digits (%s)", quoteFor(s), t.Scale, typeName(t))
+			}
+		}
+		end, shift = all-cut, 0
+	}
+	width := end - lead
+	if sig == 0 {
+		width, shift = 0, 0
+	}
+	if width+shift > 18 {
+		return 0, false, nil
+	}
+	if t.Precision > 0 && width+shift > t.Precision {
+		return 0, false, errorf("%s does not fit %s", quoteFor(s), typeName(t))
+	}
+	for i := lead; i < end && sig > 0; i++ {
+		v = v*10 + int64(digit(i)-'0')
+	}
+	for ; shift > 0; shift-- {
+		v *= 10
+	}
+	if n.neg {
+		v = -v
+	}
+	return v, true, nil
 }

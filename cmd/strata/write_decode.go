@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"io"
+
+	"github.com/stratalake/strata/internal/textrow"
+)
+
+// decodeAhead decodes the input in its own goroutine, a few batches ahead
+// of the writer, so that parsing overlaps writing on a second core.
+type decodeAhead struct {
+	ch   chan decoded
+	stop chan struct{}
+	done chan struct{}
+	end  bool // a terminal item (io.EOF or an error) was received
+}
+
+type decoded struct {
+	b   *textrow.Batch
+	err error
+}
+
+// startDecoding hands dec to a goroutine that decodes batches in order and
+// releases dec when it ends. With every > 0, batches end at every multiple
+// of every rows (counted from here), where the writer commits.
+func startDecoding(dec *textrow.BatchDecoder, every int64) *decodeAhead {
+	d := &decodeAhead{ch: make(chan decoded, 2), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		defer dec.Release()
+		var rows int64
+		for {
+			limit := 0
+			if every > 0 {
+				limit = int(min(every-rows%every, textrow.DefaultBatchRows))
+			}
+			b, err := dec.Next(limit)
+			if b != nil {
+				rows += int64(b.Len())
+			}
+			select {
+			case d.ch <- decoded{b, err}:
+			case <-d.stop:
+				if b != nil {
+					b.Release()
+				}
+				return
+			}
+			if err != nil {
+				return // the writer stops at the first error
+			}
+		}
+	}()
+	return d
+}
+
+// next returns the next batch and error, as BatchDecoder.Next does.
+func (d *decodeAhead) next() (*textrow.Batch, error) {
+	if d.end {
+		return nil, io.EOF
+	}
+	it := <-d.ch
+	d.end = it.err != nil
+	return it.b, it.err
+}
+
+// close stops the decoding and releases the batches not taken. It waits
+// for the goroutine only when it has ended: one still reading may be
+// blocked on an input that never ends, and it exits at its next batch.
+func (d *decodeAhead) close() {
+	close(d.stop)
+	for {
+		select {
+		case it := <-d.ch:
+			if it.b != nil {
+				it.b.Release()
+			}
+		default:
+			if d.end {
+				<-d.done
+			}
+			return
+		}
+	}
+}
+
+// isEOF reports the end of the input.
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }
