@@ -124,53 +124,40 @@ func (b *BatchBuffer) seal() {
 
 // AddBatch buffers the rows sel of value columns cols (the table's columns
 // in order, arrowconv.Schema's types; all rows when sel is nil), with
-// kinds[row] as each row's kind (all inserts when kinds is nil). The rows
-// are copied: the caller keeps ownership of cols.
+// kinds[row] as each row's kind (all inserts when kinds is nil). The columns
+// are retained, not copied: a batch routed to several buckets is shared by
+// their buffers, each counting its share of the batch's memory, until the
+// last of them flushes. The caller keeps its own reference.
 func (b *BatchBuffer) AddBatch(cols []arrow.Array, sel []int32, kinds []int8) error {
 	b.seal()
-	n := cols[0].Len()
+	total := cols[0].Len()
+	n := total
 	if sel != nil {
 		n = len(sel)
 	}
 	if n == 0 {
 		return nil
 	}
-	picks := make([]arrowconv.Pick, n)
-	for i := range picks {
-		r := i
-		if sel != nil {
-			r = int(sel[i])
-		}
-		picks[i] = arrowconv.Pick{Row: uint32(r)}
-	}
-	out := make([]arrow.Array, len(cols))
-	defer func() {
-		for _, c := range out {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	src := make([]arrow.Array, 1)
-	var size int64
-	for j, c := range cols {
-		src[0] = c
-		g, err := arrowconv.Gather(b.mem, src, picks)
-		if err != nil {
-			return fmt.Errorf("column %s: %w", b.fields[j].Name, err)
-		}
-		out[j] = g
-		for _, buf := range g.Data().Buffers() {
-			if buf != nil {
-				size += int64(buf.Len())
-			}
-		}
-	}
-	schema := b.bld.Schema()
-	rec := array.NewRecordBatch(schema, out, int64(n))
+	// The keys of the selected rows, column by column.
 	keyCols := make([]arrow.Array, len(b.keyIndex))
 	for i, j := range b.keyIndex {
-		keyCols[i] = out[j]
+		keyCols[i] = cols[j]
+	}
+	if sel != nil {
+		picks := make([]arrowconv.Pick, n)
+		for i, r := range sel {
+			picks[i] = arrowconv.Pick{Row: uint32(r)}
+		}
+		src := make([]arrow.Array, 1)
+		for i, j := range b.keyIndex {
+			src[0] = cols[j]
+			g, err := arrowconv.Gather(b.mem, src, picks)
+			if err != nil {
+				return fmt.Errorf("column %s: %w", b.fields[j].Name, err)
+			}
+			defer g.Release()
+			keyCols[i] = g
+		}
 	}
 	if cap(b.offs) < n+1 {
 		b.offs = make([]int, n+1)
@@ -178,23 +165,31 @@ func (b *BatchBuffer) AddBatch(cols []arrow.Array, sel []int32, kinds []int8) er
 	offs := b.offs[:n+1]
 	var err error
 	if b.keys, err = appendKeys(b.keys, offs, keyCols, b.keyTypes); err != nil {
-		rec.Release()
 		return err
 	}
+	rec := array.NewRecordBatch(b.bld.Schema(), cols, int64(total))
 	chunk := uint32(len(b.chunks))
 	b.chunks = append(b.chunks, rec)
 	for i := range n {
+		r := i
+		if sel != nil {
+			r = int(sel[i])
+		}
 		k := int8(0)
 		if kinds != nil {
-			r := i
-			if sel != nil {
-				r = int(sel[i])
-			}
 			k = kinds[r]
 		}
-		b.add(offs[i], offs[i+1], chunk, uint32(i), k)
+		b.add(offs[i], offs[i+1], chunk, uint32(r), k)
 	}
-	b.bytes += size + int64(n)*int64(40+offs[n]-offs[0])/int64(max(n, 1))
+	var size int64
+	for _, c := range cols {
+		for _, buf := range c.Data().Buffers() {
+			if buf != nil {
+				size += int64(buf.Len())
+			}
+		}
+	}
+	b.bytes += size*int64(n)/int64(total) + int64(n)*int64(40+offs[n]-offs[0])/int64(n)
 	return nil
 }
 
