@@ -132,7 +132,7 @@ func (t *Table) NewWrite(ctx context.Context, opts ...WriteOption) (*Write, erro
 		return nil, err
 	}
 	w := &Write{restoredParts: map[string]restoredBucket{}, t: t, buckets: map[string]*bucketWriter{}, restored: map[string][]spec.DataFileMeta{}, waitCompaction: true,
-		slots: compaction.NewSlots(runtime.GOMAXPROCS(0) / 2)}
+		slots: compaction.NewSlots(runtime.GOMAXPROCS(0))}
 	for _, o := range opts {
 		o(w)
 	}

@@ -129,20 +129,23 @@ func gatherBinary(srcs []arrow.Array, picks []Pick) ([]*memory.Buffer, error) {
 			vals[i] = b.Bytes()
 		}
 	}
-	total := 0
-	for _, p := range picks {
-		o := offs[p.Src]
-		total += int(o[p.Row+1] - o[p.Row])
-	}
-	if total > 1<<31-1 {
-		return nil, fmt.Errorf("arrowconv: gather: %d bytes do not fit a string array", total)
+	// One pass over the picks: the output is sized from the sources'
+	// average value length and grows if the picks run longer.
+	var srcBytes, srcRows int
+	for i, s := range srcs {
+		o := offs[i]
+		srcBytes += int(o[len(o)-1] - o[0])
+		srcRows += s.Len()
 	}
 	outOffs := make([]int32, len(picks)+1)
-	out := make([]byte, 0, total)
+	out := make([]byte, 0, srcBytes/max(srcRows, 1)*len(picks)*9/8+64)
 	for i, p := range picks {
 		o := offs[p.Src]
 		out = append(out, vals[p.Src][o[p.Row]:o[p.Row+1]]...)
 		outOffs[i+1] = int32(len(out))
+	}
+	if len(out) > 1<<31-1 {
+		return nil, fmt.Errorf("arrowconv: gather: %d bytes do not fit a string array", len(out))
 	}
 	return []*memory.Buffer{memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(outOffs)), memory.NewBufferBytes(out)}, nil
 }
