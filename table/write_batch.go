@@ -30,6 +30,9 @@ func (w *Write) Write(ctx context.Context, rec arrow.RecordBatch) error {
 		return err
 	}
 	if !w.t.columnar() || w.t.opts.Bucket <= 0 || w.global != nil {
+		if err := w.admitBatch(in); err != nil {
+			return err
+		}
 		return w.writeRows(ctx, in)
 	}
 	return w.writeColumnar(ctx, in)
@@ -108,6 +111,26 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 		}
 		if err := w.flushIfFull(ctx, bw, len(g.sel)); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// admitBatch refuses the whole batch, before anything is kept, when the
+// merge engine would refuse one of its rows (see WriteRow). Only
+// retractions can be refused, unless rowkind.field gives the kinds.
+func (w *Write) admitBatch(b *boundBatch) error {
+	fields := w.t.schema.Fields
+	for i := range b.n {
+		if !b.kind(i).IsRetract() && w.t.opts.RowKindField == nil {
+			continue
+		}
+		row, err := b.row(i, fields)
+		if err != nil {
+			return err
+		}
+		if _, _, err := w.t.rowKinds.Resolve(b.kind(i), row); err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
 		}
 	}
 	return nil
