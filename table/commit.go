@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/stratalake/strata/internal/backoff"
 	"github.com/stratalake/strata/lsm"
@@ -333,29 +334,37 @@ func (c *Commit) tryCommitOnce(ctx context.Context, identifier int64, kind spec.
 	if err != nil {
 		return 0, false, err
 	}
-	baseName, baseSize, err := t.manifests.WriteManifestList(ctx, base)
-	if err != nil {
-		return 0, false, err
-	}
-	deltaName, deltaSize, deltaCount, err := c.writeEntryList(ctx, delta, partTypes)
-	if err != nil {
-		return 0, false, err
-	}
+	// The snapshot's lists are independent files: written at once, each
+	// waits for its own sync, not for the others'.
+	var baseName, deltaName string
+	var baseSize, deltaSize, deltaCount int64
 	var changelogName *string
 	var changelogSize, changelogCount *int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		baseName, baseSize, err = t.manifests.WriteManifestList(gctx, base)
+		return err
+	})
+	g.Go(func() (err error) {
+		deltaName, deltaSize, deltaCount, err = c.writeEntryList(gctx, delta, partTypes)
+		return err
+	})
 	if len(ch.changelog) > 0 {
-		name, size, n, err := c.writeEntryList(ctx, ch.changelog, partTypes)
-		if err != nil {
-			return 0, false, err
-		}
-		changelogName, changelogSize, changelogCount = &name, &size, &n
+		g.Go(func() error {
+			name, size, n, err := c.writeEntryList(gctx, ch.changelog, partTypes)
+			changelogName, changelogSize, changelogCount = &name, &size, &n
+			return err
+		})
 	}
 	if len(ch.index) > 0 {
-		name, err := c.writeIndexManifest(ctx, indexManifest, ch.index)
-		if err != nil {
-			return 0, false, err
-		}
-		indexManifest = &name
+		g.Go(func() error {
+			name, err := c.writeIndexManifest(gctx, indexManifest, ch.index)
+			indexManifest = &name
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, false, err
 	}
 	snapUUID := uuid.NewString()
 	snap := &spec.Snapshot{
