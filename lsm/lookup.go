@@ -9,13 +9,7 @@ import (
 )
 
 // PositionedRun streams a file's records with their row positions.
-type PositionedRun = iter.Seq2[PositionedKV, error]
-
-// PositionedKV is a record and its row position in its file.
-type PositionedKV struct {
-	KV  *KeyValue
-	Pos int64
-}
+type PositionedRun = iter.Seq2[spec.PositionedKV, error]
 
 // LookupHit is the newest version of a key found in a file above the levels
 // being compacted.

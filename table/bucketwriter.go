@@ -226,18 +226,14 @@ func (t *Table) newMergeFunction() (lsm.MergeFunction, error) {
 // openPositioned streams a file's records with row positions, skipping
 // those dv marks deleted.
 func (t *Table) openPositioned(ctx context.Context, dir string, meta spec.DataFileMeta, dv *spec.DeletionVector) lsm.PositionedRun {
-	return func(yield func(lsm.PositionedKV, error) bool) {
+	return func(yield func(spec.PositionedKV, error) bool) {
 		fileSchema, err := t.schemas.Get(ctx, meta.SchemaID)
 		if err != nil {
-			yield(lsm.PositionedKV{}, err)
+			yield(spec.PositionedKV{}, err)
 			return
 		}
 		req := reader.Request{Dir: dir, File: &meta, FileSchema: fileSchema, ReadFields: t.schema.Fields, KeyIndex: t.layout.KeyIndex, DV: dv}
-		for p, err := range reader.ReadPositioned(ctx, t.fs, req) {
-			if !yield(lsm.PositionedKV{KV: p.KV, Pos: p.Pos}, err) || err != nil {
-				return
-			}
-		}
+		reader.ReadPositioned(ctx, t.fs, req)(yield)
 	}
 }
 
