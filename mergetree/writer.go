@@ -120,6 +120,14 @@ type Writer struct {
 
 // New returns the writer of a bucket holding o.Restored.
 func New(o Options) (*Writer, error) {
+	switch {
+	case o.FS == nil || o.Layout == nil || o.Files == nil:
+		return nil, errors.New("mergetree: a writer needs FS, Layout and Files")
+	case !o.AppendOnly && (o.NewMerge == nil || o.Strategy == nil && !o.WriteOnly):
+		return nil, errors.New("mergetree: a primary-key writer needs NewMerge and, unless write-only, a Strategy")
+	case o.DeletionVectors != 0 && o.WriteDVIndex == nil:
+		return nil, errors.New("mergetree: a writer with deletion vectors needs WriteDVIndex")
+	}
 	nextSeq := int64(0)
 	files := make([]*lsm.File, 0, len(o.Restored))
 	for _, m := range o.Restored {
