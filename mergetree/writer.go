@@ -154,7 +154,7 @@ func New(o Options) (*Writer, error) {
 	}
 	if o.NeedLookup && !o.WriteOnly { // write-only writers never compact
 		if o.LookupCache == nil {
-			return nil, errors.New("a lookup table's writer needs a lookup cache")
+			return nil, errors.New("mergetree: a lookup table's writer needs a lookup cache")
 		}
 		// Lookup files are built without deletion vectors: LookupLevels
 		// checks positions against the current ones.
