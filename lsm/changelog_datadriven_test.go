@@ -388,13 +388,13 @@ func (t *scriptTree) contents(f *File) []*KeyValue {
 }
 
 func (t *scriptTree) openPositioned(_ context.Context, f *File) PositionedRun {
-	return func(yield func(PositionedKV, error) bool) {
+	return func(yield func(spec.PositionedKV, error) bool) {
 		for i, kv := range t.contents(f) {
 			if t.dv != nil && t.dv.IsDeleted(f.Meta.FileName, int64(i)) {
 				continue
 			}
 			c := *kv
-			if !yield(PositionedKV{KV: &c, Pos: int64(i)}, nil) {
+			if !yield(spec.PositionedKV{KV: &c, Pos: int64(i)}, nil) {
 				return
 			}
 		}

@@ -32,7 +32,7 @@ func NewFileLookup(cache *lookupfile.Cache, keyTypes, valueTypes []spec.DataType
 
 // Find returns the record of key in f with its row position, or nil when f
 // has none.
-func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*PositionedKV, error) {
+func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*spec.PositionedKV, error) {
 	enc, err := lookupfile.EncodeKey(nil, fl.keyTypes, key)
 	if err != nil {
 		return nil, err

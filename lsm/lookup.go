@@ -9,12 +9,17 @@ import (
 )
 
 // PositionedRun streams a file's records with their row positions.
-type PositionedRun = iter.Seq2[PositionedKV, error]
+type PositionedRun = iter.Seq2[spec.PositionedKV, error]
 
-// PositionedKV is a record and its row position in its file.
-type PositionedKV struct {
-	KV  *KeyValue
-	Pos int64
+// DropPositions streams run's records without their positions.
+func DropPositions(run PositionedRun) Run {
+	return func(yield func(*KeyValue, error) bool) {
+		for p, err := range run {
+			if !yield(p.KV, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // LookupHit is the newest version of a key found in a file above the levels

@@ -55,14 +55,14 @@ func ParseLookupValue(b []byte) (LookupValue, error) {
 
 // DecodeLookupValue decodes a value FindSorted found as the record of key
 // (a fresh KeyValue the caller may keep).
-func DecodeLookupValue(valueTypes []spec.DataType, key spec.Row, b []byte) (PositionedKV, error) {
+func DecodeLookupValue(valueTypes []spec.DataType, key spec.Row, b []byte) (spec.PositionedKV, error) {
 	v, err := ParseLookupValue(b)
 	if err != nil {
-		return PositionedKV{}, err
+		return spec.PositionedKV{}, err
 	}
 	row, kind, err := spec.DecodeBinaryRow(valueTypes, v.Row)
 	if err != nil {
-		return PositionedKV{}, fmt.Errorf("lookup value: %w", err)
+		return spec.PositionedKV{}, fmt.Errorf("lookup value: %w", err)
 	}
-	return PositionedKV{KV: &KeyValue{Key: key, Seq: v.Seq, Kind: kind, Value: row}, Pos: v.Pos}, nil
+	return spec.PositionedKV{KV: &KeyValue{Key: key, Seq: v.Seq, Kind: kind, Value: row}, Pos: v.Pos}, nil
 }

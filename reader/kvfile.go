@@ -115,18 +115,11 @@ func ReadKeyValues(ctx context.Context, fs storage.Storage, req Request) iter.Se
 	}
 }
 
-// Positioned is a record with its row position in the file (what deletion
-// vectors mark).
-type Positioned struct {
-	KV  *spec.KeyValue
-	Pos int64
-}
-
 // ReadPositioned is ReadKeyValues with each record's row position.
-func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.Seq2[Positioned, error] {
-	return func(yield func(Positioned, error) bool) {
+func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.Seq2[spec.PositionedKV, error] {
+	return func(yield func(spec.PositionedKV, error) bool) {
 		p := path.Join(req.Dir, req.File.FileName)
-		fail := func(err error) { yield(Positioned{}, fmt.Errorf("read %s: %w", p, err)) }
+		fail := func(err error) { yield(spec.PositionedKV{}, fmt.Errorf("read %s: %w", p, err)) }
 		f, err := openDataFile(ctx, fs, p, req.File)
 		if err != nil {
 			fail(err)
@@ -161,7 +154,7 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 				key[i] = value[j]
 			}
 			kv := &spec.KeyValue{Key: key, Seq: seq, Kind: spec.RowKind(kind), Value: value, Level: req.File.Level}
-			if !yield(Positioned{kv, pos}, nil) {
+			if !yield(spec.PositionedKV{KV: kv, Pos: pos}, nil) {
 				return
 			}
 		}

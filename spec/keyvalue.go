@@ -12,3 +12,11 @@ type KeyValue struct {
 	Value Row
 	Level int32
 }
+
+// PositionedKV is a record with its row position in its data file: what
+// deletion vectors mark, and what lookups return so that a hit can be
+// checked against them.
+type PositionedKV struct {
+	KV  *KeyValue
+	Pos int64
+}

@@ -183,7 +183,7 @@ func TestStopTriggerBoundsSortedRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, bw := range w.buckets {
-			maxRuns = max(maxRuns, bw.levels.NumberOfSortedRuns())
+			maxRuns = max(maxRuns, bw.tree.NumSortedRuns())
 		}
 	}
 	if limit := tb.opts.NumSortedRunStopTrigger + 1; maxRuns > limit {

@@ -82,7 +82,7 @@ func TestModelWithCompaction(t *testing.T) {
 			checkEqual(t, fmt.Sprintf("commit %d snapshot %d", c, id), scanAll(t, tb, WithSnapshot(id)), want)
 		}
 		for _, bw := range w.buckets {
-			if runs := bw.levels.NumberOfSortedRuns(); runs > tb.opts.NumSortedRunStopTrigger+2 {
+			if runs := bw.tree.NumSortedRuns(); runs > tb.opts.NumSortedRunStopTrigger+2 {
 				t.Fatalf("bucket %d has %d sorted runs", bw.bucket, runs)
 			}
 		}

@@ -205,7 +205,7 @@ func (w *Write) bucketWriter(ctx context.Context, partition []byte, bucket int32
 	if err != nil {
 		return nil, err
 	}
-	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k], cache, w.slots)
+	bw, err := w.t.newBucketWriter(partition, bucket, w.restored[k], w.restoredDVs[k], cache, w.slots, w.spiller)
 	if err != nil {
 		return nil, err
 	}
@@ -332,21 +332,17 @@ func (w *Write) add(ctx context.Context, kind spec.RowKind, row spec.Row, partit
 	if bw.hashes != nil {
 		bw.hashes.add(hash)
 	}
-	if bw.cbuf != nil {
-		if err := bw.cbuf.AddRow(kind, row); err != nil {
-			return err
-		}
-		return w.flushIfFull(ctx, bw, 1)
+	if err := bw.tree.Add(kind, row); err != nil {
+		return err
 	}
-	bw.buf.Add(&lsm.KeyValue{Key: w.t.layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
 	return w.flushIfFull(ctx, bw, 1)
 }
 
 // flushIfFull spills or flushes a bucket's buffer once it holds
 // write-buffer-size. A columnar buffer is flushed, not spilled.
 func (w *Write) flushIfFull(ctx context.Context, bw *bucketWriter, rows int) error {
-	if bw.bufferBytes() >= w.t.opts.WriteBufferSize {
-		return w.freeBuffer(ctx, bw)
+	if bw.tree.BufferBytes() >= w.t.opts.WriteBufferSize {
+		return bw.tree.FlushMemory(ctx)
 	}
 	// write-buffer-size also bounds the buffers of all buckets together,
 	// as Paimon's writer shares one memory pool among its buckets: past
@@ -358,34 +354,21 @@ func (w *Write) flushIfFull(ctx context.Context, bw *bucketWriter, rows int) err
 	var total int64
 	var largest *bucketWriter
 	for _, b := range w.buckets {
-		n := b.bufferBytes()
+		n := b.tree.BufferBytes()
 		total += n
-		if largest == nil || n > largest.bufferBytes() {
+		if largest == nil || n > largest.tree.BufferBytes() {
 			largest = b
 		}
 	}
 	if total < w.t.opts.WriteBufferSize {
 		return nil
 	}
-	return w.freeBuffer(ctx, largest)
+	return largest.tree.FlushMemory(ctx)
 }
 
 // memoryCheckEvery is how many rows pass between checks of the buffers'
 // total size.
 const memoryCheckEvery = 1024
-
-// freeBuffer empties a bucket's buffer: spilled to local disk when the
-// table allows it (level-0 files are then written at commit, or once the
-// disk budget is used), else flushed as level-0 files.
-func (w *Write) freeBuffer(ctx context.Context, bw *bucketWriter) error {
-	if w.spiller != nil && bw.buf != nil {
-		ok, err := bw.buf.Spill(w.spiller, w.t.ordering)
-		if err != nil || ok {
-			return err
-		}
-	}
-	return bw.flush(ctx, false, false)
-}
 
 // checkRow validates arity and nullability of a row.
 func (t *Table) checkRow(row spec.Row) error {
@@ -398,19 +381,6 @@ func (t *Table) checkRow(row spec.Row) error {
 		}
 	}
 	return nil
-}
-
-func approxSize(row spec.Row) int64 {
-	n := int64(64 + 16*len(row))
-	for _, v := range row {
-		switch x := v.(type) {
-		case string:
-			n += int64(len(x))
-		case []byte:
-			n += int64(len(x))
-		}
-	}
-	return n
 }
 
 func (w *Write) sortedBuckets() []string {
@@ -486,7 +456,7 @@ func (w *Write) Compact(ctx context.Context, full bool, progress func(done, tota
 // orphans.
 func (w *Write) Close() {
 	for _, bw := range w.buckets {
-		bw.close()
+		bw.tree.Close()
 	}
 	if w.cache != nil {
 		_ = w.cache.Close()
@@ -499,7 +469,7 @@ func (w *Write) Close() {
 // use it to line up with Java-written files.
 func (w *Write) setNextSeq(bucket int32, seq int64) {
 	bw, _ := w.bucketWriter(context.Background(), spec.SerializedEmptyRow(), bucket)
-	_ = bw.newBuffer(seq)
+	_ = bw.tree.SetNextSequence(seq)
 }
 
 // fullCompactionDue reports whether this commit must run a full compaction:

@@ -106,7 +106,7 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 		if err != nil {
 			return err
 		}
-		if err := bw.cbuf.AddBatch(in.cols, g.sel, in.kinds); err != nil {
+		if err := bw.tree.AddBatch(in.cols, g.sel, in.kinds); err != nil {
 			return err
 		}
 		if err := w.flushIfFull(ctx, bw, len(g.sel)); err != nil {

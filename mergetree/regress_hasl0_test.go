@@ -1,4 +1,4 @@
-package table
+package mergetree
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
-	"github.com/stratalake/strata/storage"
 )
 
 // A compaction whose only level-0 file is packed by IntervalPartition
@@ -17,11 +16,8 @@ import (
 // in level 5 is never marked deleted and no changelog is produced.
 func TestLevel0DetectedPerFile(t *testing.T) {
 	ctx := context.Background()
-	fs := storage.NewMemory()
-	tb := newTestTable(t, fs, 1, "deletion-vectors.enabled", "true", "changelog-producer", "lookup")
-	part := spec.SerializedEmptyRow()
-	dir := tb.bucketDir("", 0)
-	fw := lsm.NewFileWriter(fs, dir, "data-", tb.layout, 1<<30)
+	fx := newFixture(t, "deletion-vectors.enabled", "true", "changelog-producer", "lookup")
+	fw := lsm.NewFileWriter(fx.fs, fx.dir, "data-", fx.layout, 1<<30)
 	mk := func(level int32, seq0 int64, ids ...int64) spec.DataFileMeta {
 		var kvs []*lsm.KeyValue
 		for i, id := range ids {
@@ -43,12 +39,15 @@ func TestLevel0DetectedPerFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cache.Close()
-	bw, err := tb.newBucketWriter(part, 0, []spec.DataFileMeta{e, a, d, b}, nil, cache, nil)
+	o := fx.options([]spec.DataFileMeta{e, a, d, b})
+	o.LookupCache = cache
+	w, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer w.Close()
 	var fb, fd, fa *lsm.File
-	for _, f := range bw.levels.AllFiles() {
+	for _, f := range w.levels.AllFiles() {
 		switch f.Meta.FileName {
 		case a.FileName:
 			fa = f
@@ -59,12 +58,12 @@ func TestLevel0DetectedPerFile(t *testing.T) {
 		}
 	}
 	task := &compaction.Task{Unit: &compaction.Unit{OutputLevel: 4, Files: []*lsm.File{fb, fd, fa}},
-		MaxLevel: bw.levels.MaxLevel(), DropDelete: true, SmallFileSize: 1}
-	res, err := task.Run(ctx, tb.rewriter(bw))
+		MaxLevel: w.levels.MaxLevel(), DropDelete: true, SmallFileSize: 1}
+	res, err := task.Run(ctx, w.rewriter())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bw.dv.IsDeleted(e.FileName, 0) {
+	if !w.dv.IsDeleted(e.FileName, 0) {
 		t.Errorf("key 7 in level-5 file not marked deleted: both versions stay live under deletion vectors")
 	}
 	if len(res.Changelog) == 0 {
