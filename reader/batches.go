@@ -26,6 +26,9 @@ type BatchRequest struct {
 	System bool
 	// BatchRows caps a batch's rows (parquetio.DefaultBatchRows when 0).
 	BatchRows int
+	// Streamed reads the file's column chunks a page at a time
+	// (parquetio.BatchRequest.Streamed).
+	Streamed bool
 	// Filter, bound to ReadFields, lets the reader skip the row groups and
 	// pages whose statistics rule it out (it does not filter rows). Only
 	// for files whose rows need no merging, or with key conjuncts only.
@@ -115,7 +118,7 @@ func ReadBatches(ctx context.Context, fs storage.Storage, req BatchRequest) iter
 			fail(err)
 			return
 		}
-		preq := parquetio.BatchRequest{Fields: cols, BatchRows: req.BatchRows}
+		preq := parquetio.BatchRequest{Fields: cols, BatchRows: req.BatchRows, Streamed: req.Streamed}
 		if req.Filter != nil {
 			nsys := 0
 			if req.System {

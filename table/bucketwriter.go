@@ -199,9 +199,10 @@ func (t *Table) openBatches(ctx context.Context, dir string, meta spec.DataFileM
 			yield(nil, err)
 			return
 		}
-		// Small batches: a compaction holds a few of each of its runs.
+		// Small batches, pages read as needed: a compaction holds a few
+		// batches of each of its runs, not their column chunks whole.
 		req := reader.BatchRequest{Request: reader.Request{Dir: dir, File: &meta, FileSchema: fileSchema, ReadFields: t.schema.Fields},
-			System: true, BatchRows: compactBatchRows}
+			System: true, BatchRows: compactBatchRows, Streamed: true}
 		for rec, err := range reader.ReadBatches(ctx, t.fs, req) {
 			if !yield(rec, err) || err != nil {
 				return

@@ -158,6 +158,10 @@ type BatchRequest struct {
 	Ranges func(rowGroup int) []RowRange
 	// BatchRows caps a batch's rows (DefaultBatchRows when 0).
 	BatchRows int
+	// Streamed reads column chunks a page at a time through a small buffer
+	// rather than each chunk whole: less memory, more reads. For readers
+	// that hold many files open at once, such as compactions.
+	Streamed bool
 	// exactInt96 reads top-level INT96 columns as their 12 bytes
 	// (arrowconv.Int96Type): TIMESTAMP(7..9) values outside Arrow's
 	// nanosecond range (1677-2262), for ReadRows.
@@ -242,7 +246,7 @@ func (c *File) readRowGroup(ctx context.Context, schema *arrow.Schema, req Batch
 	// A whole row group reads each column chunk with one read; ranges read
 	// the pages they need through a buffer, as seeking to a row opens the
 	// chunk again.
-	c.props.BufferedStreamEnabled = ranges != nil
+	c.props.BufferedStreamEnabled = ranges != nil || req.Streamed
 	if ranges == nil {
 		ranges = []RowRange{{0, n}}
 	}
