@@ -97,7 +97,7 @@ func (b *BatchBuffer) AddRow(kind spec.RowKind, row spec.Row) error {
 		return err
 	}
 	b.add(start, len(b.keys), uint32(len(b.chunks)), uint32(b.bld.Len()-1), int8(kind))
-	b.bytes += approxRowBytes(row)
+	b.bytes += ApproxRowBytes(row)
 	if b.bld.Len() >= chunkRows {
 		b.seal()
 	}
@@ -265,7 +265,7 @@ func (b *BatchBuffer) Deduplicated() BatchRun {
 
 // runSchema is the schema of BatchRun batches of the buffer's values.
 func (b *BatchBuffer) runSchema() (*arrow.Schema, error) {
-	return arrowconv.Schema(append(systemFields(), b.fields...))
+	return arrowconv.Schema(append(parquetio.SystemFields(), b.fields...))
 }
 
 // Reset empties the buffer; sequence numbers go on.
@@ -312,9 +312,10 @@ func gatherRun(mem memory.Allocator, schema *arrow.Schema, srcs [][]arrow.Array,
 	return array.NewRecordBatch(schema, cols, int64(len(picks))), nil
 }
 
-// approxRowBytes estimates a row's memory in a chunk.
-func approxRowBytes(row spec.Row) int64 {
-	n := int64(40 + 8*len(row))
+// ApproxRowBytes estimates the memory a buffered row holds: what write
+// buffers count against write-buffer-size.
+func ApproxRowBytes(row spec.Row) int64 {
+	n := int64(64 + 16*len(row))
 	for _, v := range row {
 		switch x := v.(type) {
 		case string:
@@ -324,12 +325,4 @@ func approxRowBytes(row spec.Row) int64 {
 		}
 	}
 	return n
-}
-
-// systemFields are the leading columns of BatchRun batches.
-func systemFields() []spec.DataField {
-	return []spec.DataField{
-		{ID: parquetio.SequenceNumberFieldID, Name: parquetio.SequenceNumberName, Type: spec.BigIntType.NotNull()},
-		{ID: parquetio.ValueKindFieldID, Name: parquetio.ValueKindName, Type: spec.TinyIntType.NotNull()},
-	}
 }

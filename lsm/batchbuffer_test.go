@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratalake/strata/internal/arrowconv"
+	"github.com/stratalake/strata/internal/parquetio"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -261,7 +262,7 @@ func sortedRuns(t *testing.T, mem memory.Allocator, f *columnarFixture, kvs []*K
 		}
 		runs[i] = append(runs[i], kv)
 	}
-	schema, err := arrowconv.Schema(append(systemFields(), f.fields...))
+	schema, err := arrowconv.Schema(append(parquetio.SystemFields(), f.fields...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +272,7 @@ func sortedRuns(t *testing.T, mem memory.Allocator, f *columnarFixture, kvs []*K
 		var batches []arrow.RecordBatch
 		for rest := runs[i]; len(rest) > 0; {
 			n := min(len(rest), 1+f.rng.IntN(40))
-			b, err := arrowconv.NewBuilder(mem, append(systemFields(), f.fields...))
+			b, err := arrowconv.NewBuilder(mem, append(parquetio.SystemFields(), f.fields...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,7 +330,7 @@ func TestMergeBatchesMatchesMergeRuns(t *testing.T) {
 					}
 					want = append(want, kv)
 				}
-				schema, err := arrowconv.Schema(append(systemFields(), f.fields...))
+				schema, err := arrowconv.Schema(append(parquetio.SystemFields(), f.fields...))
 				if err != nil {
 					t.Fatal(err)
 				}

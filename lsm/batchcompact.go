@@ -1,7 +1,6 @@
 package lsm
 
 import (
-	"bytes"
 	"context"
 	"iter"
 
@@ -39,24 +38,8 @@ func MergeBatches(ctx context.Context, mem memory.Allocator, schema *arrow.Schem
 		}
 		same := make([]*runCursor, 0, len(m.live))
 		for len(m.live) > 0 {
-			// The smallest current key, and every run positioned on it.
-			same = append(same[:0], m.live[0])
-			minKey := m.live[0].key()
-			for _, c := range m.live[1:] {
-				switch k := c.key(); bytes.Compare(k, minKey) {
-				case -1:
-					minKey = k
-					same = append(same[:0], c)
-				case 0:
-					same = append(same, c)
-				}
-			}
-			win := same[0]
-			for _, c := range same[1:] {
-				if c.seq() > win.seq() {
-					win = c
-				}
-			}
+			var win *runCursor
+			same, win = smallest(m.live, same)
 			if !dropDelete || !spec.RowKind(win.kind()).IsRetract() {
 				m.picks = append(m.picks, arrowconv.Pick{Src: uint32(m.src[win]), Row: uint32(win.pos)})
 				m.seqs = append(m.seqs, win.seq())

@@ -68,24 +68,8 @@ func DedupBatches(ctx context.Context, mem memory.Allocator, runs []BatchRun, ke
 		}
 		same := make([]*runCursor, 0, len(live))
 		for len(live) > 0 {
-			// The smallest current key, and every run positioned on it.
-			same = append(same[:0], live[0])
-			minKey := live[0].key()
-			for _, c := range live[1:] {
-				switch k := c.key(); bytes.Compare(k, minKey) {
-				case -1:
-					minKey = k
-					same = append(same[:0], c)
-				case 0:
-					same = append(same, c)
-				}
-			}
-			win := same[0]
-			for _, c := range same[1:] {
-				if c.seq() > win.seq() {
-					win = c
-				}
-			}
+			var win *runCursor
+			same, win = smallest(live, same)
 			if !spec.RowKind(win.kind()).IsRetract() {
 				win.keep[win.pos] = true
 				win.kept++
@@ -113,6 +97,30 @@ func DedupBatches(ctx context.Context, mem memory.Allocator, runs []BatchRun, ke
 			}
 		}
 	}
+}
+
+// smallest puts into same (reused) every cursor positioned on the smallest
+// current key among live, and returns them with the one whose record is
+// newest (the highest sequence number), the deduplicate engine's winner.
+func smallest(live, same []*runCursor) ([]*runCursor, *runCursor) {
+	same = append(same[:0], live[0])
+	minKey := live[0].key()
+	for _, c := range live[1:] {
+		switch k := c.key(); bytes.Compare(k, minKey) {
+		case -1:
+			minKey = k
+			same = append(same[:0], c)
+		case 0:
+			same = append(same, c)
+		}
+	}
+	win := same[0]
+	for _, c := range same[1:] {
+		if c.seq() > win.seq() {
+			win = c
+		}
+	}
+	return same, win
 }
 
 func removeCursor(cs []*runCursor, c *runCursor) []*runCursor {

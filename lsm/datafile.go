@@ -194,16 +194,22 @@ func (w *FileWriter) WriteSeq(ctx context.Context, kvs iter.Seq2[*KeyValue, erro
 			metas = append(metas, meta)
 		}
 	}
-	if cur != nil {
-		f := cur
-		cur = nil
-		meta, err := w.finish(f, level, source)
-		if err != nil {
-			return nil, err
-		}
-		metas = append(metas, meta)
+	return w.finishLast(&cur, metas, level, source)
+}
+
+// finishLast finishes the file left open at the end of a write, if any, and
+// adds it to metas.
+func (w *FileWriter) finishLast(cur **openFile, metas []spec.DataFileMeta, level int32, source spec.FileSource) ([]spec.DataFileMeta, error) {
+	if *cur == nil {
+		return metas, nil
 	}
-	return metas, nil
+	f := *cur
+	*cur = nil // finish publishes or aborts it
+	meta, err := w.finish(f, level, source)
+	if err != nil {
+		return nil, err
+	}
+	return append(metas, meta), nil
 }
 
 // openFile is a data file being written.

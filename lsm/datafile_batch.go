@@ -47,16 +47,7 @@ func (w *FileWriter) WriteBatches(ctx context.Context, batches BatchRun, level i
 		}
 		metas = append(metas, done...)
 	}
-	if cur != nil {
-		f := cur
-		cur = nil
-		meta, err := w.finish(f, level, source)
-		if err != nil {
-			return nil, err
-		}
-		metas = append(metas, meta)
-	}
-	return metas, nil
+	return w.finishLast(&cur, metas, level, source)
 }
 
 // writeBatch writes rec into *cur (opening a file when none is), in

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/stratalake/strata/internal/arrowconv"
+	"github.com/stratalake/strata/internal/parquetio"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -177,7 +178,7 @@ func (r *Rewriter) rewrite(ctx context.Context, outputLevel int, dropDelete bool
 // rewriteBatches is rewrite for plain deduplication, column-wise.
 func (r *Rewriter) rewriteBatches(ctx context.Context, outputLevel int, dropDelete bool, sections [][]SortedRun) ([]*File, []spec.DataFileMeta, error) {
 	l := r.Writer.layout
-	schema, err := arrowconv.Schema(append(systemFields(), l.ValueFields...))
+	schema, err := arrowconv.Schema(append(parquetio.SystemFields(), l.ValueFields...))
 	if err != nil {
 		return nil, nil, err
 	}

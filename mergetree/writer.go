@@ -222,7 +222,7 @@ func (w *Writer) Add(kind spec.RowKind, row spec.Row) error {
 	if w.cbuf != nil {
 		return w.cbuf.AddRow(kind, row)
 	}
-	w.buf.Add(&lsm.KeyValue{Key: w.o.Layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, approxSize(row))
+	w.buf.Add(&lsm.KeyValue{Key: w.o.Layout.KeyOf(row), Kind: kind, Value: row, Level: -1}, lsm.ApproxRowBytes(row))
 	return nil
 }
 
@@ -247,19 +247,6 @@ func (w *Writer) FlushMemory(ctx context.Context) error {
 		}
 	}
 	return w.flush(ctx, false, false)
-}
-
-func approxSize(row spec.Row) int64 {
-	n := int64(64 + 16*len(row))
-	for _, v := range row {
-		switch x := v.(type) {
-		case string:
-			n += int64(len(x))
-		case []byte:
-			n += int64(len(x))
-		}
-	}
-	return n
 }
 
 func (w *Writer) dvOf(file string) *spec.DeletionVector {

@@ -42,14 +42,7 @@ func (req *BatchRequest) Fields() []spec.DataField {
 	if !req.System {
 		return req.ReadFields
 	}
-	return append(systemFields(), req.ReadFields...)
-}
-
-func systemFields() []spec.DataField {
-	return []spec.DataField{
-		{ID: parquetio.SequenceNumberFieldID, Name: parquetio.SequenceNumberName, Type: spec.BigIntType.NotNull()},
-		{ID: parquetio.ValueKindFieldID, Name: parquetio.ValueKindName, Type: spec.TinyIntType.NotNull()},
-	}
+	return append(parquetio.SystemFields(), req.ReadFields...)
 }
 
 // physical returns the columns to ask the file for and the positions whose

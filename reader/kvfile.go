@@ -125,7 +125,7 @@ func ReadPositioned(ctx context.Context, fs storage.Storage, req Request) iter.S
 			fail(err)
 			return
 		}
-		cols, casts := fileColumns(req.FileSchema, req.ReadFields, systemFields()...)
+		cols, casts := fileColumns(req.FileSchema, req.ReadFields, parquetio.SystemFields()...)
 		pos := int64(-1)
 		for row, err := range f.ReadRows(cols) {
 			if err != nil {

@@ -3,6 +3,7 @@ package parquetio
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"testing"
 
@@ -71,9 +72,36 @@ func assertBatchesHold(t *testing.T, data []byte, fields []spec.DataField, rows 
 
 // TestBatchesAllTypes reads back the rows written, as batches of 1, 3 and
 // the default number of rows.
+// Rows with TIMESTAMP(7..9) values beyond Arrow's nanoseconds fail to
+// read as batches, rather than wrap.
 func TestBatchesAllTypes(t *testing.T) {
-	data := writeFile(t, allTypes(), allTypesRows())
-	assertBatchesHold(t, data, allTypes(), allTypesRows())
+	var in, beyond []spec.Row
+	for _, r := range allTypesRows() {
+		b, err := arrowconv.NewBuilder(memory.DefaultAllocator, allTypes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Append(r); err != nil {
+			beyond = append(beyond, r)
+		} else {
+			in = append(in, r)
+		}
+		b.Release() // a failed Append leaves the batch unusable
+	}
+	if len(beyond) == 0 || len(in) == 0 {
+		t.Fatalf("%d rows Arrow holds, %d it does not: the test needs both", len(in), len(beyond))
+	}
+	assertBatchesHold(t, writeFile(t, allTypes(), in), allTypes(), in)
+	f := openBytes(t, writeFile(t, allTypes(), beyond))
+	for _, err := range f.ReadBatches(context.Background(), BatchRequest{Fields: allTypes()}) {
+		if err != nil {
+			if !errors.Is(err, spec.ErrSchemaMismatch) {
+				t.Fatalf("reading far timestamps: %v, want spec.ErrSchemaMismatch", err)
+			}
+			return
+		}
+	}
+	t.Fatal("timestamps beyond Arrow's nanoseconds read as batches")
 }
 
 // TestBatchesJavaFixtures reads Java's files in batches of every size; the

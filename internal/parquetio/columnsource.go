@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -13,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/stratalake/strata/internal/arrowconv"
+	"github.com/stratalake/strata/spec"
 )
 
 // columnSource yields one top-level column of one row group, m rows at a
@@ -121,7 +123,11 @@ func (s *int96Source) next(m int64) (arrow.Array, error) {
 			if s.raw {
 				raw.Append(vals[v][:])
 			} else {
-				ts.Append(int96Nanos(vals[v]))
+				x, ok := int96Nanos(vals[v])
+				if !ok {
+					return nil, fmt.Errorf("%w: an INT96 timestamp beyond the years Arrow nanoseconds hold (1677-2262); read it as rows", spec.ErrSchemaMismatch)
+				}
+				ts.Append(x)
 			}
 			v++
 		}
@@ -133,11 +139,20 @@ func (s *int96Source) next(m int64) (arrow.Array, error) {
 	return ts.NewArray(), nil
 }
 
-// int96Nanos reads nanoseconds of day as a signed number, as Java writes it.
-func int96Nanos(x parquet.Int96) arrow.Timestamp {
+// int96Nanos reads nanoseconds of day as a signed number, as Java writes it;
+// false when the instant does not fit Arrow's int64 nanoseconds.
+func int96Nanos(x parquet.Int96) (arrow.Timestamp, bool) {
 	nanos := int64(binary.LittleEndian.Uint64(x[:8]))
 	days := int64(binary.LittleEndian.Uint32(x[8:])) - julianUnixEpochDays
-	return arrow.Timestamp(days*86_400_000_000_000 + nanos)
+	const nanosPerDay = 86_400_000_000_000
+	if days > math.MaxInt64/nanosPerDay-1 || days < math.MinInt64/nanosPerDay+1 {
+		return 0, false
+	}
+	t := days*nanosPerDay + nanos
+	if (nanos > 0 && t < days*nanosPerDay) || (nanos < 0 && t > days*nanosPerDay) {
+		return 0, false
+	}
+	return arrow.Timestamp(t), true
 }
 
 func (s *int96Source) seek(row int64) error { return s.r.SeekToRow(row) }

@@ -68,9 +68,16 @@ func KVFields(keyFields, valueFields []spec.DataField) []spec.DataField {
 		f.ID = int(int32(f.ID) + KeyFieldIDStart)
 		out = append(out, f)
 	}
-	out = append(out,
-		spec.DataField{ID: SequenceNumberFieldID, Name: SequenceNumberName, Type: spec.BigIntType.NotNull()},
-		spec.DataField{ID: ValueKindFieldID, Name: ValueKindName, Type: spec.TinyIntType.NotNull()},
-	)
+	out = append(out, SystemFields()...)
 	return append(out, valueFields...)
+}
+
+// SystemFields are _SEQUENCE_NUMBER (BIGINT NOT NULL) and _VALUE_KIND
+// (TINYINT NOT NULL), the columns between a key-value file's key and value
+// columns, and the first two of the batches merges work on.
+func SystemFields() []spec.DataField {
+	return []spec.DataField{
+		{ID: SequenceNumberFieldID, Name: SequenceNumberName, Type: spec.BigIntType.NotNull()},
+		{ID: ValueKindFieldID, Name: ValueKindName, Type: spec.TinyIntType.NotNull()},
+	}
 }
