@@ -57,7 +57,7 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 	}
 	bk := w.bucketKey
 	hash := newBucketHasher(bk, in.cols)
-	partVals := make(spec.Row, len(pf))
+	partVals, partTypes := make(spec.Row, len(pf)), w.t.partitionTypes()
 	var scratch, key []byte
 	for r := range in.n {
 		if kind := in.kind(r); kind.IsRetract() {
@@ -85,7 +85,7 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 					return err
 				}
 			}
-			if scratch, err = spec.EncodeBinaryRowInto(scratch, w.t.partitionTypes(), partVals, spec.RowKindInsert); err != nil {
+			if scratch, err = spec.EncodeBinaryRowInto(scratch, partTypes, partVals, spec.RowKindInsert); err != nil {
 				return err
 			}
 			key = append(key, scratch...)
