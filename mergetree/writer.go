@@ -72,6 +72,14 @@ type Options struct {
 
 	ChangelogProducer spec.ChangelogProducer
 	RowDedup          bool // changelog-producer.row-deduplicate
+	// DedupIgnore are the value positions row deduplication does not
+	// compare (changelog-producer.row-deduplicate-ignore-fields).
+	DedupIgnore []int
+	// NewBareMerge returns the merge engine without the single-record
+	// shortcut, which lookup and full-compaction changelog merging feed
+	// every record to, as Java's LookupMergeFunction and
+	// FullChangelogMergeFunctionWrapper do.
+	NewBareMerge func() (lsm.MergeFunction, error)
 	// FirstRow: the first-row merge engine.
 	FirstRow bool
 	// UpgradeWithoutRewrite: a lone level-0 file may move up in metadata
@@ -272,6 +280,8 @@ func (w *Writer) rewriter() *lsm.Rewriter {
 		DV:                    w.dv,
 		ChangelogWriter:       w.changelog,
 		RowDedup:              o.RowDedup,
+		DedupIgnore:           o.DedupIgnore,
+		NewBareMerge:          o.NewBareMerge,
 		FirstRow:              o.FirstRow,
 		UpgradeWithoutRewrite: o.UpgradeWithoutRewrite,
 	}

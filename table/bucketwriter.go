@@ -59,9 +59,13 @@ func (t *Table) mergeTreeOptions() mergetree.Options {
 		WriteOnly: o.WriteOnly, Strategy: t.compactStrategy(), StopTrigger: o.NumSortedRunStopTrigger,
 		ChangelogProducer:     o.ChangelogProducer,
 		RowDedup:              o.ChangelogRowDeduplicate,
+		DedupIgnore:           t.dedupIgnore,
 		FirstRow:              o.MergeEngine == spec.MergeEngineFirstRow,
 		UpgradeWithoutRewrite: o.MergeEngine == spec.MergeEngineDeduplicate && len(o.SequenceField) == 0,
 		NeedLookup:            t.needLookup(),
+	}
+	if t.mergeFn != nil {
+		mt.NewBareMerge = func() (lsm.MergeFunction, error) { return t.mergeFn.Create(), nil }
 	}
 	if o.DeletionVectorsEnabled {
 		mt.DeletionVectors = spec.DVBitmap32

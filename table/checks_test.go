@@ -165,6 +165,31 @@ func TestLookupChangelogRowDeduplicate(t *testing.T) {
 	}
 }
 
+// changelog-producer.row-deduplicate-ignore-fields reaches the lookup
+// changelog: an update that changes only an ignored column produces no
+// -U/+U. (The writer once built its rewriter without the ignored fields.)
+func TestLookupChangelogRowDeduplicateIgnoreFields(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1, "changelog-producer", "lookup",
+		"changelog-producer.row-deduplicate", "true", "changelog-producer.row-deduplicate-ignore-fields", "score")
+	commitRows(t, tb, "w", 1, spec.Row{int64(1), "same", 1.0}, spec.Row{int64(2), "old", 1.0})
+	before, _ := tb.Snapshots().LatestID(ctx)
+	commitRows(t, tb, "w", 2, spec.Row{int64(1), "same", 2.0}, spec.Row{int64(2), "new", 2.0})
+	last, _ := tb.Snapshots().LatestID(ctx)
+	var kinds []string
+	for id := before + 1; id <= last; id++ {
+		for kv, err := range tb.Changelog(ctx, id) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds = append(kinds, kv.Kind.String()+fmt.Sprint(kv.Key[0]))
+		}
+	}
+	if want := "[-U2 +U2]"; fmt.Sprint(kinds) != want {
+		t.Fatalf("changelog %v, want %s", kinds, want)
+	}
+}
+
 // Under a stream of flushes with no commit, a writer waits for compaction
 // once a bucket has more sorted runs than num-sorted-run.stop-trigger, so
 // the run count stays bounded even when compaction is slower than writing.
