@@ -70,9 +70,6 @@ func NewBatchBuffer(mem memory.Allocator, fields []spec.DataField, keyIndex []in
 	return &BatchBuffer{fields: fields, keyIndex: keyIndex, keyTypes: kt, mem: mem, bld: bld, nextSeq: nextSeq}, nil
 }
 
-// Len is the number of buffered records.
-func (b *BatchBuffer) Len() int { return len(b.ents) }
-
 // Empty reports whether nothing is buffered.
 func (b *BatchBuffer) Empty() bool { return len(b.ents) == 0 }
 
