@@ -35,6 +35,19 @@ func BenchmarkWriteStrata(b *testing.B) {
 	}
 }
 
+// BenchmarkWritePebble is the same stream into pebble (WAL on, a synced
+// batch per 100k rows): run with BenchmarkWriteStrata
+// (`-bench 'Write(Strata|Pebble)'`) for the baseline of the same run.
+func BenchmarkWritePebble(b *testing.B) {
+	res, err := RunWritePebble(context.Background(), WriteConfig{Rows: b.N, KeySpace: 10_000_000, Buckets: 4,
+		CommitEvery: 100_000, Dir: b.TempDir(), Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(res.RowsPerSec, "rows/s")
+	b.ReportMetric(res.WriteAmp, "write-amp")
+}
+
 // Through either API, Strata ends with the rows pebble ends with: both
 // engines see the same stream. Every figure is filled in.
 func TestRunWriteSameStream(t *testing.T) {
