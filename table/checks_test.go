@@ -146,15 +146,7 @@ func TestLookupChangelogRowDeduplicate(t *testing.T) {
 		before, _ := tb.Snapshots().LatestID(ctx)
 		commitRows(t, tb, "w", 2, spec.Row{int64(1), "same", 1.0}, spec.Row{int64(2), "new", 1.0})
 		last, _ := tb.Snapshots().LatestID(ctx)
-		var kinds []string
-		for id := before + 1; id <= last; id++ {
-			for kv, err := range tb.Changelog(ctx, id) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				kinds = append(kinds, kv.Kind.String()+fmt.Sprint(kv.Key[0]))
-			}
-		}
+		kinds := changelogKinds(t, tb, before+1, last)
 		want := "[-U1 +U1 -U2 +U2]"
 		if dedup {
 			want = "[-U2 +U2]"
@@ -163,6 +155,22 @@ func TestLookupChangelogRowDeduplicate(t *testing.T) {
 			t.Fatalf("row-deduplicate=%v: changelog %v, want %s", dedup, kinds, want)
 		}
 	}
+}
+
+// changelogKinds lists the changelog of snapshots from to to as kind and
+// key, such as -U1.
+func changelogKinds(t *testing.T, tb *Table, from, to int64) []string {
+	t.Helper()
+	var kinds []string
+	for id := from; id <= to; id++ {
+		for kv, err := range tb.Changelog(context.Background(), id) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds = append(kinds, kv.Kind.String()+fmt.Sprint(kv.Key[0]))
+		}
+	}
+	return kinds
 }
 
 // changelog-producer.row-deduplicate-ignore-fields reaches the lookup
@@ -176,15 +184,7 @@ func TestLookupChangelogRowDeduplicateIgnoreFields(t *testing.T) {
 	before, _ := tb.Snapshots().LatestID(ctx)
 	commitRows(t, tb, "w", 2, spec.Row{int64(1), "same", 2.0}, spec.Row{int64(2), "new", 2.0})
 	last, _ := tb.Snapshots().LatestID(ctx)
-	var kinds []string
-	for id := before + 1; id <= last; id++ {
-		for kv, err := range tb.Changelog(ctx, id) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			kinds = append(kinds, kv.Kind.String()+fmt.Sprint(kv.Key[0]))
-		}
-	}
+	kinds := changelogKinds(t, tb, before+1, last)
 	if want := "[-U2 +U2]"; fmt.Sprint(kinds) != want {
 		t.Fatalf("changelog %v, want %s", kinds, want)
 	}
