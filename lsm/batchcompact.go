@@ -41,7 +41,7 @@ func MergeBatches(ctx context.Context, mem memory.Allocator, schema *arrow.Schem
 			var win *runCursor
 			same, win = smallest(m.live, same)
 			if !dropDelete || !spec.RowKind(win.kind()).IsRetract() {
-				m.picks = append(m.picks, arrowconv.Pick{Src: uint32(m.src[win]), Row: uint32(win.pos)})
+				m.picks = append(m.picks, arrowconv.Pick{Src: uint32(win.src), Row: uint32(win.pos)})
 				m.seqs = append(m.seqs, win.seq())
 				m.kinds = append(m.kinds, win.kind())
 			}
@@ -85,7 +85,6 @@ type batchMerge struct {
 	cursors []*runCursor
 	live    []*runCursor
 	sources []arrow.RecordBatch
-	src     map[*runCursor]int // a live cursor's batch among sources
 	retired []arrow.RecordBatch
 	picks   []arrowconv.Pick
 	seqs    []int64
@@ -93,10 +92,7 @@ type batchMerge struct {
 }
 
 func (m *batchMerge) addSource(c *runCursor) {
-	if m.src == nil {
-		m.src = map[*runCursor]int{}
-	}
-	m.src[c] = len(m.sources)
+	c.src = len(m.sources)
 	m.sources = append(m.sources, c.rec)
 }
 
@@ -114,7 +110,6 @@ func (m *batchMerge) advance(c *runCursor) error {
 		return err
 	}
 	if !ok {
-		delete(m.src, c)
 		m.live = removeCursor(m.live, c)
 		return nil
 	}

@@ -148,6 +148,7 @@ type runCursor struct {
 	offs  []int  // key i is keys[offs[i]:offs[i+1]]
 	keep  []bool
 	kept  int
+	src   int // MergeBatches: the current batch's place among the sources
 }
 
 // load moves to the run's next non-empty batch; false at the end.
