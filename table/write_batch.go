@@ -29,20 +29,20 @@ func (w *Write) Write(ctx context.Context, rec arrow.RecordBatch) error {
 	if err != nil {
 		return err
 	}
-	if !w.t.columnar() || w.t.opts.Bucket <= 0 || w.global != nil {
-		if err := w.admitBatch(in); err != nil {
-			return err
-		}
-		return w.writeRows(ctx, in)
+	dropped, err := w.admitBatch(in)
+	if err != nil {
+		return err
 	}
-	return w.writeColumnar(ctx, in)
+	if !w.t.columnar() || w.t.opts.Bucket <= 0 || w.global != nil {
+		return w.writeRows(ctx, in) // WriteRow drops the same rows again
+	}
+	return w.writeColumnar(ctx, in, dropped)
 }
 
 // writeColumnar routes a batch's rows to their fixed buckets and adds each
 // bucket's share to its columnar buffer. Every row is routed and checked
 // before any is buffered.
-func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
-	fields := w.t.schema.Fields
+func (w *Write) writeColumnar(ctx context.Context, in *boundBatch, dropped []bool) error {
 	type group struct {
 		partition []byte
 		bucket    int32
@@ -60,18 +60,8 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 	partVals, partTypes := make(spec.Row, len(pf)), w.t.partitionTypes()
 	var scratch, key []byte
 	for r := range in.n {
-		if kind := in.kind(r); kind.IsRetract() {
-			row, err := in.row(r, fields)
-			if err != nil {
-				return err
-			}
-			_, keep, err := w.t.rowKinds.Resolve(kind, row)
-			if err != nil {
-				return err
-			}
-			if !keep {
-				continue
-			}
+		if dropped != nil && dropped[r] {
+			continue
 		}
 		h, err := hash(r)
 		if err != nil {
@@ -117,23 +107,33 @@ func (w *Write) writeColumnar(ctx context.Context, in *boundBatch) error {
 }
 
 // admitBatch refuses the whole batch, before anything is kept, when the
-// merge engine would refuse one of its rows (see WriteRow). Only
-// retractions can be refused, unless rowkind.field gives the kinds.
-func (w *Write) admitBatch(b *boundBatch) error {
+// merge engine would refuse one of its rows (see WriteRow), and marks the
+// rows the table drops (ignore-delete, ignore-update-before; nil when
+// none). Only retractions can be refused or dropped, unless rowkind.field
+// gives the kinds.
+func (w *Write) admitBatch(b *boundBatch) ([]bool, error) {
 	fields := w.t.schema.Fields
+	var dropped []bool
 	for i := range b.n {
 		if !b.kind(i).IsRetract() && w.t.opts.RowKindField == nil {
 			continue
 		}
 		row, err := b.row(i, fields)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if _, _, err := w.t.rowKinds.Resolve(b.kind(i), row); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+		_, keep, err := w.t.rowKinds.Resolve(b.kind(i), row)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", i, err)
+		}
+		if !keep {
+			if dropped == nil {
+				dropped = make([]bool, b.n)
+			}
+			dropped[i] = true
 		}
 	}
-	return nil
+	return dropped, nil
 }
 
 // boundBatch is a batch checked against the table: its columns in table
