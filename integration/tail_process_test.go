@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -113,6 +114,9 @@ func TestTailProcessKilledAndResumed(t *testing.T) {
 					t.Fatalf("the tail did not catch up with snapshot %d\n%s", latest, stderr.String())
 				}
 			}
+			// The consumer file may have caught up in an earlier run:
+			// make sure this one handles SIGTERM before sending it.
+			waitHandlesSIGTERM(t, cmd.Process.Pid)
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
@@ -162,6 +166,26 @@ func TestTailProcessKilledAndResumed(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs (%d resumed with output), %d changes, %d printed again", len(outputs), restarts, len(ref), repeated)
+}
+
+// waitHandlesSIGTERM waits until process pid catches SIGTERM, as Linux's
+// /proc/PID/status SigCgt mask shows.
+func waitHandlesSIGTERM(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatalf("process %d: %v", pid, err)
+		}
+		for _, l := range strings.Split(string(status), "\n") {
+			if mask, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+				if m, err := strconv.ParseUint(strings.TrimSpace(mask), 16, 64); err == nil && m&(1<<(syscall.SIGTERM-1)) != 0 {
+					return
+				}
+			}
+		}
+	}
+	t.Fatalf("process %d did not catch SIGTERM within 30 s", pid)
 }
 
 type tailLine struct {

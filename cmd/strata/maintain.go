@@ -8,10 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -91,8 +88,7 @@ func (e *env) maintain(cmd *cobra.Command, args []string, f *maintainFlags) erro
 		}
 		opts = append(opts, maintain.WithTables(id))
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	cat, err := e.catalog(ctx)
 	if err != nil {
 		return err

@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -85,8 +83,7 @@ func (e *env) serve(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	fs, err := storage.OpenExisting(ctx, e.location())
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("warehouse %s %w: the directory does not exist", e.location(), spec.ErrNotFound)

@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,8 +90,7 @@ Examples:
 					opts = append(opts, table.WithIgnoreProgress())
 				}
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			ctx := cmd.Context()
 			t, err := e.table(ctx, args[0])
 			if err != nil {
 				return err
