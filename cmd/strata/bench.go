@@ -48,6 +48,12 @@ mark (VmHWM), reset before each engine by writing 5 to /proc/self/clear_refs
 after a garbage collection; MinIO's own memory and CPU are not counted, and
 without /proc (not Linux) the peak is unknown.
 
+--cli also runs the strata write command (this binary, in a child process)
+on the same rows as JSON Lines, written to a file first and not timed,
+with --commit-every; its tenths are taken when it reports the commits that
+end them, its CPU time and peak memory from its resource usage (bytes
+written are not counted). The report adds its rate against the API's.
+
 Prints a table and the Strata/pebble ratios; --json FILE also writes the raw
 numbers as JSON ("-": to stdout, instead of the table). --cpuprofile FILE
 writes a CPU profile of Strata's timed run only. Scratch data goes to a
@@ -58,6 +64,7 @@ an earlier run's).`
 func newBenchWriteCmd(e *env) *cobra.Command {
 	cfg := bench.WriteConfig{API: bench.APIArrow, Storage: bench.StorageLocal}
 	var api, where, jsonPath, cpuProfile string
+	var runCLI bool
 	cmd := &cobra.Command{
 		Use:   "write",
 		Short: "Upserts of 150-byte rows over a large key space, compaction on; baseline pebble",
@@ -65,6 +72,13 @@ func newBenchWriteCmd(e *env) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.API, cfg.Storage = bench.WriteAPI(api), bench.WriteStorage(where)
+			if runCLI {
+				bin, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("--cli: this command's binary: %w", err)
+				}
+				cfg.CLI = bin
+			}
 			if err := cfg.Validate(); err != nil {
 				return usagef("%v", err)
 			}
@@ -106,6 +120,7 @@ func newBenchWriteCmd(e *env) *cobra.Command {
 	f.StringVar(&api, "api", string(bench.APIArrow), "how Strata is handed the rows: arrow (record batches) or rows (WriteRow)")
 	f.IntVar(&cfg.BatchRows, "batch", bench.DefaultBatchRows, "rows per Arrow record batch (--api arrow)")
 	f.StringVar(&where, "storage", string(bench.StorageLocal), "where Strata's table lives: local or minio (MinIO on loopback); pebble is on local disk")
+	f.BoolVar(&runCLI, "cli", false, "also run strata write (this binary) on the same rows as JSON Lines, on local disk")
 	f.StringVar(&cfg.Minio, "minio", "", "minio binary for --storage minio (default: minio in PATH, GOPATH/bin or GOBIN)")
 	f.StringVar(&cfg.Dir, "dir", "", "scratch directory (default: a temporary one)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed")

@@ -27,6 +27,9 @@ const (
 	APIArrow WriteAPI = "arrow"
 	// APIRows hands Strata one row of Go values at a time (WriteRow).
 	APIRows WriteAPI = "rows"
+	// APIJSONL runs the strata write command on the rows as JSON Lines
+	// (RunWriteCLI); a report has it beside the API it compares with.
+	APIJSONL WriteAPI = "jsonl"
 )
 
 // WriteStorage is where Strata's table lives; pebble's is always on local
@@ -58,6 +61,9 @@ type WriteConfig struct {
 	Dir         string       // scratch directory for both engines
 	Seed        uint64
 	Progress    io.Writer // nil: quiet
+	// CLI, if set, is a strata binary: RunWrite also runs its write
+	// command on the same rows as JSON Lines (RunWriteCLI).
+	CLI string
 	// CPUProfile, if set, receives a CPU profile (pprof) of Strata's
 	// timed phase.
 	CPUProfile io.Writer
@@ -86,6 +92,9 @@ func (c WriteConfig) normalized() (WriteConfig, error) {
 	if c.API != APIArrow && c.API != APIRows {
 		return c, fmt.Errorf("api %q: want %s or %s", c.API, APIArrow, APIRows)
 	}
+	if c.CLI != "" && c.Storage != StorageLocal {
+		return c, fmt.Errorf("the strata write run is on local disk only: it cannot go with storage %s", c.Storage)
+	}
 	if c.Storage != StorageLocal && c.Storage != StorageMinio {
 		return c, fmt.Errorf("storage %q: want %s or %s", c.Storage, StorageLocal, StorageMinio)
 	}
@@ -95,7 +104,7 @@ func (c WriteConfig) normalized() (WriteConfig, error) {
 // WriteResult is one engine's figures.
 type WriteResult struct {
 	Engine  string  `json:"engine"`
-	API     string  `json:"api,omitempty"` // Strata's: arrow or rows
+	API     string  `json:"api,omitempty"` // Strata's: arrow, rows or jsonl
 	Storage string  `json:"storage"`
 	Rows    int     `json:"rows"`
 	Seconds float64 `json:"seconds"`
@@ -161,6 +170,8 @@ type WriteReport struct {
 	GOMAXPROCS  int         `json:"gomaxprocs"`
 	Strata      WriteResult `json:"strata"`
 	Pebble      WriteResult `json:"pebble"`
+	// CLI is the strata write command's run, when asked for.
+	CLI *WriteResult `json:"cli,omitempty"`
 }
 
 // RunWrite runs both engines on fresh scratch directories, Strata first,
@@ -184,6 +195,13 @@ func RunWrite(ctx context.Context, cfg WriteConfig) (*WriteReport, error) {
 	if rep.Strata, err = RunWriteStrata(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("strata: %w", err)
 	}
+	if cfg.CLI != "" {
+		cli, err := RunWriteCLI(ctx, cfg, cfg.CLI)
+		if err != nil {
+			return nil, fmt.Errorf("strata write: %w", err)
+		}
+		rep.CLI = &cli
+	}
 	if rep.Pebble, err = RunWritePebble(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("pebble: %w", err)
 	}
@@ -197,7 +215,11 @@ func (r *WriteReport) Text() string {
 		count(int64(r.Rows)), rowBytes, count(r.KeySpace), r.Buckets, count(int64(r.CommitEvery)), r.GOMAXPROCS)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "engine\tAPI\tstorage\trows/s\tfirst 10%\tlast 10%\tlast/first\trows/s/core\tCPU s\twrite-amp\tpeak RSS (start)\truns/bucket\t")
-	for _, w := range []WriteResult{r.Strata, r.Pebble} {
+	rows := []WriteResult{r.Strata, r.Pebble}
+	if r.CLI != nil {
+		rows = []WriteResult{r.Strata, *r.CLI, r.Pebble}
+	}
+	for _, w := range rows {
 		api, runs := w.API, "-"
 		if api == "" {
 			api = "-"
@@ -205,9 +227,13 @@ func (r *WriteReport) Text() string {
 		if w.SortedRuns != nil {
 			runs = strings.Trim(fmt.Sprint(w.SortedRuns), "[]")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.2f\t%s\t%s\t\n", w.Engine, api, w.Storage,
+		amp := "–"
+		if w.WriteAmp > 0 {
+			amp = fmt.Sprintf("%.2f", w.WriteAmp)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t\n", w.Engine, api, w.Storage,
 			count(int64(w.RowsPerSec)), count(int64(w.FirstTenthPerSec)), count(int64(w.LastTenthPerSec)),
-			ratio(w.LastTenthPerSec, w.FirstTenthPerSec), count(int64(w.RowsPerCore)), w.CPUSeconds, w.WriteAmp,
+			ratio(w.LastTenthPerSec, w.FirstTenthPerSec), count(int64(w.RowsPerCore)), w.CPUSeconds, amp,
 			peakStr(w.PeakRSS, w.StartRSS), runs)
 	}
 	tw.Flush()
@@ -218,6 +244,10 @@ func (r *WriteReport) Text() string {
 	s, p := r.Strata, r.Pebble
 	fmt.Fprintf(&b, "strata/pebble: throughput %s, write amplification %s, peak RSS %s\n",
 		ratio(s.RowsPerSec, p.RowsPerSec), ratio(s.WriteAmp, p.WriteAmp), ratio(float64(s.PeakRSS), float64(p.PeakRSS)))
+	if c := r.CLI; c != nil {
+		fmt.Fprintf(&b, "strata write (JSON Lines)/API: throughput %s, per CPU second %s\n",
+			ratio(c.RowsPerSec, s.RowsPerSec), ratio(perSec(c.Rows, c.CPUSeconds), perSec(s.Rows, s.CPUSeconds)))
+	}
 	return b.String()
 }
 

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -78,7 +79,7 @@ func TestRunWriteSameStream(t *testing.T) {
 					t.Errorf("report lacks %q:\n%s", want, text)
 				}
 			}
-			s, p := strataValues(t, dir), pebbleValues(t, dir)
+			s, p := strataValues(t, filepath.Join(dir, "strata")), pebbleValues(t, dir)
 			if len(s) < 4_000 || len(s) != len(p) {
 				t.Fatalf("strata has %d keys, pebble %d", len(s), len(p))
 			}
@@ -91,12 +92,50 @@ func TestRunWriteSameStream(t *testing.T) {
 	}
 }
 
-// strataValues scans the write scenario's Strata table under dir: each
-// key's row in encodeRow's form.
-func strataValues(t *testing.T, dir string) map[int64][]byte {
+// The strata write command, run on the stream as JSON Lines, ends with the
+// rows pebble ends with, and its figures are filled in.
+func TestRunWriteCLISameStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the strata binary")
+	}
+	bin := filepath.Join(t.TempDir(), "strata")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/strata").CombinedOutput(); err != nil {
+		t.Fatalf("go build strata: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	cfg := WriteConfig{Rows: 20_000, KeySpace: 5_000, Buckets: 2, CommitEvery: 2_000, Dir: dir, Seed: 7, CLI: bin}
+	rep, err := RunWrite(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.CLI
+	if c == nil || c.API != "jsonl" || c.Rows != 20_000 || c.FirstTenthPerSec <= 0 || c.LastTenthPerSec <= 0 ||
+		c.FirstTenthSeconds >= c.Seconds || c.LastTenthSeconds >= c.Seconds || len(c.SortedRuns) != 2 {
+		t.Fatalf("figures %+v", c)
+	}
+	if runtime.GOOS == "linux" && (c.PeakRSS <= 0 || c.CPUSeconds <= 0) {
+		t.Errorf("peak RSS %d, CPU %.2fs on Linux", c.PeakRSS, c.CPUSeconds)
+	}
+	if text := rep.Text(); !strings.Contains(text, "strata  jsonl") || !strings.Contains(text, "strata write (JSON Lines)/API") {
+		t.Errorf("report:\n%s", text)
+	}
+	s, p := strataValues(t, filepath.Join(dir, "cli")), pebbleValues(t, dir)
+	if len(s) < 4_000 || len(s) != len(p) {
+		t.Fatalf("the CLI's table has %d keys, pebble %d", len(s), len(p))
+	}
+	for id, v := range p {
+		if !bytes.Equal(s[id], v) {
+			t.Fatalf("key %d: strata write %x, pebble %x", id, s[id], v)
+		}
+	}
+}
+
+// strataValues scans the write scenario's Strata table in the warehouse
+// wh: each key's row in encodeRow's form.
+func strataValues(t *testing.T, wh string) map[int64][]byte {
 	t.Helper()
 	ctx := context.Background()
-	fs, err := storage.NewLocal(filepath.Join(dir, "strata"))
+	fs, err := storage.NewLocal(wh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +201,8 @@ func TestWriteConfigValidate(t *testing.T) {
 		func(c *WriteConfig) { c.BatchRows = -1 },
 		func(c *WriteConfig) { c.API = "columns" },
 		func(c *WriteConfig) { c.Storage = "s3" },
+		func(c *WriteConfig) { c.API = APIJSONL },
+		func(c *WriteConfig) { c.CLI, c.Storage = "strata", StorageMinio },
 	} {
 		c := ok
 		bad(&c)
