@@ -394,9 +394,24 @@ func (w *Write) sortedBuckets() []string {
 	return keys
 }
 
+// PrepareOption configures one PrepareCommit.
+type PrepareOption func(*prepareConfig)
+
+type prepareConfig struct{ wait bool }
+
+// WaitForCompaction makes one PrepareCommit wait for the running
+// compactions (or not), whatever WithWaitCompaction chose for the Write: a
+// streaming writer that leaves compaction in the background between
+// commits waits at the end of its input, as Paimon's do.
+func WaitForCompaction(wait bool) PrepareOption { return func(c *prepareConfig) { c.wait = wait } }
+
 // PrepareCommit flushes every bucket and returns one message per bucket that
 // changed. The write can go on afterwards.
-func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
+func (w *Write) PrepareCommit(ctx context.Context, opts ...PrepareOption) ([]CommitMessage, error) {
+	cfg := prepareConfig{wait: w.waitCompaction}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	w.commits++
 	if w.fullCompactionDue() {
 		for _, b := range w.sortedBuckets() {
@@ -413,7 +428,7 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, b := range buckets {
 		g.Go(func() error {
-			msg, err := w.buckets[b].prepareCommit(gctx, w.waitCompaction)
+			msg, err := w.buckets[b].prepareCommit(gctx, cfg.wait)
 			out[i] = msg
 			return err
 		})

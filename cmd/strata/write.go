@@ -78,8 +78,10 @@ writer job: two writes running at once must not share one.
 --commit-every ROWS ingests an unbounded input, such as a pipe that never
 closes: every ROWS input rows (and at the end of the input) the rows so far
 are committed, each commit its own APPEND snapshot (plus a COMPACT one when
-it compacted), printed as "snapshot N: wrote R rows (lines A-B)". The input
-is read as it arrives and not copied; the rows since the last commit are
+it compacted), printed as "snapshot N: wrote R rows (lines A-B)". Compaction
+runs in the background across commits (a commit takes the compactions that
+finished), and the commit at the end of the input waits for the running
+ones. The input is read as it arrives and not copied; the rows since the last commit are
 kept in memory to write them again if that commit conflicts with another
 writer (not with --retries 0: a conflict then stops the command).
 A bad line, a refused row or a failed commit stops the command: the commits

@@ -96,7 +96,9 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			b.StartTimer()
 			start := cpuTime()
-			w, err := t.NewWrite(ctx)
+			// As strata write --commit-every does: compaction in the
+			// background, the last commit waiting for it.
+			w, err := t.NewWrite(ctx, table.WithWaitCompaction(false))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -107,7 +109,7 @@ func BenchmarkIngest(b *testing.B) {
 					b.Fatal(err)
 				}
 				if done += bt.Len(); done%every == 0 {
-					msgs, err := w.PrepareCommit(ctx)
+					msgs, err := w.PrepareCommit(ctx, table.WaitForCompaction(done == rows))
 					if err == nil {
 						_, err = commit.Commit(ctx, table.BatchCommitIdentifier, msgs)
 					}

@@ -14,6 +14,8 @@ type decodeAhead struct {
 	stop chan struct{}
 	done chan struct{}
 	end  bool // a terminal item (io.EOF or an error) was received
+	// peeked is an item taken by ended, not yet returned by next.
+	peeked *decoded
 }
 
 type decoded struct {
@@ -60,9 +62,32 @@ func (d *decodeAhead) next() (*textrow.Batch, error) {
 	if d.end {
 		return nil, io.EOF
 	}
-	it := <-d.ch
+	var it decoded
+	if d.peeked != nil {
+		it, d.peeked = *d.peeked, nil
+	} else {
+		it = <-d.ch
+	}
 	d.end = it.err != nil
 	return it.b, it.err
+}
+
+// ended reports, without waiting, whether the input is known to have
+// ended with no rows left: whether the decoder has handed over its io.EOF
+// already. False when it is still reading.
+func (d *decodeAhead) ended() bool {
+	if d.end {
+		return true
+	}
+	if d.peeked == nil {
+		select {
+		case it := <-d.ch:
+			d.peeked = &it
+		default:
+			return false
+		}
+	}
+	return d.peeked.b == nil && isEOF(d.peeked.err)
 }
 
 // close stops the decoding and releases the batches not taken. It waits
@@ -70,6 +95,10 @@ func (d *decodeAhead) next() (*textrow.Batch, error) {
 // blocked on an input that never ends, and it exits at its next batch.
 func (d *decodeAhead) close() {
 	close(d.stop)
+	if d.peeked != nil && d.peeked.b != nil {
+		d.peeked.b.Release()
+	}
+	d.peeked = nil
 	for {
 		select {
 		case it := <-d.ch:

@@ -57,7 +57,9 @@ func (r *writeRun) stream(ctx context.Context, in io.Reader) error {
 		dec.Release()
 		return err
 	}
-	if s.w, err = r.t.NewWrite(ctx); err != nil {
+	// Compaction runs in the background across commits; the last commit
+	// waits for it.
+	if s.w, err = r.t.NewWrite(ctx, table.WithWaitCompaction(false)); err != nil {
 		dec.Release()
 		return err
 	}
@@ -84,7 +86,7 @@ func (r *writeRun) stream(ctx context.Context, in io.Reader) error {
 			return s.fail(derr)
 		}
 		if s.pending == r.commitEvery || (eof && s.pending > 0) {
-			if err := s.commit(ctx); err != nil {
+			if err := s.commit(ctx, eof || ahead.ended()); err != nil {
 				return s.fail(err)
 			}
 		}
@@ -160,17 +162,17 @@ func (s *streamRun) release() {
 	s.kept = nil
 }
 
-// commit commits the pending rows. A commit that conflicts with another
-// writer is done again from the latest snapshot with a new writer, up to
-// --retries times.
-func (s *streamRun) commit(ctx context.Context) error {
+// commit commits the pending rows, waiting for the running compactions
+// when it is the last. A commit that conflicts with another writer is done
+// again from the latest snapshot with a new writer, up to --retries times.
+func (s *streamRun) commit(ctx context.Context, last bool) error {
 	var id int64 = table.BatchCommitIdentifier
 	if s.checkpointed {
 		id = s.identifier + s.read
 	}
 	wait := backoff.New(50*time.Millisecond, 2*time.Second)
 	for attempt := 0; ; attempt++ {
-		msgs, err := s.w.PrepareCommit(ctx)
+		msgs, err := s.w.PrepareCommit(ctx, table.WaitForCompaction(last))
 		if err != nil {
 			return err
 		}
@@ -245,7 +247,7 @@ func (s *streamRun) reopen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := t.NewWrite(ctx)
+	w, err := t.NewWrite(ctx, table.WithWaitCompaction(false))
 	if err != nil {
 		return err
 	}
