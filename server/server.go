@@ -166,7 +166,7 @@ func (c *config) validate() error {
 		return fmt.Errorf("server: shutdown timeout %v is negative", c.shutdownTimeout)
 	}
 	for _, id := range c.tables {
-		if err := catalog.ValidateName(id.Database); err != nil {
+		if err := catalog.ValidateDatabaseName(id.Database); err != nil {
 			return fmt.Errorf("server: table %s: %w", id, err)
 		}
 		if err := catalog.ValidateName(id.Table); err != nil {
