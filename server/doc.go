@@ -41,7 +41,10 @@
 //	internal            500  the lookup failed; the server log says why
 //
 // A handler that panics is answered with internal and logged; the server
-// keeps serving. The request body is read as JSON in place (one pass
+// keeps serving. A request that is not valid HTTP is answered bad_request
+// and logged at debug level only (it is the client's fault, and counted),
+// and neither the answer nor the log quotes its bytes, which may hold its
+// Authorization header. The request body is read as JSON in place (one pass
 // validates it and finds the keys, which the table's key parser then
 // decodes), and field names match as encoding/json matches them.
 //

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -220,12 +221,22 @@ func (s *Server) refuse(rc *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		e = newError(http.StatusRequestTimeout, codeTimeout, "the request took longer than %v to arrive", s.cfg.readTimeout)
 	default:
-		e = newError(http.StatusBadRequest, codeBadRequest, "malformed HTTP request: %v", err)
+		e = newError(http.StatusBadRequest, codeBadRequest, "malformed HTTP request: %s", redactQuoted(err.Error()))
 	}
 	writeError(rc, e)
 	ep, _ := s.route(rc.URI().PathOriginal())
 	s.count(ep, e.status)
 }
+
+// quoted matches a Go-quoted string, as fasthttp quotes the request bytes
+// it could not parse.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactQuoted replaces the quoted strings of a fasthttp error with "…":
+// they are bytes of the request, which may hold its Authorization header
+// (fasthttp quotes a malformed request line with the headers after it,
+// whatever its SecureErrorLogMessage says).
+func redactQuoted(msg string) string { return quoted.ReplaceAllLiteralString(msg, `"…"`) }
 
 // slogPrinter logs promhttp's and fasthttp's errors.
 type slogPrinter struct{ s *Server }
@@ -233,7 +244,19 @@ type slogPrinter struct{ s *Server }
 // Println logs promhttp's errors.
 func (p slogPrinter) Println(v ...any) { p.s.log.Error("metrics", "err", fmt.Sprint(v...)) }
 
-// Printf logs fasthttp's errors.
+// connErrorFormat is how fasthttp logs a connection that ended in an
+// error: mostly a client's malformed, too large or too slow request, which
+// its answer explains and strata_http_requests_total counts, so it is
+// logged at debug level (a warning each would let bad clients flood the
+// log).
+const connErrorFormat = "error when serving connection %q<->%q: %v"
+
+// Printf logs fasthttp's errors, with the request bytes they quote
+// redacted.
 func (p slogPrinter) Printf(format string, args ...any) {
-	p.s.log.Warn("http", "err", fmt.Sprintf(format, args...))
+	if format == connErrorFormat && len(args) == 3 {
+		p.s.log.Debug("http connection failed", "remote", fmt.Sprint(args[1]), "err", redactQuoted(fmt.Sprint(args[2])))
+		return
+	}
+	p.s.log.Warn("http", "err", redactQuoted(fmt.Sprintf(format, args...)))
 }

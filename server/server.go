@@ -232,6 +232,9 @@ func (s *Server) httpServer(conns *connSet) *fasthttp.Server {
 		DisablePreParseMultipartForm: true,
 		NoDefaultServerHeader:        true,
 		NoDefaultContentType:         true,
+		// Parse errors without the request's bytes (its Authorization
+		// header); redactQuoted takes out what fasthttp quotes anyway.
+		SecureErrorLogMessage: true,
 	}
 }
 
