@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -96,17 +97,17 @@ func (tb *tables) get(ctx context.Context, id catalog.Identifier) (*served, erro
 		return nil, errClosed
 	}
 	e, ok := tb.m[id]
-	first := !ok && (!tb.fixed || slices.Contains(tb.s.cfg.tables, id))
-	if first {
+	if !ok && (!tb.fixed || slices.Contains(tb.s.cfg.tables, id)) {
+		// The table opens on its own goroutine, so that the request that
+		// asked first waits no longer than its deadline, as others do. Close
+		// does not wait for it: the open ends with the server's context.
 		e = &entry{ready: make(chan struct{})}
 		tb.m[id] = e
+		go tb.finishOpen(id, e)
 	}
 	tb.mu.Unlock()
 	if e == nil {
 		return nil, fmt.Errorf("%w: %s is not served", errUnknownTable, id)
-	}
-	if first {
-		tb.finishOpen(id, e)
 	}
 	select {
 	case <-e.ready:
@@ -120,7 +121,7 @@ func (tb *tables) get(ctx context.Context, id catalog.Identifier) (*served, erro
 // the refresher.
 func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
-	t, err := tb.openTable(ctx, id)
+	t, err := tb.openRecovered(ctx, id)
 	cancel()
 	tb.mu.Lock()
 	if err == nil && tb.closed {
@@ -137,9 +138,17 @@ func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
 	e.t, e.err = t, err
 	close(e.ready)
 	tb.mu.Unlock()
-	if err == nil {
-		tb.s.log.Info("serving table", "table", t.name, "snapshot", t.lookup.Snapshot())
-	}
+}
+
+// openRecovered is openTable with a panic turned into its error: the open
+// runs on a goroutine of its own, where a panic would end the process.
+func (tb *tables) openRecovered(ctx context.Context, id catalog.Identifier) (t *served, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			t, err = nil, fmt.Errorf("panic opening %s: %v\n%s", id, v, debug.Stack())
+		}
+	}()
+	return tb.openTable(ctx, id)
 }
 
 // byName returns the open table a URL names as "db.table" (or "table" in
@@ -194,6 +203,7 @@ func (tb *tables) openTable(ctx context.Context, id catalog.Identifier) (*served
 	if err != nil {
 		tb.s.log.Warn("snapshot lag unknown", "table", st.name, "err", err)
 	}
+	tb.s.log.Info("serving table", "table", st.name, "snapshot", l.Snapshot())
 	return st, nil
 }
 
