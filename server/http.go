@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -33,6 +34,8 @@ const (
 	codeBodyTooLarge     = "body_too_large"
 	codeHeadersTooLarge  = "headers_too_large"
 	codeInternal         = "internal"
+	// codeTooManyConnections answers a connection over WithMaxConns.
+	codeTooManyConnections = "too_many_connections"
 )
 
 // apiError is an error answer: its status, code and message.
@@ -218,7 +221,7 @@ func (s *Server) refuse(rc *fasthttp.RequestCtx, err error) {
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		e = newError(http.StatusRequestHeaderFieldsTooLarge, codeHeadersTooLarge,
 			"the request line and headers are longer than %d bytes", s.cfg.maxHeaderBytes)
-	case errors.As(err, &netErr) && netErr.Timeout():
+	case errors.As(err, &netErr) && netErr.Timeout() || brokenChunkTimeout(err):
 		e = newError(http.StatusRequestTimeout, codeTimeout, "the request took longer than %v to arrive", s.cfg.readTimeout)
 	default:
 		e = newError(http.StatusBadRequest, codeBadRequest, "malformed HTTP request: %s", redactQuoted(err.Error()))
@@ -237,6 +240,13 @@ var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 // (fasthttp quotes a malformed request line with the headers after it,
 // whatever its SecureErrorLogMessage says).
 func redactQuoted(msg string) string { return quoted.ReplaceAllLiteralString(msg, `"…"`) }
+
+// brokenChunkTimeout reports whether err is fasthttp's error for a
+// chunked body that stopped arriving: its ErrBrokenChunk does not unwrap
+// to the read's timeout, so only its message says so.
+func brokenChunkTimeout(err error) bool {
+	return errors.As(err, new(fasthttp.ErrBrokenChunk)) && strings.HasSuffix(err.Error(), os.ErrDeadlineExceeded.Error())
+}
 
 // slogPrinter logs promhttp's and fasthttp's errors.
 type slogPrinter struct{ s *Server }
