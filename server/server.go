@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,7 @@ const (
 	DefaultWriteTimeout    = 30 * time.Second
 	DefaultIdleTimeout     = 2 * time.Minute
 	DefaultMaxHeaderBytes  = 64 << 10
+	DefaultMaxConns        = 1024
 	DefaultShutdownTimeout = 10 * time.Second
 )
 
@@ -39,6 +41,7 @@ type config struct {
 	writeTimeout    time.Duration
 	idleTimeout     time.Duration
 	maxHeaderBytes  int
+	maxConns        int
 	shutdownTimeout time.Duration
 	logger          *slog.Logger
 	cacheStats      CacheStatsFunc
@@ -85,6 +88,12 @@ func WithTimeouts(read, write, idle time.Duration) Option {
 // KiB); each open connection holds a read buffer of that size.
 func WithMaxHeaderBytes(n int) Option { return func(c *config) { c.maxHeaderBytes = n } }
 
+// WithMaxConns bounds the connections open at a time (default 1024); one
+// more is answered 503 too_many_connections and closed. Each open
+// connection holds a read buffer of WithMaxHeaderBytes (64 KiB by
+// default), so the default bounds those buffers to 64 MiB.
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+
 // WithShutdownTimeout bounds how long Serve waits for requests in flight
 // when it shuts down (default 10s).
 func WithShutdownTimeout(d time.Duration) Option { return func(c *config) { c.shutdownTimeout = d } }
@@ -110,6 +119,7 @@ type Server struct {
 	tables    *tables
 	deadlines *deadlines
 	tokenHash [sha256.Size]byte
+	conns     atomic.Int64 // open connections
 
 	closeOnce sync.Once
 	closeErr  error
@@ -121,7 +131,7 @@ func New(ctx context.Context, cat *catalog.Catalog, opts ...Option) (*Server, er
 	cfg := config{
 		refresh: DefaultRefreshInterval, maxKeys: DefaultMaxKeys, maxBody: DefaultMaxBody,
 		readTimeout: DefaultReadTimeout, writeTimeout: DefaultWriteTimeout, idleTimeout: DefaultIdleTimeout,
-		maxHeaderBytes: DefaultMaxHeaderBytes, shutdownTimeout: DefaultShutdownTimeout,
+		maxHeaderBytes: DefaultMaxHeaderBytes, maxConns: DefaultMaxConns, shutdownTimeout: DefaultShutdownTimeout,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -141,7 +151,7 @@ func New(ctx context.Context, cat *catalog.Catalog, opts ...Option) (*Server, er
 	if cfg.cacheStats == nil {
 		cfg.cacheStats = lookupCacheStats
 	}
-	s.m = newMetrics(s.reg, s.tables.open, cfg.cacheStats)
+	s.m = newMetrics(s.reg, s.tables.open, cfg.cacheStats, &s.conns)
 	s.eps = s.routes()
 	for _, id := range cfg.tables {
 		if _, err := s.tables.get(ctx, id); err != nil {
@@ -162,6 +172,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("server: max body %d: want at least 1 byte", c.maxBody)
 	case c.maxHeaderBytes < 1:
 		return fmt.Errorf("server: max header bytes %d: want at least 1", c.maxHeaderBytes)
+	case c.maxConns < 1:
+		return fmt.Errorf("server: max connections %d: want at least 1", c.maxConns)
 	case c.shutdownTimeout < 0:
 		return fmt.Errorf("server: shutdown timeout %v is negative", c.shutdownTimeout)
 	}
@@ -187,7 +199,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	conns := &connSet{m: map[net.Conn]struct{}{}}
 	hs := s.httpServer(conns)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(newLimitListener(ln, s.cfg.maxConns, &s.conns, s.m.connsRefused)) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 	var err error
 	select {

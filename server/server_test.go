@@ -348,7 +348,7 @@ func (h *panicOnce) Handle(ctx context.Context, r slog.Record) error {
 
 func TestOptionsValidated(t *testing.T) {
 	w := newWarehouse(t)
-	for i, o := range []Option{WithMaxKeys(0), WithMaxBody(0), WithRefreshInterval(-1), WithMaxHeaderBytes(0), WithShutdownTimeout(-1)} {
+	for i, o := range []Option{WithMaxKeys(0), WithMaxBody(0), WithRefreshInterval(-1), WithMaxHeaderBytes(0), WithShutdownTimeout(-1), WithMaxConns(0)} {
 		if _, err := New(context.Background(), w.cat, o); err == nil {
 			t.Errorf("option %d accepted", i)
 		}
