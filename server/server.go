@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math"
@@ -45,6 +46,9 @@ type config struct {
 	shutdownTimeout time.Duration
 	logger          *slog.Logger
 	cacheStats      CacheStatsFunc
+	// compare compares the digests of the token and a request's, in
+	// constant time (subtle.ConstantTimeCompare; tests watch it).
+	compare func(x, y []byte) int
 }
 
 // Option configures a Server.
@@ -138,6 +142,9 @@ func New(ctx context.Context, cat *catalog.Catalog, opts ...Option) (*Server, er
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.compare == nil {
+		cfg.compare = subtle.ConstantTimeCompare
 	}
 	s := &Server{cfg: cfg, log: cfg.logger, reg: prometheus.NewRegistry()}
 	if s.log == nil {
