@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -321,4 +322,38 @@ func TestRequestTimeBounded(t *testing.T) {
 	if !strings.Contains(logs.String(), "deadline exceeded") {
 		t.Errorf("the log does not say why: %s", logs)
 	}
+}
+
+// Requests naming many tables cannot pile up opens: at most maxOpening
+// tables open at a time, and a request that waits for a slot gives up at
+// its deadline without starting one. Here the store holds every schema
+// read while 60 requests name 60 tables.
+func TestOpensBounded(t *testing.T) {
+	w := newWarehouse(t)
+	users(w)
+	const timeout = 300 * time.Millisecond
+	_, hs, _ := w.start(WithTimeouts(0, timeout, 0))
+	entered, release := w.fs.hold("db.db/t") // db.t0 to db.t59, not db.users
+	defer release()
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := lookup(t, hs.URL, fmt.Sprintf("db.t%d", i), `{"keys": [1]}`); r.status != 500 {
+				t.Errorf("db.t%d: %d %s", i, r.status, r.raw)
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-entered:
+	default:
+		t.Fatal("no open reached the store")
+	}
+	if most := w.fs.mostHeld(); most > maxOpening {
+		t.Errorf("%d tables opened at once, want at most %d", most, maxOpening)
+	}
+	release()
+	eventually(t, "db.users to be served", func() bool { return lookup(t, hs.URL, "db.users", `{"keys": [1]}`).status == 200 })
 }

@@ -28,6 +28,8 @@ const (
 	// refreshLogEvery is how often a table that keeps failing to refresh
 	// is logged again.
 	refreshLogEvery = 30 * time.Second
+	// maxOpening bounds the tables being opened at a time.
+	maxOpening = 16
 )
 
 // errUnknownTable marks a table the server does not serve.
@@ -72,6 +74,8 @@ type tables struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	opening chan struct{} // a slot per table being opened, up to maxOpening
+
 	mu     sync.Mutex
 	closed bool
 	m      map[catalog.Identifier]*entry
@@ -83,7 +87,10 @@ type tables struct {
 
 func newTables(s *Server, cat *catalog.Catalog) *tables {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &tables{s: s, cat: cat, fixed: len(s.cfg.tables) > 0, ctx: ctx, cancel: cancel, m: map[catalog.Identifier]*entry{}}
+	return &tables{
+		s: s, cat: cat, fixed: len(s.cfg.tables) > 0, ctx: ctx, cancel: cancel,
+		opening: make(chan struct{}, maxOpening), m: map[catalog.Identifier]*entry{},
+	}
 }
 
 // get returns the served table id, opening it on first use (once, however
@@ -91,23 +98,9 @@ func newTables(s *Server, cat *catalog.Catalog) *tables {
 // later request tries again. Unknown tables are errors wrapping
 // errUnknownTable.
 func (tb *tables) get(ctx context.Context, id catalog.Identifier) (*served, error) {
-	tb.mu.Lock()
-	if tb.closed {
-		tb.mu.Unlock()
-		return nil, errClosed
-	}
-	e, ok := tb.m[id]
-	if !ok && (!tb.fixed || slices.Contains(tb.s.cfg.tables, id)) {
-		// The table opens on its own goroutine, so that the request that
-		// asked first waits no longer than its deadline, as others do. Close
-		// does not wait for it: the open ends with the server's context.
-		e = &entry{ready: make(chan struct{})}
-		tb.m[id] = e
-		go tb.finishOpen(id, e)
-	}
-	tb.mu.Unlock()
-	if e == nil {
-		return nil, fmt.Errorf("%w: %s is not served", errUnknownTable, id)
+	e, err := tb.entry(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	select {
 	case <-e.ready:
@@ -117,9 +110,55 @@ func (tb *tables) get(ctx context.Context, id catalog.Identifier) (*served, erro
 	}
 }
 
-// finishOpen opens the table of entry e, publishes the outcome and starts
-// the refresher.
+// entry returns the entry of table id, starting its open if there is
+// none. The table opens on its own goroutine, so that the request that
+// asked first waits no longer than its deadline, as others do; at most
+// maxOpening tables open at a time, so that requests naming many tables
+// (most of them missing, say) cannot pile up opens that outlive them. Close
+// does not wait for an open: it ends with the server's context.
+func (tb *tables) entry(ctx context.Context, id catalog.Identifier) (*entry, error) {
+	slot := false
+	for {
+		tb.mu.Lock()
+		if tb.closed {
+			tb.mu.Unlock()
+			if slot {
+				<-tb.opening
+			}
+			return nil, errClosed
+		}
+		e, ok := tb.m[id]
+		switch {
+		case ok || (tb.fixed && !slices.Contains(tb.s.cfg.tables, id)):
+			tb.mu.Unlock()
+			if slot {
+				<-tb.opening
+			}
+			if e == nil {
+				return nil, fmt.Errorf("%w: %s is not served", errUnknownTable, id)
+			}
+			return e, nil
+		case slot:
+			e = &entry{ready: make(chan struct{})}
+			tb.m[id] = e
+			tb.mu.Unlock()
+			go tb.finishOpen(id, e)
+			return e, nil
+		}
+		tb.mu.Unlock()
+		select {
+		case tb.opening <- struct{}{}:
+			slot = true // look again: another request may have started the open
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// finishOpen opens the table of entry e, publishes the outcome, starts
+// the refresher and gives back its opening slot.
 func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
+	defer func() { <-tb.opening }()
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
 	t, err := tb.openRecovered(ctx, id)
 	cancel()
