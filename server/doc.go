@@ -20,7 +20,8 @@
 // request can name nothing outside the warehouse. A server given tables
 // (WithTables) opens them in New and serves only them; otherwise it serves
 // every primary-key table of the warehouse, each opened on its first
-// request (tables created later are served too).
+// request (tables created later are served too), at most 16 at a time;
+// a request waits for its table's open no longer than its deadline.
 //
 // # Errors
 //
