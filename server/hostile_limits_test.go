@@ -73,7 +73,7 @@ func TestSlowClientsCutOff(t *testing.T) {
 	body := `{"keys": [` + strings.Repeat("1, ", 600) + `1]}`
 	post := "POST /v1/tables/db.users/lookup HTTP/1.1\r\nHost: x\r\n"
 	first := post + "Content-Length: 13\r\n\r\n" + `{"keys": [1]}`
-	for name, c := range map[string]struct{ prefix, rest string }{
+	cases := map[string]struct{ prefix, rest string }{
 		"request line":         {"", post},
 		"headers":              {post, headers},
 		"body":                 {post + fmt.Sprintf("Content-Length: %d\r\n\r\n", len(body)), body},
@@ -85,23 +85,29 @@ func TestSlowClientsCutOff(t *testing.T) {
 		"half a header":        {post + "X-Half: ", ""},
 		"pipelined then slow":  {first + first + first, headers},
 		"headers then nothing": {post + "Content-Length: 1000\r\n\r\n{", ""},
-	} {
-		took, answer := dribble(t, addr, c.prefix, c.rest, 50*time.Millisecond)
-		if took > timeout+slack {
-			t.Errorf("%s: cut off after %v; want about %v", name, took, timeout)
-		}
-		// The last answer on the connection is the 408 (or nothing, for a
-		// connection that never started a request).
-		if i := strings.LastIndex(answer, "HTTP/1.1 "); i >= 0 && !strings.HasPrefix(answer[i:], "HTTP/1.1 408") &&
-			!strings.HasPrefix(answer[i:], "HTTP/1.1 200") {
-			t.Errorf("%s: answered %q", name, answer[i:])
-		} else if i >= 0 && strings.HasPrefix(answer[i:], "HTTP/1.1 408") && !strings.Contains(answer[i:], `"code":"timeout"`) {
-			t.Errorf("%s: answered %q", name, answer[i:])
-		}
-		if name == "headers" && !strings.Contains(answer, "408") {
-			t.Errorf("%s: answered %q, want a 408", name, answer)
-		}
 	}
+	t.Run("clients", func(t *testing.T) {
+		for name, c := range cases {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				took, answer := dribble(t, addr, c.prefix, c.rest, 50*time.Millisecond)
+				if took > timeout+slack {
+					t.Errorf("%s: cut off after %v; want about %v", name, took, timeout)
+				}
+				// The last answer on the connection is the 408 (or nothing, for a
+				// connection that never started a request).
+				if i := strings.LastIndex(answer, "HTTP/1.1 "); i >= 0 && !strings.HasPrefix(answer[i:], "HTTP/1.1 408") &&
+					!strings.HasPrefix(answer[i:], "HTTP/1.1 200") {
+					t.Errorf("%s: answered %q", name, answer[i:])
+				} else if i >= 0 && strings.HasPrefix(answer[i:], "HTTP/1.1 408") && !strings.Contains(answer[i:], `"code":"timeout"`) {
+					t.Errorf("%s: answered %q", name, answer[i:])
+				}
+				if name == "headers" && !strings.Contains(answer, "408") {
+					t.Errorf("%s: answered %q, want a 408", name, answer)
+				}
+			})
+		}
+	})
 	if r := lookup(t, hs.URL, "db.users", `{"keys": [1]}`); r.status != 200 {
 		t.Fatalf("after the slow clients: %d %s", r.status, r.raw)
 	}
