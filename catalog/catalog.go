@@ -49,7 +49,7 @@ func ParseIdentifier(s string) (Identifier, error) {
 		db, tbl = DefaultDatabase, s
 	}
 	id := Identifier{Database: db, Table: tbl}
-	if err := ValidateName(db); err != nil {
+	if err := ValidateDatabaseName(db); err != nil {
 		return id, fmt.Errorf("database in %q: %w", s, err)
 	}
 	if err := ValidateName(tbl); err != nil {
@@ -72,6 +72,23 @@ func ValidateName(name string) error {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '$') {
 			return fmt.Errorf("%w: %q contains %q (allowed: letters, digits, _ - $)", ErrInvalidName, name, r)
 		}
+	}
+	return nil
+}
+
+// maxDatabaseName is the longest database name: its directory, the name
+// and dbSuffix, must fit in the 255 bytes file systems allow a path
+// element.
+const maxDatabaseName = 255 - len(dbSuffix)
+
+// ValidateDatabaseName is ValidateName for a database: its directory
+// carries dbSuffix, so its name is at most 252 bytes.
+func ValidateDatabaseName(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	if len(name) > maxDatabaseName {
+		return fmt.Errorf("%w: database %q is longer than %d bytes", ErrInvalidName, name, maxDatabaseName)
 	}
 	return nil
 }
@@ -99,7 +116,7 @@ func (c *Catalog) ListDatabases(ctx context.Context) ([]string, error) {
 	var dbs []string
 	for _, fi := range infos {
 		name := path.Base(fi.Path)
-		if fi.IsDir && strings.HasSuffix(name, dbSuffix) && ValidateName(strings.TrimSuffix(name, dbSuffix)) == nil {
+		if fi.IsDir && strings.HasSuffix(name, dbSuffix) && ValidateDatabaseName(strings.TrimSuffix(name, dbSuffix)) == nil {
 			dbs = append(dbs, strings.TrimSuffix(name, dbSuffix))
 		}
 	}
@@ -110,7 +127,7 @@ func (c *Catalog) ListDatabases(ctx context.Context) ([]string, error) {
 // ListTables lists the tables of a database, sorted: the directories that
 // hold a schema file.
 func (c *Catalog) ListTables(ctx context.Context, db string) ([]string, error) {
-	if err := ValidateName(db); err != nil {
+	if err := ValidateDatabaseName(db); err != nil {
 		return nil, err
 	}
 	infos, err := c.fs.List(ctx, db+dbSuffix, false)
@@ -147,7 +164,7 @@ func (c *Catalog) CreateTable(ctx context.Context, id Identifier, schema *spec.T
 // warnings (unknown option keys, each with the nearest known key), even
 // when it fails.
 func (c *Catalog) CreateTableWithWarnings(ctx context.Context, id Identifier, schema *spec.TableSchema) (*table.Table, []string, error) {
-	if err := ValidateName(id.Database); err != nil {
+	if err := ValidateDatabaseName(id.Database); err != nil {
 		return nil, nil, err
 	}
 	if err := ValidateName(id.Table); err != nil {
@@ -165,7 +182,7 @@ func (c *Catalog) CreateTableWithWarnings(ctx context.Context, id Identifier, sc
 
 // GetTable opens a table; a missing one is an error wrapping spec.ErrNotFound.
 func (c *Catalog) GetTable(ctx context.Context, id Identifier) (*table.Table, error) {
-	if err := ValidateName(id.Database); err != nil {
+	if err := ValidateDatabaseName(id.Database); err != nil {
 		return nil, err
 	}
 	if err := ValidateName(id.Table); err != nil {

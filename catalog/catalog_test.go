@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stratalake/strata/spec"
@@ -77,4 +78,46 @@ func mustLocal(t *testing.T) storage.Storage {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// A database directory carries ".db", so a database name is at most 252
+// bytes: a longer one (valid as a table name) made the local file system
+// fail with "file name too long" instead of an invalid-name error (the
+// lookup server answered 500 to such a URL).
+func TestLongNames(t *testing.T) {
+	ctx := context.Background()
+	c := New(mustLocal(t))
+	fields, err := spec.ParseColumns("id INT NOT NULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, tbl := strings.Repeat("d", 252), strings.Repeat("t", 255)
+	if _, err := c.CreateTable(ctx, Identifier{db, tbl}, sc); err != nil {
+		t.Fatalf("the longest names: %v", err)
+	}
+	if _, err := ParseIdentifier(db + "." + tbl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetTable(ctx, Identifier{db, tbl}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("d", 253)
+	if err := ValidateName(long); err != nil {
+		t.Fatalf("a 253-byte table name: %v", err)
+	}
+	for what, err := range map[string]error{
+		"ValidateDatabaseName": ValidateDatabaseName(long),
+		"ParseIdentifier":      func() error { _, err := ParseIdentifier(long + ".t"); return err }(),
+		"GetTable":             func() error { _, err := c.GetTable(ctx, Identifier{long, "t"}); return err }(),
+		"CreateTable":          func() error { _, err := c.CreateTable(ctx, Identifier{long, "t"}, sc); return err }(),
+		"ListTables":           func() error { _, err := c.ListTables(ctx, long); return err }(),
+	} {
+		if !errors.Is(err, ErrInvalidName) {
+			t.Errorf("%s of a 253-byte database: %v, want ErrInvalidName", what, err)
+		}
+	}
 }

@@ -20,28 +20,33 @@
 // request can name nothing outside the warehouse. A server given tables
 // (WithTables) opens them in New and serves only them; otherwise it serves
 // every primary-key table of the warehouse, each opened on its first
-// request (tables created later are served too).
+// request (tables created later are served too), at most 16 at a time;
+// a request waits for its table's open no longer than its deadline.
 //
 // # Errors
 //
 // Every error is JSON, {"error": {"code": C, "message": M}}, with C one of
 //
-//	bad_request         400  malformed JSON, a missing "keys", an invalid table name,
-//	                         a request that is not HTTP
-//	bad_key             400  a key that does not fit the primary key (the message
-//	                         names the key, counting from 1, and the column)
-//	unauthorized        401  missing or wrong bearer token
-//	unknown_table       404  no such table, or one without a primary key
-//	not_found           404  no such endpoint
-//	method_not_allowed  405  wrong method for an endpoint
-//	timeout             408  the request did not arrive within the read timeout
-//	too_many_keys       413  more keys than WithMaxKeys
-//	body_too_large      413  a body longer than WithMaxBody
-//	headers_too_large   431  a request line and headers longer than WithMaxHeaderBytes
-//	internal            500  the lookup failed; the server log says why
+//	bad_request          400  malformed JSON, a missing "keys", an invalid table name,
+//	                          a request that is not HTTP
+//	bad_key              400  a key that does not fit the primary key (the message
+//	                          names the key, counting from 1, and the column)
+//	unauthorized         401  missing or wrong bearer token
+//	unknown_table        404  no such table, or one without a primary key
+//	not_found            404  no such endpoint
+//	method_not_allowed   405  wrong method for an endpoint
+//	timeout              408  the request did not arrive within the read timeout
+//	too_many_keys        413  more keys than WithMaxKeys
+//	body_too_large       413  a body longer than WithMaxBody
+//	headers_too_large    431  a request line and headers longer than WithMaxHeaderBytes
+//	internal             500  the lookup failed; the server log says why
+//	too_many_connections 503  WithMaxConns connections are open; sent unread, then closed
 //
 // A handler that panics is answered with internal and logged; the server
-// keeps serving. The request body is read as JSON in place (one pass
+// keeps serving. A request that is not valid HTTP is answered bad_request
+// and logged at debug level only (it is the client's fault, and counted),
+// and neither the answer nor the log quotes its bytes, which may hold its
+// Authorization header. The request body is read as JSON in place (one pass
 // validates it and finds the keys, which the table's key parser then
 // decodes), and field names match as encoding/json matches them.
 //
@@ -53,8 +58,11 @@
 // "Authorization: Bearer <token>", compared in constant time. The HTTP
 // server is github.com/valyala/fasthttp (HTTP/1.1 with keep-alive; see
 // docs/architecture.md for why not net/http), with read, write and idle
-// timeouts and a header size limit: each connection reads into a buffer of
-// WithMaxHeaderBytes. The write timeout also bounds each lookup (to within
+// timeouts, a header size limit (each connection reads into a buffer of
+// WithMaxHeaderBytes) and a bound on open connections (WithMaxConns). The
+// read timeout bounds a whole request from its first byte (on a new
+// connection, from the connection), so a client sending it slowly is cut
+// off; the write timeout bounds each answer, so one not reading it is. The write timeout also bounds each lookup (to within
 // 100 ms: lookups started together share a deadline). Serve shuts down when
 // its context ends: it stops accepting, closes idle connections, lets
 // requests in flight finish (their answers say "Connection: close"; after
@@ -74,6 +82,8 @@
 //	strata_table_snapshot_lag_seconds{table}                  latest snapshot's commit time minus the served one's
 //	strata_table_refresh_duration_seconds{table}              refresh attempts
 //	strata_table_refresh_failures_total{table}                failed refreshes
+//	strata_http_connections_open                              open connections
+//	strata_http_connections_refused_total                     connections over WithMaxConns
 //	strata_lookup_cache_*{table}                              with WithCacheStats
 //
 // The table label is "db.table" for served tables and "unknown" for

@@ -37,6 +37,7 @@ type gate struct {
 	sub              string
 	entered, release chan struct{}
 	once             sync.Once
+	waiting, most    atomic.Int64 // reads waiting, now and at most
 }
 
 // hold makes reads of paths containing sub wait until the returned
@@ -48,10 +49,17 @@ func (f *flakyStorage) hold(sub string) (entered <-chan struct{}, release func()
 	return g.entered, func() { once.Do(func() { close(g.release) }) }
 }
 
+// mostHeld is the most reads the gate held at once.
+func (f *flakyStorage) mostHeld() int64 { return f.gate.Load().most.Load() }
+
 func (f *flakyStorage) check(path string) error {
 	if g := f.gate.Load(); g != nil && strings.Contains(path, g.sub) {
 		g.once.Do(func() { close(g.entered) })
+		n := g.waiting.Add(1)
+		for m := g.most.Load(); n > m && !g.most.CompareAndSwap(m, n); m = g.most.Load() {
+		}
 		<-g.release
+		g.waiting.Add(-1)
 	}
 	if f.fail.Load() && strings.Contains(path, "snapshot") {
 		return &injectedError{path}

@@ -3,12 +3,13 @@ package server
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ const (
 	codeBodyTooLarge     = "body_too_large"
 	codeHeadersTooLarge  = "headers_too_large"
 	codeInternal         = "internal"
+	// codeTooManyConnections answers a connection over WithMaxConns.
+	codeTooManyConnections = "too_many_connections"
 )
 
 // apiError is an error answer: its status, code and message.
@@ -193,15 +196,18 @@ func allowed(methods []string, method []byte) bool {
 }
 
 // authorized checks "Authorization: Bearer <token>" when the server has a
-// token. Both tokens are hashed first, so the comparison takes the same
-// time whatever their lengths.
+// token. Both tokens are hashed first and the digests compared in constant
+// time, always, whatever the header holds: the time taken tells nothing of
+// the token, its length included (ConstantTimeCompare returns at once on
+// inputs of different lengths, so comparing the tokens themselves would
+// tell the length).
 func (s *Server) authorized(header []byte) bool {
 	if s.cfg.token == "" {
 		return true
 	}
 	scheme, tok, ok := bytes.Cut(header, []byte(" "))
 	got := sha256.Sum256(bytes.TrimSpace(tok))
-	match := subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) == 1
+	match := s.cfg.compare(got[:], s.tokenHash[:]) == 1
 	return ok && bytes.EqualFold(scheme, []byte("Bearer")) && match
 }
 
@@ -217,14 +223,31 @@ func (s *Server) refuse(rc *fasthttp.RequestCtx, err error) {
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		e = newError(http.StatusRequestHeaderFieldsTooLarge, codeHeadersTooLarge,
 			"the request line and headers are longer than %d bytes", s.cfg.maxHeaderBytes)
-	case errors.As(err, &netErr) && netErr.Timeout():
+	case errors.As(err, &netErr) && netErr.Timeout() || brokenChunkTimeout(err):
 		e = newError(http.StatusRequestTimeout, codeTimeout, "the request took longer than %v to arrive", s.cfg.readTimeout)
 	default:
-		e = newError(http.StatusBadRequest, codeBadRequest, "malformed HTTP request: %v", err)
+		e = newError(http.StatusBadRequest, codeBadRequest, "malformed HTTP request: %s", redactQuoted(err.Error()))
 	}
 	writeError(rc, e)
 	ep, _ := s.route(rc.URI().PathOriginal())
 	s.count(ep, e.status)
+}
+
+// quoted matches a Go-quoted string, as fasthttp quotes the request bytes
+// it could not parse.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// redactQuoted replaces the quoted strings of a fasthttp error with "…":
+// they are bytes of the request, which may hold its Authorization header
+// (fasthttp quotes a malformed request line with the headers after it,
+// whatever its SecureErrorLogMessage says).
+func redactQuoted(msg string) string { return quoted.ReplaceAllLiteralString(msg, `"…"`) }
+
+// brokenChunkTimeout reports whether err is fasthttp's error for a
+// chunked body that stopped arriving: its ErrBrokenChunk does not unwrap
+// to the read's timeout, so only its message says so.
+func brokenChunkTimeout(err error) bool {
+	return errors.As(err, new(fasthttp.ErrBrokenChunk)) && strings.HasSuffix(err.Error(), os.ErrDeadlineExceeded.Error())
 }
 
 // slogPrinter logs promhttp's and fasthttp's errors.
@@ -233,7 +256,19 @@ type slogPrinter struct{ s *Server }
 // Println logs promhttp's errors.
 func (p slogPrinter) Println(v ...any) { p.s.log.Error("metrics", "err", fmt.Sprint(v...)) }
 
-// Printf logs fasthttp's errors.
+// connErrorFormat is how fasthttp logs a connection that ended in an
+// error: mostly a client's malformed, too large or too slow request, which
+// its answer explains and strata_http_requests_total counts, so it is
+// logged at debug level (a warning each would let bad clients flood the
+// log).
+const connErrorFormat = "error when serving connection %q<->%q: %v"
+
+// Printf logs fasthttp's errors, with the request bytes they quote
+// redacted.
 func (p slogPrinter) Printf(format string, args ...any) {
-	p.s.log.Warn("http", "err", fmt.Sprintf(format, args...))
+	if format == connErrorFormat && len(args) == 3 {
+		p.s.log.Debug("http connection failed", "remote", fmt.Sprint(args[1]), "err", redactQuoted(fmt.Sprint(args[2])))
+		return
+	}
+	p.s.log.Warn("http", "err", redactQuoted(fmt.Sprintf(format, args...)))
 }

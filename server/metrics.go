@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -20,9 +22,11 @@ type metrics struct {
 	lag             *prometheus.GaugeVec
 	refreshDuration *prometheus.HistogramVec
 	refreshFailures *prometheus.CounterVec
+	connsOpen       prometheus.GaugeFunc
+	connsRefused    prometheus.Counter
 }
 
-func newMetrics(reg *prometheus.Registry, open func() []*served, cache CacheStatsFunc) *metrics {
+func newMetrics(reg *prometheus.Registry, open func() []*served, cache CacheStatsFunc, conns *atomic.Int64) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_http_requests_total", Help: "HTTP requests by handler and status code.",
@@ -51,11 +55,18 @@ func newMetrics(reg *prometheus.Registry, open func() []*served, cache CacheStat
 		refreshFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_table_refresh_failures_total", Help: "Failed refreshes; the table keeps serving its last snapshot.",
 		}, []string{"table"}),
+		connsOpen: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "strata_http_connections_open", Help: "Open HTTP connections.",
+		}, func() float64 { return float64(conns.Load()) }),
+		connsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_http_connections_refused_total", Help: "Connections refused because the most allowed were open.",
+		}),
 	}
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latency, m.keys, m.errors, m.snapshot, m.lag, m.refreshDuration, m.refreshFailures,
+		m.connsOpen, m.connsRefused,
 	)
 	if cache != nil {
 		reg.MustRegister(newCacheCollector(open, cache))

@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,7 @@ const (
 	DefaultWriteTimeout    = 30 * time.Second
 	DefaultIdleTimeout     = 2 * time.Minute
 	DefaultMaxHeaderBytes  = 64 << 10
+	DefaultMaxConns        = 1024
 	DefaultShutdownTimeout = 10 * time.Second
 )
 
@@ -39,9 +42,13 @@ type config struct {
 	writeTimeout    time.Duration
 	idleTimeout     time.Duration
 	maxHeaderBytes  int
+	maxConns        int
 	shutdownTimeout time.Duration
 	logger          *slog.Logger
 	cacheStats      CacheStatsFunc
+	// compare compares the digests of the token and a request's, in
+	// constant time (subtle.ConstantTimeCompare; tests watch it).
+	compare func(x, y []byte) int
 }
 
 // Option configures a Server.
@@ -85,6 +92,12 @@ func WithTimeouts(read, write, idle time.Duration) Option {
 // KiB); each open connection holds a read buffer of that size.
 func WithMaxHeaderBytes(n int) Option { return func(c *config) { c.maxHeaderBytes = n } }
 
+// WithMaxConns bounds the connections open at a time (default 1024); one
+// more is answered 503 too_many_connections and closed. Each open
+// connection holds a read buffer of WithMaxHeaderBytes (64 KiB by
+// default), so the default bounds those buffers to 64 MiB.
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+
 // WithShutdownTimeout bounds how long Serve waits for requests in flight
 // when it shuts down (default 10s).
 func WithShutdownTimeout(d time.Duration) Option { return func(c *config) { c.shutdownTimeout = d } }
@@ -110,6 +123,7 @@ type Server struct {
 	tables    *tables
 	deadlines *deadlines
 	tokenHash [sha256.Size]byte
+	conns     atomic.Int64 // open connections
 
 	closeOnce sync.Once
 	closeErr  error
@@ -121,13 +135,16 @@ func New(ctx context.Context, cat *catalog.Catalog, opts ...Option) (*Server, er
 	cfg := config{
 		refresh: DefaultRefreshInterval, maxKeys: DefaultMaxKeys, maxBody: DefaultMaxBody,
 		readTimeout: DefaultReadTimeout, writeTimeout: DefaultWriteTimeout, idleTimeout: DefaultIdleTimeout,
-		maxHeaderBytes: DefaultMaxHeaderBytes, shutdownTimeout: DefaultShutdownTimeout,
+		maxHeaderBytes: DefaultMaxHeaderBytes, maxConns: DefaultMaxConns, shutdownTimeout: DefaultShutdownTimeout,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.compare == nil {
+		cfg.compare = subtle.ConstantTimeCompare
 	}
 	s := &Server{cfg: cfg, log: cfg.logger, reg: prometheus.NewRegistry()}
 	if s.log == nil {
@@ -141,7 +158,7 @@ func New(ctx context.Context, cat *catalog.Catalog, opts ...Option) (*Server, er
 	if cfg.cacheStats == nil {
 		cfg.cacheStats = lookupCacheStats
 	}
-	s.m = newMetrics(s.reg, s.tables.open, cfg.cacheStats)
+	s.m = newMetrics(s.reg, s.tables.open, cfg.cacheStats, &s.conns)
 	s.eps = s.routes()
 	for _, id := range cfg.tables {
 		if _, err := s.tables.get(ctx, id); err != nil {
@@ -162,11 +179,13 @@ func (c *config) validate() error {
 		return fmt.Errorf("server: max body %d: want at least 1 byte", c.maxBody)
 	case c.maxHeaderBytes < 1:
 		return fmt.Errorf("server: max header bytes %d: want at least 1", c.maxHeaderBytes)
+	case c.maxConns < 1:
+		return fmt.Errorf("server: max connections %d: want at least 1", c.maxConns)
 	case c.shutdownTimeout < 0:
 		return fmt.Errorf("server: shutdown timeout %v is negative", c.shutdownTimeout)
 	}
 	for _, id := range c.tables {
-		if err := catalog.ValidateName(id.Database); err != nil {
+		if err := catalog.ValidateDatabaseName(id.Database); err != nil {
 			return fmt.Errorf("server: table %s: %w", id, err)
 		}
 		if err := catalog.ValidateName(id.Table); err != nil {
@@ -187,7 +206,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	conns := &connSet{m: map[net.Conn]struct{}{}}
 	hs := s.httpServer(conns)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(newLimitListener(ln, s.cfg.maxConns, &s.conns, s.m.connsRefused)) }()
 	s.log.Info("serving", "addr", ln.Addr().String())
 	var err error
 	select {
@@ -232,6 +251,9 @@ func (s *Server) httpServer(conns *connSet) *fasthttp.Server {
 		DisablePreParseMultipartForm: true,
 		NoDefaultServerHeader:        true,
 		NoDefaultContentType:         true,
+		// Parse errors without the request's bytes (its Authorization
+		// header); redactQuoted takes out what fasthttp quotes anyway.
+		SecureErrorLogMessage: true,
 	}
 }
 

@@ -304,21 +304,30 @@ func TestTables(t *testing.T) {
 	}
 }
 
-// A panic while a request is handled is a logged 500, and the server keeps
-// serving. Here the logger panics, once, when the request opens its table.
+// A panic while a request is handled, or while a table opens (on a
+// goroutine of its own), is a logged 500, and the server keeps serving.
+// Here the logger panics, once: when the table opens, or when a request
+// logs that its table failed to open.
 func TestPanicRecovered(t *testing.T) {
-	w := newWarehouse(t)
-	users(w)
-	logs := &syncBuffer{}
-	h := &panicOnce{Handler: slog.NewTextHandler(logs, nil), msg: "serving table"}
-	h.armed.Store(true)
-	_, hs, _ := w.start(WithLogger(slog.New(h)))
-	wantError(t, lookup(t, hs.URL, "db.users", `{"keys": [1]}`), 500, codeInternal, "server log")
-	if !strings.Contains(logs.String(), "panic serving a request") || !strings.Contains(logs.String(), "boom") {
-		t.Fatalf("logs: %s", logs)
-	}
-	if r := lookup(t, hs.URL, "db.users", `{"keys": [1]}`); r.status != 200 {
-		t.Fatalf("after the panic: %d %s", r.status, r.raw)
+	for _, msg := range []string{"serving table", "opening a table failed"} {
+		t.Run(msg, func(t *testing.T) {
+			w := newWarehouse(t)
+			users(w)
+			logs := &syncBuffer{}
+			h := &panicOnce{Handler: slog.NewTextHandler(logs, nil), msg: msg}
+			h.armed.Store(true)
+			_, hs, _ := w.start(WithLogger(slog.New(h)))
+			w.fs.fail.Store(msg == "opening a table failed")
+			wantError(t, lookup(t, hs.URL, "db.users", `{"keys": [1]}`), 500, codeInternal, "server log")
+			want := map[string]string{"serving table": "panic opening db.users: boom", "opening a table failed": "panic serving a request"}[msg]
+			if !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "boom") {
+				t.Fatalf("logs: %s", logs)
+			}
+			w.fs.fail.Store(false)
+			if r := lookup(t, hs.URL, "db.users", `{"keys": [1]}`); r.status != 200 {
+				t.Fatalf("after the panic: %d %s", r.status, r.raw)
+			}
+		})
 	}
 }
 
@@ -339,7 +348,7 @@ func (h *panicOnce) Handle(ctx context.Context, r slog.Record) error {
 
 func TestOptionsValidated(t *testing.T) {
 	w := newWarehouse(t)
-	for i, o := range []Option{WithMaxKeys(0), WithMaxBody(0), WithRefreshInterval(-1), WithMaxHeaderBytes(0), WithShutdownTimeout(-1)} {
+	for i, o := range []Option{WithMaxKeys(0), WithMaxBody(0), WithRefreshInterval(-1), WithMaxHeaderBytes(0), WithShutdownTimeout(-1), WithMaxConns(0)} {
 		if _, err := New(context.Background(), w.cat, o); err == nil {
 			t.Errorf("option %d accepted", i)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,8 @@ const (
 	// refreshLogEvery is how often a table that keeps failing to refresh
 	// is logged again.
 	refreshLogEvery = 30 * time.Second
+	// maxOpening bounds the tables being opened at a time.
+	maxOpening = 16
 )
 
 // errUnknownTable marks a table the server does not serve.
@@ -71,6 +74,8 @@ type tables struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	opening chan struct{} // a slot per table being opened, up to maxOpening
+
 	mu     sync.Mutex
 	closed bool
 	m      map[catalog.Identifier]*entry
@@ -82,7 +87,10 @@ type tables struct {
 
 func newTables(s *Server, cat *catalog.Catalog) *tables {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &tables{s: s, cat: cat, fixed: len(s.cfg.tables) > 0, ctx: ctx, cancel: cancel, m: map[catalog.Identifier]*entry{}}
+	return &tables{
+		s: s, cat: cat, fixed: len(s.cfg.tables) > 0, ctx: ctx, cancel: cancel,
+		opening: make(chan struct{}, maxOpening), m: map[catalog.Identifier]*entry{},
+	}
 }
 
 // get returns the served table id, opening it on first use (once, however
@@ -90,23 +98,9 @@ func newTables(s *Server, cat *catalog.Catalog) *tables {
 // later request tries again. Unknown tables are errors wrapping
 // errUnknownTable.
 func (tb *tables) get(ctx context.Context, id catalog.Identifier) (*served, error) {
-	tb.mu.Lock()
-	if tb.closed {
-		tb.mu.Unlock()
-		return nil, errClosed
-	}
-	e, ok := tb.m[id]
-	first := !ok && (!tb.fixed || slices.Contains(tb.s.cfg.tables, id))
-	if first {
-		e = &entry{ready: make(chan struct{})}
-		tb.m[id] = e
-	}
-	tb.mu.Unlock()
-	if e == nil {
-		return nil, fmt.Errorf("%w: %s is not served", errUnknownTable, id)
-	}
-	if first {
-		tb.finishOpen(id, e)
+	e, err := tb.entry(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	select {
 	case <-e.ready:
@@ -116,11 +110,57 @@ func (tb *tables) get(ctx context.Context, id catalog.Identifier) (*served, erro
 	}
 }
 
-// finishOpen opens the table of entry e, publishes the outcome and starts
-// the refresher.
+// entry returns the entry of table id, starting its open if there is
+// none. The table opens on its own goroutine, so that the request that
+// asked first waits no longer than its deadline, as others do; at most
+// maxOpening tables open at a time, so that requests naming many tables
+// (most of them missing, say) cannot pile up opens that outlive them. Close
+// does not wait for an open: it ends with the server's context.
+func (tb *tables) entry(ctx context.Context, id catalog.Identifier) (*entry, error) {
+	slot := false
+	for {
+		tb.mu.Lock()
+		if tb.closed {
+			tb.mu.Unlock()
+			if slot {
+				<-tb.opening
+			}
+			return nil, errClosed
+		}
+		e, ok := tb.m[id]
+		switch {
+		case ok || (tb.fixed && !slices.Contains(tb.s.cfg.tables, id)):
+			tb.mu.Unlock()
+			if slot {
+				<-tb.opening
+			}
+			if e == nil {
+				return nil, fmt.Errorf("%w: %s is not served", errUnknownTable, id)
+			}
+			return e, nil
+		case slot:
+			e = &entry{ready: make(chan struct{})}
+			tb.m[id] = e
+			tb.mu.Unlock()
+			go tb.finishOpen(id, e)
+			return e, nil
+		}
+		tb.mu.Unlock()
+		select {
+		case tb.opening <- struct{}{}:
+			slot = true // look again: another request may have started the open
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// finishOpen opens the table of entry e, publishes the outcome, starts
+// the refresher and gives back its opening slot.
 func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
+	defer func() { <-tb.opening }()
 	ctx, cancel := context.WithTimeout(tb.ctx, openTimeout)
-	t, err := tb.openTable(ctx, id)
+	t, err := tb.openRecovered(ctx, id)
 	cancel()
 	tb.mu.Lock()
 	if err == nil && tb.closed {
@@ -137,9 +177,17 @@ func (tb *tables) finishOpen(id catalog.Identifier, e *entry) {
 	e.t, e.err = t, err
 	close(e.ready)
 	tb.mu.Unlock()
-	if err == nil {
-		tb.s.log.Info("serving table", "table", t.name, "snapshot", t.lookup.Snapshot())
-	}
+}
+
+// openRecovered is openTable with a panic turned into its error: the open
+// runs on a goroutine of its own, where a panic would end the process.
+func (tb *tables) openRecovered(ctx context.Context, id catalog.Identifier) (t *served, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			t, err = nil, fmt.Errorf("panic opening %s: %v\n%s", id, v, debug.Stack())
+		}
+	}()
+	return tb.openTable(ctx, id)
 }
 
 // byName returns the open table a URL names as "db.table" (or "table" in
@@ -194,6 +242,7 @@ func (tb *tables) openTable(ctx context.Context, id catalog.Identifier) (*served
 	if err != nil {
 		tb.s.log.Warn("snapshot lag unknown", "table", st.name, "err", err)
 	}
+	tb.s.log.Info("serving table", "table", st.name, "snapshot", l.Snapshot())
 	return st, nil
 }
 

@@ -38,36 +38,66 @@ func open(ctx context.Context, location string, create bool) (Storage, error) {
 		// such as "tables:v2" paths.
 		return openLocal(location, location, create)
 	}
+	// Messages name the location without its user info, which may hold a
+	// password; a location with user info is refused (credentials come
+	// from the AWS chain).
+	shown := RedactURL(location)
 	u, err := url.Parse(location)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", location, err)
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error quotes the whole location
+		}
+		return nil, fmt.Errorf("storage: open %s: %w", shown, err)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("storage: open %s: user info in the location is not supported (S3 credentials come from the environment or the AWS configuration)", shown)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "s3", "s3a":
 		if u.Host == "" {
-			return nil, fmt.Errorf("storage: open %s: missing bucket", location)
+			return nil, fmt.Errorf("storage: open %s: missing bucket", shown)
 		}
-		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return nil, fmt.Errorf("storage: open %s: unexpected query, fragment or user info", location)
+		if u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("storage: open %s: unexpected query or fragment", shown)
 		}
 		s, err := NewS3(ctx, u.Host, u.Path)
 		if err != nil {
-			return nil, fmt.Errorf("storage: open %s: %w", location, err)
+			return nil, fmt.Errorf("storage: open %s: %w", shown, err)
 		}
 		return s, nil
 	case "mem":
 		return NewMemory(), nil
 	case "file":
 		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("storage: open %s: remote file host %q is not supported", location, u.Host)
+			return nil, fmt.Errorf("storage: open %s: remote file host %q is not supported", shown, u.Host)
 		}
 		if u.Path == "" {
-			return nil, fmt.Errorf("storage: open %s: missing path", location)
+			return nil, fmt.Errorf("storage: open %s: missing path", shown)
 		}
-		return openLocal(location, u.Path, create)
+		return openLocal(shown, u.Path, create)
 	default:
-		return nil, fmt.Errorf("storage: open %s: unsupported scheme %q", location, u.Scheme)
+		return nil, fmt.Errorf("storage: open %s: unsupported scheme %q", shown, u.Scheme)
 	}
+}
+
+// RedactURL returns a URL with any user info ("user:password@") taken
+// out, for messages. It works on strings url.Parse refuses too: whatever
+// lies between "://" and the last "@" before the query goes.
+func RedactURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	end := len(rest)
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		end = i
+	}
+	at := strings.LastIndexByte(rest[:end], '@')
+	if at < 0 {
+		return s
+	}
+	return scheme + "://" + rest[at+1:]
 }
 
 func isKnownScheme(s string) bool {

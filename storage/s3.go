@@ -106,8 +106,8 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 	}
 	if o.endpoint != "" {
 		u, err := url.Parse(o.endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("storage: s3: invalid endpoint %q: want http(s)://host[:port]", o.endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return nil, fmt.Errorf("storage: s3: invalid endpoint %q: want http(s)://host[:port] (credentials come from the environment or the AWS configuration)", RedactURL(o.endpoint))
 		}
 	}
 

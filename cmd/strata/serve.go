@@ -23,7 +23,7 @@ type serveFlags struct {
 	addr, tables, tokenFile, maxBody, logFormat string
 	refresh, readTimeout, writeTimeout          time.Duration
 	idleTimeout, shutdownTimeout                time.Duration
-	maxKeys, maxHeaderBytes                     int
+	maxKeys, maxHeaderBytes, maxConns           int
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -49,6 +49,13 @@ an object naming every primary-key column otherwise. rows holds, in key
 order, each row as "strata scan --format jsonl" prints it, or null. Errors
 are {"error": {"code": ..., "message": ...}} with a 4xx or 5xx status.
 
+Limits keep slow, large or too many clients from hurting the others:
+--max-body, --max-keys and --max-header-bytes refuse larger requests (413,
+431); --read-timeout cuts off a client sending its request too slowly
+(408), --write-timeout one that does not read its answer, --idle-timeout an
+idle keep-alive connection; beyond --max-conns open connections a new one is
+answered 503 and closed.
+
 With --token-file every endpoint but /healthz needs "Authorization: Bearer
 TOKEN" (the file's contents, surrounding whitespace trimmed). SIGINT or
 SIGTERM stops accepting, lets requests in flight finish (up to
@@ -68,10 +75,15 @@ Examples:
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token required on every endpoint but /healthz")
 	fl.IntVar(&f.maxKeys, "max-keys", server.DefaultMaxKeys, "most keys in one request")
 	fl.StringVar(&f.maxBody, "max-body", "1MiB", "largest request body (512KiB, 1MiB, 4mb, bytes)")
-	fl.DurationVar(&f.readTimeout, "read-timeout", server.DefaultReadTimeout, "time to read a request")
-	fl.DurationVar(&f.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "time to answer a request (bounds each lookup)")
+	fl.DurationVar(&f.readTimeout, "read-timeout", server.DefaultReadTimeout,
+		"time to read a whole request, headers and body (a client sending slower is answered 408 and cut off)")
+	fl.DurationVar(&f.writeTimeout, "write-timeout", server.DefaultWriteTimeout,
+		"time to answer a request: bounds each lookup, and cuts off a client that does not read its answer")
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", server.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
-	fl.IntVar(&f.maxHeaderBytes, "max-header-bytes", server.DefaultMaxHeaderBytes, "largest request header")
+	fl.IntVar(&f.maxHeaderBytes, "max-header-bytes", server.DefaultMaxHeaderBytes,
+		"largest request line and headers, in bytes; each open connection holds a read buffer of this size")
+	fl.IntVar(&f.maxConns, "max-conns", server.DefaultMaxConns,
+		"most connections open at a time (keep-alive ones too); one more is answered 503 and closed")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long shutdown waits for requests in flight")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	return cmd
@@ -124,6 +136,7 @@ func (f *serveFlags) options(stderr io.Writer) ([]server.Option, error) {
 		server.WithMaxKeys(f.maxKeys), server.WithMaxBody(maxBody),
 		server.WithTimeouts(f.readTimeout, f.writeTimeout, f.idleTimeout),
 		server.WithMaxHeaderBytes(f.maxHeaderBytes), server.WithShutdownTimeout(f.shutdownTimeout),
+		server.WithMaxConns(f.maxConns),
 	}
 	switch {
 	case f.refresh < 0:
@@ -132,6 +145,8 @@ func (f *serveFlags) options(stderr io.Writer) ([]server.Option, error) {
 		return nil, usagef("--max-keys %d: want at least 1", f.maxKeys)
 	case f.maxHeaderBytes < 1:
 		return nil, usagef("--max-header-bytes %d: want at least 1", f.maxHeaderBytes)
+	case f.maxConns < 1:
+		return nil, usagef("--max-conns %d: want at least 1", f.maxConns)
 	}
 	for _, name := range splitList(f.tables) {
 		id, err := catalog.ParseIdentifier(name)

@@ -127,6 +127,7 @@ func TestCLIServeErrors(t *testing.T) {
 		{[]string{"--max-body", "lots"}, 2, "--max-body"},
 		{[]string{"--max-body", "0"}, 2, "--max-body"},
 		{[]string{"--max-keys", "0"}, 2, "--max-keys"},
+		{[]string{"--max-conns", "0"}, 2, "--max-conns"},
 		{[]string{"--refresh", "-1s"}, 2, "--refresh"},
 		{[]string{"--token-file", empty}, 2, "is empty"},
 		{[]string{"--token-file", empty + ".missing"}, 1, "--token-file"},
