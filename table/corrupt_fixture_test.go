@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -265,10 +264,7 @@ func (fc *fileContent) decode(f tableFile, b []byte) (any, error) {
 		}
 		return spec.ReadDVIndexFile(b, metas)
 	case "hash-index":
-		if len(b)%4 != 0 {
-			return nil, fmt.Errorf("%w: %d bytes", spec.ErrCorrupt, len(b))
-		}
-		return slices.Clone(b), nil
+		return decodeHashIndex(b, fc.index[name].RowCount)
 	case "data", "changelog":
 		return fc.rows(f, b)
 	}
