@@ -141,7 +141,7 @@ func TestCorruptFiles(t *testing.T) {
 	}
 	var b strings.Builder
 	for _, kind := range kinds {
-		fmt.Fprintf(&b, "\n%-15s", kind)
+		fmt.Fprintf(&b, "\n%-15s files=%d", kind, len(byKind[kind]))
 		for _, k := range slices.Sorted(maps.Keys(stats[kind])) {
 			fmt.Fprintf(&b, " %s=%d", k, stats[kind][k])
 		}
