@@ -2,6 +2,7 @@ package lookupfile
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ func FuzzOpenFile(f *testing.F) {
 	seedDir := f.TempDir()
 	for _, n := range []int{1, 12, 40} {
 		p := filepath.Join(seedDir, "seed.sst")
-		if _, err := Build(f.Context(), p, evenRecords(n, 20), n); err != nil {
+		if _, err := Build(context.Background(), p, evenRecords(n, 20), n); err != nil {
 			f.Fatal(err)
 		}
 		b, err := os.ReadFile(p)
