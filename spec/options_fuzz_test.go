@@ -18,7 +18,7 @@ func FuzzParseOptions(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, m := range regexp.MustCompile(`Opt\w+\s*=\s*"([a-z0-9.\-]+)"`).FindAllSubmatch(src, -1) {
-		for _, v := range []string{"1", "true", "10 mb", "1 h", "lookup", "-1", ""} {
+		for _, v := range []string{"1", "10 mb"} {
 			f.Add(string(m[1]), v)
 		}
 	}
