@@ -100,6 +100,8 @@ type CacheStats struct {
 	Builds int64
 	// Evictions counts files deleted to keep within the disk bound.
 	Evictions int64
+	// Corrupt counts files dropped because a read found them damaged.
+	Corrupt int64
 }
 
 // NewCache returns a cache keeping its files in dir (created if missing)
@@ -157,7 +159,7 @@ func removeLeftovers(dir, prefix string) error {
 // called (release is idempotent); then it may be evicted and closed, so
 // the File must not be used after release. A failed build leaves nothing
 // behind and is tried again by the next Acquire. If File.Get reports
-// spec.ErrCorrupt, Drop the name and Acquire it again to rebuild.
+// spec.ErrCorrupt, DropCorrupt the file and Acquire it again to rebuild.
 //
 // ctx bounds this call: a waiting Acquire returns ctx's error when ctx is
 // done, and the building one passes ctx (also cancelled by Close) to build.
@@ -404,16 +406,36 @@ func (c *Cache) removeLocked(e *entry) {
 func (c *Cache) Drop(name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.entries[name]
-	if e == nil {
-		return
+	if e := c.entries[name]; e != nil {
+		c.dropLocked(e)
 	}
-	delete(c.entries, name)
-	c.ready.CompareAndDelete(name, e)
+}
+
+// dropLocked takes e out of the cache; its file is deleted now or by its
+// last release.
+func (c *Cache) dropLocked(e *entry) {
+	delete(c.entries, e.name)
+	c.ready.CompareAndDelete(e.name, e)
 	e.dropped.Store(true)
 	if c.files[e] && e.refs.CompareAndSwap(0, dead) {
 		c.removeLocked(e)
 	}
+}
+
+// DropCorrupt forgets f, the lookup file of the data file called name,
+// after a read from it failed with spec.ErrCorrupt: as Drop, but only if
+// the cache still holds f under name, so that callers who read the same
+// damaged file concurrently drop it once and not the file built to replace
+// it. A later Acquire of name builds it again.
+func (c *Cache) DropCorrupt(name string, f *File) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[name]
+	if e == nil || e.file != f {
+		return
+	}
+	c.stats.Corrupt++
+	c.dropLocked(e)
 }
 
 // Stats returns the cache's counters.

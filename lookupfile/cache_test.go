@@ -315,6 +315,38 @@ func TestCacheDrop(t *testing.T) {
 	}
 }
 
+// DropCorrupt drops the damaged file it is given, once: a second reader of
+// the same damaged file does not drop the file built to replace it.
+func TestCacheDropCorrupt(t *testing.T) {
+	c, _ := newTestCache(t, 1<<30, 1<<20)
+	ctx := context.Background()
+	var calls atomic.Int64
+	g, relG, err := c.Acquire(ctx, "x", builder(50, 0, &calls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	relG()
+	c.DropCorrupt("x", g)
+	h, relH, err := c.Acquire(ctx, "x", builder(50, 0, &calls))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relH()
+	if h == g || calls.Load() != 2 {
+		t.Fatalf("Acquire after DropCorrupt: same file %v, %d builds; want a new build", h == g, calls.Load())
+	}
+	c.DropCorrupt("x", g) // a late reader of the old file
+	if _, rel, err := c.Acquire(ctx, "x", builder(50, 0, &calls)); err != nil || calls.Load() != 2 {
+		t.Fatalf("DropCorrupt of the old file dropped the new one: %v, %d builds", err, calls.Load())
+	} else {
+		rel()
+	}
+	mustGet(t, h, 2, true)
+	if st := c.Stats(); st.Corrupt != 1 {
+		t.Fatalf("Stats %+v, want Corrupt 1", st)
+	}
+}
+
 func TestCacheBuildFailureLeavesNothingAndRetries(t *testing.T) {
 	c, dir := newTestCache(t, 1<<30, 1<<20)
 	ctx := context.Background()

@@ -1,7 +1,9 @@
 package lsm
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/stratalake/strata/lookupfile"
@@ -37,15 +39,13 @@ func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*spec.Po
 	if err != nil {
 		return nil, err
 	}
-	file, release, err := fl.cache.Acquire(ctx, f.Meta.FileName, func(ctx context.Context, path string) error {
-		return fl.build(ctx, f, path)
+	var v []byte
+	hit := false
+	err = fl.FindSorted(ctx, f, [][]byte{enc}, func(_ int, value []byte) error {
+		v, hit = bytes.Clone(value), true // value lives only during the call
+		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
-	}
-	defer release()
-	v, found, err := file.Get(enc)
-	if err != nil || !found {
+	if err != nil || !hit {
 		return nil, err
 	}
 	p, err := DecodeLookupValue(fl.valueTypes, key, v)
@@ -61,14 +61,38 @@ func (fl *FileLookup) Find(ctx context.Context, f *File, key spec.Row) (*spec.Po
 // calls found with the index of each key f holds and its lookup value
 // (valid only during the call; ParseLookupValue reads it). The lookup file
 // is acquired once for all the keys, which share its block reads.
+//
+// A lookup file is local and trusted less than the table: one that turns
+// out damaged as it is read (its blocks carry checksums) is dropped and
+// built again from the data file, and the keys not yet answered are
+// looked up in the new one.
 func (fl *FileLookup) FindSorted(ctx context.Context, f *File, keys [][]byte, found func(i int, value []byte) error) error {
-	err := fl.cache.With(ctx, f.Meta.FileName, func(ctx context.Context, path string) error {
-		return fl.build(ctx, f, path)
-	}, func(file *lookupfile.File) error { return file.GetSorted(keys, found) })
-	if err != nil {
-		return fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
+	build := func(ctx context.Context, path string) error { return fl.build(ctx, f, path) }
+	done := 0 // keys answered: found was called for every hit below done
+	for rebuilt := false; ; rebuilt = true {
+		var file *lookupfile.File
+		var foundErr error
+		base := done
+		err := fl.cache.With(ctx, f.Meta.FileName, build, func(lf *lookupfile.File) error {
+			file = lf
+			return lf.GetSorted(keys[base:], func(i int, value []byte) error {
+				if foundErr = found(base+i, value); foundErr != nil {
+					return foundErr
+				}
+				done = base + i + 1
+				return nil
+			})
+		})
+		if err == nil {
+			return nil
+		}
+		// Only a damaged lookup file is rebuilt, once: not a failed build
+		// (file unset: the data file's own error) nor found's error.
+		if foundErr != nil || file == nil || rebuilt || !errors.Is(err, spec.ErrCorrupt) {
+			return fmt.Errorf("lookup file of %s: %w", f.Meta.FileName, err)
+		}
+		fl.cache.DropCorrupt(f.Meta.FileName, file)
 	}
-	return nil
 }
 
 // Warm builds f's lookup file now, if the cache does not hold it.

@@ -198,8 +198,19 @@ func (t *Table) readHashFile(ctx context.Context, e spec.IndexManifestEntry) ([]
 	if err != nil {
 		return nil, fmt.Errorf("read hash index %s: %w", p, err)
 	}
-	if len(data)%4 != 0 {
-		return nil, fmt.Errorf("%w: hash index %s has %d bytes", spec.ErrCorrupt, p, len(data))
+	hs, err := decodeHashIndex(data, e.RowCount)
+	if err != nil {
+		return nil, fmt.Errorf("hash index %s: %w", p, err)
+	}
+	return hs, nil
+}
+
+// decodeHashIndex decodes a HASH index file: big-endian int32 key hashes,
+// as many as its index manifest entry's row count (the only check Paimon's
+// format allows: the file has no checksum).
+func decodeHashIndex(data []byte, rowCount int64) ([]int32, error) {
+	if len(data)%4 != 0 || int64(len(data)/4) != rowCount {
+		return nil, fmt.Errorf("%w: %d bytes, want %d hashes of 4", spec.ErrCorrupt, len(data), rowCount)
 	}
 	hs := make([]int32, len(data)/4)
 	for i := range hs {

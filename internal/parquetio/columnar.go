@@ -2,9 +2,11 @@ package parquetio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -30,6 +32,7 @@ const DefaultBatchRows = 16 << 10
 // (arrow-go's pqarrow decodes pages straight into them) or into rows, by
 // one goroutine at a time.
 type File struct {
+	src    *readTracker
 	props  *parquet.ReaderProperties
 	pr     *file.Reader
 	fr     *pqarrow.FileReader
@@ -41,13 +44,14 @@ type File struct {
 // not Parquet, are truncated or are corrupt fail with an error wrapping
 // spec.ErrCorrupt.
 func Open(r io.ReaderAt, size int64) (*File, error) {
-	c := &File{mem: memory.DefaultAllocator}
+	c := &File{mem: memory.DefaultAllocator, src: &readTracker{r: r}}
+	r = c.src
 	head := make([]byte, 4)
 	if size < 12 {
 		return nil, fmt.Errorf("%w: %d bytes is too short for a Parquet file", spec.ErrCorrupt, size)
 	}
 	if _, err := r.ReadAt(head, 0); err != nil {
-		return nil, fmt.Errorf("%w: reading the header: %w", spec.ErrCorrupt, err)
+		return nil, fmt.Errorf("reading the header: %w", c.decodeErr(context.Background(), err))
 	}
 	if string(head) != "PAR1" {
 		return nil, fmt.Errorf("%w: no Parquet magic at the start of the file", spec.ErrCorrupt)
@@ -57,7 +61,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 		c.props.BufferSize = rangeBufferSize
 		pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(c.props))
 		if err != nil {
-			return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
+			return c.decodeErr(context.Background(), err)
 		}
 		c.pr = pr
 		c.fr, err = pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{BatchSize: DefaultBatchRows}, c.mem)
@@ -208,7 +212,7 @@ func (c *File) ReadBatches(ctx context.Context, req BatchRequest) iter.Seq2[Batc
 			rgStart = starts[rg]
 			ok, err := c.readRowGroup(ctx, schema, req, rg, rgStart, limit, yield)
 			if err != nil {
-				yield(Batch{}, fmt.Errorf("parquetio: row group %d: %w", rg, err))
+				yield(Batch{}, fmt.Errorf("parquetio: row group %d: %w", rg, c.decodeErr(ctx, err)))
 				return
 			}
 			if !ok {
@@ -381,6 +385,50 @@ func concatChunks(mem memory.Allocator, ch *arrow.Chunked) (arrow.Array, error) 
 func (c *File) HasColumn(name string) bool {
 	_, ok := c.byName[name]
 	return ok
+}
+
+// readTracker remembers the first error its reader returned other than
+// io.EOF: arrow-go's errors do not say whether reading or decoding failed.
+type readTracker struct {
+	r   io.ReaderAt
+	mu  sync.Mutex
+	err error
+}
+
+func (t *readTracker) ReadAt(p []byte, off int64) (int, error) {
+	n, err := t.r.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.mu.Lock()
+		if t.err == nil {
+			t.err = err
+		}
+		t.mu.Unlock()
+	}
+	return n, err
+}
+
+func (t *readTracker) failed() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+// decodeErr classifies an error of reading pages: the reader's own error
+// when reading failed (a storage error is not a damaged file), ctx's when
+// it ended, and otherwise spec.ErrCorrupt: the bytes did not decode (a
+// page that fails to decompress, a level or length past its page, or a
+// read past the end of a truncated file).
+func (c *File) decodeErr(ctx context.Context, err error) error {
+	if errors.Is(err, spec.ErrCorrupt) || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return err
+	}
+	if ioErr := c.src.failed(); ioErr != nil {
+		if errors.Is(err, ioErr) {
+			return err
+		}
+		return fmt.Errorf("%w (reading: %w)", err, ioErr)
+	}
+	return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
 }
 
 // guard runs an arrow-go call and turns a panic on malformed input into an

@@ -10,7 +10,7 @@ import (
 
 // FuzzOpen feeds arbitrary bytes to Open and, when they open, reads every
 // row with the file's own fields and with the fixture fields. Nothing may
-// panic; errors are expected.
+// panic; errors must wrap spec.ErrCorrupt.
 func FuzzOpen(f *testing.F) {
 	for _, table := range []string{"test_pk_global_index_golden", "test_pk_vector_golden"} {
 		for _, path := range fixtureFiles(f, table) {
@@ -28,6 +28,7 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
+			checkCorrupt(t, err)
 			return
 		}
 		_ = file.Columns()
@@ -37,6 +38,7 @@ func FuzzOpen(f *testing.F) {
 			n := 0
 			for _, err := range file.ReadRows(fields) {
 				if err != nil {
+					checkCorrupt(t, err)
 					break
 				}
 				if n++; n > 1_000_000 {

@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"bytes"
+	"errors"
 	"math/rand"
 	"os"
 	"testing"
@@ -12,8 +13,8 @@ import (
 
 // TestMutatedFiles is a fast, deterministic complement to FuzzOpen: it opens
 // and reads thousands of randomly damaged copies of real files (bytes
-// flipped, inserted, deleted, ranges cut out). Every one must fail cleanly or
-// read, and none may take long.
+// flipped, inserted, deleted, ranges cut out). Every one must read or fail
+// with an error wrapping spec.ErrCorrupt, and none may take long.
 func TestMutatedFiles(t *testing.T) {
 	var seeds [][]byte
 	for _, table := range []string{"test_pk_global_index_golden", "test_pk_vector_golden"} {
@@ -45,14 +46,26 @@ func TestMutatedFiles(t *testing.T) {
 			for _, fields := range requests {
 				for _, err := range f.ReadRows(fields) {
 					if err != nil {
+						checkCorrupt(t, err)
 						break
 					}
 				}
 			}
+		} else {
+			checkCorrupt(t, err)
 		}
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("a %d-byte damaged file took %v", len(data), d)
 		}
+	}
+}
+
+// checkCorrupt fails the test unless err, an error of reading a damaged
+// file from memory, wraps spec.ErrCorrupt.
+func checkCorrupt(t testing.TB, err error) {
+	t.Helper()
+	if !errors.Is(err, spec.ErrCorrupt) {
+		t.Fatalf("damaged file: %v, want an error wrapping spec.ErrCorrupt", err)
 	}
 }
 
