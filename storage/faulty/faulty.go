@@ -91,9 +91,9 @@ const (
 	PatternSnapshot  = "*snapshot/snapshot-*"
 	PatternLatest    = "*snapshot/LATEST"
 	PatternEarliest  = "*snapshot/EARLIEST"
-	PatternManifest  = "*manifest/*"      // manifests, manifest lists, index manifests
-	PatternData      = "*bucket-*/*"      // data and changelog files
-	PatternIndex     = "*index/*"         // deletion-vector and HASH index files
+	PatternManifest  = "*manifest/*" // manifests, manifest lists, index manifests
+	PatternData      = "*bucket-*/*" // data and changelog files
+	PatternIndex     = "*index/*"    // deletion-vector and HASH index files
 	PatternSchema    = "*schema/schema-*"
 	PatternTag       = "*tag/tag-*"
 	PatternConsumer  = "*consumer/consumer-*"
