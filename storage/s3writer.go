@@ -33,10 +33,10 @@ func WithPartSize(n int) S3Option {
 // lifecycle rules for incomplete uploads clean up).
 func (s *S3) Create(ctx context.Context, p string) (ObjectWriter, error) {
 	if err := checkPath(p); err != nil {
-		return nil, wrapErr("create", p, err)
+		return nil, s.wrapErr("create", p, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("create", p, err)
+		return nil, s.wrapErr("create", p, err)
 	}
 	return &s3Writer{s: s, ctx: ctx, path: p}, nil
 }
@@ -54,7 +54,7 @@ type s3Writer struct {
 
 func (w *s3Writer) Write(b []byte) (int, error) {
 	if w.done {
-		return 0, wrapErr("create", w.path, errWriterDone)
+		return 0, w.s.wrapErr("create", w.path, errWriterDone)
 	}
 	size := w.s.partSize
 	if w.buf == nil {
@@ -67,7 +67,7 @@ func (w *s3Writer) Write(b []byte) (int, error) {
 		if len(w.buf) == size {
 			if err := w.sendPart(); err != nil {
 				w.Abort()
-				return n, wrapErr("create", w.path, err)
+				return n, w.s.wrapErr("create", w.path, err)
 			}
 		}
 		k := min(len(b), size-len(w.buf))
@@ -112,13 +112,13 @@ func (w *s3Writer) sendPart() error {
 
 func (w *s3Writer) Close() error {
 	if w.done {
-		return wrapErr("create", w.path, errWriterDone)
+		return w.s.wrapErr("create", w.path, errWriterDone)
 	}
 	if w.uploadID == "" {
 		w.done = true
 		err := w.s.put(w.ctx, w.path, w.buf, false)
 		w.buf = nil
-		return wrapErr("create", w.path, err)
+		return w.s.wrapErr("create", w.path, err)
 	}
 	err := w.sendPart()
 	if err == nil {
@@ -134,7 +134,7 @@ func (w *s3Writer) Close() error {
 	}
 	if err != nil {
 		w.Abort()
-		return wrapErr("create", w.path, err)
+		return w.s.wrapErr("create", w.path, err)
 	}
 	w.done, w.buf = true, nil
 	return nil
