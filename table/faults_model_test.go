@@ -116,7 +116,7 @@ type faultModel struct {
 	fs      *faulty.Storage
 	healthy storage.Storage
 	rules   []faulty.Rule
-	agg     bool              // an aggregation table (sums), else deduplicate
+	agg     bool               // an aggregation table (sums), else deduplicate
 	model   map[int64]spec.Row // the committed rows
 	next    int64              // the next checkpoint's identifier
 
