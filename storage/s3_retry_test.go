@@ -106,6 +106,11 @@ func TestS3RetriesTransientFaults(t *testing.T) {
 		{"upload-part", "PUT", "partNumber=", false, true, func(i int) error {
 			return createBig(ctx, s, fmt.Sprintf("mp-%d", i), big)
 		}},
+		// A completion whose answer is lost is retried into NoSuchUpload:
+		// the object's multipart ETag shows it completed.
+		{"complete-multipart", "POST", "uploadId=", false, true, func(i int) error {
+			return createBig(ctx, s, fmt.Sprintf("mpc-%d", i), big)
+		}},
 	}
 	actions := []faultproxy.Action{faultproxy.InternalError, faultproxy.SlowDown, faultproxy.Delay,
 		faultproxy.Reset, faultproxy.ResetBody, faultproxy.LoseAnswer}
