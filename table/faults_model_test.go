@@ -121,6 +121,22 @@ type faultModel struct {
 	next    int64              // the next checkpoint's identifier
 
 	steps, failures int
+	history         []string // the last steps and failures, told when the round fails
+}
+
+// logf records what the round did; fatalf tells it with the failure, so
+// that -v stays short on long runs.
+func (m *faultModel) logf(format string, args ...any) {
+	const keep = 80
+	if len(m.history) == keep {
+		m.history = m.history[1:]
+	}
+	m.history = append(m.history, fmt.Sprintf(format, args...))
+}
+
+func (m *faultModel) fatalf(format string, args ...any) {
+	m.t.Helper()
+	m.t.Fatalf("%s\nthe round's last steps:\n  %s", fmt.Sprintf(format, args...), strings.Join(m.history, "\n  "))
 }
 
 const faultTable = "db.db/t"
@@ -184,7 +200,7 @@ func (m *faultModel) run(steps int) {
 		m.steps++
 		switch r := m.rng.IntN(10); {
 		case r < 6:
-			m.t.Logf("step %d: checkpoint %d", m.steps, m.next)
+			m.logf("step %d: checkpoint %d", m.steps, m.next)
 			m.checkpoint()
 		case r < 8:
 			m.maintain("compact", func(tb *Table) error {
@@ -209,14 +225,14 @@ func (m *faultModel) run(steps int) {
 	m.fs.Heal()
 	tb, err := Open(m.ctx, m.healthy, faultTable)
 	if err != nil {
-		m.t.Fatal(err)
+		m.fatalf("%v", err)
 	}
 	if _, err := tb.Compact(m.ctx, true, "compactor", nil); err != nil {
-		m.t.Fatalf("final compaction: %v", err)
+		m.fatalf("final compaction: %v", err)
 	}
 	m.check("the final compaction", 0, nil)
 	if diff := diffRows(m.scan("the final compaction", tb), m.model); diff != "" {
-		m.t.Fatalf("after the final compaction, the table's scan differs from the model:\n%s", diff)
+		m.fatalf("after the final compaction, the table's scan differs from the model:\n%s", diff)
 	}
 }
 
@@ -225,7 +241,7 @@ func (m *faultModel) scan(what string, tb *Table, opts ...ScanOption) []spec.Row
 	var got []spec.Row
 	for r, err := range tb.NewScan(opts...).Rows(m.ctx) {
 		if err != nil {
-			m.t.Fatalf("after %s: the latest snapshot does not read: %v", what, err)
+			m.fatalf("after %s: the latest snapshot does not read: %v", what, err)
 		}
 		got = append(got, r)
 	}
@@ -312,10 +328,10 @@ func (m *faultModel) checkpoint() {
 			break
 		}
 		if attempt == maxFaultyAttempts {
-			m.t.Fatalf("checkpoint %d failed on healthy storage: %v", c, err)
+			m.fatalf("checkpoint %d failed on healthy storage: %v", c, err)
 		}
 		m.failures++
-		m.t.Logf("checkpoint %d attempt %d failed: %v", c, attempt, err)
+		m.logf("checkpoint %d attempt %d failed: %v", c, attempt, err)
 		if m.check(fmt.Sprintf("checkpoint %d attempt %d failed: %v", c, attempt, err), c, changes) {
 			break // it landed: a restarted job skips it, as tryCheckpoint's first step would
 		}
@@ -336,7 +352,7 @@ func (m *faultModel) tryCheckpoint(c int64, changes []faultChange) error {
 	done, _, err := commit.AlreadyCommitted(m.ctx, c)
 	if err != nil || done {
 		if done {
-			m.t.Logf("checkpoint %d: committed already", c)
+			m.logf("checkpoint %d: committed already", c)
 		}
 		return err
 	}
@@ -368,7 +384,7 @@ func (m *faultModel) tryCheckpoint(c int64, changes []faultChange) error {
 // maintain runs a maintenance operation until it succeeds; it must never
 // change what the table holds.
 func (m *faultModel) maintain(what string, op func(tb *Table) error) {
-	m.t.Logf("step %d: %s", m.steps, what)
+	m.logf("step %d: %s", m.steps, what)
 	defer m.fs.SetRules(m.rules...)
 	for attempt := 1; ; attempt++ {
 		if attempt == maxFaultyAttempts {
@@ -382,10 +398,10 @@ func (m *faultModel) maintain(what string, op func(tb *Table) error) {
 			return
 		}
 		if attempt == maxFaultyAttempts {
-			m.t.Fatalf("%s failed on healthy storage: %v", what, err)
+			m.fatalf("%s failed on healthy storage: %v", what, err)
 		}
 		m.failures++
-		m.t.Logf("%s attempt %d failed: %v", what, attempt, err)
+		m.logf("%s attempt %d failed: %v", what, attempt, err)
 		m.check(fmt.Sprintf("%s attempt %d failed: %v", what, attempt, err), 0, nil)
 	}
 }
@@ -397,14 +413,14 @@ func (m *faultModel) check(what string, c int64, changes []faultChange) bool {
 	m.t.Helper()
 	tb, err := Open(m.ctx, m.healthy, faultTable)
 	if err != nil {
-		m.t.Fatalf("after %s: the table does not open: %v", what, err)
+		m.fatalf("after %s: the table does not open: %v", what, err)
 	}
 	want := m.model
 	landed := false
 	if c > 0 {
 		done, _, err := tb.NewCommit("job").AlreadyCommitted(m.ctx, c)
 		if err != nil {
-			m.t.Fatalf("after %s: %v", what, err)
+			m.fatalf("after %s: %v", what, err)
 		}
 		if done {
 			landed = true
@@ -416,7 +432,7 @@ func (m *faultModel) check(what string, c int64, changes []faultChange) bool {
 	// them: compare every level.
 	got := m.scan(what, tb, WithAllLevels())
 	if diff := diffRows(got, want); diff != "" {
-		m.t.Fatalf("after %s (checkpoint %d landed: %v): the table differs from the model:\n%s", what, c, landed, diff)
+		m.fatalf("after %s (checkpoint %d landed: %v): the table differs from the model:\n%s", what, c, landed, diff)
 	}
 	m.checkOneAppendPerCheckpoint(what, tb)
 	return landed
@@ -427,7 +443,7 @@ func (m *faultModel) check(what string, c int64, changes []faultChange) bool {
 func (m *faultModel) checkOneAppendPerCheckpoint(what string, tb *Table) {
 	ids, err := tb.Snapshots().IDs(m.ctx)
 	if err != nil {
-		m.t.Fatal(err)
+		m.fatalf("%v", err)
 	}
 	seen := map[int64]int64{}
 	for _, id := range ids {
@@ -436,13 +452,13 @@ func (m *faultModel) checkOneAppendPerCheckpoint(what string, tb *Table) {
 			continue
 		}
 		if err != nil {
-			m.t.Fatalf("after %s: snapshot %d: %v", what, id, err)
+			m.fatalf("after %s: snapshot %d: %v", what, id, err)
 		}
 		if s.CommitUser != "job" || s.CommitKind != spec.CommitKindAppend {
 			continue
 		}
 		if prev, ok := seen[s.CommitIdentifier]; ok {
-			m.t.Fatalf("after %s: checkpoint %d committed twice, snapshots %d and %d", what, s.CommitIdentifier, prev, id)
+			m.fatalf("after %s: checkpoint %d committed twice, snapshots %d and %d", what, s.CommitIdentifier, prev, id)
 		}
 		seen[s.CommitIdentifier] = id
 	}
