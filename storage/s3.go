@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -32,12 +36,47 @@ const defaultRegion = "us-east-1"
 //
 // PutIfAbsent is a conditional PutObject (If-None-Match: *), which S3 and
 // MinIO evaluate atomically. Directories exist only as key prefixes.
+//
+// Requests that fail transiently (5xx answers, throttling such as 503
+// SlowDown, timeouts, connection resets, a response body cut short) are
+// retried with exponential backoff and jitter, up to a number of attempts
+// (WithRetry); an error that persists names the operation, the object's
+// s3:// URL and the attempts made. A connection that delivers nothing for
+// the read timeout (WithReadTimeout) fails its attempt, so a stalled server
+// is retried, not waited for.
 type S3 struct {
 	client *s3.Client
 	bucket string
 	prefix string // "" or ends in "/"
 	// partSize is the part size of streamed uploads (Create).
 	partSize int
+	retry    retryPolicy
+}
+
+// The defaults of WithRetry and WithReadTimeout.
+const (
+	DefaultRetryAttempts  = 8
+	DefaultRetryBaseDelay = 100 * time.Millisecond
+	DefaultRetryMaxDelay  = 10 * time.Second
+	DefaultReadTimeout    = 30 * time.Second
+)
+
+// retryPolicy is how transient failures are retried, by the SDK for
+// requests and by S3 itself for response bodies the SDK has handed over.
+type retryPolicy struct {
+	attempts  int
+	base, max time.Duration
+}
+
+// delay is the wait before retry number attempt (1 for the first retry):
+// base doubled per retry up to max, the upper half of it jittered.
+func (r retryPolicy) delay(attempt int) time.Duration {
+	d := r.base
+	for i := 1; i < attempt && d < r.max; i++ {
+		d *= 2
+	}
+	d = min(d, r.max)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
 var _ Storage = (*S3)(nil)
@@ -46,10 +85,28 @@ var _ Storage = (*S3)(nil)
 type S3Option func(*s3Options)
 
 type s3Options struct {
-	endpoint string
-	region   string
-	creds    aws.CredentialsProvider
-	partSize int
+	endpoint    string
+	region      string
+	creds       aws.CredentialsProvider
+	partSize    int
+	retry       retryPolicy
+	readTimeout time.Duration
+}
+
+// WithRetry sets how transiently failing requests are retried: at most
+// attempts attempts in all (1: no retries), waiting about base before the
+// first retry and twice as long before each next one, up to max. The
+// defaults are DefaultRetryAttempts, DefaultRetryBaseDelay and
+// DefaultRetryMaxDelay.
+func WithRetry(attempts int, base, max time.Duration) S3Option {
+	return func(o *s3Options) { o.retry = retryPolicy{attempts: attempts, base: base, max: max} }
+}
+
+// WithReadTimeout fails a request attempt whose connection delivers no byte
+// for d, waiting for the answer or within its body (so that the attempt is
+// retried); 0 waits for ever. The default is DefaultReadTimeout.
+func WithReadTimeout(d time.Duration) S3Option {
+	return func(o *s3Options) { o.readTimeout = d }
 }
 
 // WithEndpoint sends requests to endpoint (a URL such as
@@ -91,9 +148,18 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 		}
 		prefix += "/"
 	}
-	var o s3Options
+	o := s3Options{
+		retry:       retryPolicy{attempts: DefaultRetryAttempts, base: DefaultRetryBaseDelay, max: DefaultRetryMaxDelay},
+		readTimeout: DefaultReadTimeout,
+	}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.retry.attempts < 1 || o.retry.base <= 0 || o.retry.max < o.retry.base {
+		return nil, fmt.Errorf("storage: s3: invalid retry policy: %d attempts, delays %v to %v", o.retry.attempts, o.retry.base, o.retry.max)
+	}
+	if o.readTimeout < 0 {
+		return nil, fmt.Errorf("storage: s3: negative read timeout %v", o.readTimeout)
 	}
 	if o.partSize == 0 {
 		o.partSize = DefaultPartSize
@@ -111,7 +177,23 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 		}
 	}
 
-	var loadOpts []func(*config.LoadOptions) error
+	policy := o.retry
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithReadTimeout(o.readTimeout)),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = policy.attempts
+				so.MaxBackoff = policy.max
+				so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+					return policy.delay(attempt), nil
+				})
+				// The SDK's default retry quota refuses all retries after a
+				// burst of failures, which would turn a flaky stretch into
+				// failed commits; the attempts bound each request instead.
+				so.RateLimiter = ratelimit.None
+			})
+		}),
+	}
 	if o.region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(o.region))
 	}
@@ -136,7 +218,46 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 			so.UsePathStyle = true
 		}
 	})
-	return &S3{client: client, bucket: bucket, prefix: prefix, partSize: o.partSize}, nil
+	return &S3{client: client, bucket: bucket, prefix: prefix, partSize: o.partSize, retry: o.retry}, nil
+}
+
+// wrapErr is the package's wrapErr, naming the object by its s3:// URL
+// when the cause is not one of the sentinels (a failure worth locating).
+func (s *S3) wrapErr(op, p string, err error) error {
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrExist) || errors.Is(err, ErrInvalidPath) {
+		return wrapErr(op, p, err)
+	}
+	return wrapErr(op, "s3://"+s.bucket+"/"+s.key(p), err)
+}
+
+// bodyError is a failure to read a response body the SDK had already
+// returned: the SDK's retries are over by then, so S3 retries the whole
+// call itself.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading the response: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// retryBody runs call, again after a bodyError, with the same policy as
+// the SDK's retries.
+func (s *S3) retryBody(ctx context.Context, call func() ([]byte, error)) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		data, err := call()
+		var be *bodyError
+		if err == nil || !errors.As(err, &be) || ctx.Err() != nil {
+			return data, err
+		}
+		if attempt >= s.retry.attempts {
+			return nil, fmt.Errorf("exceeded maximum number of attempts, %d: %w", attempt, err)
+		}
+		t := time.NewTimer(s.retry.delay(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (after %d attempts: %v)", ctx.Err(), attempt, err)
+		case <-t.C:
+		}
+	}
 }
 
 // String implements Storage.
@@ -148,8 +269,8 @@ func (s *S3) key(p string) string { return s.prefix + p }
 
 // Get implements Storage.
 func (s *S3) Get(ctx context.Context, p string) ([]byte, error) {
-	data, err := s.get(ctx, p)
-	return data, wrapErr("get", p, err)
+	data, err := s.retryBody(ctx, func() ([]byte, error) { return s.get(ctx, p) })
+	return data, s.wrapErr("get", p, err)
 }
 
 func (s *S3) get(ctx context.Context, p string) ([]byte, error) {
@@ -166,15 +287,15 @@ func (s *S3) get(ctx context.Context, p string) ([]byte, error) {
 	defer out.Body.Close()
 	buf := bytes.NewBuffer(make([]byte, 0, max(aws.ToInt64(out.ContentLength), 0)))
 	if _, err := buf.ReadFrom(out.Body); err != nil {
-		return nil, err
+		return nil, &bodyError{err}
 	}
 	return buf.Bytes(), nil
 }
 
 // GetRange implements Storage.
 func (s *S3) GetRange(ctx context.Context, p string, offset, length int64) ([]byte, error) {
-	data, err := s.getRange(ctx, p, offset, length)
-	return data, wrapErr("get-range", p, err)
+	data, err := s.retryBody(ctx, func() ([]byte, error) { return s.getRange(ctx, p, offset, length) })
+	return data, s.wrapErr("get-range", p, err)
 }
 
 func (s *S3) getRange(ctx context.Context, p string, offset, length int64) ([]byte, error) {
@@ -212,7 +333,7 @@ func (s *S3) getRange(ctx context.Context, p string, offset, length int64) ([]by
 		// The server ignored the range and sent the whole object.
 		data, err := io.ReadAll(out.Body)
 		if err != nil {
-			return nil, err
+			return nil, &bodyError{err}
 		}
 		if err := checkRange(offset, length, int64(len(data))); err != nil {
 			return nil, err
@@ -227,14 +348,14 @@ func (s *S3) getRange(ctx context.Context, p string, offset, length int64) ([]by
 			return nil, fmt.Errorf("range [%d, +%d) past end of object (%s): %w",
 				offset, length, aws.ToString(out.ContentRange), io.ErrUnexpectedEOF)
 		}
-		return nil, err
+		return nil, &bodyError{err}
 	}
 	return buf, nil
 }
 
 // Put implements Storage. A single PutObject replaces the object atomically.
 func (s *S3) Put(ctx context.Context, p string, data []byte) error {
-	return wrapErr("put", p, s.put(ctx, p, data, false))
+	return s.wrapErr("put", p, s.put(ctx, p, data, false))
 }
 
 // PutIfAbsent implements Storage.
@@ -244,7 +365,7 @@ func (s *S3) Put(ctx context.Context, p string, data []byte) error {
 // caller wrote the object; callers that need to tell these apart must read
 // the object back.
 func (s *S3) PutIfAbsent(ctx context.Context, p string, data []byte) error {
-	return wrapErr("put-if-absent", p, s.put(ctx, p, data, true))
+	return s.wrapErr("put-if-absent", p, s.put(ctx, p, data, true))
 }
 
 // conflictRetries bounds retries of a conditional put that S3 refused with
@@ -292,7 +413,7 @@ func (s *S3) put(ctx context.Context, p string, data []byte, ifAbsent bool) erro
 
 // Delete implements Storage. S3 reports success for missing keys.
 func (s *S3) Delete(ctx context.Context, p string) error {
-	return wrapErr("delete", p, s.delete(ctx, p))
+	return s.wrapErr("delete", p, s.delete(ctx, p))
 }
 
 func (s *S3) delete(ctx context.Context, p string) error {
@@ -315,7 +436,7 @@ func (s *S3) delete(ctx context.Context, p string) error {
 // Stat implements Storage.
 func (s *S3) Stat(ctx context.Context, p string) (FileInfo, error) {
 	fi, err := s.stat(ctx, p)
-	return fi, wrapErr("stat", p, err)
+	return fi, s.wrapErr("stat", p, err)
 }
 
 func (s *S3) stat(ctx context.Context, p string) (FileInfo, error) {
@@ -339,7 +460,7 @@ func (s *S3) stat(ctx context.Context, p string) (FileInfo, error) {
 // List implements Storage.
 func (s *S3) List(ctx context.Context, prefix string, recursive bool) ([]FileInfo, error) {
 	infos, err := s.list(ctx, prefix, recursive)
-	return infos, wrapErr("list", prefix, err)
+	return infos, s.wrapErr("list", prefix, err)
 }
 
 func (s *S3) list(ctx context.Context, prefix string, recursive bool) ([]FileInfo, error) {

@@ -3,7 +3,10 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,10 +36,10 @@ func WithPartSize(n int) S3Option {
 // lifecycle rules for incomplete uploads clean up).
 func (s *S3) Create(ctx context.Context, p string) (ObjectWriter, error) {
 	if err := checkPath(p); err != nil {
-		return nil, wrapErr("create", p, err)
+		return nil, s.wrapErr("create", p, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("create", p, err)
+		return nil, s.wrapErr("create", p, err)
 	}
 	return &s3Writer{s: s, ctx: ctx, path: p}, nil
 }
@@ -54,7 +57,7 @@ type s3Writer struct {
 
 func (w *s3Writer) Write(b []byte) (int, error) {
 	if w.done {
-		return 0, wrapErr("create", w.path, errWriterDone)
+		return 0, w.s.wrapErr("create", w.path, errWriterDone)
 	}
 	size := w.s.partSize
 	if w.buf == nil {
@@ -67,7 +70,7 @@ func (w *s3Writer) Write(b []byte) (int, error) {
 		if len(w.buf) == size {
 			if err := w.sendPart(); err != nil {
 				w.Abort()
-				return n, wrapErr("create", w.path, err)
+				return n, w.s.wrapErr("create", w.path, err)
 			}
 		}
 		k := min(len(b), size-len(w.buf))
@@ -112,13 +115,13 @@ func (w *s3Writer) sendPart() error {
 
 func (w *s3Writer) Close() error {
 	if w.done {
-		return wrapErr("create", w.path, errWriterDone)
+		return w.s.wrapErr("create", w.path, errWriterDone)
 	}
 	if w.uploadID == "" {
 		w.done = true
 		err := w.s.put(w.ctx, w.path, w.buf, false)
 		w.buf = nil
-		return wrapErr("create", w.path, err)
+		return w.s.wrapErr("create", w.path, err)
 	}
 	err := w.sendPart()
 	if err == nil {
@@ -129,15 +132,54 @@ func (w *s3Writer) Close() error {
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
 		})
 		if err != nil {
-			err = mapS3Error(err)
+			err = w.completedAfterAll(err)
 		}
 	}
 	if err != nil {
 		w.Abort()
-		return wrapErr("create", w.path, err)
+		return w.s.wrapErr("create", w.path, err)
 	}
 	w.done, w.buf = true, nil
 	return nil
+}
+
+// completedAfterAll settles a CompleteMultipartUpload that failed with
+// NoSuchUpload: when the SDK retried a completion whose answer was lost,
+// the upload is gone because it completed. The object is ours if its ETag
+// is the multipart ETag of our parts (the MD5 of their MD5s, "-" and their
+// count); then Close succeeded, as the contract wants, instead of failing
+// with the object published.
+func (w *s3Writer) completedAfterAll(err error) error {
+	if code, _ := s3ErrorCode(err); code != "NoSuchUpload" {
+		return mapS3Error(err)
+	}
+	want, ok := multipartETag(w.parts)
+	if !ok {
+		return mapS3Error(err)
+	}
+	out, herr := w.s.client.HeadObject(w.ctx, &s3.HeadObjectInput{
+		Bucket: aws.String(w.s.bucket),
+		Key:    aws.String(w.s.key(w.path)),
+	})
+	if herr != nil || strings.Trim(aws.ToString(out.ETag), `"`) != want {
+		return mapS3Error(err)
+	}
+	w.uploadID = "" // nothing left to abort
+	return nil
+}
+
+// multipartETag is the ETag S3 gives an object completed from parts, or
+// false when a part's ETag is not an MD5 (as with SSE-KMS).
+func multipartETag(parts []types.CompletedPart) (string, bool) {
+	h := md5.New()
+	for _, p := range parts {
+		b, err := hex.DecodeString(strings.Trim(aws.ToString(p.ETag), `"`))
+		if err != nil || len(b) != md5.Size {
+			return "", false
+		}
+		h.Write(b)
+	}
+	return fmt.Sprintf("%x-%d", h.Sum(nil), len(parts)), true
 }
 
 // Abort implements ObjectWriter. The abort request outlives a canceled

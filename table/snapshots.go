@@ -172,7 +172,10 @@ func (s *Snapshots) publish(ctx context.Context, snap *spec.Snapshot) (bool, err
 			// Neither the write nor the read-back answered: the outcome
 			// is unknown, and guessing either way could lose or
 			// duplicate the commit.
-			return false, fmt.Errorf("%w: publish snapshot %d: outcome unknown (%v; read-back: %v)", ErrUncertainCommit, snap.ID, err, rerr)
+			// The write's cause stays visible to errors.Is (a full
+			// disk, a refused permission); the read-back's is only
+			// told (its not-found says nothing about the table).
+			return false, fmt.Errorf("%w: publish snapshot %d: outcome unknown (%w; read-back: %v)", ErrUncertainCommit, snap.ID, err, rerr)
 		default:
 			return false, fmt.Errorf("publish snapshot %d: %w", snap.ID, err)
 		}
