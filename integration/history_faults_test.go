@@ -17,18 +17,18 @@ var errInjected = errors.New("injected fault")
 
 // faultStorage fails the publication of snapshot files now and then, as a
 // flaky object store would: before the write (nothing lands), or after it
-// (the snapshot lands and its answer is lost), then maybe the read-back of
-// that snapshot too, which leaves the committer unsure of the outcome.
+// (the snapshot lands and its answer is lost), then maybe the next reads
+// of that snapshot too, which leaves the committer unsure of the outcome.
 type faultStorage struct {
 	storage.Storage
 	mu       sync.Mutex
 	rng      *rand.Rand
-	failGet  map[string]bool // snapshot files whose next read fails
+	failGet  map[string]int // snapshot files whose next reads fail, how many
 	injected map[string]int64
 }
 
 func newFaultStorage(fs storage.Storage, seed uint64) *faultStorage {
-	return &faultStorage{Storage: fs, rng: rand.New(rand.NewPCG(seed, 7)), failGet: map[string]bool{}, injected: map[string]int64{}}
+	return &faultStorage{Storage: fs, rng: rand.New(rand.NewPCG(seed, 7)), failGet: map[string]int{}, injected: map[string]int64{}}
 }
 
 func isSnapshotFile(p string) bool {
@@ -45,9 +45,11 @@ func (f *faultStorage) draw(p string) string {
 		return "before"
 	case x < 16:
 		f.injected["publish answer lost"]++
-		if f.rng.IntN(2) == 0 {
-			f.failGet[p] = true
-		}
+		// Up to 4 reads of it fail: the committer's read-back, its
+		// search among the new snapshots, and a new committer's look for
+		// the checkpoint, so that the commit fails with the snapshot
+		// published and is retried from scratch.
+		f.failGet[p] = f.rng.IntN(5)
 		return "after"
 	}
 	return ""
@@ -72,9 +74,9 @@ func (f *faultStorage) PutIfAbsent(ctx context.Context, p string, data []byte) e
 func (f *faultStorage) Get(ctx context.Context, p string) ([]byte, error) {
 	if isSnapshotFile(p) {
 		f.mu.Lock()
-		fail := f.failGet[p]
-		delete(f.failGet, p)
+		fail := f.failGet[p] > 0
 		if fail {
+			f.failGet[p]--
 			f.injected["snapshot read-back failed"]++
 		}
 		f.mu.Unlock()

@@ -20,10 +20,10 @@ func TestHistoryModel(t *testing.T) {
 		return porcupine.Operation{Input: histInput{kind: opScan}, Output: histOutput{snapshot: snap, rows: rows}, Call: call, Return: ret}
 	}
 	lookup := func(snap int64, rows map[int64]histRow, call, ret int64) porcupine.Operation {
-		return porcupine.Operation{Input: histInput{kind: opLookup, client: "l", keys: []int64{1, 2}}, Output: histOutput{snapshot: snap, rows: rows}, Call: call, Return: ret}
+		return porcupine.Operation{Input: histInput{kind: opLookup, client: clientLookup, keys: []int64{1, 2}}, Output: histOutput{snapshot: snap, rows: rows}, Call: call, Return: ret}
 	}
 	stream := func(snap int64, ch []histChange, call, ret int64) porcupine.Operation {
-		return porcupine.Operation{Input: histInput{kind: opStream, client: "s"}, Output: histOutput{snapshot: snap, changes: ch}, Call: call, Return: ret}
+		return porcupine.Operation{Input: histInput{kind: opStream, client: clientStream0}, Output: histOutput{snapshot: snap, changes: ch}, Call: call, Return: ret}
 	}
 	both := []porcupine.Operation{commit(1, c1, 1, 0, 10), commit(2, c2, 3, 20, 30)} // snapshot 2: a compaction
 	cases := []struct {

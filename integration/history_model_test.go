@@ -2,10 +2,10 @@ package integration
 
 import (
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -70,9 +70,25 @@ type histChange struct {
 	n  int64
 }
 
+// histClient names a lookup handle or a stream reader: what the model
+// remembers a last snapshot for.
+type histClient uint8
+
+const (
+	clientLookup histClient = iota // the table lookup
+	clientServer                   // the lookup server
+	clientStream0
+	clientStream1
+	histClients
+)
+
+func (c histClient) String() string {
+	return [...]string{"lookup", "server", "stream 0", "stream 1"}[c]
+}
+
 type histInput struct {
 	kind   histOpKind
-	client string       // the lookup handle or stream reader
+	client histClient   // the lookup handle or stream reader
 	ck     ckpt         // commit: the checkpoint
 	rows   []histChange // commit: what the checkpoint writes
 	keys   []int64      // lookup: the keys asked for
@@ -92,19 +108,24 @@ type histVersion struct {
 	data map[int64]histRow // never changed once made
 }
 
-// histState is the model's state; steps copy what they change.
+// histState is the model's state; steps copy what they change. Two states
+// are the same when their keys are: the commits (whose ids and
+// checkpoints determine the rows) summed up by a hash chain, the latest
+// snapshot and what each client saw, so that comparing is cheap; Equal
+// compares the commits themselves when the keys match.
 type histState struct {
-	latest   int64         // the newest snapshot the operations so far have shown to exist
 	versions []histVersion // by id
-	seen     map[string]int64
-	key      string // histStateKey, set by with
+	key      histKey
 }
 
-func newHistState() *histState {
-	s := &histState{}
-	s.key = histStateKey(s)
-	return s
+type histKey struct {
+	latest int64 // the newest snapshot the operations so far have shown to exist
+	seen   [histClients]int64
+	n      int
+	chain  uint64 // a hash over the commits' ids and checkpoints
 }
+
+func newHistState() *histState { return &histState{} }
 
 // applyRows is data with rows written: the aggregation merge of the table.
 func applyRows(data map[int64]histRow, rows []histChange) map[int64]histRow {
@@ -136,19 +157,31 @@ func (s *histState) at(id int64) (histVersion, bool) {
 }
 
 func (s *histState) with(f func(*histState)) *histState {
-	next := &histState{latest: s.latest, versions: slices.Clip(s.versions), seen: s.seen}
+	next := &histState{versions: slices.Clip(s.versions), key: s.key}
 	f(next)
-	next.key = histStateKey(next)
 	return next
 }
 
-func (s *histState) setSeen(client string, id int64) {
-	m := maps.Clone(s.seen)
-	if m == nil {
-		m = map[string]int64{}
+// commit adds v, the newest commit.
+func (s *histState) commit(v histVersion) {
+	s.versions = append(s.versions, v)
+	h := s.key.chain
+	for _, x := range [...]uint64{uint64(v.id), uint64(v.ck.writer), uint64(v.ck.n)} {
+		h = (h ^ x) * 1099511628211 // FNV-1a, a word at a time
 	}
-	m[client] = id
-	s.seen = m
+	s.key.chain, s.key.n = h, len(s.versions)
+}
+
+func histEqual(a, b *histState) bool {
+	if a.key != b.key {
+		return false
+	}
+	for i := range a.versions {
+		if a.versions[i].id != b.versions[i].id || a.versions[i].ck != b.versions[i].ck {
+			return false
+		}
+	}
+	return true
 }
 
 // histModel is the specification; brokenCommits makes a model that
@@ -159,24 +192,30 @@ func histModel(brokenCommits bool) porcupine.Model {
 		Step: func(state, input, output any) (bool, any) {
 			return histStep(state.(*histState), input.(histInput), output.(histOutput), brokenCommits)
 		},
-		Equal: func(a, b any) bool { return a.(*histState).key == b.(*histState).key },
+		Equal: func(a, b any) bool { return histEqual(a.(*histState), b.(*histState)) },
 		Hash: func(s any) uint64 {
-			h := fnv.New64a()
-			h.Write([]byte(s.(*histState).key))
-			return h.Sum64()
+			k := s.(*histState).key
+			h := k.chain ^ uint64(k.latest)*0x9e3779b97f4a7c15
+			for _, x := range k.seen {
+				h = (h ^ uint64(x)) * 1099511628211
+			}
+			return h
 		},
 		DescribeOperation: describeHistOp,
 		DescribeState: func(s any) string {
 			st := s.(*histState)
-			return fmt.Sprintf("latest %d, %d commits, seen %v", st.latest, len(st.versions), st.seen)
+			return fmt.Sprintf("latest %d, %d commits, seen %v", st.key.latest, len(st.versions), st.key.seen)
 		},
 	}
 }
 
+var histSteps atomic.Int64
+
 func histStep(s *histState, in histInput, out histOutput, broken bool) (bool, any) {
+	histSteps.Add(1)
 	switch in.kind {
 	case opCommit:
-		if out.snapshot <= s.latest {
+		if out.snapshot <= s.key.latest {
 			return false, nil
 		}
 		for _, v := range s.versions {
@@ -193,20 +232,20 @@ func histStep(s *histState, in histInput, out histOutput, broken bool) (bool, an
 			data = applyRows(data, in.rows)
 		}
 		return true, s.with(func(n *histState) {
-			n.latest = out.snapshot
-			n.versions = append(n.versions, histVersion{id: out.snapshot, ck: in.ck, rows: in.rows, data: data})
+			n.key.latest = out.snapshot
+			n.commit(histVersion{id: out.snapshot, ck: in.ck, rows: in.rows, data: data})
 		})
 	case opScan:
-		if out.snapshot < s.latest {
+		if out.snapshot < s.key.latest {
 			return false, nil // missed a commit that finished before the scan began
 		}
 		v, _ := s.at(out.snapshot)
 		if !maps.Equal(v.data, out.rows) {
 			return false, nil
 		}
-		return true, s.with(func(n *histState) { n.latest = out.snapshot })
+		return true, s.with(func(n *histState) { n.key.latest = out.snapshot })
 	case opLookup:
-		if out.snapshot < s.seen[in.client] {
+		if out.snapshot < s.key.seen[in.client] {
 			return false, nil // an older snapshot after a newer one
 		}
 		v, _ := s.at(out.snapshot)
@@ -218,11 +257,11 @@ func histStep(s *histState, in histInput, out histOutput, broken bool) (bool, an
 			}
 		}
 		return true, s.with(func(n *histState) {
-			n.latest = max(n.latest, out.snapshot)
-			n.setSeen(in.client, out.snapshot)
+			n.key.latest = max(n.key.latest, out.snapshot)
+			n.key.seen[in.client] = out.snapshot
 		})
 	case opStream:
-		prev := s.seen[in.client]
+		prev := s.key.seen[in.client]
 		if out.snapshot <= prev {
 			return false, nil // a repeat
 		}
@@ -236,7 +275,7 @@ func histStep(s *histState, in histInput, out histOutput, broken bool) (bool, an
 		if !sameChanges(v.rows, out.changes) {
 			return false, nil
 		}
-		return true, s.with(func(n *histState) { n.setSeen(in.client, out.snapshot) })
+		return true, s.with(func(n *histState) { n.key.seen[in.client] = out.snapshot })
 	}
 	return false, nil
 }
@@ -257,21 +296,6 @@ func sameChanges(a, b []histChange) bool {
 	slices.SortFunc(a, cmp)
 	slices.SortFunc(b, cmp)
 	return slices.Equal(a, b)
-}
-
-// histStateKey identifies a state: the commits (their ids and checkpoints
-// determine the data), the latest snapshot and what each client saw.
-func histStateKey(s *histState) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d|", s.latest)
-	for _, v := range s.versions {
-		fmt.Fprintf(&b, "%d:%d/%d,", v.id, v.ck.writer, v.ck.n)
-	}
-	b.WriteByte('|')
-	for _, c := range slices.Sorted(maps.Keys(s.seen)) {
-		fmt.Fprintf(&b, "%s=%d,", c, s.seen[c])
-	}
-	return b.String()
 }
 
 func describeHistOp(input, output any) string {

@@ -61,6 +61,9 @@ var (
 //
 //	go test ./integration -run 'TestHistory$' -history.duration=10m -timeout 0 -v
 //
+// A round with an odd seed runs on local disk, with an even one in memory
+// (with -short, always in memory); rounds count their seeds up.
+//
 // -history.inject=stale-scan|stale-lookup|dup-commit|broken-model plants a
 // fault the check must report (the run then fails).
 func TestHistory(t *testing.T) {
@@ -74,11 +77,18 @@ func TestHistory(t *testing.T) {
 	}
 	deadline := time.Now().Add(*historyDuration)
 	var total histCounts
-	for r := 0; r == 0 || time.Now().Before(deadline); r++ {
+	rounds := 2 // one in memory, one on local disk: odd seeds' warehouse
+	if testing.Short() {
+		rounds = 1
+	}
+	for r := 0; r < rounds || time.Now().Before(deadline); r++ {
 		s := seed + uint64(r)
-		t.Logf("round %d: seed %d (replay: go test ./integration -run 'TestHistory$' -history.seed=%d)", r, s, s)
-		h := runHistory(t, histConfig{seed: s, traffic: round, inject: *historyInject})
+		local := s%2 == 1 && !testing.Short()
+		t.Logf("round %d (local disk: %v): seed %d (replay: go test ./integration -run 'TestHistory$' -history.seed=%d)", r, local, s, s)
+		h := runHistory(t, histConfig{seed: s, traffic: round, inject: *historyInject, local: local})
+		start := time.Now()
 		checkHistory(t, h, *historyInject == "broken-model")
+		t.Logf("seed %d: checked %d operations in %v (%d steps)", s, len(h.ops), time.Since(start).Round(time.Millisecond), histSteps.Swap(0))
 		total.add(h.counts)
 		if t.Failed() {
 			break
@@ -91,6 +101,7 @@ type histConfig struct {
 	seed    uint64
 	traffic time.Duration
 	inject  string
+	local   bool // a local-disk warehouse instead of memory
 }
 
 // histCounts are what a run did, for the log.
@@ -149,6 +160,10 @@ func (r *recorder) add(client int, call int64, in histInput, out histOutput) {
 	r.mu.Unlock()
 }
 
+// histMaxTraffic bounds a round's traffic when some kind of operation is
+// slow to complete.
+const histMaxTraffic = 2 * time.Minute
+
 const (
 	histWriters  = 3
 	histOwnKeys  = 16 // keys writer w owns: [w*16, w*16+16)
@@ -173,7 +188,14 @@ func histCkptRows(seed uint64, w, c int) []histChange {
 
 func runHistory(t *testing.T, cfg histConfig) *histRun {
 	t.Helper()
-	base := storage.NewMemory()
+	var base storage.Storage = storage.NewMemory()
+	if cfg.local {
+		l, err := storage.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		base = l
+	}
 	fs := newFaultStorage(base, cfg.seed)
 	cat := catalog.New(fs)
 	fields, err := spec.ParseColumns("id BIGINT NOT NULL, v STRING, n BIGINT")
@@ -195,7 +217,10 @@ func runHistory(t *testing.T, cfg histConfig) *histRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.traffic)
+	// The traffic runs for cfg.traffic, and on (up to histMaxTraffic) until
+	// every kind of operation has completed a few times, so that a slow
+	// machine (the race detector) still checks something of each.
+	ctx, cancel := context.WithTimeout(context.Background(), histMaxTraffic)
 	defer cancel()
 	rec := &recorder{start: time.Now()}
 	h := &histRun{acked: map[ckpt]int64{}, fs: base}
@@ -336,7 +361,7 @@ func runHistory(t *testing.T, cfg histConfig) *histRun {
 					fail(fmt.Errorf("lookup: %w", err))
 					return
 				}
-				rec.add(cid, call, histInput{kind: opLookup, client: "lookup", keys: keys}, histOutput{snapshot: res.Snapshot, rows: lookupRows(res.Rows)})
+				rec.add(cid, call, histInput{kind: opLookup, client: clientLookup, keys: keys}, histOutput{snapshot: res.Snapshot, rows: lookupRows(res.Rows)})
 				counts.lookups.Add(1)
 				sleepCtx(ctx, time.Millisecond)
 			}
@@ -377,7 +402,7 @@ func runHistory(t *testing.T, cfg histConfig) *histRun {
 					fail(fmt.Errorf("served lookup: %w", err))
 					return
 				}
-				rec.add(cid, call, histInput{kind: opLookup, client: "server", keys: keys}, histOutput{snapshot: snap, rows: rows})
+				rec.add(cid, call, histInput{kind: opLookup, client: clientServer, keys: keys}, histOutput{snapshot: snap, rows: rows})
 				counts.served.Add(1)
 			}
 		})
@@ -402,7 +427,7 @@ func runHistory(t *testing.T, cfg histConfig) *histRun {
 					if snap != curSnap && len(cur) > 0 {
 						return fmt.Errorf("snapshot %d done after changes of %d", snap, curSnap)
 					}
-					rec.add(cid, last, histInput{kind: opStream, client: name}, histOutput{snapshot: snap, changes: cur})
+					rec.add(cid, last, histInput{kind: opStream, client: clientStream0 + histClient(i)}, histOutput{snapshot: snap, changes: cur})
 					counts.streamed.Add(1)
 					last, cur = rec.now(), nil
 					restart = i == 1 && rng.IntN(4) == 0
@@ -445,6 +470,19 @@ func runHistory(t *testing.T, cfg histConfig) *histRun {
 		})
 	}
 
+	wg.Go(func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for rec.now() < cfg.traffic.Nanoseconds() || counts.commits.Load() < 5 || counts.scans.Load() < 3 ||
+			counts.lookups.Load() < 3 || counts.served.Load() < 3 || counts.streamed.Load() < 3 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+		cancel()
+	})
 	wg.Wait()
 	stopServe()
 	if err := <-served; err != nil {
@@ -465,9 +503,9 @@ func runHistory(t *testing.T, cfg histConfig) *histRun {
 	}
 	h.ops = append(h.ops, porcupine.Operation{ClientId: client("last scan"), Input: histInput{kind: opScan}, Call: call,
 		Output: histOutput{snapshot: snap, rows: rows}, Return: rec.now()})
-	t.Logf("seed %d: %d operations; %s", cfg.seed, len(h.ops), h.counts)
-	if h.counts.commits == 0 || h.counts.scans == 0 || h.counts.lookups == 0 || h.counts.served == 0 || h.counts.streamed == 0 {
-		t.Errorf("seed %d: some kind of operation never completed: %s", cfg.seed, h.counts)
+	t.Logf("seed %d: %d operations in %v; %s", cfg.seed, len(h.ops), time.Duration(rec.now()).Round(time.Millisecond), h.counts)
+	if c := h.counts; c.commits < 5 || c.scans < 3 || c.lookups < 3 || c.served < 3 || c.streamed < 3 {
+		t.Errorf("seed %d: some kind of operation did not complete 3 times in %v: %s", cfg.seed, histMaxTraffic, h.counts)
 	}
 	return h
 }
