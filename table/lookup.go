@@ -84,10 +84,13 @@ type Lookup struct {
 	cache      *lookupfile.Cache
 	ownDir     bool // cacheDir was made by NewLookup
 
-	mu      sync.RWMutex
-	state   *lookupState
-	reads   atomic.Int64 // Refresh's reads of the latest snapshot, numbered
-	running atomic.Int32 // GetBatch calls in progress
+	mu    sync.RWMutex
+	state *lookupState
+	// refreshing admits one Refresh at a time, so that each reads the
+	// latest snapshot after the one before it installed its state: a
+	// refresh that read an older latest can never replace a newer state.
+	refreshing chan struct{}
+	running    atomic.Int32 // GetBatch calls in progress
 }
 
 // LookupResult is the answer to a batch: the snapshot it was read at, and
@@ -104,7 +107,7 @@ func (t *Table) NewLookup(ctx context.Context, opts ...LookupOption) (*Lookup, e
 	if t.appendOnly() {
 		return nil, fmt.Errorf("%w: lookups need a primary key", ErrUnsupported)
 	}
-	l := &Lookup{t: t, interval: DefaultLookupRefresh}
+	l := &Lookup{t: t, interval: DefaultLookupRefresh, refreshing: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(l)
 	}
@@ -194,9 +197,17 @@ func sameSnapshot(a, b *spec.Snapshot) bool {
 // Refresh moves the lookup to the latest snapshot; the local lookup files of
 // data files still live are kept. It reports whether the snapshot changed.
 // After a rollback the latest snapshot may be older than the one served:
-// the lookup follows it.
+// the lookup follows it. Concurrent calls (the background refresh, a
+// server's refresher, GetBatch after a missing file) run one at a time,
+// each reading the latest snapshot after the previous one's state is in
+// place, so that answers never go back to an older snapshot otherwise.
 func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
-	seq := l.reads.Add(1)
+	select {
+	case l.refreshing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-l.refreshing }()
 	snap, err := l.t.snapshots.Latest(ctx)
 	if err != nil {
 		return false, err
@@ -211,21 +222,14 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	next.seq = seq
 	l.mu.Lock()
-	if next.seq > l.state.seq { // a concurrent refresh may have read a newer latest
-		old, l.state = l.state, next
-	} else {
-		old = nil
-	}
+	old, l.state = l.state, next
 	l.mu.Unlock()
-	if old != nil {
-		// Files that left the table lose their local files now; a lookup
-		// still reading one keeps it until it releases it.
-		for name := range old.files {
-			if !next.files[name] {
-				l.cache.Drop(name)
-			}
+	// Files that left the table lose their local files now; a lookup
+	// still reading one keeps it until it releases it.
+	for name := range old.files {
+		if !next.files[name] {
+			l.cache.Drop(name)
 		}
 	}
 	return true, nil
@@ -363,7 +367,6 @@ func (l *Lookup) newState(ctx context.Context, snap *spec.Snapshot) (*lookupStat
 // buckets each partition's key hashes.
 type lookupState struct {
 	snap    *spec.Snapshot
-	seq     int64           // the Refresh read it came from; 0 for NewLookup's
 	files   map[string]bool // live data file names
 	buckets map[bucketRef]*lookupBucket
 	list    []*lookupBucket            // every bucket, by partition and bucket; id is the index
