@@ -75,7 +75,7 @@ func (s *Store) fullCompact(ctx context.Context, metas []spec.ManifestFileMeta, 
 		if m.NumDeletedFiles == 0 {
 			continue
 		}
-		es, err := s.ReadManifest(ctx, m.FileName)
+		es, err := s.ReadManifest(ctx, m)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +92,7 @@ func (s *Store) fullCompact(ctx context.Context, metas []spec.ManifestFileMeta, 
 			kept = append(kept, m)
 			continue
 		}
-		es, err := s.ReadManifest(ctx, m.FileName)
+		es, err := s.ReadManifest(ctx, m)
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +124,7 @@ func (s *Store) fullCompact(ctx context.Context, metas []spec.ManifestFileMeta, 
 func (s *Store) mergeFiles(ctx context.Context, metas []spec.ManifestFileMeta, o MergeOptions) ([]spec.ManifestFileMeta, error) {
 	m := NewMerger(0)
 	for _, meta := range metas {
-		es, err := s.ReadManifest(ctx, meta.FileName)
+		es, err := s.ReadManifest(ctx, meta)
 		if err != nil {
 			return nil, err
 		}

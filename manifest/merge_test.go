@@ -67,7 +67,7 @@ func TestStoreRoundTripAndStats(t *testing.T) {
 	if err != nil || names(back) != names(es) {
 		t.Fatalf("read back %q, %v", names(back), err)
 	}
-	if _, err := s.ReadManifest(ctx, "manifest-missing"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.ReadManifest(ctx, spec.ManifestFileMeta{FileName: "manifest-missing"}); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("missing manifest: %v", err)
 	}
 }

@@ -73,22 +73,30 @@ func (s *Store) ReadManifestList(ctx context.Context, name string) ([]spec.Manif
 	return readDecoded(ctx, s, name, spec.DecodeManifestList)
 }
 
-// ReadManifest reads the entries of one manifest file, from the cache when
-// it holds them. The slice is the caller's; the byte slices and pointers in
-// the entries are shared with the cache and must not be modified.
-func (s *Store) ReadManifest(ctx context.Context, name string) ([]spec.ManifestEntry, error) {
-	return s.AppendManifest(ctx, nil, name)
+// ReadManifest reads the entries of the manifest file m names, from the
+// cache when it holds them. The slice is the caller's; the byte slices and
+// pointers in the entries are shared with the cache and must not be
+// modified.
+func (s *Store) ReadManifest(ctx context.Context, m spec.ManifestFileMeta) ([]spec.ManifestEntry, error) {
+	return s.AppendManifest(ctx, nil, m)
 }
 
 // AppendManifest is ReadManifest appending to dst, in place when dst has
 // room: a planner reads every manifest of a snapshot into one slice.
-func (s *Store) AppendManifest(ctx context.Context, dst []spec.ManifestEntry, name string) ([]spec.ManifestEntry, error) {
+//
+// A file whose size is not the one its manifest list gives is corrupt: an
+// Avro file cut right after a block still decodes, with entries missing.
+func (s *Store) AppendManifest(ctx context.Context, dst []spec.ManifestEntry, m spec.ManifestFileMeta) ([]spec.ManifestEntry, error) {
+	name := m.FileName
 	if es, ok := s.cache.get(name); ok {
 		return append(dst, es...), nil
 	}
 	data, err := s.read(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	if m.FileSize > 0 && int64(len(data)) != m.FileSize {
+		return nil, fmt.Errorf("manifest: %s: %w: %d bytes, its manifest list says %d", s.Path(name), spec.ErrCorrupt, len(data), m.FileSize)
 	}
 	if s.cache.limit == 0 {
 		out, err := spec.AppendManifestEntries(dst, data)
@@ -215,7 +223,7 @@ func (s *Store) ReadEntries(ctx context.Context, lists ...string) ([]spec.Manife
 			return nil, err
 		}
 		for _, m := range metas {
-			es, err := s.ReadManifest(ctx, m.FileName)
+			es, err := s.ReadManifest(ctx, m)
 			if err != nil {
 				return nil, err
 			}

@@ -220,7 +220,7 @@ func (t *Table) markUsed(ctx context.Context, s *spec.Snapshot, used, readManife
 				continue
 			}
 			readManifests[m.FileName] = true
-			entries, err := t.manifests.ReadManifest(ctx, m.FileName)
+			entries, err := t.manifests.ReadManifest(ctx, m)
 			if isNotFound(err) {
 				continue
 			}

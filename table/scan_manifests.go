@@ -37,12 +37,12 @@ func (t *Table) readAllEntries(ctx context.Context, metas []spec.ManifestFileMet
 		all = make([]spec.ManifestEntry, offs[len(metas)])
 	}
 	parts := make([][]spec.ManifestEntry, len(metas))
-	err := readManifests(ctx, metas, func(ctx context.Context, i int, name string) error {
+	err := readManifests(ctx, metas, func(ctx context.Context, i int, m spec.ManifestFileMeta) error {
 		var dst []spec.ManifestEntry
 		if all != nil {
 			dst = all[offs[i]:offs[i]:offs[i+1]]
 		}
-		es, err := t.manifests.AppendManifest(ctx, dst, name)
+		es, err := t.manifests.AppendManifest(ctx, dst, m)
 		parts[i] = es
 		return err
 	})
@@ -67,8 +67,8 @@ func (t *Table) readAllEntries(ctx context.Context, metas []spec.ManifestFileMet
 // them.
 func (t *Table) readEntriesWhere(ctx context.Context, metas []spec.ManifestFileMeta, pf *scanFilter) ([]spec.ManifestEntry, error) {
 	parts := make([][]spec.ManifestEntry, len(metas))
-	err := readManifests(ctx, metas, func(ctx context.Context, i int, name string) error {
-		es, err := t.manifests.ReadManifest(ctx, name)
+	err := readManifests(ctx, metas, func(ctx context.Context, i int, m spec.ManifestFileMeta) error {
+		es, err := t.manifests.ReadManifest(ctx, m)
 		if err != nil {
 			return err
 		}
@@ -91,11 +91,11 @@ func (t *Table) readEntriesWhere(ctx context.Context, metas []spec.ManifestFileM
 
 // readManifests calls read for each manifest, GOMAXPROCS at a time; the
 // callers keep the results in manifest order, which merging depends on.
-func readManifests(ctx context.Context, metas []spec.ManifestFileMeta, read func(ctx context.Context, i int, name string) error) error {
+func readManifests(ctx context.Context, metas []spec.ManifestFileMeta, read func(ctx context.Context, i int, m spec.ManifestFileMeta) error) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, m := range metas {
-		g.Go(func() error { return read(gctx, i, m.FileName) })
+		g.Go(func() error { return read(gctx, i, m) })
 	}
 	return g.Wait()
 }

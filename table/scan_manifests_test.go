@@ -29,7 +29,7 @@ func TestReadAllEntriesWithWrongCounts(t *testing.T) {
 	}
 	var parts [][]spec.ManifestEntry
 	for _, m := range metas {
-		es, err := tb.manifests.ReadManifest(ctx, m.FileName)
+		es, err := tb.manifests.ReadManifest(ctx, m)
 		if err != nil {
 			t.Fatal(err)
 		}
