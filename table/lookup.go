@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -212,6 +213,7 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	next.seq = seq
+	faultpoint.Hit(faultpoint.LookupRefreshBuilt)
 	l.mu.Lock()
 	if next.seq > l.state.seq { // a concurrent refresh may have read a newer latest
 		old, l.state = l.state, next

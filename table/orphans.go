@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -58,7 +59,7 @@ type OrphanResult struct {
 // Files are listed before the snapshots are read, so a file committed
 // meanwhile is referenced by what is read.
 func (t *Table) CleanOrphans(ctx context.Context, opts ...OrphanOption) (OrphanResult, error) {
-	cfg := orphanConfig{age: DefaultOrphanAge, now: time.Now()}
+	cfg := orphanConfig{age: DefaultOrphanAge, now: faultpoint.Now()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -87,6 +88,7 @@ func (t *Table) CleanOrphans(ctx context.Context, opts ...OrphanOption) (OrphanR
 			if err := t.fs.Delete(ctx, fi.Path); err != nil {
 				return res, fmt.Errorf("orphans: %w", err)
 			}
+			faultpoint.Hit(faultpoint.OrphanDeleted)
 		}
 		res.Orphans = append(res.Orphans, fi.Path)
 		res.Bytes += fi.Size

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratalake/strata/compaction"
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -422,11 +423,16 @@ func (w *Write) PrepareCommit(ctx context.Context) ([]CommitMessage, error) {
 		return nil, err
 	}
 	var msgs []CommitMessage
+	compacted := false
 	for _, m := range out {
 		if !m.IsEmpty() {
 			m.BaseSnapshot = w.base
 			msgs = append(msgs, m)
+			compacted = compacted || len(m.CompactAfter) > 0
 		}
+	}
+	if compacted {
+		faultpoint.Hit(faultpoint.CompactBeforeCommit)
 	}
 	return msgs, nil
 }
