@@ -192,10 +192,10 @@ func killedBy(err error, stderr string) (string, bool) {
 // bgProc is a background strata process: maintain --every, serve, tail
 // --follow.
 type bgProc struct {
-	kind   string
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-	done   chan error
+	kind      string
+	cmd       *exec.Cmd
+	stderr    *bytes.Buffer
+	done      chan error
 	killed    atomic.Bool // the harness sent SIGKILL
 	stopping  bool        // ended by the harness, not a crash
 	accounted bool
@@ -365,4 +365,3 @@ func (r *crashRun) startTail(point string) {
 	r.tail = r.startBg("tail", point, 5, f, "tail", crashTable, "--from", "earliest", "--follow", "--poll", "20ms",
 		"--consumer", "c", "--with-snapshot")
 }
-
