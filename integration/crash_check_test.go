@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,7 +58,8 @@ func (r *crashRun) diff(got, want map[int64]string) string {
 }
 
 func merged(a, b map[int64]string) map[int64]string {
-	m := maps.Clone(a)
+	m := make(map[int64]string, len(a)+len(b))
+	maps.Copy(m, a)
 	maps.Copy(m, b)
 	return m
 }
@@ -66,14 +69,14 @@ func merged(a, b map[int64]string) map[int64]string {
 // model says.
 func (r *crashRun) check() {
 	r.t.Helper()
-	if got := r.scan(); !maps.Equal(got, r.state) {
-		r.t.Fatalf("round %d: the table differs from the model after checkpoint %d\n%s", r.round, r.ckpt, r.diff(got, r.state))
+	if st, got := r.state(), r.scan(); !maps.Equal(got, st) {
+		r.t.Fatalf("round %d: the table differs from the model\n%s", r.round, r.diff(got, st))
 	}
 	r.checkSnapshots()
 	r.checkServer()
 }
 
-// checkSnapshots fails on a checkpoint committed twice.
+// checkSnapshots fails on an identifier of a writer committed twice.
 func (r *crashRun) checkSnapshots() {
 	r.t.Helper()
 	ctx := context.Background()
@@ -82,32 +85,33 @@ func (r *crashRun) checkSnapshots() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	seen := map[int64]int64{}
+	seen := map[string]int64{}
 	for _, id := range ids {
 		s, err := snaps.Get(ctx, id)
 		if err != nil {
 			continue // expired meanwhile
 		}
-		if s.CommitKind != spec.CommitKindAppend || !strings.HasSuffix(s.CommitUser, "job") {
+		if s.CommitKind != spec.CommitKindAppend {
 			continue
 		}
-		if prev, dup := seen[s.CommitIdentifier]; dup {
-			r.t.Fatalf("round %d: checkpoint %d committed twice: snapshots %d and %d", r.round, s.CommitIdentifier, prev, id)
+		k := fmt.Sprint(s.CommitUser, " ", s.CommitIdentifier)
+		if prev, dup := seen[k]; dup {
+			r.t.Fatalf("round %d: %s committed twice: snapshots %d and %d", r.round, k, prev, id)
 		}
-		seen[s.CommitIdentifier] = id
+		seen[k] = id
 	}
 }
 
-// stateAt is the model's state at snapshot id of the current history.
+// stateAt is the model's rows at snapshot id of the current history.
 func (r *crashRun) stateAt(id int64) map[int64]string {
-	st := map[int64]string{}
+	var half [2]map[int64]string
 	for _, h := range r.hist {
 		if h.snap > id {
 			break
 		}
-		st = h.state
+		half[h.writer] = h.half
 	}
-	return st
+	return merged(half[0], half[1])
 }
 
 // served is one lookup answer.
@@ -165,10 +169,7 @@ func (r *crashRun) lookupAll() (served, error) {
 // the model's state at the snapshot it reports.
 func (r *crashRun) checkServer() {
 	r.t.Helper()
-	want := int64(0)
-	if n := len(r.hist); n > 0 {
-		want = r.hist[n-1].snap
-	}
+	want := r.histMax
 	deadline := time.Now().Add(30 * time.Second)
 	for ; ; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -225,6 +226,7 @@ func (r *crashRun) startServe(point string) {
 func (r *crashRun) endEpoch() {
 	r.t.Helper()
 	ctx := context.Background()
+	r.syncHist()
 	latest, err := r.table().Snapshots().LatestID(ctx)
 	if err != nil {
 		r.t.Fatal(err)
@@ -281,4 +283,36 @@ func (r *crashRun) endEpoch() {
 	}
 	r.epochStart, r.tailOuts = latest+1, nil
 	r.resetConsumer("anchor", latest+1)
+}
+
+// checkLeftovers: once every process is stopped, the killed ones must
+// have left nothing behind in the temporary directory, and orphan
+// cleaning must leave nothing in the warehouse that no snapshot or tag
+// references (temporary files of interrupted writes included).
+func (r *crashRun) checkLeftovers() {
+	r.t.Helper()
+	r.stopAll()
+	ents, err := os.ReadDir(r.tmp)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var left []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "strata") {
+			left = append(left, e.Name())
+		}
+	}
+	r.t.Logf("temporary leftovers: %d %v", len(left), left[:min(len(left), 10)])
+	r.runKill("", clockEnv, 0, "", "orphans", crashTable, "--older-than", "1h")
+	if strings.HasPrefix(r.wh, "s3://") {
+		return
+	}
+	var hidden []string
+	_ = filepath.WalkDir(r.wh, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".") {
+			hidden = append(hidden, p)
+		}
+		return nil
+	})
+	r.t.Logf("hidden files left in the warehouse: %d %v", len(hidden), hidden[:min(len(hidden), 10)])
 }

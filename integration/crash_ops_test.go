@@ -2,35 +2,44 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/stratalake/strata/internal/faultpoint"
+	"github.com/stratalake/strata/spec"
 )
 
-// ckptRows is checkpoint c's input (JSON lines) and the state after it:
-// deterministic, so a rerun feeds the same rows.
-func (r *crashRun) ckptRows(c int) (string, map[int64]string) {
-	rng := rand.New(rand.NewPCG(r.seed, uint64(c)))
-	next := maps.Clone(r.state)
+// state is the table's rows by the model.
+func (r *crashRun) state() map[int64]string { return merged(r.half[0], r.half[1]) }
+
+// batchRows is writer w's input for identifiers from base (JSON lines,
+// odd or even keys) and its rows after each of them: after[i] once the
+// first i rows are applied. Deterministic, so a rerun feeds the same rows.
+func (r *crashRun) batchRows(w int, base int64, n int) (string, []map[int64]string) {
+	rng := rand.New(rand.NewPCG(r.seed, uint64(base)*2+uint64(w)))
+	cur := maps.Clone(r.half[w])
+	after := []map[int64]string{maps.Clone(cur)}
 	var in strings.Builder
-	for i := range 20 + rng.IntN(30) {
-		id := rng.Int64N(crashKeys)
+	for i := range n {
+		id := 2*rng.Int64N(crashKeys/2) + int64(w)
 		if rng.IntN(4) == 0 {
 			fmt.Fprintf(&in, "{\"id\":%d,\"_kind\":\"-D\"}\n", id)
-			delete(next, id)
+			delete(cur, id)
 		} else {
-			v := fmt.Sprintf("c%d-%d", c, i)
+			v := fmt.Sprintf("w%d-%d-%d", w, base, i)
 			fmt.Fprintf(&in, "{\"id\":%d,\"v\":%q}\n", id, v)
-			next[id] = v
+			cur[id] = v
 		}
+		after = append(after, maps.Clone(cur))
 	}
-	return in.String(), next
+	return in.String(), after
 }
 
 var (
@@ -38,45 +47,177 @@ var (
 	committedRe = regexp.MustCompile(`already committed \(snapshot (\d+)\)`)
 )
 
-// write writes the next checkpoint. With crash, its first run dies at
-// point (or at a random moment): the table then shows the state before
-// the checkpoint or after it, and the rerun of the same command commits
-// it or says it is committed, matching what the table showed.
-func (r *crashRun) write(point string, crash bool) {
-	r.t.Helper()
+// writeJob is one writer's command of a round.
+type writeJob struct {
+	w         int
+	args      []string
+	in        string
+	after     []map[int64]string // rows after 0, 1, ... commits of this command
+	idents    []int64            // the identifiers of its commits
+	env       []string
+	killAfter time.Duration
+	died      bool
+	out       string
+	err       error
+	landed    int // commits visible after a kill (-1: unknown)
+}
+
+// jobs builds the round's two writer commands: writer 0 one checkpoint
+// (one commit), writer 1 a stream of rows committed every few rows.
+func (r *crashRun) jobs() [2]*writeJob {
+	var js [2]*writeJob
 	c := r.ckpt + 1
-	in, next := r.ckptRows(c)
-	args := []string{"write", crashTable, "--commit-user", "job", "--checkpoint", strconv.Itoa(c)}
-	landed, known := false, false
-	if crash {
-		if _, died := r.runKill("write", r.crashEnv(point, 2), r.randomDelay(point, 400), in, args...); died {
-			got := r.scan()
-			switch {
-			case maps.Equal(got, next) && maps.Equal(got, r.state):
-			case maps.Equal(got, next):
-				landed, known = true, true
-			case maps.Equal(got, r.state):
-				known = true
-			default:
-				r.t.Fatalf("round %d: after a write of checkpoint %d killed at %q the table holds neither the state before it nor after it\n%s",
-					r.round, c, point, r.diff(got, next))
-			}
+	in, after := r.batchRows(0, c, 20+r.rng.IntN(30))
+	js[0] = &writeJob{w: 0, in: in, after: []map[int64]string{after[0], after[len(after)-1]}, idents: []int64{c},
+		args: []string{"write", crashTable, "--commit-user", "job0", "--checkpoint", fmt.Sprint(c)}}
+	base := c + 1
+	n, every := 30+r.rng.IntN(40), 8+r.rng.IntN(10)
+	in, after = r.batchRows(1, base, n)
+	j := &writeJob{w: 1, in: in, after: []map[int64]string{after[0]},
+		args: []string{"write", crashTable, "--commit-user", "job1", "--checkpoint", fmt.Sprint(base), "--commit-every", fmt.Sprint(every)}}
+	for k := every; ; k += every {
+		k = min(k, n)
+		j.after = append(j.after, after[k])
+		j.idents = append(j.idents, base+int64(k))
+		if k == n {
+			break
 		}
 	}
-	out, _ := r.runKill("", nil, 0, in, args...)
-	var snap int64
-	if m := wroteRe.FindStringSubmatch(out); m != nil {
-		ensure(r.t, !(known && landed), "round %d: checkpoint %d was visible after the kill, and the rerun wrote it again: %s", r.round, c, out)
-		snap, _ = strconv.ParseInt(m[1], 10, 64)
-	} else if m := committedRe.FindStringSubmatch(out); m != nil {
-		ensure(r.t, !known || landed, "round %d: checkpoint %d was not visible after the kill, and the rerun says it is committed: %s", r.round, c, out)
-		snap, _ = strconv.ParseInt(m[1], 10, 64)
-	} else {
-		r.t.Fatalf("round %d: checkpoint %d: unexpected output %q", r.round, c, out)
+	js[1] = j
+	r.ckpt = base + int64(n)
+	return js
+}
+
+// write runs both writers at once. With crash, writer 0 dies at point (or
+// at a random moment), and writer 1 at a random point or moment: the table
+// then shows, for each writer's keys, the rows after some whole number of
+// its commits, and the reruns of the same commands commit the rest, each
+// commit exactly once.
+func (r *crashRun) write(point string, crash bool) {
+	r.t.Helper()
+	js := r.jobs()
+	if crash {
+		js[0].env, js[0].killAfter = r.crashEnv(point, 2), r.randomDelay(point, 400)
+		p1 := writePoints[r.rng.IntN(len(writePoints))]
+		js[1].env, js[1].killAfter = r.crashEnv(p1, 4), r.randomDelay(p1, 800)
 	}
-	r.ckpt, r.state = c, next
-	r.byCkpt[c] = next
-	r.hist = append(r.hist, histEntry{snap, next})
+	r.runJobs(js, "write")
+	if js[0].died || js[1].died {
+		got := r.scan()
+		for _, j := range js {
+			j.landed = r.landed(j, got)
+		}
+	}
+	for _, j := range js {
+		j.env, j.killAfter = nil, 0
+	}
+	r.runJobs(js, "")
+	for _, j := range js {
+		r.checkRerun(j)
+		for i, id := range j.idents {
+			r.after[j.w][id] = j.after[i+1]
+		}
+		r.half[j.w] = j.after[len(j.after)-1]
+	}
+	r.syncHist()
+}
+
+// runJobs runs the writers at once and fails on any failure.
+func (r *crashRun) runJobs(js [2]*writeJob, kind string) {
+	r.t.Helper()
+	var wg sync.WaitGroup
+	for _, j := range js {
+		wg.Go(func() {
+			j.out, j.died, j.err = r.runProc(kind, j.env, j.killAfter, j.in, j.args...)
+		})
+	}
+	wg.Wait()
+	for _, j := range js {
+		if j.err != nil {
+			r.t.Fatalf("round %d: writer %d: %v", r.round, j.w, j.err)
+		}
+	}
+}
+
+// landed finds how many of j's commits the table shows after a kill: its
+// keys must hold the rows after a whole number of them.
+func (r *crashRun) landed(j *writeJob, got map[int64]string) int {
+	r.t.Helper()
+	mine := map[int64]string{}
+	for k, v := range got {
+		if int(k%2) == j.w {
+			mine[k] = v
+		}
+	}
+	found := -1
+	for i, st := range j.after {
+		if maps.Equal(mine, st) {
+			if found >= 0 {
+				return -1 // two commits leave the same rows: either may have landed
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		r.t.Fatalf("round %d: after writer %d was killed its keys hold the rows after no whole number of its commits\n%s",
+			r.round, j.w, r.diff(mine, j.after[len(j.after)-1]))
+	}
+	return found
+}
+
+// checkRerun checks a writer's rerun after a kill: writer 0's says its
+// checkpoint committed exactly when the table showed it.
+func (r *crashRun) checkRerun(j *writeJob) {
+	r.t.Helper()
+	if j.w != 0 {
+		return
+	}
+	if m := wroteRe.FindStringSubmatch(j.out); m != nil {
+		ensure(r.t, !j.died || j.landed != 1, "round %d: checkpoint %d was visible after the kill, and the rerun wrote it again: %s", r.round, j.idents[0], j.out)
+	} else if m := committedRe.FindStringSubmatch(j.out); m != nil {
+		ensure(r.t, !j.died || j.landed != 0, "round %d: checkpoint %d was not visible after the kill, and the rerun says it is committed: %s", r.round, j.idents[0], j.out)
+	} else {
+		r.t.Fatalf("round %d: checkpoint %d: unexpected output %q", r.round, j.idents[0], j.out)
+	}
+}
+
+// syncHist adds the APPEND snapshots published since the last sync to the
+// history, each with the rows its writer had after its identifier; a
+// snapshot of an identifier no writer finished is a failure.
+func (r *crashRun) syncHist() {
+	r.t.Helper()
+	ctx := context.Background()
+	snaps := r.table().Snapshots()
+	ids, err := snaps.IDs(ctx)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, id := range ids {
+		if id <= r.histMax {
+			continue
+		}
+		s, err := snaps.Get(ctx, id)
+		if errors.Is(err, spec.ErrNotFound) && id < r.epochStart {
+			continue // a compaction's, expired: the writers' are all kept
+		}
+		if err != nil {
+			r.t.Fatalf("round %d: snapshot %d: %v", r.round, id, err)
+		}
+		r.histMax = id
+		if s.CommitKind != spec.CommitKindAppend {
+			continue
+		}
+		w := -1
+		switch {
+		case strings.HasSuffix(s.CommitUser, "job0"):
+			w = 0
+		case strings.HasSuffix(s.CommitUser, "job1"):
+			w = 1
+		}
+		half := r.after[max(w, 0)][s.CommitIdentifier]
+		ensure(r.t, w >= 0 && half != nil, "round %d: snapshot %d (%s, identifier %d) commits nothing the writers wrote", r.round, id, s.CommitUser, s.CommitIdentifier)
+		r.hist = append(r.hist, histEntry{id, w, half})
+	}
 }
 
 // randomDelay is when a run without a point is killed: a random moment
@@ -154,7 +295,7 @@ func (r *crashRun) createTag(point string) {
 	if err != nil {
 		r.t.Fatalf("round %d: tag %s: %v", r.round, name, err)
 	}
-	r.tags[name] = tagEntry{r.ckpt, tg.Snapshot.ID}
+	r.tags[name] = tagEntry{tg.Snapshot.ID, r.half}
 }
 
 func (r *crashRun) hasTag(name string) bool {
@@ -165,7 +306,7 @@ func (r *crashRun) hasTag(name string) bool {
 func (r *crashRun) oldestTag() string {
 	best := ""
 	for n, tg := range r.tags {
-		if best == "" || tg.ckpt < r.tags[best].ckpt {
+		if best == "" || tg.snap < r.tags[best].snap {
 			best = n
 		}
 	}
@@ -173,8 +314,8 @@ func (r *crashRun) oldestTag() string {
 }
 
 // rollback rolls the table back to a random tag (made first when there is
-// none), its process dying at point. A half-done rollback shows a state
-// some checkpoint since the tag left; the rerun finishes it.
+// none), its process dying at point. A half-done rollback shows the rows
+// of a snapshot between the tag's and the latest; the rerun finishes it.
 func (r *crashRun) rollback(point string) {
 	r.t.Helper()
 	if len(r.tags) == 0 {
@@ -185,6 +326,7 @@ func (r *crashRun) rollback(point string) {
 	for n := range r.tags {
 		names = append(names, n)
 	}
+	slices.Sort(names)
 	name := names[r.rng.IntN(len(names))]
 	tg := r.tags[name]
 	r.kill(r.tail, false) // its consumer moves back with the table
@@ -196,19 +338,20 @@ func (r *crashRun) rollback(point string) {
 	}
 	if _, died := r.runKill("rollback", r.crashEnv(point, nth), r.randomDelay(point, 200), "", args...); died {
 		got := r.scan()
-		ok := false
-		for c := tg.ckpt; c <= r.ckpt && !ok; c++ {
-			ok = r.byCkpt[c] != nil && maps.Equal(got, r.byCkpt[c])
+		ok := maps.Equal(got, merged(tg.half[0], tg.half[1]))
+		for _, h := range r.hist {
+			ok = ok || (h.snap > tg.snap && maps.Equal(got, r.stateAt(h.snap)))
 		}
-		ensure(r.t, ok, "round %d: a rollback to tag %s (checkpoint %d) killed at %q shows a state no checkpoint since left\n%s",
-			r.round, name, tg.ckpt, point, r.diff(got, r.byCkpt[tg.ckpt]))
+		ensure(r.t, ok, "round %d: a rollback to tag %s (snapshot %d) killed at %q shows the rows of no snapshot since\n%s",
+			r.round, name, tg.snap, point, r.diff(got, merged(tg.half[0], tg.half[1])))
 	}
 	r.ok("", args...)
-	r.state = r.byCkpt[tg.ckpt]
+	r.half = tg.half
 	for len(r.hist) > 0 && r.hist[len(r.hist)-1].snap > tg.snap {
 		r.hist = r.hist[:len(r.hist)-1]
 	}
-	r.hist = append(r.hist, histEntry{tg.snap, r.state})
+	r.hist = append(r.hist, histEntry{tg.snap, 0, tg.half[0]}, histEntry{tg.snap, 1, tg.half[1]})
+	r.histMax = tg.snap
 	for n, other := range r.tags {
 		if other.snap > tg.snap {
 			delete(r.tags, n)

@@ -35,14 +35,19 @@ type crashRun struct {
 	kills *killCount
 	round int
 
-	// The model: ckpt is the last checkpoint written; state the table's
-	// rows; hist each APPEND snapshot of the current history with the
-	// state it leaves; byCkpt each checkpoint's state; tags the tags.
-	ckpt   int
-	state  map[int64]string
-	hist   []histEntry
-	byCkpt map[int]map[int64]string
-	tags   map[string]tagEntry
+	// The model. Two writers share the table, each with its own keys:
+	// writer 0 (commit user job0, even keys) commits one checkpoint per
+	// command, writer 1 (job1, odd keys) streams rows with
+	// --commit-every. half[w] is writer w's rows now; after[w] its rows
+	// after each commit identifier; ckpt the last identifier used (both
+	// writers draw from it); hist each APPEND snapshot of the current
+	// history (synced up to histMax) with the rows its writer had then.
+	ckpt    int64
+	half    [2]map[int64]string
+	after   [2]map[int64]map[int64]string
+	hist    []histEntry
+	histMax int64
+	tags    map[string]tagEntry
 
 	maint, serve, tail *bgProc
 	addr               string // the lookup server's
@@ -56,13 +61,14 @@ type crashRun struct {
 }
 
 type histEntry struct {
-	snap  int64
-	state map[int64]string
+	snap   int64
+	writer int
+	half   map[int64]string
 }
 
 type tagEntry struct {
-	ckpt int
 	snap int64
+	half [2]map[int64]string
 }
 
 const (
@@ -72,8 +78,11 @@ const (
 
 func newCrashRun(t *testing.T, bin, backend string, seed uint64, total *killCount) *crashRun {
 	r := &crashRun{t: t, bin: bin, tmp: t.TempDir(), seed: seed, rng: rand.New(rand.NewPCG(seed, 13)),
-		kills: &killCount{n: map[string]int{}, missed: map[string]int{}, parent: total}, state: map[int64]string{},
-		byCkpt: map[int]map[int64]string{0: {}}, tags: map[string]tagEntry{}}
+		kills: &killCount{n: map[string]int{}, missed: map[string]int{}, parent: total}, tags: map[string]tagEntry{}}
+	for w := range r.half {
+		r.half[w] = map[int64]string{}
+		r.after[w] = map[int64]map[int64]string{}
+	}
 	r.env = append(os.Environ(), "TMPDIR="+r.tmp) // a killed server's lookup files stay in the test's directory
 	if backend == "s3" {
 		fs, srv, bucket := s3Storage(t)
@@ -142,12 +151,21 @@ func (r *crashRun) ok(stdin string, args ...string) string {
 // other failure fails the test.
 func (r *crashRun) runKill(kind string, extraEnv []string, killAfter time.Duration, stdin string, args ...string) (string, bool) {
 	r.t.Helper()
+	out, died, err := r.runProc(kind, extraEnv, killAfter, stdin, args...)
+	if err != nil {
+		r.t.Fatalf("round %d: %v", r.round, err)
+	}
+	return out, died
+}
+
+// runProc is runKill for any goroutine: it returns the failure.
+func (r *crashRun) runProc(kind string, extraEnv []string, killAfter time.Duration, stdin string, args ...string) (string, bool, error) {
 	cmd := r.command(extraEnv, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
-		r.t.Fatal(err)
+		return "", false, err
 	}
 	var timer *time.Timer
 	if killAfter > 0 {
@@ -159,16 +177,16 @@ func (r *crashRun) runKill(kind string, extraEnv []string, killAfter time.Durati
 	}
 	if point, killed := killedBy(err, stderr.String()); killed {
 		r.kills.add(kind, point)
-		return stdout.String(), true
+		return stdout.String(), true, nil
 	}
 	if len(extraEnv) > 0 && strings.HasPrefix(extraEnv[0], "STRATA_CRASH_AT=") && err == nil {
 		point, _, _ := strings.Cut(strings.TrimPrefix(extraEnv[0], "STRATA_CRASH_AT="), ":")
 		r.kills.miss(kind, point)
 	}
 	if err != nil {
-		r.t.Fatalf("round %d: strata %s (env %v): %v\nstdout:\n%s\nstderr:\n%s", r.round, strings.Join(args, " "), extraEnv, err, stdout.String(), stderr.String())
+		return "", false, fmt.Errorf("strata %s (env %v): %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), extraEnv, err, stdout.String(), stderr.String())
 	}
-	return stdout.String(), false
+	return stdout.String(), false, nil
 }
 
 // killedBy tells whether a process ended by SIGKILL, and at which point
