@@ -246,9 +246,22 @@ func (r *crashRun) maintain(point string) {
 // expire runs strata expire, dying at point, then again to the end.
 func (r *crashRun) expire(point string) {
 	r.t.Helper()
-	r.runKill("expire", r.crashEnv(point, 2), r.randomDelay(point, 300), "", "expire", crashTable)
+	nth := 1 // one pass over the expired snapshots per run
+	if point == faultpoint.ExpireDataFileDeleted {
+		nth = 3
+	}
+	r.runKill("expire", r.crashEnv(point, nth), r.randomDelay(point, 300), "", "expire", crashTable)
 	r.check()
 	r.runKill("", nil, 0, "", "expire", crashTable)
+}
+
+// compact runs strata compact --full, dying at point, then again.
+func (r *crashRun) compact(point string) {
+	r.t.Helper()
+	args := []string{"compact", crashTable, "--full"}
+	r.runKill("compact", r.crashEnv(point, 1), r.randomDelay(point, 400), "", args...)
+	r.check()
+	r.runKill("", nil, 0, "", args...)
 }
 
 // orphans runs strata orphans, dying at point, then again to the end.

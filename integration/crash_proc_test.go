@@ -34,6 +34,9 @@ type crashRun struct {
 	seed  uint64
 	kills *killCount
 	round int
+	// short is CI's run (the plan of named points); planLimit cuts it.
+	short     bool
+	planLimit int
 
 	// The model. Two writers share the table, each with its own keys:
 	// writer 0 (commit user job0, even keys) commits one checkpoint per
