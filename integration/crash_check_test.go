@@ -20,6 +20,7 @@ import (
 func (r *crashRun) scan() map[int64]string {
 	r.t.Helper()
 	out := r.ok("", "scan", crashTable, "--format", "jsonl", "--no-progress")
+	r.checked.scans++
 	got := map[int64]string{}
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if l == "" {
@@ -185,6 +186,7 @@ func (r *crashRun) checkServer() {
 		if r.rolledBack > 0 && s.snap > r.rolledBack {
 			continue // still the snapshot from before the rollback
 		}
+		r.checked.answers++
 		if exp := r.stateAt(s.snap); !maps.Equal(s.rows, exp) {
 			r.t.Fatalf("round %d: the lookup server at snapshot %d answers unlike that snapshot\n%s", r.round, s.snap, r.diff(s.rows, exp))
 		}
@@ -281,6 +283,7 @@ func (r *crashRun) endEpoch() {
 	for i := range got {
 		ensure(r.t, got[i] == ref[i], "round %d: tail change %d: %+v, want %+v", r.round, i, got[i], ref[i])
 	}
+	r.checked.changes += len(ref)
 	r.epochStart, r.tailOuts = latest+1, nil
 	r.resetConsumer("anchor", latest+1)
 }

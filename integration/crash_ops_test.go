@@ -96,6 +96,7 @@ func (r *crashRun) jobs() [2]*writeJob {
 func (r *crashRun) write(point string, crash bool) {
 	r.t.Helper()
 	js := r.jobs()
+	stop := r.collectAnswers()
 	if crash {
 		js[0].env, js[0].killAfter = r.crashEnv(point, 2), r.randomDelay(point, 400)
 		p1 := writePoints[r.rng.IntN(len(writePoints))]
@@ -119,7 +120,41 @@ func (r *crashRun) write(point string, crash bool) {
 		}
 		r.half[j.w] = j.after[len(j.after)-1]
 	}
+	answers := stop()
 	r.syncHist()
+	r.checked.answers += len(answers)
+	for _, a := range answers {
+		if exp := r.stateAt(a.snap); !maps.Equal(a.rows, exp) {
+			r.t.Fatalf("round %d: while the writers ran, the lookup server answered at snapshot %d unlike that snapshot\n%s", r.round, a.snap, r.diff(a.rows, exp))
+		}
+	}
+}
+
+// collectAnswers asks the lookup server for every key, again and again,
+// until the returned stop is called; stop returns the answers. Answers
+// from before a rollback the server has not followed yet are left out.
+func (r *crashRun) collectAnswers() func() []served {
+	done := make(chan struct{})
+	out := make(chan []served, 1)
+	floor := r.rolledBack
+	go func() {
+		var answers []served
+		for {
+			select {
+			case <-done:
+				out <- answers
+				return
+			case <-time.After(15 * time.Millisecond):
+			}
+			if a, err := r.lookupAll(); err == nil && (floor == 0 || a.snap <= floor) {
+				answers = append(answers, a)
+			}
+		}
+	}()
+	return func() []served {
+		close(done)
+		return <-out
+	}
 }
 
 // runJobs runs the writers at once and fails on any failure.

@@ -37,6 +37,8 @@ type crashRun struct {
 	// short is CI's run (the plan of named points); planLimit cuts it.
 	short     bool
 	planLimit int
+	// checked counts what the checks compared (any difference fails).
+	checked struct{ scans, answers, changes int }
 
 	// The model. Two writers share the table, each with its own keys:
 	// writer 0 (commit user job0, even keys) commits one checkpoint per

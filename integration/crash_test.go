@@ -85,8 +85,9 @@ func TestCrashHarness(t *testing.T) {
 			}
 			r.runRounds(rounds)
 			el := time.Since(start)
-			t.Logf("%s: %d rounds, %d kills in %v (%.0f kills/min)\n%s", backend, r.round,
-				r.kills.sum(), el.Round(time.Second), float64(r.kills.sum())/el.Minutes(), r.kills.report())
+			t.Logf("%s: %d rounds, %d kills in %v (%.0f kills/min); checked %d scans, %d lookup answers of %d keys, %d tail changes: none lost, duplicated or wrong\n%s",
+				backend, r.round, r.kills.sum(), el.Round(time.Second), float64(r.kills.sum())/el.Minutes(),
+				r.checked.scans, r.checked.answers, crashKeys, r.checked.changes, r.kills.report())
 		})
 	}
 	t.Logf("all backends: %d processes killed\n%s", total.sum(), total.report())
