@@ -3,8 +3,12 @@
 // strata binary itself (strata maintain stopped by SIGTERM, strata tail
 // --follow --consumer SIGKILLed and resumed while strata write commits),
 // concurrent strata write processes on random
-// table kinds checked against a model (TestConcurrentWriters), and Apache
-// Paimon's Java implementation reading and writing the same tables.
+// table kinds checked against a model (TestConcurrentWriters), the crash
+// harness (TestCrashHarness: strata built with the fault points of
+// internal/faultpoint, its writers, maintenance, lookup server and tails
+// SIGKILLed at random and at named points, restarted and checked against a
+// model; see docs/testing.md), and Apache Paimon's Java implementation
+// reading and writing the same tables.
 //
 // # Java Paimon
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -130,6 +131,7 @@ func (s *Store) WriteManifest(ctx context.Context, entries []spec.ManifestEntry,
 	if err := s.fs.Put(ctx, s.Path(name), data); err != nil {
 		return spec.ManifestFileMeta{}, fmt.Errorf("manifest: write %s: %w", name, err)
 	}
+	faultpoint.Hit(faultpoint.ManifestWritten)
 	meta := spec.ManifestFileMeta{FileName: name, FileSize: int64(len(data)), SchemaID: schemaID}
 	pstats := spec.NewStatsCollector(partitionTypes, fullModes(len(partitionTypes)))
 	var minB, maxB, minL, maxL int32
@@ -194,6 +196,7 @@ func (s *Store) WriteManifestList(ctx context.Context, metas []spec.ManifestFile
 	if err := s.fs.Put(ctx, s.Path(name), data); err != nil {
 		return "", 0, fmt.Errorf("manifest: write %s: %w", name, err)
 	}
+	faultpoint.Hit(faultpoint.ManifestListWritten)
 	return name, int64(len(data)), nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
 )
@@ -102,6 +103,7 @@ func (w *Writer) addLevel0(metas []spec.DataFileMeta) error {
 		w.newFiles = append(w.newFiles, m)
 		w.levels.AddLevel0(f)
 	}
+	faultpoint.Hit(faultpoint.FlushWritten)
 	return nil
 }
 

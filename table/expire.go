@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -222,6 +223,7 @@ func (t *Table) expireUntil(ctx context.Context, begin, end int64, tags []TagInf
 	if err := t.expireMetadata(ctx, begin, end, snaps, tags, !decoupled, &res); err != nil {
 		return res, err
 	}
+	faultpoint.Hit(faultpoint.ExpireFilesDeleted)
 	for id := begin; id < end; id++ {
 		if snaps[id] == nil {
 			continue
@@ -236,6 +238,7 @@ func (t *Table) expireUntil(ctx context.Context, begin, end int64, tags []TagInf
 		}
 	}
 	res.To = end
+	faultpoint.Hit(faultpoint.ExpireBeforeHint)
 	// A hint, as in publish: readers verify it.
 	_ = t.fs.Put(ctx, path.Join(t.snapshots.dir, "EARLIEST"), []byte(strconv.FormatInt(end, 10)))
 	return res, nil
@@ -290,6 +293,7 @@ func (t *Table) expireDataFiles(ctx context.Context, snap *spec.Snapshot, tags [
 			return n, err
 		}
 		n++
+		faultpoint.Hit(faultpoint.ExpireDataFileDeleted)
 	}
 	return n, nil
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -15,6 +14,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/stratalake/strata/internal/faultpoint"
+	"github.com/stratalake/strata/internal/scratch"
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -82,7 +83,7 @@ type Lookup struct {
 	done       chan struct{}
 	cacheDir   string
 	cache      *lookupfile.Cache
-	ownDir     bool // cacheDir was made by NewLookup
+	ownDir     *scratch.Dir // cacheDir, when NewLookup made it
 
 	mu    sync.RWMutex
 	state *lookupState
@@ -222,6 +223,7 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	faultpoint.Hit(faultpoint.LookupRefreshBuilt)
 	l.mu.Lock()
 	old, l.state = l.state, next
 	l.mu.Unlock()
@@ -310,8 +312,9 @@ func (l *Lookup) Close() error {
 		err = l.cache.Close()
 		l.cache = nil
 	}
-	if l.ownDir {
-		err = errors.Join(err, os.RemoveAll(l.cacheDir))
+	if l.ownDir != nil {
+		err = errors.Join(err, l.ownDir.Remove())
+		l.ownDir = nil
 	}
 	return err
 }
@@ -319,11 +322,12 @@ func (l *Lookup) Close() error {
 // openCache makes the local lookup-file cache.
 func (l *Lookup) openCache() error {
 	if l.cacheDir == "" {
-		dir, err := os.MkdirTemp("", "strata-lookup-")
+		// A killed process's directory is removed by a later one.
+		dir, err := scratch.MkdirTemp("", "strata-lookup-")
 		if err != nil {
 			return fmt.Errorf("lookup cache: %w", err)
 		}
-		l.cacheDir, l.ownDir = dir, true
+		l.cacheDir, l.ownDir = dir.Path(), dir
 	}
 	c, err := lookupfile.NewCache(l.cacheDir, l.t.opts.LookupCacheMaxDiskSize, l.t.opts.LookupCacheMaxMemorySize)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -19,6 +20,8 @@ import (
 // guard. The guard is what keeps a writer's files safe between writing
 // and committing them, so it must exceed the longest a writer holds files
 // before its commit. Files are matched by name, as Paimon matches them.
+// On local disk the hidden temporary files of writes that never finished
+// (a killed process's) are orphans too.
 
 // DefaultOrphanAge is how old an unreferenced file must be before
 // CleanOrphans deletes it, unless WithOrphanAge says otherwise (Paimon's
@@ -58,7 +61,7 @@ type OrphanResult struct {
 // Files are listed before the snapshots are read, so a file committed
 // meanwhile is referenced by what is read.
 func (t *Table) CleanOrphans(ctx context.Context, opts ...OrphanOption) (OrphanResult, error) {
-	cfg := orphanConfig{age: DefaultOrphanAge, now: time.Now()}
+	cfg := orphanConfig{age: DefaultOrphanAge, now: faultpoint.Now()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -87,11 +90,42 @@ func (t *Table) CleanOrphans(ctx context.Context, opts ...OrphanOption) (OrphanR
 			if err := t.fs.Delete(ctx, fi.Path); err != nil {
 				return res, fmt.Errorf("orphans: %w", err)
 			}
+			faultpoint.Hit(faultpoint.OrphanDeleted)
 		}
 		res.Orphans = append(res.Orphans, fi.Path)
 		res.Bytes += fi.Size
 	}
-	return res, nil
+	return res, t.cleanLeftovers(ctx, cfg, cutoff, &res)
+}
+
+// cleanLeftovers deletes the temporary files of writes that never
+// finished (a process killed while writing, on a backend that leaves them:
+// storage.LeftoverLister) once older than the age guard; no live write
+// keeps a temporary file that long without touching it.
+func (t *Table) cleanLeftovers(ctx context.Context, cfg orphanConfig, cutoff time.Time, res *OrphanResult) error {
+	ll, ok := t.fs.(storage.LeftoverLister)
+	if !ok {
+		return nil
+	}
+	left, err := ll.Leftovers(ctx, t.path)
+	if err != nil {
+		return fmt.Errorf("orphans: %w", err)
+	}
+	for _, fi := range left {
+		if !fi.ModTime.Before(cutoff) {
+			res.Young++
+			continue
+		}
+		if !cfg.dryRun {
+			if err := ll.DeleteLeftover(ctx, fi.Path); err != nil {
+				return fmt.Errorf("orphans: %w", err)
+			}
+			faultpoint.Hit(faultpoint.OrphanDeleted)
+		}
+		res.Orphans = append(res.Orphans, fi.Path)
+		res.Bytes += fi.Size
+	}
+	return nil
 }
 
 // orphanCandidates lists the files orphan cleaning may delete: those in

@@ -2,7 +2,9 @@ package table
 
 import (
 	"context"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -113,5 +115,61 @@ func TestCleanOrphans(t *testing.T) {
 	}
 	if again, err := tb.CleanOrphans(ctx, later); err != nil || len(again.Orphans) != 0 {
 		t.Fatalf("second clean: %+v, %v", again, err)
+	}
+}
+
+// A process killed while writing leaves the hidden temporary file of a
+// local write behind (a data file, a manifest, a snapshot's): List never
+// shows it, so orphan cleaning used to keep it forever. It deletes it once
+// past the age guard (found by the crash harness, integration/crash_test.go).
+func TestCleanOrphansLocalLeftovers(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	fs, err := storage.NewLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := newTestTable(t, fs, 1)
+	msgs := writeAll(t, tb, upserts(0, 10, func(id int64) spec.Row { return spec.Row{id, "v", 1.0} }), false)
+	if _, err := tb.NewCommit("o").Commit(ctx, 1, msgs); err != nil {
+		t.Fatal(err)
+	}
+	rows := len(scanAll(t, tb))
+	dir := filepath.Join(root, filepath.FromSlash(tb.Path()))
+	old := time.Now().Add(-2 * time.Hour)
+	var planted []string
+	for _, p := range []string{"bucket-0/.data-x-0.parquet.1.tmp", "manifest/.manifest-x-0.2.tmp", "snapshot/.snapshot-9.3.tmp"} {
+		fp := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.WriteFile(fp, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(fp, old, old); err != nil {
+			t.Fatal(err)
+		}
+		planted = append(planted, path.Join(tb.Path(), p))
+	}
+	young := filepath.Join(dir, "bucket-0", ".data-y-0.parquet.4.tmp") // a write in progress
+	if err := os.WriteFile(young, []byte("writing"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tb.CleanOrphans(ctx, WithOrphanAge(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(res.Orphans)
+	slices.Sort(planted)
+	if !slices.Equal(res.Orphans, planted) || res.Young != 1 {
+		t.Fatalf("orphans %v (young %d), want %v (young 1)", res.Orphans, res.Young, planted)
+	}
+	for _, p := range planted {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(p))); !os.IsNotExist(err) {
+			t.Fatalf("%s still there: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Fatalf("the young temporary file: %v", err)
+	}
+	if got := scanAll(t, tb); len(got) != rows {
+		t.Fatalf("%d rows after cleaning, want %d", len(got), rows)
 	}
 }

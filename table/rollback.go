@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -93,11 +94,13 @@ func (t *Table) Rollback(ctx context.Context, to RollbackTarget) (*RollbackResul
 	if err := t.snapshots.writeHint(ctx, "LATEST", target.ID); err != nil {
 		return res, fmt.Errorf("rollback: write the LATEST hint: %w", err)
 	}
+	faultpoint.Hit(faultpoint.RollbackHintWritten)
 	for i := len(ids) - 1; i >= 0 && ids[i] > target.ID; i-- {
 		if err := t.fs.Delete(ctx, t.snapshots.path(ids[i])); err != nil {
 			return res, fmt.Errorf("rollback: delete snapshot %d: %w", ids[i], err)
 		}
 		res.DeletedSnapshots = append([]int64{ids[i]}, res.DeletedSnapshots...)
+		faultpoint.Hit(faultpoint.RollbackSnapshotDeleted)
 	}
 	if res.DeletedChangelogs, err = t.rollbackChangelogs(ctx, target.ID); err != nil {
 		return res, fmt.Errorf("rollback: %w", err)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -158,6 +159,7 @@ func (s *Snapshots) Latest(ctx context.Context) (*spec.Snapshot, error) {
 // answer was lost) is resolved by reading the file back and comparing.
 func (s *Snapshots) publish(ctx context.Context, snap *spec.Snapshot) (bool, error) {
 	data := spec.EncodeSnapshot(snap)
+	faultpoint.Hit(faultpoint.SnapshotBeforePublish)
 	if err := s.fs.PutIfAbsent(ctx, s.path(snap.ID), data); err != nil {
 		// ErrExist may also mean our own write landed and its answer was
 		// lost (an S3 retry then sees 412); any other error leaves the
@@ -180,6 +182,7 @@ func (s *Snapshots) publish(ctx context.Context, snap *spec.Snapshot) (bool, err
 			return false, fmt.Errorf("publish snapshot %d: %w", snap.ID, err)
 		}
 	}
+	faultpoint.Hit(faultpoint.SnapshotAfterPublish)
 	// Hints are best effort: readers verify them.
 	_ = s.fs.Put(ctx, path.Join(s.dir, "LATEST"), []byte(strconv.FormatInt(snap.ID, 10)))
 	if snap.ID == 1 {

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 )
 
@@ -379,9 +380,11 @@ func (s *Stream) store(ctx context.Context) error {
 	if s.next == s.stored && !s.refreshDue() {
 		return nil
 	}
+	faultpoint.Hit(faultpoint.ConsumerBeforeWrite)
 	if err := s.t.ResetConsumer(ctx, s.cfg.consumer, s.next); err != nil {
 		return err
 	}
+	faultpoint.Hit(faultpoint.ConsumerWritten)
 	s.stored, s.storedAt = s.next, time.Now()
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratalake/strata/internal/faultpoint"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -120,6 +121,7 @@ func (t *Table) CreateTag(ctx context.Context, name string, opts ...TagOption) (
 		now := time.Now()
 		tag.CreateTime, tag.TimeRetained = &now, retention
 	}
+	faultpoint.Hit(faultpoint.TagBeforeCreate)
 	if err := t.putTag(ctx, name, spec.EncodeTag(tag)); err != nil {
 		return nil, err
 	}
@@ -281,6 +283,7 @@ func (t *Table) DeleteTag(ctx context.Context, name string) error {
 	if _, err := t.Tag(ctx, name); err != nil {
 		return fmt.Errorf("delete tag: %w", err)
 	}
+	faultpoint.Hit(faultpoint.TagBeforeDelete)
 	if err := t.fs.Delete(ctx, t.tagPath(name)); err != nil {
 		return fmt.Errorf("delete tag %q: %w", name, err)
 	}

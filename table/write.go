@@ -3,13 +3,14 @@ package table
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratalake/strata/compaction"
+	"github.com/stratalake/strata/internal/faultpoint"
+	"github.com/stratalake/strata/internal/scratch"
 	"github.com/stratalake/strata/lookupfile"
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -78,7 +79,7 @@ type Write struct {
 	// Local lookup files of the files compaction looks keys up in
 	// (lookup tables only), under a directory of the spill directory.
 	cache    *lookupfile.Cache
-	cacheDir string
+	cacheDir *scratch.Dir
 	adds     int // rows added, for the buffers' total
 	// slots bound the buckets' background compactions running at once:
 	// one per core (a compaction decodes, merges and encodes on separate
@@ -93,13 +94,14 @@ func (w *Write) lookupCache() (*lookupfile.Cache, error) {
 	if w.cache != nil || !w.t.needLookup() || w.t.opts.WriteOnly {
 		return w.cache, nil
 	}
-	dir, err := os.MkdirTemp(w.spillDir, "strata-lookup-")
+	// A killed process's directory is removed by a later one.
+	dir, err := scratch.MkdirTemp(w.spillDir, "strata-lookup-")
 	if err != nil {
 		return nil, fmt.Errorf("lookup cache: %w", err)
 	}
-	c, err := lookupfile.NewCache(dir, w.t.opts.LookupCacheMaxDiskSize, w.t.opts.LookupCacheMaxMemorySize)
+	c, err := lookupfile.NewCache(dir.Path(), w.t.opts.LookupCacheMaxDiskSize, w.t.opts.LookupCacheMaxMemorySize)
 	if err != nil {
-		os.RemoveAll(dir)
+		dir.Remove()
 		return nil, fmt.Errorf("lookup cache: %w", err)
 	}
 	w.cache, w.cacheDir = c, dir
@@ -437,11 +439,16 @@ func (w *Write) PrepareCommit(ctx context.Context, opts ...PrepareOption) ([]Com
 		return nil, err
 	}
 	var msgs []CommitMessage
+	compacted := false
 	for _, m := range out {
 		if !m.IsEmpty() {
 			m.BaseSnapshot = w.base
 			msgs = append(msgs, m)
+			compacted = compacted || len(m.CompactAfter) > 0
 		}
+	}
+	if compacted {
+		faultpoint.Hit(faultpoint.CompactBeforeCommit)
 	}
 	return msgs, nil
 }
@@ -477,7 +484,7 @@ func (w *Write) Close() {
 	}
 	if w.cache != nil {
 		_ = w.cache.Close()
-		_ = os.RemoveAll(w.cacheDir)
+		_ = w.cacheDir.Remove()
 		w.cache = nil
 	}
 }

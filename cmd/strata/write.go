@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stratalake/strata/internal/backoff"
+	"github.com/stratalake/strata/internal/scratch"
 	"github.com/stratalake/strata/internal/textrow"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/table"
@@ -357,7 +358,8 @@ func (r *replayable) open() (io.Reader, error) {
 		return f, nil
 	}
 	if r.reads == 1 {
-		tmp, err := os.CreateTemp("", "strata-write-*")
+		// A killed write's copy is removed by a later one.
+		tmp, err := scratch.CreateTemp("", "strata-write-*")
 		if err != nil {
 			return nil, fmt.Errorf("keeping stdin for retries: %w", err)
 		}
