@@ -40,30 +40,36 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
-			switch td.Cmd {
-			case "parse":
-				p, err := Parse(strings.TrimSpace(td.Input), fields)
-				if err != nil {
-					return "error: " + err.Error() + "\n"
-				}
-				b, err := Bind(p, fields)
-				if err != nil {
-					return "error: bind: " + err.Error() + "\n"
-				}
-				// What String renders parses back to the same predicate.
-				again, err := Parse(p.String(), fields)
-				if err != nil || again.String() != p.String() {
-					t.Fatalf("%s: %s parses back as %v (%v)", td.Pos, p, again, err)
-				}
-				return p.String() + "\nbound: " + b.String() + "\n"
-			case "eval":
-				return runEval(t, td, fields)
+	// testdata/fuzz holds FuzzParse's corpus, not scripts.
+	for _, dir := range []string{"testdata/parse", "testdata/eval"} {
+		datadriven.Walk(t, dir, func(t *testing.T, path string) { runScript(t, path, fields) })
+	}
+}
+
+// runScript runs one parse/eval script.
+func runScript(t *testing.T, path string, fields []spec.DataField) {
+	datadriven.RunTest(t, path, func(t *testing.T, td *datadriven.TestData) string {
+		switch td.Cmd {
+		case "parse":
+			p, err := Parse(strings.TrimSpace(td.Input), fields)
+			if err != nil {
+				return "error: " + err.Error() + "\n"
 			}
-			t.Fatalf("%s: unknown command %q", td.Pos, td.Cmd)
-			return ""
-		})
+			b, err := Bind(p, fields)
+			if err != nil {
+				return "error: bind: " + err.Error() + "\n"
+			}
+			// What String renders parses back to the same predicate.
+			again, err := Parse(p.String(), fields)
+			if err != nil || again.String() != p.String() {
+				t.Fatalf("%s: %s parses back as %v (%v)", td.Pos, p, again, err)
+			}
+			return p.String() + "\nbound: " + b.String() + "\n"
+		case "eval":
+			return runEval(t, td, fields)
+		}
+		t.Fatalf("%s: unknown command %q", td.Pos, td.Cmd)
+		return ""
 	})
 }
 
