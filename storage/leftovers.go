@@ -3,10 +3,8 @@ package storage
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 )
 
 // LeftoverLister is a backend whose unfinished writes can leave files that
@@ -30,34 +28,7 @@ func (l *Local) Leftovers(ctx context.Context, prefix string) ([]FileInfo, error
 	if err != nil {
 		return nil, wrapErr("list leftovers", prefix, err)
 	}
-	var infos []FileInfo
-	err = filepath.WalkDir(l.abs(prefix), func(fp string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if isNotExist(err) {
-				return nil
-			}
-			return err
-		}
-		if d.IsDir() {
-			return ctx.Err()
-		}
-		if !isTempName(d.Name()) {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			if isNotExist(err) {
-				return nil // renamed into place or removed meanwhile
-			}
-			return err
-		}
-		rel, err := filepath.Rel(l.root, fp)
-		if err != nil {
-			return err
-		}
-		infos = append(infos, FileInfo{Path: filepath.ToSlash(rel), Size: fi.Size(), ModTime: fi.ModTime()})
-		return nil
-	})
+	infos, err := l.walk(ctx, prefix, true)
 	if err != nil {
 		return nil, wrapErr("list leftovers", prefix, err)
 	}

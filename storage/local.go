@@ -344,7 +344,7 @@ func (l *Local) list(ctx context.Context, prefix string, recursive bool) ([]File
 	}
 	var infos []FileInfo
 	if recursive {
-		infos, err = l.walk(ctx, prefix)
+		infos, err = l.walk(ctx, prefix, false)
 	} else {
 		infos, err = l.readDir(prefix)
 	}
@@ -389,7 +389,9 @@ func (l *Local) readDir(prefix string) ([]FileInfo, error) {
 	return infos, nil
 }
 
-func (l *Local) walk(ctx context.Context, prefix string) ([]FileInfo, error) {
+// walk lists the regular files under prefix, recursively: the objects, or
+// with temp the hidden temporary files of unfinished writes.
+func (l *Local) walk(ctx context.Context, prefix string, temp bool) ([]FileInfo, error) {
 	var infos []FileInfo
 	start := l.abs(prefix)
 	err := filepath.WalkDir(start, func(fp string, d fs.DirEntry, err error) error {
@@ -410,13 +412,13 @@ func (l *Local) walk(ctx context.Context, prefix string) ([]FileInfo, error) {
 			}
 			return nil
 		}
-		if isTempName(d.Name()) {
+		if isTempName(d.Name()) != temp {
 			return nil
 		}
 		fi, err := os.Stat(fp)
 		if err != nil {
 			if isNotExist(err) {
-				return nil
+				return nil // renamed into place or removed meanwhile
 			}
 			return err
 		}
