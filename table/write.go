@@ -404,7 +404,8 @@ type prepareConfig struct{ wait bool }
 // WaitForCompaction makes one PrepareCommit wait for the running
 // compactions (or not), whatever WithWaitCompaction chose for the Write: a
 // streaming writer that leaves compaction in the background between
-// commits waits at the end of its input, as Paimon's do.
+// commits waits at the end of its input, as Paimon's do. Tables that need
+// lookups wait at every commit unless lookup-wait is false.
 func WaitForCompaction(wait bool) PrepareOption { return func(c *prepareConfig) { c.wait = wait } }
 
 // PrepareCommit flushes every bucket and returns one message per bucket that
@@ -414,6 +415,10 @@ func (w *Write) PrepareCommit(ctx context.Context, opts ...PrepareOption) ([]Com
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// A table read through lookups (changelog-producer=lookup, deletion
+	// vectors, first-row) shows its rows only once compacted out of level
+	// 0: with lookup-wait, as Paimon's, every commit waits for that.
+	cfg.wait = cfg.wait || w.t.needLookup() && w.t.opts.LookupWait
 	w.commits++
 	if w.fullCompactionDue() {
 		for _, b := range w.sortedBuckets() {
