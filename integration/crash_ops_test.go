@@ -408,5 +408,5 @@ func (r *crashRun) rollback(point string) {
 	r.rolledBack = tg.snap
 	r.resetConsumer("c", tg.snap+1)
 	r.resetConsumer("anchor", tg.snap+1)
-	r.epochStart, r.tailOuts = tg.snap+1, nil
+	r.epochStart, r.tailRuns = tg.snap+1, nil
 }

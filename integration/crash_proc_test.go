@@ -57,9 +57,9 @@ type crashRun struct {
 	maint, serve, tail *bgProc
 	addr               string // the lookup server's
 	// The tail's epoch: the snapshot it began at (the anchor consumer's),
-	// and the output files of its runs.
+	// and its runs.
 	epochStart int64
-	tailOuts   []string
+	tailRuns   []*tailRun
 	// rolledBack is the snapshot of the last rollback until the lookup
 	// server has moved back to it.
 	rolledBack int64
@@ -224,6 +224,7 @@ type bgProc struct {
 	accounted bool
 	out       *os.File
 	started   time.Time
+	end       string // how it ended, once accounted
 }
 
 // startBg starts a background process of kind dying at point (none: "").
@@ -266,9 +267,12 @@ func (r *crashRun) account(p *bgProc, err error) {
 		p.out.Close()
 	}
 	point, killed := killedBy(err, p.stderr.String())
+	p.end = "stopped"
 	switch {
 	case killed && point == "random" && p.stopping:
+		p.end = "killed by the harness"
 	case killed:
+		p.end = "killed at " + point
 		r.kills.add(p.kind, point)
 	case err != nil:
 		r.t.Fatalf("round %d: background %s failed: %v\n%s", r.round, p.kind, err, p.stderr.String())
@@ -380,11 +384,11 @@ func (r *crashRun) maybeKillBackground() {
 }
 
 func (r *crashRun) startTail(point string) {
-	f, err := os.Create(filepath.Join(r.tmp, fmt.Sprintf("tail-%d.jsonl", len(r.tailOuts)+r.round*1000)))
+	f, err := os.Create(filepath.Join(r.tmp, fmt.Sprintf("tail-%d.jsonl", len(r.tailRuns)+r.round*1000)))
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.tailOuts = append(r.tailOuts, f.Name())
 	r.tail = r.startBg("tail", point, 5, f, "tail", crashTable, "--from", "earliest", "--follow", "--poll", "20ms",
 		"--consumer", "c", "--with-snapshot")
+	r.tailRuns = append(r.tailRuns, &tailRun{out: f.Name(), proc: r.tail, round: r.round, point: point})
 }

@@ -40,7 +40,9 @@ import (
 // end) the tail outputs since the epoch began, runs killed and resumed by
 // consumer id, are the table's change stream over the epoch's snapshots
 // with no gap and nothing repeated but the snapshot a run was killed in
-// (a consumer "anchor" keeps those snapshots from expiring).
+// (a consumer "anchor" keeps those snapshots from expiring). An epoch ends
+// where the stopped tail's consumer stands: the maintenance loop may
+// commit while the tail catches up.
 //
 // At the end, what killed processes left in the temporary directory must
 // be younger than the guard after which the next process removes it, and
