@@ -55,12 +55,12 @@ func (w *gatedWriter) Close() error {
 }
 
 // A streaming writer (WithWaitCompaction(false)) on a deletion-vector table
-// commits the deletion vectors an unfinished compaction has marked so far,
+// without lookup-wait (which would make every commit wait) commits the deletion vectors an unfinished compaction has marked so far,
 // while the compaction's output is not committed: the key vanishes.
 func TestDVMarksTravelWithTheirCompaction(t *testing.T) {
 	ctx := context.Background()
 	g := &gateFS{Storage: storage.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
-	tb := newTestTable(t, g, 1, "deletion-vectors.enabled", "true")
+	tb := newTestTable(t, g, 1, "deletion-vectors.enabled", "true", "lookup-wait", "false")
 	// Commit 1 (batch): k=1 ends up above level 0.
 	w, err := tb.NewWrite(ctx)
 	if err != nil {
