@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -41,9 +40,9 @@ const defaultRegion = "us-east-1"
 // SlowDown, timeouts, connection resets, a response body cut short) are
 // retried with exponential backoff and jitter, up to a number of attempts
 // (WithRetry); an error that persists names the operation, the object's
-// s3:// URL and the attempts made. A connection that delivers nothing for
-// the read timeout (WithReadTimeout) fails its attempt, so a stalled server
-// is retried, not waited for.
+// s3:// URL and the attempts made. A connection that stays silent for the
+// read timeout (WithReadTimeout) fails its attempt, so a stalled server is
+// retried, not waited for; a slow transfer that keeps moving is never cut.
 type S3 struct {
 	client *s3.Client
 	bucket string
@@ -102,9 +101,13 @@ func WithRetry(attempts int, base, max time.Duration) S3Option {
 	return func(o *s3Options) { o.retry = retryPolicy{attempts: attempts, base: base, max: max} }
 }
 
-// WithReadTimeout fails a request attempt whose connection delivers no byte
-// for d, waiting for the answer or within its body (so that the attempt is
-// retried); 0 waits for ever. The default is DefaultReadTimeout.
+// WithReadTimeout sets how long a request attempt's connection may stay
+// silent before the attempt fails and is retried: taking no byte of the
+// request's body (for d to 2d), sending no answer within d once the request
+// is sent, or no byte of the answer's body for d. It bounds silence, never
+// a whole transfer (the SDK sets no overall timeout for S3): an upload or
+// download that keeps moving takes as long as it needs. 0 waits for ever.
+// The default is DefaultReadTimeout.
 func WithReadTimeout(d time.Duration) S3Option {
 	return func(o *s3Options) { o.readTimeout = d }
 }
@@ -179,7 +182,7 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 
 	policy := o.retry
 	loadOpts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithReadTimeout(o.readTimeout)),
+		config.WithHTTPClient(idleTransport(o.readTimeout)),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = policy.attempts
@@ -207,6 +210,7 @@ func NewS3(ctx context.Context, bucket, prefix string, opts ...S3Option) (*S3, e
 	if cfg.Region == "" {
 		cfg.Region = defaultRegion
 	}
+	cfg.HTTPClient = &idleClient{client: cfg.HTTPClient, timeout: o.readTimeout}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
 		// Checksums only where S3 requires them: S3-compatible servers do
 		// not all return them, and the SDK would log each skipped check.
