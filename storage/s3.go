@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -289,9 +290,10 @@ func (s *S3) get(ctx context.Context, p string) ([]byte, error) {
 		return nil, mapS3Error(err)
 	}
 	defer out.Body.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, max(aws.ToInt64(out.ContentLength), 0)))
-	if _, err := buf.ReadFrom(out.Body); err != nil {
-		return nil, &bodyError{err}
+	size := aws.ToInt64(out.ContentLength)
+	buf := bytes.NewBuffer(make([]byte, 0, max(size, 0)))
+	if n, err := buf.ReadFrom(out.Body); err != nil {
+		return nil, bodyErr(err, n, size)
 	}
 	return buf.Bytes(), nil
 }
@@ -337,24 +339,68 @@ func (s *S3) getRange(ctx context.Context, p string, offset, length int64) ([]by
 		// The server ignored the range and sent the whole object.
 		data, err := io.ReadAll(out.Body)
 		if err != nil {
-			return nil, &bodyError{err}
+			return nil, bodyErr(err, int64(len(data)), aws.ToInt64(out.ContentLength))
 		}
 		if err := checkRange(offset, length, int64(len(data))); err != nil {
 			return nil, err
 		}
 		return data[offset : offset+length], nil
 	}
-	// A range that starts inside the object but ends past it is truncated
-	// by the server, not refused.
-	buf := make([]byte, length)
-	if _, err := io.ReadFull(out.Body, buf); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return nil, fmt.Errorf("range [%d, +%d) past end of object (%s): %w",
-				offset, length, aws.ToString(out.ContentRange), io.ErrUnexpectedEOF)
-		}
-		return nil, &bodyError{err}
+	// What the server announced, not what arrived, tells a range past the
+	// end (cut at the end by the server, not refused) from a transfer that
+	// broke, which is retried.
+	first, last, size, ok := parseContentRange(aws.ToString(out.ContentRange))
+	n := last - first + 1
+	if !ok || first != offset || n > length || (out.ContentLength != nil && *out.ContentLength != n) ||
+		(n < length && size >= 0 && last != size-1) {
+		return nil, fmt.Errorf("range [%d, +%d): unexpected answer: Content-Range %q, Content-Length %d",
+			offset, length, aws.ToString(out.ContentRange), aws.ToInt64(out.ContentLength))
+	}
+	buf := make([]byte, n)
+	if got, err := io.ReadFull(out.Body, buf); err != nil {
+		return nil, bodyErr(err, int64(got), n)
+	}
+	if n < length {
+		return nil, fmt.Errorf("range [%d, +%d) past end of object (%s): %w",
+			offset, length, aws.ToString(out.ContentRange), io.ErrUnexpectedEOF)
 	}
 	return buf, nil
+}
+
+// parseContentRange parses "bytes first-last/size"; size is -1 for "*".
+func parseContentRange(s string) (first, last, size int64, ok bool) {
+	rest, ok0 := strings.CutPrefix(s, "bytes ")
+	rng, total, ok1 := strings.Cut(rest, "/")
+	a, b, ok2 := strings.Cut(rng, "-")
+	if !ok0 || !ok1 || !ok2 {
+		return 0, 0, 0, false
+	}
+	var err1, err2, err3 error
+	first, err1 = strconv.ParseInt(a, 10, 64)
+	last, err2 = strconv.ParseInt(b, 10, 64)
+	size = -1
+	if total != "*" {
+		size, err3 = strconv.ParseInt(total, 10, 64)
+	}
+	if err1 != nil || err2 != nil || err3 != nil || first < 0 || last < first || (size >= 0 && last >= size) {
+		return 0, 0, 0, false
+	}
+	return first, last, size, true
+}
+
+// bodyErr is the bodyError of a body read that failed after got of want
+// bytes (want -1: unknown). A body that ends early is a transfer that
+// broke, like a reset: io.ErrUnexpectedEOF, which callers of GetRange take
+// for a range past the end, is not in its chain.
+func bodyErr(err error, got, want int64) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		if want >= 0 {
+			err = fmt.Errorf("body cut short after %d of %d bytes", got, want)
+		} else {
+			err = fmt.Errorf("body cut short after %d bytes", got)
+		}
+	}
+	return &bodyError{err}
 }
 
 // Put implements Storage. A single PutObject replaces the object atomically.
