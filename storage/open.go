@@ -40,8 +40,12 @@ func open(ctx context.Context, location string, create bool) (Storage, error) {
 	}
 	// Messages name the location without its user info, which may hold a
 	// password; a location with user info is refused (credentials come
-	// from the AWS chain).
+	// from the AWS chain), before url.Parse, whose errors may quote part
+	// of a password (the "port" of "s3://key:se/cret@bucket").
 	shown := RedactURL(location)
+	if shown != location {
+		return nil, fmt.Errorf("storage: open %s: user info in the location is not supported (S3 credentials come from the environment or the AWS configuration)", shown)
+	}
 	u, err := url.Parse(location)
 	if err != nil {
 		var uerr *url.Error
@@ -49,9 +53,6 @@ func open(ctx context.Context, location string, create bool) (Storage, error) {
 			err = uerr.Err // url.Error quotes the whole location
 		}
 		return nil, fmt.Errorf("storage: open %s: %w", shown, err)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("storage: open %s: user info in the location is not supported (S3 credentials come from the environment or the AWS configuration)", shown)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "s3", "s3a":
@@ -81,23 +82,46 @@ func open(ctx context.Context, location string, create bool) (Storage, error) {
 	}
 }
 
-// RedactURL returns a URL with any user info ("user:password@") taken
-// out, for messages. It works on strings url.Parse refuses too: whatever
-// lies between "://" and the last "@" before the query goes.
+// RedactURL returns a URL with the user info of its authority
+// ("scheme://user:password@host/...") taken out, for messages; an '@' in
+// the path, query or fragment stays. It works on strings url.Parse refuses
+// too: the authority's last '@' ends the user info. A password may hold
+// '/', '?' or '#' (AWS secret keys hold '/'), which end the authority
+// early: an authority without '@' that cannot be host[:port], followed by
+// an '@', is taken for user info up to that '@'.
 func RedactURL(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
 		return s
 	}
 	end := len(rest)
-	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
 		end = i
 	}
-	at := strings.LastIndexByte(rest[:end], '@')
-	if at < 0 {
-		return s
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		return scheme + "://" + rest[at+1:]
 	}
-	return scheme + "://" + rest[at+1:]
+	if !isHostPort(rest[:end]) {
+		if at := strings.IndexByte(rest[end:], '@'); at >= 0 {
+			return scheme + "://" + rest[end+at+1:]
+		}
+	}
+	return s
+}
+
+// isHostPort reports whether an authority without user info has the form
+// host[:port] as far as ':' goes: a host holds no ':' outside brackets,
+// and a port only digits.
+func isHostPort(a string) bool {
+	if strings.HasPrefix(a, "[") {
+		i := strings.IndexByte(a, ']')
+		if i < 0 {
+			return false
+		}
+		a = "x" + a[i+1:]
+	}
+	_, port, ok := strings.Cut(a, ":")
+	return !ok || strings.Trim(port, "0123456789") == ""
 }
 
 func isKnownScheme(s string) bool {
