@@ -52,6 +52,9 @@ Tables are named DB.TABLE (or TABLE, in database "default") and live in
 		newBenchCmd(e), newDemoCmd(e),
 	)
 	root.AddCommand(newAlterCmd(e), newDropCmd(e))
+	root.AddCommand(newVersionCmd(e))
+	root.Version = currentBuild().short()
+	root.SetVersionTemplate("strata {{.Version}}\n")
 	return root
 }
 
