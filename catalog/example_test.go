@@ -12,55 +12,45 @@ import (
 	"github.com/stratalake/strata/storage"
 )
 
+// check stops an example at its first error.
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
 // A warehouse on local disk: create a table by name, list what the
 // warehouse holds, open the table again. storage.Open takes
 // s3://bucket/prefix as well.
 func Example() {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "warehouse")
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	defer os.RemoveAll(dir)
 	fs, err := storage.Open(ctx, dir)
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	c := catalog.New(fs)
 
 	fields, err := spec.ParseColumns("user_id BIGINT NOT NULL, day DATE NOT NULL, logins INT")
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	schema, err := spec.NewSchema(fields, []string{"day"}, []string{"user_id", "day"},
 		spec.NewStringMap("bucket", "4", "merge-engine", "aggregation", "fields.logins.aggregate-function", "sum"), nil)
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	id, err := catalog.ParseIdentifier("risk.daily_logins")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := c.CreateTable(ctx, id, schema); err != nil {
-		log.Fatal(err)
-	}
+	check(err)
+	_, err = c.CreateTable(ctx, id, schema)
+	check(err)
 	_, err = c.CreateTable(ctx, id, schema)
 	fmt.Println("again:", errors.Is(err, catalog.ErrTableExists))
 
 	dbs, err := c.ListDatabases(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	tables, err := c.ListTables(ctx, "risk")
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	fmt.Println("databases:", dbs, "tables in risk:", tables)
 
 	t, err := c.GetTable(ctx, id)
-	if err != nil {
-		log.Fatal(err)
-	}
+	check(err)
 	fmt.Println("path:", t.Path(), "merge engine:", t.Options().MergeEngine, "buckets:", t.Options().Bucket)
 
 	_, err = c.GetTable(ctx, catalog.Identifier{Database: "risk", Table: "nope"})

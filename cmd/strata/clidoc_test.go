@@ -209,3 +209,44 @@ func writeFlags(b *bytes.Buffer, fs *pflag.FlagSet) {
 
 // cell escapes text for a Markdown table cell.
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// TestDocGuideSession runs the first session of the user guide
+// (docs/guide/README.md) and checks the output the guide shows.
+func TestDocGuideSession(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "guide", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide := string(b)
+	c := cli{t, t.TempDir()}
+	steps := []struct {
+		stdin string
+		args  []string
+	}{
+		{"", []string{"create", "risk.users", "--schema", "user_id BIGINT NOT NULL, country STRING, score INT",
+			"--primary-key", "user_id", "-o", "bucket=4", "-o", "changelog-producer=lookup"}},
+		{`{"user_id": 1, "country": "DE", "score": 710}` + "\n" + `{"user_id": 2, "country": "FR", "score": 540}` + "\n",
+			[]string{"write", "risk.users"}},
+		{"", []string{"lookup", "risk.users", "1", "2", "3"}},
+		{`{"user_id": 2, "country": "FR", "score": 480}` + "\n", []string{"write", "risk.users"}},
+		{"", []string{"tail", "risk.users", "--from", "earliest"}},
+	}
+	var outs []string
+	for _, s := range steps {
+		for _, a := range s.args {
+			if !strings.Contains(guide, a) {
+				t.Fatalf("the guide's session no longer has %q: keep this test in step with it", a)
+			}
+		}
+		outs = append(outs, c.ok(s.stdin, s.args...))
+	}
+	if got := strings.Count(outs[2], "\n"); got != 3 || !strings.HasSuffix(outs[2], "null\n") {
+		t.Errorf("lookup printed %q; the guide says one line per key, null for 3", outs[2])
+	}
+	if !strings.Contains(outs[1], "snapshot 1: wrote 2 rows") || !strings.Contains(outs[1], "(compacted in snapshot 2)") {
+		t.Errorf("first write printed %q; the guide quotes snapshot 1 compacted in snapshot 2", outs[1])
+	}
+	if !strings.Contains(guide, "```text\n"+outs[4]+"```") {
+		t.Errorf("strata tail printed\n%sthe guide shows another output", outs[4])
+	}
+}

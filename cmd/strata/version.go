@@ -45,9 +45,10 @@ func currentBuild() buildInfo {
 }
 
 // describeBuild reads a binary's build info: the module version `go
-// install ...@vX` records (or a local build's VCS-derived version), the
-// VCS stamp of a local build, or the revision and time inside a
-// pseudo-version when there is no stamp; the -X overrides win.
+// install ...@vX` records (or a local build's VCS-derived version, or
+// "devel" for a local build without one), the VCS stamp of a local build,
+// or the revision and time inside a pseudo-version when there is no stamp;
+// the -X overrides win.
 func describeBuild(bi *debug.BuildInfo, versionOverride, revisionOverride string) buildInfo {
 	b := buildInfo{Version: unknown, Module: unknown, Revision: unknown,
 		Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, SQL: sqlBuilt}
@@ -55,7 +56,11 @@ func describeBuild(bi *debug.BuildInfo, versionOverride, revisionOverride string
 		if bi.Main.Path != "" {
 			b.Module = bi.Main.Path
 		}
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
+		switch v := bi.Main.Version; v {
+		case "":
+		case "(devel)": // built in a source tree Go did not stamp
+			b.Version = "devel"
+		default:
 			b.Version = v
 		}
 		if bi.GoVersion != "" {
@@ -82,9 +87,6 @@ func describeBuild(bi *debug.BuildInfo, versionOverride, revisionOverride string
 	}
 	if revisionOverride != "" {
 		b.Revision = revisionOverride
-	}
-	if b.Version == unknown && b.Revision != unknown {
-		b.Version = "devel"
 	}
 	return b
 }
