@@ -159,8 +159,9 @@ func newVersionCmd(e *env) *cobra.Command {
 		Use:   "version [--format text|json]",
 		Short: "Print the version, VCS revision, Go version and platform of this binary",
 		Long: `Print what this binary was built from: the module version (the vX of
-"go install github.com/stratalake/strata/cmd/strata@vX", or a version Go
-derived from the checkout), the VCS revision, its commit time and whether the
+"go install github.com/stratalake/strata/cmd/strata@vX", a version Go
+derived from the checkout, or devel for a local build without one), the VCS
+revision, its commit time and whether the
 work tree had uncommitted changes (recorded by go build in a git checkout
 unless -buildvcs=false), the Go version, the platform, and whether the build
 has "strata sql" (-tags duckdb_arrow). What the build did not record prints
