@@ -35,7 +35,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "strata",
 		Short: "Strata: Apache Paimon primary-key tables in Go",
 		Long: `Strata reads and writes Apache Paimon tables: primary-key LSM tables on local
-disk or S3 that Flink, Spark, Trino and StarRocks can read too.
+disk or S3, in Paimon's format, so Paimon's engines read them too (Java Paimon,
+pypaimon and Flink are tested; Spark, Trino and StarRocks read through their
+Paimon connectors, untested). The user guide is docs/guide/README.md.
 
 Tables are named DB.TABLE (or TABLE, in database "default") and live in
 <warehouse>/<db>.db/<table>/.`,
@@ -52,6 +54,9 @@ Tables are named DB.TABLE (or TABLE, in database "default") and live in
 		newBenchCmd(e), newDemoCmd(e),
 	)
 	root.AddCommand(newAlterCmd(e), newDropCmd(e))
+	root.AddCommand(newVersionCmd(e))
+	root.Version = currentBuild().short()
+	root.SetVersionTemplate("strata {{.Version}}\n")
 	return root
 }
 

@@ -147,6 +147,9 @@ func (s *sqlSession) scalarString(ctx context.Context, query string, args ...any
 	return "", fmt.Errorf("%s: no result", query)
 }
 
+// sqlBuilt says whether this build has "strata sql" (strata version).
+const sqlBuilt = true
+
 // duckdbSchemas are schemas DuckDB owns: a name in them is never a Strata
 // table.
 var duckdbSchemas = []string{"information_schema", "pg_catalog", "main", "temp", "system", "memory"}
