@@ -429,7 +429,7 @@ func (c *corruptCase) check(t *testing.T, got []opResult, stats map[string]int) 
 }
 
 func isSentinel(err error) bool {
-	for _, s := range []error{spec.ErrCorrupt, spec.ErrNotFound, spec.ErrSchemaMismatch, spec.ErrInvalidSchema, spec.ErrInvalidOption, storage.ErrNotFound} {
+	for _, s := range []error{spec.ErrCorrupt, spec.ErrNotFound, spec.ErrSchemaMismatch, spec.ErrInvalidSchema, spec.ErrInvalidOption, spec.ErrUnsupportedType, ErrUnsupported, storage.ErrNotFound} {
 		if errors.Is(err, s) {
 			return true
 		}
