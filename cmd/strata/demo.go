@@ -79,9 +79,11 @@ a commit to the first lookup answered from it), changes streamed and
 payments flagged. At the end the demo checks that a full scan, a lookup of
 every user over HTTP and the replayed changelog each equal the model, and
 that the risky users found are the model's; prints a summary as "key:
-value" lines (or with --json one JSON object on stdout); and prints
-commands to explore the table, which it leaves in place. A failed check
-exits 1.
+value" lines (or with --json one JSON object on stdout; times in _ms and
+_s keys; freshness_* is from a commit to the first lookup answered from
+it, event_to_lookup_* from the oldest event of a commit being generated to
+that lookup); and prints commands to explore the table, which it leaves in
+place. A failed check exits 1.
 
 It stops after --duration or --rows events, whichever comes first; SIGINT
 (Ctrl-C) stops it early, still committing, checking and summarizing.

@@ -4,18 +4,22 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // demoProgress shows how the run goes on stderr: on a terminal one status
 // line redrawn four times a second, otherwise a line every five seconds.
 type demoProgress struct {
-	r    *demoRun
-	w    io.Writer
-	tty  bool
-	stop chan struct{}
-	wg   sync.WaitGroup
+	r     *demoRun
+	w     io.Writer
+	tty   bool
+	width int // the terminal's columns: a longer line would wrap and not redraw
+	stop  chan struct{}
+	wg    sync.WaitGroup
 
 	// The rate is over the last second or so: rows at a recent mark.
 	markAt   time.Time
@@ -29,6 +33,7 @@ func startDemoProgress(r *demoRun) *demoProgress {
 	every := 5 * time.Second
 	if p.tty {
 		every = 250 * time.Millisecond
+		p.width = terminalWidth(r.e.stderr)
 	}
 	p.wg.Add(1)
 	go func() {
@@ -60,6 +65,9 @@ func (p *demoProgress) finish() {
 func (p *demoProgress) draw() {
 	line := p.line(time.Now())
 	if p.tty {
+		if p.width > 1 && len(line) >= p.width {
+			line = line[:p.width-1]
+		}
 		fmt.Fprintf(p.w, "\r%s\x1b[K", line)
 		return
 	}
@@ -89,6 +97,19 @@ func (p *demoProgress) line(now time.Time) string {
 	return fmt.Sprintf("%5.1fs  %s rows  %s rows/s  snapshot %d  lookup p50 %s p99 %s  fresh %s  changes %s  flagged %s",
 		elapsed.Seconds(), count(rows), count(int64(p.rate)), r.latest.Load(), ms(p.p50), ms(p.p99),
 		ms(r.fresh.last()), count(r.follower.changes.Load()), count(r.risk.flagged.Load()))
+}
+
+// terminalWidth is the width of the terminal w is, 0 if unknown.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }
 
 // ms renders d in milliseconds with a precision that suits it.
