@@ -41,9 +41,10 @@ func (r *demoRun) finish(ctx context.Context) (*demoSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	cerr := r.check(ctx, latest, risky)
 	sum := r.summary(latest, risky)
 	sum.top = top
-	return sum, r.check(ctx, latest, risky)
+	return sum, cerr
 }
 
 // check compares the scan, a lookup of every user and the replayed
@@ -124,7 +125,7 @@ func insertTop(top []spec.Row, row spec.Row, k int) []spec.Row {
 func (r *demoRun) checkLookups(ctx context.Context, latest int64) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		a, err := r.client.get(ctx, 1)
+		a, err := r.client.do(ctx, []int64{1})
 		if err != nil {
 			return err
 		}
@@ -144,7 +145,7 @@ func (r *demoRun) checkLookups(ctx context.Context, latest int64) error {
 		if len(users) < demoLookupBatch && u < int64(r.f.users) {
 			continue
 		}
-		a, err := r.client.get(ctx, users...)
+		a, err := r.client.do(ctx, users)
 		if err != nil {
 			return err
 		}
