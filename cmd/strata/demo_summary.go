@@ -159,9 +159,16 @@ func (r *demoRun) nextCommands(sample int64) []string {
 		fmt.Sprintf("%s files %s", prog, t),
 		fmt.Sprintf("%s compact %s --full", prog, t),
 		fmt.Sprintf("%s serve --tables %s   # then: curl -s localhost:8080/v1/tables/%s/lookup -d '{\"keys\": [%d]}'", prog, t, t, sample),
-		fmt.Sprintf("%s sql %s   # in a build with -tags duckdb_arrow", prog,
-			shellQuote("SELECT count(*), avg(credit_score) FROM "+t+" WHERE "+demoRiskyFilter)),
+		sqlCommand(prog, shellQuote("SELECT count(*), avg(credit_score) FROM "+t+" WHERE "+demoRiskyFilter)),
 	}
+}
+
+// sqlCommand is strata sql with query, which needs a build with DuckDB.
+func sqlCommand(prog, query string) string {
+	if rest, ok := strings.CutPrefix(prog, "go run "); ok {
+		return "go run -tags duckdb_arrow " + rest + " sql " + query
+	}
+	return prog + " sql " + query + "   # in a build with -tags duckdb_arrow"
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
