@@ -1,7 +1,8 @@
 // Package integration holds end-to-end tests across processes and real
 // servers: tables on a real MinIO over S3, concurrent committers, the
 // strata binary itself (strata maintain stopped by SIGTERM, strata tail
-// --follow --consumer SIGKILLed and resumed while strata write commits),
+// --follow --consumer SIGKILLed and resumed while strata write commits,
+// strata demo checked against the table it leaves),
 // concurrent strata write processes on random
 // table kinds checked against a model (TestConcurrentWriters), the crash
 // harness (TestCrashHarness: strata built with the fault points of

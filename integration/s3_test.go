@@ -158,7 +158,8 @@ func TestCLIOnS3(t *testing.T) {
 	if got := strata("", "scan", "db.t", "--format", "csv"); got != "id,v\n2,b\n3,c\n" && got != "id,v\n3,c\n2,b\n" {
 		t.Fatalf("scan: %q", got)
 	}
-	if got := strata("", "demo", "--accounts", "300"); !strings.Contains(got, "OK: every row matches") {
+	if got := strata("", "demo", "--duration", "2s", "--users", "200", "--rate", "500", "--maintain-every", "500ms"); !strings.Contains(got, "checks:") ||
+		!strings.Contains(got, "passed: scan, lookups and changelog equal the model") || !strings.Contains(got, "--warehouse s3://") {
 		t.Fatalf("demo on S3:\n%s", got)
 	}
 }

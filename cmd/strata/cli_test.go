@@ -111,18 +111,6 @@ func TestCLIUsageErrors(t *testing.T) {
 	}
 }
 
-func TestDemo(t *testing.T) {
-	c := cli{t, t.TempDir()}
-	out := c.ok("", "demo", "--accounts", "2000")
-	if !strings.Contains(out, "OK: every row matches the model") {
-		t.Fatalf("demo output:\n%s", out)
-	}
-	// Running it again replaces the demo table.
-	if out := c.ok("", "demo", "--accounts", "500"); !strings.Contains(out, "dropped the previous") {
-		t.Fatalf("second demo:\n%s", out)
-	}
-}
-
 func TestCLICheckpointExactlyOnce(t *testing.T) {
 	c := cli{t, t.TempDir()}
 	c.ok("", "create", "t", "--schema", "id INT NOT NULL, v INT", "--primary-key", "id")
