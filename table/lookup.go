@@ -238,13 +238,17 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 }
 
 // Get returns the row of key (the primary-key values, in KeyFields order),
-// or nil when the snapshot has none.
+// or nil when the snapshot has none. A data file found gone is handled as
+// GetBatch handles it.
 func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
-	l.mu.RLock()
-	st := l.state
-	l.mu.RUnlock()
+	st := l.current()
 	var rows [1]spec.Row
-	if err := l.getBatch(ctx, st, []spec.Row{key}, rows[:]); err != nil {
+	err := l.getBatch(ctx, st, []spec.Row{key}, rows[:])
+	if next := l.retryState(ctx, st, err); next != nil {
+		rows[0] = nil
+		err = l.getBatch(ctx, next, []spec.Row{key}, rows[:])
+	}
+	if err != nil {
 		return nil, err
 	}
 	return rows[0], nil
@@ -259,20 +263,43 @@ func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
 // (its snapshot expired while a refresh lagged) refreshes and answers from
 // the latest snapshot instead.
 func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, error) {
-	res, err := l.getBatchAt(ctx, keys)
-	if err != nil && l.travel == (travel{}) && errors.Is(err, storage.ErrNotFound) {
-		if moved, rerr := l.Refresh(ctx); rerr == nil && moved {
-			return l.getBatchAt(ctx, keys)
-		}
+	st := l.current()
+	res, err := l.getBatchAt(ctx, st, keys)
+	if next := l.retryState(ctx, st, err); next != nil {
+		return l.getBatchAt(ctx, next, keys)
 	}
 	return res, err
 }
 
-// getBatchAt is GetBatch at the lookup's current state.
-func (l *Lookup) getBatchAt(ctx context.Context, keys []spec.Row) (LookupResult, error) {
+// current is the state answers come from now.
+func (l *Lookup) current() *lookupState {
 	l.mu.RLock()
-	st := l.state
-	l.mu.RUnlock()
+	defer l.mu.RUnlock()
+	return l.state
+}
+
+// retryState returns the state to read again at after a read at st failed
+// with err, or nil when the error stands. A lookup that follows the latest
+// snapshot and found a data file gone reads again at any state other than
+// st: one its own refresh installed, or one a concurrent refresh installed
+// (its own refresh then finds nothing newer).
+func (l *Lookup) retryState(ctx context.Context, st *lookupState, err error) *lookupState {
+	if err == nil || l.travel != (travel{}) || !errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if cur := l.current(); cur != st {
+		return cur
+	}
+	// A failed refresh leaves st in place: the read's error stands.
+	_, _ = l.Refresh(ctx)
+	if cur := l.current(); cur != st {
+		return cur
+	}
+	return nil
+}
+
+// getBatchAt is GetBatch at state st.
+func (l *Lookup) getBatchAt(ctx context.Context, st *lookupState, keys []spec.Row) (LookupResult, error) {
 	running := int(l.running.Add(1))
 	defer l.running.Add(-1)
 	res := LookupResult{Snapshot: st.id(), Rows: make([]spec.Row, len(keys))}
