@@ -82,11 +82,14 @@ type Lookup struct {
 	stop       context.CancelFunc
 	done       chan struct{}
 	cacheDir   string
-	cache      *lookupfile.Cache
-	ownDir     *scratch.Dir // cacheDir, when NewLookup made it
+	cache      *lookupfile.Cache // set once by NewLookup; closed, never nil, after Close
+	ownDir     *scratch.Dir      // cacheDir, when NewLookup made it
+	closeOnce  sync.Once
+	closeErr   error
 
-	mu    sync.RWMutex
-	state *lookupState
+	mu     sync.RWMutex
+	state  *lookupState
+	closed bool // under mu: Close has started, no refresh installs a state
 	// refreshing admits one Refresh at a time, so that each reads the
 	// latest snapshot after the one before it installed its state: a
 	// refresh that read an older latest can never replace a newer state.
@@ -214,8 +217,11 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	l.mu.RLock()
-	old := l.state
+	old, closed := l.state, l.closed
 	l.mu.RUnlock()
+	if closed {
+		return false, errLookupClosed
+	}
 	if snap == nil || sameSnapshot(snap, old.snapshot()) {
 		return false, nil
 	}
@@ -225,6 +231,10 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	}
 	faultpoint.Hit(faultpoint.LookupRefreshBuilt)
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return false, errLookupClosed
+	}
 	old, l.state = l.state, next
 	l.mu.Unlock()
 	// Files that left the table lose their local files now; a lookup
@@ -327,23 +337,28 @@ func (l *Lookup) getBatchAt(ctx context.Context, st *lookupState, keys []spec.Ro
 // (waking a parked thread costs about as much as reading tens of keys).
 const minKeysPerWorker = 32
 
-// Close stops the background refresh and removes the local files.
+// errLookupClosed is what a Refresh racing Close, or after it, returns
+// (reads of data files fail with the closed cache's ErrClosed).
+var errLookupClosed = fmt.Errorf("table: lookup: %w", lookupfile.ErrClosed)
+
+// Close stops the background refresh and removes the local files. Calls
+// racing it fail with an error wrapping lookupfile.ErrClosed (a read
+// already holding a local file finishes first); later Closes do nothing.
 func (l *Lookup) Close() error {
-	if l.stop != nil {
-		l.stop()
-		<-l.done
-		l.stop = nil
-	}
-	var err error
-	if l.cache != nil {
-		err = l.cache.Close()
-		l.cache = nil
-	}
-	if l.ownDir != nil {
-		err = errors.Join(err, l.ownDir.Remove())
-		l.ownDir = nil
-	}
-	return err
+	l.closeOnce.Do(func() {
+		if l.stop != nil {
+			l.stop()
+			<-l.done
+		}
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		l.closeErr = l.cache.Close()
+		if l.ownDir != nil {
+			l.closeErr = errors.Join(l.closeErr, l.ownDir.Remove())
+		}
+	})
+	return l.closeErr
 }
 
 // openCache makes the local lookup-file cache.
