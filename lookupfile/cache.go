@@ -271,6 +271,10 @@ func (c *Cache) build(ctx context.Context, e *entry, build func(context.Context,
 	defer context.AfterFunc(c.closeCtx, cancel)()
 	f, size, err := c.buildAndOpen(bctx, e, build)
 	finished = true
+	if err != nil && c.closeCtx.Err() != nil && ctx.Err() == nil {
+		// Close cancelled it: the caller's context did not end.
+		err = fmt.Errorf("lookupfile: acquire %s: %w", e.name, ErrClosed)
+	}
 	if err = c.finish(e, f, size, err); err != nil {
 		return nil, err
 	}

@@ -505,8 +505,8 @@ func TestCacheCloseCancelsBuilds(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err == nil {
-		t.Fatal("Acquire cancelled by Close succeeded")
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Acquire cancelled by Close: %v, want ErrClosed", err)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Close left %v (%v)", dir, err)

@@ -82,11 +82,14 @@ type Lookup struct {
 	stop       context.CancelFunc
 	done       chan struct{}
 	cacheDir   string
-	cache      *lookupfile.Cache
-	ownDir     *scratch.Dir // cacheDir, when NewLookup made it
+	cache      *lookupfile.Cache // set once by NewLookup; closed, never nil, after Close
+	ownDir     *scratch.Dir      // cacheDir, when NewLookup made it
+	closeOnce  sync.Once
+	closeErr   error
 
-	mu    sync.RWMutex
-	state *lookupState
+	mu     sync.RWMutex
+	state  *lookupState
+	closed bool // under mu: Close has started, no refresh installs a state
 	// refreshing admits one Refresh at a time, so that each reads the
 	// latest snapshot after the one before it installed its state: a
 	// refresh that read an older latest can never replace a newer state.
@@ -214,8 +217,11 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	l.mu.RLock()
-	old := l.state
+	old, closed := l.state, l.closed
 	l.mu.RUnlock()
+	if closed {
+		return false, errLookupClosed
+	}
 	if snap == nil || sameSnapshot(snap, old.snapshot()) {
 		return false, nil
 	}
@@ -225,6 +231,10 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 	}
 	faultpoint.Hit(faultpoint.LookupRefreshBuilt)
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return false, errLookupClosed
+	}
 	old, l.state = l.state, next
 	l.mu.Unlock()
 	// Files that left the table lose their local files now; a lookup
@@ -238,13 +248,17 @@ func (l *Lookup) Refresh(ctx context.Context) (bool, error) {
 }
 
 // Get returns the row of key (the primary-key values, in KeyFields order),
-// or nil when the snapshot has none.
+// or nil when the snapshot has none. A data file found gone is handled as
+// GetBatch handles it.
 func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
-	l.mu.RLock()
-	st := l.state
-	l.mu.RUnlock()
+	st := l.current()
 	var rows [1]spec.Row
-	if err := l.getBatch(ctx, st, []spec.Row{key}, rows[:]); err != nil {
+	err := l.getBatch(ctx, st, []spec.Row{key}, rows[:])
+	if next := l.retryState(ctx, st, err); next != nil {
+		rows[0] = nil
+		err = l.getBatch(ctx, next, []spec.Row{key}, rows[:])
+	}
+	if err != nil {
 		return nil, err
 	}
 	return rows[0], nil
@@ -259,20 +273,43 @@ func (l *Lookup) Get(ctx context.Context, key spec.Row) (spec.Row, error) {
 // (its snapshot expired while a refresh lagged) refreshes and answers from
 // the latest snapshot instead.
 func (l *Lookup) GetBatch(ctx context.Context, keys []spec.Row) (LookupResult, error) {
-	res, err := l.getBatchAt(ctx, keys)
-	if err != nil && l.travel == (travel{}) && errors.Is(err, storage.ErrNotFound) {
-		if moved, rerr := l.Refresh(ctx); rerr == nil && moved {
-			return l.getBatchAt(ctx, keys)
-		}
+	st := l.current()
+	res, err := l.getBatchAt(ctx, st, keys)
+	if next := l.retryState(ctx, st, err); next != nil {
+		return l.getBatchAt(ctx, next, keys)
 	}
 	return res, err
 }
 
-// getBatchAt is GetBatch at the lookup's current state.
-func (l *Lookup) getBatchAt(ctx context.Context, keys []spec.Row) (LookupResult, error) {
+// current is the state answers come from now.
+func (l *Lookup) current() *lookupState {
 	l.mu.RLock()
-	st := l.state
-	l.mu.RUnlock()
+	defer l.mu.RUnlock()
+	return l.state
+}
+
+// retryState returns the state to read again at after a read at st failed
+// with err, or nil when the error stands. A lookup that follows the latest
+// snapshot and found a data file gone reads again at any state other than
+// st: one its own refresh installed, or one a concurrent refresh installed
+// (its own refresh then finds nothing newer).
+func (l *Lookup) retryState(ctx context.Context, st *lookupState, err error) *lookupState {
+	if err == nil || l.travel != (travel{}) || !errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if cur := l.current(); cur != st {
+		return cur
+	}
+	// A failed refresh leaves st in place: the read's error stands.
+	_, _ = l.Refresh(ctx)
+	if cur := l.current(); cur != st {
+		return cur
+	}
+	return nil
+}
+
+// getBatchAt is GetBatch at state st.
+func (l *Lookup) getBatchAt(ctx context.Context, st *lookupState, keys []spec.Row) (LookupResult, error) {
 	running := int(l.running.Add(1))
 	defer l.running.Add(-1)
 	res := LookupResult{Snapshot: st.id(), Rows: make([]spec.Row, len(keys))}
@@ -300,23 +337,28 @@ func (l *Lookup) getBatchAt(ctx context.Context, keys []spec.Row) (LookupResult,
 // (waking a parked thread costs about as much as reading tens of keys).
 const minKeysPerWorker = 32
 
-// Close stops the background refresh and removes the local files.
+// errLookupClosed is what a Refresh racing Close, or after it, returns
+// (reads of data files fail with the closed cache's ErrClosed).
+var errLookupClosed = fmt.Errorf("table: lookup: %w", lookupfile.ErrClosed)
+
+// Close stops the background refresh and removes the local files. Calls
+// racing it fail with an error wrapping lookupfile.ErrClosed (a read
+// already holding a local file finishes first); later Closes do nothing.
 func (l *Lookup) Close() error {
-	if l.stop != nil {
-		l.stop()
-		<-l.done
-		l.stop = nil
-	}
-	var err error
-	if l.cache != nil {
-		err = l.cache.Close()
-		l.cache = nil
-	}
-	if l.ownDir != nil {
-		err = errors.Join(err, l.ownDir.Remove())
-		l.ownDir = nil
-	}
-	return err
+	l.closeOnce.Do(func() {
+		if l.stop != nil {
+			l.stop()
+			<-l.done
+		}
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		l.closeErr = l.cache.Close()
+		if l.ownDir != nil {
+			l.closeErr = errors.Join(l.closeErr, l.ownDir.Remove())
+		}
+	})
+	return l.closeErr
 }
 
 // openCache makes the local lookup-file cache.

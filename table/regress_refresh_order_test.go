@@ -11,8 +11,8 @@ import (
 	"github.com/stratalake/strata/storage"
 )
 
-// gatedFS holds the first read of a path ending in one of its gates'
-// suffixes until the gate opens.
+// gatedFS holds the first read (Get or GetRange) of a path ending in one
+// of its gates' suffixes until the gate opens.
 type gatedFS struct {
 	storage.Storage
 	mu    sync.Mutex
@@ -42,6 +42,17 @@ func (g *gatedFS) disarm(rg *readGate) {
 }
 
 func (g *gatedFS) Get(ctx context.Context, p string) ([]byte, error) {
+	g.hold(p)
+	return g.Storage.Get(ctx, p)
+}
+
+func (g *gatedFS) GetRange(ctx context.Context, p string, offset, length int64) ([]byte, error) {
+	g.hold(p)
+	return g.Storage.GetRange(ctx, p, offset, length)
+}
+
+// hold waits for the gate of p, if one is armed for it.
+func (g *gatedFS) hold(p string) {
 	g.mu.Lock()
 	var hold *readGate
 	for _, rg := range g.gates {
@@ -55,7 +66,6 @@ func (g *gatedFS) Get(ctx context.Context, p string) ([]byte, error) {
 		close(hold.entered)
 		<-hold.open
 	}
-	return g.Storage.Get(ctx, p)
 }
 
 // Two refreshes of one lookup race: the first to start reads the latest

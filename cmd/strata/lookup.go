@@ -123,23 +123,57 @@ func (p *lookupPrinter) stream(cmd *cobra.Command, stdin io.Reader, input string
 		defer f.Close()
 		r = f
 	}
-	d := textrow.NewKeyDecoder(r, p.l.KeyFields())
+	next, stop := decodeKeys(textrow.NewKeyDecoder(r, p.l.KeyFields()))
+	defer stop()
 	keys := make([]spec.Row, 0, lookupBatch)
 	for {
-		k, err := d.Next()
-		if errors.Is(err, io.EOF) {
+		var it decodedKey
+		select {
+		case it = <-next:
+		case <-cmd.Context().Done():
+			return fmt.Errorf("%s: %w", inputName(input), cmd.Context().Err())
+		}
+		if errors.Is(it.err, io.EOF) {
 			return p.print(cmd, keys)
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", inputName(input), err)
+		if it.err != nil {
+			return fmt.Errorf("%s: %w", inputName(input), it.err)
 		}
-		if keys = append(keys, k); len(keys) == lookupBatch {
+		if keys = append(keys, it.key); len(keys) == lookupBatch {
 			if err := p.print(cmd, keys); err != nil {
 				return err
 			}
 			keys = keys[:0]
 		}
 	}
+}
+
+type decodedKey struct {
+	key spec.Row
+	err error
+}
+
+// decodeKeys runs d in its own goroutine, so that a wait for the next key
+// can end with the command's context: the input may be a pipe that stays
+// open with nothing to read. The goroutine ends at d's first error, or at
+// its next key after stop; one blocked reading an input that never ends
+// is left behind.
+func decodeKeys(d *textrow.KeyDecoder) (<-chan decodedKey, func()) {
+	ch, done := make(chan decodedKey, 64), make(chan struct{})
+	go func() {
+		for {
+			k, err := d.Next()
+			select {
+			case ch <- decodedKey{k, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ch, func() { close(done) }
 }
 
 func inputName(input string) string {

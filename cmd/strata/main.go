@@ -14,11 +14,28 @@ import (
 )
 
 func main() {
-	// SIGTERM cancels the context as SIGINT does, from the first moment, so
-	// a command stopped right after it started still exits cleanly.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// signalContext returns a context that the first SIGINT or SIGTERM
+// cancels, caught from the first moment so that a command stopped right
+// after it started still exits cleanly. By the time the context is done
+// the signals are no longer caught: a second one kills the process the
+// default way, should the command not stop.
+func signalContext() (context.Context, context.CancelFunc) {
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		<-sig.Done()
+		stop()
+		cancel(context.Cause(sig))
+	}()
+	return ctx, func() {
+		stop()
+		cancel(nil)
+	}
 }
 
 // run executes the CLI and returns the exit code: 0 on success, 1 when the

@@ -205,12 +205,12 @@ func (r *writeRun) writeOnce(ctx context.Context, in io.Reader, start time.Time)
 	if err != nil {
 		return 0, nil, res, err
 	}
-	ahead := startDecoding(dec, 0)
+	ahead := startDecoding(dec, 0, 0)
 	defer ahead.close()
 	p := readProgress{out: r.e.stderr, start: start, last: start}
 	var n int64
 	for {
-		b, derr := ahead.next()
+		b, derr := ahead.next(ctx)
 		if b != nil {
 			err := writeBatch(ctx, w, b, r.t.Schema().Fields)
 			b.Release()

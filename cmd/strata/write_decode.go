@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 
@@ -24,9 +25,11 @@ type decoded struct {
 }
 
 // startDecoding hands dec to a goroutine that decodes batches in order and
-// releases dec when it ends. With every > 0, batches end at every multiple
-// of every rows (counted from here), where the writer commits.
-func startDecoding(dec *textrow.BatchDecoder, every int64) *decodeAhead {
+// releases dec when it ends. The first skip rows come in batches of their
+// own (rows a resumed stream committed before). After them, with
+// every > 0, batches end at every multiple of every rows (counted from the
+// end of the skipped rows), where the writer commits.
+func startDecoding(dec *textrow.BatchDecoder, skip, every int64) *decodeAhead {
 	d := &decodeAhead{ch: make(chan decoded, 2), stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(d.done)
@@ -34,8 +37,11 @@ func startDecoding(dec *textrow.BatchDecoder, every int64) *decodeAhead {
 		var rows int64
 		for {
 			limit := 0
-			if every > 0 {
-				limit = int(min(every-rows%every, textrow.DefaultBatchRows))
+			switch {
+			case rows < skip:
+				limit = int(min(skip-rows, textrow.DefaultBatchRows))
+			case every > 0:
+				limit = int(min(every-(rows-skip)%every, textrow.DefaultBatchRows))
 			}
 			b, err := dec.Next(limit)
 			if b != nil {
@@ -57,8 +63,10 @@ func startDecoding(dec *textrow.BatchDecoder, every int64) *decodeAhead {
 	return d
 }
 
-// next returns the next batch and error, as BatchDecoder.Next does.
-func (d *decodeAhead) next() (*textrow.Batch, error) {
+// next returns the next batch and error, as BatchDecoder.Next does, or
+// ctx's error when ctx ends first: the input may be a pipe that stays open
+// with nothing to read, and a signal must still stop the command.
+func (d *decodeAhead) next(ctx context.Context) (*textrow.Batch, error) {
 	if d.end {
 		return nil, io.EOF
 	}
@@ -66,7 +74,11 @@ func (d *decodeAhead) next() (*textrow.Batch, error) {
 	if d.peeked != nil {
 		it, d.peeked = *d.peeked, nil
 	} else {
-		it = <-d.ch
+		select {
+		case it = <-d.ch:
+		case <-ctx.Done():
+			return nil, ctx.Err() // not the end: close must not wait for the reader
+		}
 	}
 	d.end = it.err != nil
 	return it.b, it.err

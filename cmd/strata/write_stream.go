@@ -53,26 +53,23 @@ func (r *writeRun) stream(ctx context.Context, in io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if err := s.resume(ctx, dec); err != nil {
-		dec.Release()
+	ahead, err := s.resume(ctx, dec)
+	if err != nil {
 		return err
 	}
+	defer ahead.close()
 	// Compaction runs in the background across commits; the last commit
 	// waits for it.
 	if s.w, err = r.t.NewWrite(ctx, table.WithWaitCompaction(false)); err != nil {
-		dec.Release()
 		return err
 	}
 	defer func() {
 		s.w.Close()
 		s.release()
 	}()
-	// Batches end where commits fall: every commitEvery rows from here.
-	ahead := startDecoding(dec, r.commitEvery)
-	defer ahead.close()
 	p := readProgress{out: r.e.stderr, start: s.start, last: s.start}
 	for {
-		b, derr := ahead.next()
+		b, derr := ahead.next(ctx)
 		if b != nil {
 			if err := writeBatch(ctx, s.w, b, r.t.Schema().Fields); err != nil {
 				b.Release()
@@ -105,38 +102,48 @@ func (r *writeRun) stream(ctx context.Context, in io.Reader) error {
 	return nil
 }
 
-// resume skips the input rows that this commit user's checkpoints already
-// committed: identifiers count the rows committed since --checkpoint.
-func (s *streamRun) resume(ctx context.Context, dec *textrow.BatchDecoder) error {
-	if !s.checkpointed {
-		return nil
+// resume starts decoding dec (which it releases) and skips the input rows
+// that this commit user's checkpoints already committed: identifiers count
+// the rows committed since --checkpoint. Batches end where commits fall:
+// every commitEvery rows after those skipped.
+func (s *streamRun) resume(ctx context.Context, dec *textrow.BatchDecoder) (*decodeAhead, error) {
+	var last, snap, skip int64
+	if s.checkpointed {
+		l, sn, ok, err := s.committer.LastCommitted(ctx)
+		if err != nil {
+			dec.Release()
+			return nil, err
+		}
+		if ok && l > s.identifier {
+			last, snap, skip = l, sn, l-s.identifier
+		}
 	}
-	last, snap, ok, err := s.committer.LastCommitted(ctx)
-	if err != nil || !ok || last <= s.identifier {
-		return err
+	ahead := startDecoding(dec, skip, s.commitEvery)
+	if skip == 0 {
+		return ahead, nil
 	}
-	skip := last - s.identifier
-	for s.read < skip {
-		b, err := dec.Next(int(min(skip-s.read, textrow.DefaultBatchRows)))
+	var err error
+	for s.read < skip && err == nil {
+		var b *textrow.Batch
+		b, err = ahead.next(ctx)
 		if b != nil {
 			s.read += int64(b.Len())
 			s.skippedToLine = b.Lines[b.Len()-1]
 			b.Release()
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("skipping the %d rows %s committed up to checkpoint %d: %w", skip, s.user, last, err)
-		}
+	}
+	if err != nil && !isEOF(err) {
+		ahead.close()
+		return nil, fmt.Errorf("skipping the %d rows %s committed up to checkpoint %d: %w", skip, s.user, last, err)
 	}
 	fmt.Fprintf(s.e.stderr, "checkpoint %d of %s (snapshot %d) committed the first %d rows: skipped them (up to line %d)\n",
 		last, s.user, snap, s.read, s.skippedToLine)
 	if s.read < skip {
-		return fmt.Errorf("%w: the input has %d rows, fewer than the %d that checkpoint %d of %s committed: is it the same input?",
+		ahead.close()
+		return nil, fmt.Errorf("%w: the input has %d rows, fewer than the %d that checkpoint %d of %s committed: is it the same input?",
 			spec.ErrConflict, s.read, skip, last, s.user)
 	}
-	return nil
+	return ahead, nil
 }
 
 // add counts a batch written to the current commit, keeping it to write
