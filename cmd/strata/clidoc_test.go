@@ -27,6 +27,7 @@ const regenerateCLIDocs = "go test ./cmd/strata -run TestCLIDocs -update"
 // tree says: every command's usage, help text and flags. With -update it
 // rewrites the directory instead.
 func TestCLIDocs(t *testing.T) {
+	t.Setenv("CI", "") // some defaults follow $CI; the reference shows a user's
 	pages := cliDocPages(newRootCmd(strings.NewReader(""), io.Discard, io.Discard))
 	if *updateCLIDocs {
 		writeCLIDocs(t, pages)
