@@ -199,7 +199,7 @@ func (d *scanData) generate(ctx context.Context, say func(string)) error {
 		return fmt.Errorf("generate merge-on-read table: %w", err)
 	}
 	say("copying the table for the compacted layout")
-	if err := copyTree(d.warehouse(LayoutMergeOnRead), d.warehouse(LayoutCompacted)); err != nil {
+	if err := copyTree(d.warehouse(LayoutMergeOnRead), d.warehouse(LayoutCompacted), true); err != nil {
 		return fmt.Errorf("copy table: %w", err)
 	}
 	tb, err := d.open(ctx, LayoutCompacted)
@@ -269,11 +269,11 @@ func (d *scanData) writeMergeOnRead(ctx context.Context, say func(string)) error
 	return nil
 }
 
-// copyTree copies the directory tree src to dst. Data files are
-// hard-linked where the file system allows (they are never modified, and a
-// compaction of the copy only adds files); metadata is copied, since a
-// commit may rewrite hint files in place.
-func copyTree(src, dst string) error {
+// copyTree copies the directory tree src to dst. With link, data files
+// are hard-linked where the file system allows (they are never modified,
+// and a compaction of the copy only adds files); metadata is always
+// copied, since a commit may rewrite hint files in place.
+func copyTree(src, dst string, link bool) error {
 	return filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -286,7 +286,7 @@ func copyTree(src, dst string) error {
 		if e.IsDir() {
 			return os.MkdirAll(to, 0o755)
 		}
-		if strings.HasSuffix(p, ".parquet") && os.Link(p, to) == nil {
+		if link && strings.HasSuffix(p, ".parquet") && os.Link(p, to) == nil {
 			return nil
 		}
 		return copyFile(p, to)
