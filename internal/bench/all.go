@@ -245,7 +245,7 @@ func RunAll(ctx context.Context, cfg AllConfig) (*AllReport, error) {
 			res.Notes = nil
 		case err != nil && ctx.Err() != nil:
 			res.Status, res.Reason = StepInterrupted, err.Error()
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			errs = append(errs, fmt.Errorf("%s: interrupted (%w); the report has the steps that ran", name, ctx.Err()))
 		case err != nil:
 			res.Status, res.Reason = StepFailed, err.Error()
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))

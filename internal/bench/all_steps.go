@@ -207,7 +207,7 @@ func scanRows(s *ScanReport, lr ScanLayoutReport, threads int) []SummaryRow {
 		if sr.Scenario == "full" {
 			full = st
 		}
-		metric := fmt.Sprintf("%s, MB/s, %s", sr.Scenario, plural(threads, "reader"))
+		metric := fmt.Sprintf("%s, MB/s, %s", scanNames[sr.Scenario], plural(threads, "reader"))
 		if d := sameDuck(sr.DuckDB, threads); d != nil {
 			rows = append(rows, higher(scn, metric, "MB/s", st.MBPerSec, base, d.MBPerSec))
 		} else {
@@ -220,6 +220,9 @@ func scanRows(s *ScanReport, lr ScanLayoutReport, threads int) []SummaryRow {
 	}
 	return rows
 }
+
+// scanNames are the scan scenarios as the summary names them.
+var scanNames = map[string]string{"full": "full scan", "projection": "3-column projection", "filter-1%": "1% key-range filter"}
 
 // sameDuck is the DuckDB figure with threads threads, nil if none.
 func sameDuck(fs []ScanFigure, threads int) *ScanFigure {

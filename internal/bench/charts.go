@@ -49,13 +49,12 @@ func throughputPlot(w *WriteReport) *plot.Plot {
 		return nil
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("write: upserts/s in each tenth of %s rows (%d buckets, a commit every %s)",
-		count(int64(w.Rows)), w.Buckets, count(int64(w.CommitEvery)))
+	p.Title.Text = fmt.Sprintf("write: upserts/s in each tenth of %s upserts", count(int64(w.Rows)))
 	p.X.Label.Text = "rows written"
 	p.Y.Label.Text = "upserts/s"
 	p.X.Tick.Marker = plot.ConstantTicks(percentTicks())
 	p.Y.Tick.Marker = rateTicks{}
-	p.Y.Min = 0
+	p.X.Min, p.X.Max = 5, 105
 	var ss []series
 	for _, r := range []WriteResult{w.Strata, w.Pebble} {
 		s := series{name: engineName(r.Engine)}
@@ -67,7 +66,29 @@ func throughputPlot(w *WriteReport) *plot.Plot {
 	if err := addLines(p, ss); err != nil {
 		return nil
 	}
+	p.Y.Min, p.Y.Max = 0, 1.3*maxY(ss) // headroom for the legend
 	return p
+}
+
+// maxY and minY are the largest and smallest values of the series.
+func maxY(ss []series) float64 {
+	m := math.Inf(-1)
+	for _, s := range ss {
+		for _, xy := range s.xys {
+			m = math.Max(m, xy.Y)
+		}
+	}
+	return m
+}
+
+func minY(ss []series) float64 {
+	m := math.Inf(1)
+	for _, s := range ss {
+		for _, xy := range s.xys {
+			m = math.Min(m, xy.Y)
+		}
+	}
+	return m
 }
 
 func percentTicks() []plot.Tick {
@@ -154,6 +175,9 @@ func latencyPlot(l *LookupReport) *plot.Plot {
 	if len(ss) == 0 || addLines(p, ss) != nil {
 		return nil
 	}
+	// Headroom for the legend: two fifths of the data's span, in decades.
+	lo, hi := minY(ss), maxY(ss)
+	p.Y.Min, p.Y.Max = lo/1.5, hi*math.Pow(math.Max(hi/lo, 10), 0.4)
 	return p
 }
 

@@ -110,7 +110,7 @@ func RunPlan(ctx context.Context, cfg PlanConfig) (*PlanReport, error) {
 	if rep.Manifests, rep.ManifestBytes, err = manifestFiles(ctx, fs); err != nil {
 		return nil, err
 	}
-	say(fmt.Sprintf("%d manifests, %s; planning %d times after a warm-up", rep.Manifests, bytesStr(rep.ManifestBytes), cfg.Runs))
+	say(fmt.Sprintf("%s, %s; planning %d times after a warm-up", plural(rep.Manifests, "manifest"), bytesStr(rep.ManifestBytes), cfg.Runs))
 	return rep, timePlans(ctx, fs, cfg.Runs, rep)
 }
 

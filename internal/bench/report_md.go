@@ -149,9 +149,9 @@ func writeDetails(b *strings.Builder, rep *AllReport) {
 		b.WriteString(demote(ScanMarkdown(rep.Scan)))
 	}
 	if p := rep.Plan; p != nil {
-		fmt.Fprintf(b, "## Scan planning\n\n%s live files in %d manifests (%s), %d partitions × %d buckets, built in %.1f s; "+
+		fmt.Fprintf(b, "## Scan planning\n\n%s live files in %s (%s), %d partitions × %d buckets, built in %.1f s; "+
 			"each plan by a freshly opened table (no manifest decoded yet); seconds per run, %d runs after a warm-up.\n\n",
-			count(int64(p.Config.Files)), p.Manifests, bytesStr(p.ManifestBytes), planPartitions, planBuckets, p.BuildSeconds, p.Config.Runs)
+			count(int64(p.Config.Files)), plural(p.Manifests, "manifest"), bytesStr(p.ManifestBytes), planPartitions, planBuckets, p.BuildSeconds, p.Config.Runs)
 		b.WriteString("| | best | median | count |\n|---|---:|---:|---:|\n")
 		for _, f := range []struct {
 			name string
