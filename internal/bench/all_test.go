@@ -210,3 +210,18 @@ func TestLineWriter(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// The full and the quick configurations are valid as they stand.
+func TestAllConfigsValid(t *testing.T) {
+	for name, cfg := range map[string]AllConfig{"full": DefaultAllConfig(t.TempDir()), "quick": QuickAllConfig(t.TempDir())} {
+		cfg.OutDir = t.TempDir()
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, j := range []JavaPeerConfig{DefaultJavaPeerConfig(), QuickJavaPeerConfig()} {
+		if err := j.Write.Validate(); err != nil || j.LookupRows <= 0 || j.LookupSample <= 0 || j.LookupDuration <= 0 {
+			t.Errorf("java %+v: %v", j, err)
+		}
+	}
+}

@@ -21,7 +21,10 @@ import (
 // compaction job (table.Compact, as `strata compact --full` runs it). The
 // baseline is pebble holding the same stream in Runs level-0 flushes with
 // its automatic compactions off, compacted by a manual compaction of the
-// whole key range (DB.Compact), its other options the defaults.
+// whole key range (DB.Compact), its other options the defaults. Both
+// engines' write buffers (Strata's write-buffer-size, pebble's memtable)
+// are loadBuffer, so that a run is one flush up to a few million rows.
+const loadBuffer = 1 << 30
 
 // CompactConfig is the compaction scenario.
 type CompactConfig struct {
@@ -126,7 +129,7 @@ func compactStrata(ctx context.Context, wc WriteConfig) (CompactFigure, error) {
 // loadRuns writes wc's stream into a new write-only table in fs, a commit
 // every wc.CommitEvery rows, and records the load in fig.
 func loadRuns(ctx context.Context, fs storage.Storage, wc WriteConfig, fig *CompactFigure) (*table.Table, error) {
-	tb, err := createBenchTable(ctx, fs, wc.Buckets, "write-only", "true")
+	tb, err := createBenchTable(ctx, fs, wc.Buckets, "write-only", "true", "write-buffer-size", fmt.Sprintf("%d b", loadBuffer))
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +166,7 @@ func loadRuns(ctx context.Context, fs storage.Storage, wc WriteConfig, fig *Comp
 func compactPebble(ctx context.Context, wc WriteConfig) (CompactFigure, error) {
 	fig := CompactFigure{Engine: "pebble"}
 	db, err := pebble.Open(filepath.Join(wc.Dir, "pebble-compact"), &pebble.Options{Logger: quietLogger{},
-		DisableAutomaticCompactions: true, MemTableSize: 256 << 20, L0StopWritesThreshold: 1 << 20})
+		DisableAutomaticCompactions: true, MemTableSize: loadBuffer, L0StopWritesThreshold: 1 << 20})
 	if err != nil {
 		return fig, err
 	}
