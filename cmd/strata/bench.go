@@ -13,10 +13,20 @@ import (
 )
 
 func newBenchCmd(e *env) *cobra.Command {
+	var a benchAllFlags
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Run benchmark scenarios against baselines measured in the same run",
+		Short: "Run every benchmark scenario against baselines measured in the same run (or one, by subcommand)",
+		Long:  benchAllHelp,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown bench subcommand %q: want write, lookup or scan, or none to run every scenario", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runBenchAll(e, cmd, &a) },
 	}
+	addBenchAllFlags(cmd.Flags(), &a)
 	cmd.AddCommand(newBenchWriteCmd(e), newBenchLookupCmd(e), newBenchScanCmd(e))
 	return cmd
 }

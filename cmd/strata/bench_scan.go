@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -139,27 +138,11 @@ func resolveDuckDB(cfg *bench.ScanConfig, skip, require bool) error {
 		cfg.DuckDBDir, cfg.DuckDBSkipped = "", "--skip-duckdb"
 		return nil
 	}
-	problem := ""
-	if _, err := exec.LookPath("node"); err != nil {
-		problem = "no node in PATH (DuckDB runs through Node.js)"
-	} else if cfg.DuckDBDir == "" {
-		wd, err := os.Getwd()
-		if err == nil {
-			cfg.DuckDBDir, err = bench.FindDuckDB(wd)
-		}
-		if err != nil {
-			problem = err.Error()
-		}
-	} else if _, err := os.Stat(filepath.Join(cfg.DuckDBDir, "node_modules", "@duckdb", "node-api")); err != nil {
-		problem = fmt.Sprintf("%s has no node_modules: run `cd %s && npm ci`", cfg.DuckDBDir, cfg.DuckDBDir)
-	}
-	if problem == "" {
-		return nil
-	}
-	if require {
+	dir, problem := bench.LocateDuckDB(cfg.DuckDBDir)
+	if problem != "" && require {
 		return fmt.Errorf("DuckDB baseline: %s (--require-duckdb)", problem)
 	}
-	cfg.DuckDBDir, cfg.DuckDBSkipped = "", problem
+	cfg.DuckDBDir, cfg.DuckDBSkipped = dir, problem
 	return nil
 }
 

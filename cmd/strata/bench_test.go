@@ -118,3 +118,38 @@ func TestCLIBenchWriteUsage(t *testing.T) {
 		c.fails(2, "", append([]string{"bench", "write"}, args...)...)
 	}
 }
+
+// bench without a subcommand runs the steps asked for and writes its
+// report where --out says, recording the command as given; the Java step
+// without --java is skipped and said so.
+func TestCLIBenchAll(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	out := filepath.Join(t.TempDir(), "results")
+	stdout, stderr, code := c.run("", "bench", "--only", "java", "--out", out, "--scan-data", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"`strata bench --only=java --out=" + out, "| scenario | metric | Strata | baseline | ratio |", "Report, figures and charts: " + out} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "== java: skipped") || !strings.Contains(stderr, "--java") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	for _, f := range []string{"report.md", "results.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestCLIBenchAllUsage(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	if errs := c.fails(2, "", "bench", "writ"); !strings.Contains(errs, `unknown bench subcommand "writ"`) {
+		t.Errorf("stderr: %s", errs)
+	}
+	if errs := c.fails(2, "", "bench", "--only", "write,nope", "--scan-data", t.TempDir()); !strings.Contains(errs, `step "nope"`) {
+		t.Errorf("stderr: %s", errs)
+	}
+}

@@ -1,13 +1,10 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -22,38 +19,18 @@ import (
 	"github.com/stratalake/strata/table"
 )
 
-// javaDriver builds the Java Paimon driver and returns a way to run one of
-// its commands in a JVM of its own (C2 and a 4 GB heap: the peer figures
-// are measured there). It skips the test without java or mvn unless
-// STRATA_REQUIRE_JAVA is set.
+// javaDriver is JavaDriver for the Java project beside paimonjava; it
+// skips the test without java or mvn unless STRATA_REQUIRE_JAVA is set.
 func javaDriver(t *testing.T) func(ctx context.Context, stdin string, args ...string) ([]byte, error) {
 	t.Helper()
-	cp, err := paimonjava.Build(context.Background(), paimonjava.ProjectDir())
+	java, err := JavaDriver(context.Background(), paimonjava.ProjectDir())
 	if errors.Is(err, paimonjava.ErrNoJava) && os.Getenv(paimonjava.RequireEnv) == "" {
 		t.Skipf("%v: install a JDK (17+) and Maven for the Java peer figures", err)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(ctx context.Context, stdin string, args ...string) ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "java", append([]string{"-Xmx4g", "-cp", cp,
-			"org.stratalake.paimondriver.Main"}, args...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, fmt.Errorf("paimon-driver %s: %w\n%s", strings.Join(args, " "), err, tail(stderr.String(), 4000))
-		}
-		return out, nil
-	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
+	return java
 }
 
 // The peer run on a small scale: both engines write the same stream (Strata

@@ -51,11 +51,12 @@ func (r *recorder) add(d time.Duration) {
 
 // Latency is a latency distribution's summary, in microseconds.
 type Latency struct {
-	Count int64   `json:"count"`
-	P50us float64 `json:"p50_us"`
-	P90us float64 `json:"p90_us"`
-	P99us float64 `json:"p99_us"`
-	Maxus float64 `json:"max_us"`
+	Count  int64   `json:"count"`
+	P50us  float64 `json:"p50_us"`
+	P90us  float64 `json:"p90_us"`
+	P99us  float64 `json:"p99_us"`
+	P999us float64 `json:"p999_us"`
+	Maxus  float64 `json:"max_us"`
 }
 
 // summarize merges the recorders' samples and takes nearest-rank
@@ -74,7 +75,7 @@ func summarize(rs []*recorder) Latency {
 	at := func(q float64) float64 {
 		return float64(all[int(q*float64(len(all)-1))]) / 1e3
 	}
-	return Latency{Count: n, P50us: at(0.50), P90us: at(0.90), P99us: at(0.99), Maxus: at(1)}
+	return Latency{Count: n, P50us: at(0.50), P90us: at(0.90), P99us: at(0.99), P999us: at(0.999), Maxus: at(1)}
 }
 
 // OpStats is one closed-loop measurement: clients goroutines each issuing

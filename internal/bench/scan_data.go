@@ -49,8 +49,10 @@ const scanRuns = 5
 var scanUpdatePct = [scanRuns]uint64{100, 20, 30, 40, 50}
 
 // scanDataVersion names the generator: bump it when rows, options or
-// layouts change, so cached tables of the old kind are not reused.
-const scanDataVersion = 1
+// layouts change, so cached tables of the old kind are not reused. 2: the
+// write buffer holds a whole commit (with version 1 the columnar writer
+// flushed a bucket early on large tables, leaving 6 runs in some).
+const scanDataVersion = 2
 
 // scanColumns is the risk feature table: 8 + 10 + 4 + 6×8 + 3×8 + 2 + ~8
 // + 40 ≈ 144 logical bytes a row; income and utilization are sometimes
@@ -199,7 +201,7 @@ func (d *scanData) generate(ctx context.Context, say func(string)) error {
 		return fmt.Errorf("generate merge-on-read table: %w", err)
 	}
 	say("copying the table for the compacted layout")
-	if err := copyTree(d.warehouse(LayoutMergeOnRead), d.warehouse(LayoutCompacted)); err != nil {
+	if err := copyTree(d.warehouse(LayoutMergeOnRead), d.warehouse(LayoutCompacted), true); err != nil {
 		return fmt.Errorf("copy table: %w", err)
 	}
 	tb, err := d.open(ctx, LayoutCompacted)
@@ -214,8 +216,11 @@ func (d *scanData) generate(ctx context.Context, say func(string)) error {
 }
 
 // writeMergeOnRead writes the scanRuns commits. A target-file-size above
-// any bucket's size keeps each commit's flush of a bucket in one file, so
-// one level-0 run.
+// any bucket's size keeps each commit's flush of a bucket in one file, and
+// a write-buffer-size above a commit's rows keeps the writer from flushing
+// a bucket before the commit (the columnar buffer of a deduplicate table
+// flushes a level-0 file when full, it does not spill): one level-0 run
+// per commit.
 func (d *scanData) writeMergeOnRead(ctx context.Context, say func(string)) error {
 	fs, err := storage.NewLocal(d.warehouse(LayoutMergeOnRead))
 	if err != nil {
@@ -226,7 +231,7 @@ func (d *scanData) writeMergeOnRead(ctx context.Context, say func(string)) error
 		return err
 	}
 	sc, err := spec.NewSchema(fields, nil, []string{"user_id"}, spec.NewStringMap("bucket", fmt.Sprint(d.Buckets),
-		"write-only", "true", "target-file-size", "64 gb"), nil)
+		"write-only", "true", "target-file-size", "64 gb", "write-buffer-size", "64 gb"), nil)
 	if err != nil {
 		return err
 	}
@@ -269,11 +274,11 @@ func (d *scanData) writeMergeOnRead(ctx context.Context, say func(string)) error
 	return nil
 }
 
-// copyTree copies the directory tree src to dst. Data files are
-// hard-linked where the file system allows (they are never modified, and a
-// compaction of the copy only adds files); metadata is copied, since a
-// commit may rewrite hint files in place.
-func copyTree(src, dst string) error {
+// copyTree copies the directory tree src to dst. With link, data files
+// are hard-linked where the file system allows (they are never modified,
+// and a compaction of the copy only adds files); metadata is always
+// copied, since a commit may rewrite hint files in place.
+func copyTree(src, dst string, link bool) error {
 	return filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -286,7 +291,7 @@ func copyTree(src, dst string) error {
 		if e.IsDir() {
 			return os.MkdirAll(to, 0o755)
 		}
-		if strings.HasSuffix(p, ".parquet") && os.Link(p, to) == nil {
+		if link && strings.HasSuffix(p, ".parquet") && os.Link(p, to) == nil {
 			return nil
 		}
 		return copyFile(p, to)

@@ -116,6 +116,10 @@ type WriteResult struct {
 	FirstTenthPerSec  float64 `json:"first_tenth_rows_per_sec"`
 	LastTenthPerSec   float64 `json:"last_tenth_rows_per_sec"`
 	RowsPerCore       float64 `json:"rows_per_sec_per_core"` // rows/s over GOMAXPROCS
+	// TenthsPerSec is the rate of each tenth of the rows in turn, the first
+	// and last being FirstTenthPerSec and LastTenthPerSec (nil: not
+	// measured).
+	TenthsPerSec []float64 `json:"tenths_rows_per_sec,omitempty"`
 	// CPUSeconds is the CPU time (user and system) the process used in the
 	// phase (0: unknown); for MinIO, not the server's.
 	CPUSeconds   float64 `json:"cpu_seconds"`
@@ -137,6 +141,19 @@ type WriteResult struct {
 // writeTimes are a run's clock readings.
 type writeTimes struct {
 	total, firstTenth, lastTenth time.Duration
+	// tenths are the times of the ten tenths of the rows (nil: not
+	// measured).
+	tenths []time.Duration
+}
+
+// newWriteTimes are the times of a run from its 11 marks: the start, the
+// end of each tenth of the rows and the end.
+func newWriteTimes(marks []time.Time) writeTimes {
+	t := writeTimes{total: marks[10].Sub(marks[0]), firstTenth: marks[1].Sub(marks[0]), lastTenth: marks[10].Sub(marks[9])}
+	for k := range 10 {
+		t.tenths = append(t.tenths, marks[k+1].Sub(marks[k]))
+	}
+	return t
 }
 
 // result computes an engine's rates from its times.
@@ -148,6 +165,9 @@ func result(engine string, rows int, t writeTimes, written int64) WriteResult {
 	r.FirstTenthPerSec = perSec(rows/10, r.FirstTenthSeconds)
 	r.LastTenthPerSec = perSec(rows-9*rows/10, r.LastTenthSeconds)
 	r.RowsPerCore = r.RowsPerSec / float64(runtime.GOMAXPROCS(0))
+	for k, d := range t.tenths {
+		r.TenthsPerSec = append(r.TenthsPerSec, perSec((k+1)*rows/10-k*rows/10, d.Seconds()))
+	}
 	return r
 }
 

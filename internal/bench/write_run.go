@@ -30,17 +30,16 @@ type writeSink interface {
 	finish(ctx context.Context) error
 }
 
-// drive generates cfg's stream into s and times it: the whole run, rows
-// [0, Rows/10) and rows [9*Rows/10, Rows), each commit counted in the
-// tenth of the row it follows (the final commit and finish in the last).
-// Rows are flushed at every commit and at the tenths' boundaries, so each
-// tenth's time is that of its own rows.
+// drive generates cfg's stream into s and times it: the whole run and each
+// tenth of the rows, rows [k*Rows/10, (k+1)*Rows/10), each commit counted
+// in the tenth of the row it follows (the final commit and finish in the
+// last). Rows are flushed at every commit and at the tenths' boundaries, so
+// each tenth's time is that of its own rows.
 func drive(ctx context.Context, cfg WriteConfig, engine string, s writeSink) (writeTimes, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 1))
-	firstEnd, lastStart := cfg.Rows/10, 9*cfg.Rows/10
 	var u upsert
 	start := time.Now()
-	tFirst, tLast := start, start
+	marks := []time.Time{start} // marks[k]: when row k*Rows/10 was reached
 	for i := range cfg.Rows {
 		id := rng.Int64N(cfg.KeySpace)
 		u.fill(rng, id)
@@ -49,22 +48,25 @@ func drive(ctx context.Context, cfg WriteConfig, engine string, s writeSink) (wr
 		}
 		n := i + 1
 		commit := n%cfg.CommitEvery == 0
-		if commit || n == firstEnd || n == lastStart {
+		boundary := len(marks) < 10 && n >= len(marks)*cfg.Rows/10
+		if commit || boundary {
 			if err := s.flush(ctx); err != nil {
 				return writeTimes{}, err
 			}
 		}
 		if commit {
+			if err := ctx.Err(); err != nil {
+				return writeTimes{}, err
+			}
 			if err := s.commit(ctx, int64(n)); err != nil {
 				return writeTimes{}, err
 			}
 			progress(cfg.Progress, engine, n, cfg.Rows, start)
 		}
-		switch n {
-		case firstEnd:
-			tFirst = time.Now()
-		case lastStart:
-			tLast = time.Now()
+		if boundary {
+			for now := time.Now(); len(marks) < 10 && n >= len(marks)*cfg.Rows/10; {
+				marks = append(marks, now)
+			}
 		}
 	}
 	if cfg.Rows%cfg.CommitEvery != 0 {
@@ -79,8 +81,7 @@ func drive(ctx context.Context, cfg WriteConfig, engine string, s writeSink) (wr
 	if err := s.finish(ctx); err != nil {
 		return writeTimes{}, err
 	}
-	end := time.Now()
-	return writeTimes{total: end.Sub(start), firstTenth: tFirst.Sub(start), lastTenth: end.Sub(tLast)}, nil
+	return newWriteTimes(append(marks, time.Now())), nil
 }
 
 // RunWriteStrata runs the scenario on a Strata table: a streaming writer
@@ -136,17 +137,21 @@ func RunWriteStrata(ctx context.Context, cfg WriteConfig) (res WriteResult, err 
 	return res, err
 }
 
-// createBenchTable creates bench.db/upserts in fs: benchColumns keyed by id.
-func createBenchTable(ctx context.Context, fs storage.Storage, buckets int) (*table.Table, error) {
+// benchTablePath is the write scenario's table in its warehouse.
+const benchTablePath = "bench.db/upserts"
+
+// createBenchTable creates bench.db/upserts in fs: benchColumns keyed by id,
+// with buckets buckets and the options opts (key, value, ...).
+func createBenchTable(ctx context.Context, fs storage.Storage, buckets int, opts ...string) (*table.Table, error) {
 	fields, err := spec.ParseColumns(benchColumns)
 	if err != nil {
 		return nil, err
 	}
-	sc, err := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap("bucket", fmt.Sprint(buckets)), nil)
+	sc, err := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap(append([]string{"bucket", fmt.Sprint(buckets)}, opts...)...), nil)
 	if err != nil {
 		return nil, err
 	}
-	return table.Create(ctx, fs, "bench.db/upserts", sc)
+	return table.Create(ctx, fs, benchTablePath, sc)
 }
 
 // strataStorage is the storage Strata's table goes to, described, and the
