@@ -35,20 +35,7 @@ func startDemoProgress(r *demoRun) *demoProgress {
 		every = 250 * time.Millisecond
 		p.width = terminalWidth(r.e.stderr)
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.draw()
-			}
-		}
-	}()
+	tick(&p.wg, every, p.stop, p.draw)
 	return p
 }
 

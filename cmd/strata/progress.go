@@ -32,21 +32,27 @@ type progressBar struct {
 // startProgress starts redrawing on w every interval.
 func startProgress(w io.Writer, interval time.Duration) *progressBar {
 	p := &progressBar{w: w, start: time.Now(), stop: make(chan struct{})}
-	p.wg.Add(1)
+	tick(&p.wg, interval, p.stop, func() { p.draw(time.Since(p.start)) })
+	return p
+}
+
+// tick calls f every interval on its own goroutine, counted in wg, until
+// stop is closed.
+func tick(wg *sync.WaitGroup, interval time.Duration, stop <-chan struct{}, f func()) {
+	wg.Add(1)
 	go func() {
-		defer p.wg.Done()
+		defer wg.Done()
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
-			case <-p.stop:
+			case <-stop:
 				return
 			case <-t.C:
-				p.draw(time.Since(p.start))
+				f()
 			}
 		}
 	}()
-	return p
 }
 
 // add counts rows more rows.
