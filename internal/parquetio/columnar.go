@@ -56,10 +56,14 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 	if string(head) != "PAR1" {
 		return nil, fmt.Errorf("%w: no Parquet magic at the start of the file", spec.ErrCorrupt)
 	}
-	err := guard("opening file", func() error {
+	md, err := c.readFooter(r, size)
+	if err != nil {
+		return nil, err
+	}
+	err = guard("opening file", func() error {
 		c.props = parquet.NewReaderProperties(c.mem)
 		c.props.BufferSize = rangeBufferSize
-		pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(c.props))
+		pr, err := file.NewParquetReader(io.NewSectionReader(r, 0, size), file.WithReadProps(c.props), file.WithMetadata(md))
 		if err != nil {
 			return c.decodeErr(context.Background(), err)
 		}
