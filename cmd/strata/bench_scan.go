@@ -126,7 +126,7 @@ func newBenchScanCmd(e *env) *cobra.Command {
 func defaultScanDataDir() (string, error) {
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", usagef("no user cache directory (%v): pass --data DIR", err)
+		return "", usagef("no user cache directory (%v): pass --data DIR to strata bench scan, --scan-data DIR to strata bench", err)
 	}
 	return filepath.Join(d, "strata-bench-scan"), nil
 }

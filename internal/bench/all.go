@@ -229,11 +229,17 @@ func RunAll(ctx context.Context, cfg AllConfig) (*AllReport, error) {
 	rep := &AllReport{Started: time.Now().UTC(), Command: cfg.Command, Quick: cfg.Quick, Machine: DescribeMachine()}
 	steps := cfg.steps()
 	var errs []error
+	interrupted := false
 	for i, name := range steps {
 		res := StepResult{Step: name}
 		if ctx.Err() != nil {
 			res.Status, res.Reason = StepInterrupted, "interrupted before it started"
 			rep.Steps = append(rep.Steps, res)
+			if !interrupted {
+				// Stopped between steps: the run still fails, as inside one.
+				errs = append(errs, fmt.Errorf("%s: interrupted before it started (%w); the report has the steps that ran", name, ctx.Err()))
+			}
+			interrupted = true
 			continue
 		}
 		say(fmt.Sprintf("== %s (%d/%d)", name, i+1, len(steps)))
@@ -247,6 +253,7 @@ func RunAll(ctx context.Context, cfg AllConfig) (*AllReport, error) {
 		case err != nil && ctx.Err() != nil:
 			res.Status, res.Reason = StepInterrupted, err.Error()
 			errs = append(errs, fmt.Errorf("%s: interrupted (%w); the report has the steps that ran", name, ctx.Err()))
+			interrupted = true
 		case err != nil:
 			res.Status, res.Reason = StepFailed, err.Error()
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
@@ -324,10 +331,14 @@ func checkBaselines(ctx context.Context, cfg *AllConfig, say func(string)) []str
 	if slices.Contains(steps, "java") && cfg.Java != nil && cfg.Java.Java == nil {
 		say("building the Java Paimon driver (integration/java, Maven)")
 		java, err := JavaDriver(ctx, cfg.JavaProject)
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// Interrupted, not missing: the java step reports it.
+			cfg.Java, cfg.JavaSkipped = nil, "interrupted while building the driver"
+		case err != nil:
 			missing = append(missing, "Java Paimon: "+err.Error())
 			cfg.Java, cfg.JavaSkipped = nil, err.Error()
-		} else {
+		default:
 			cfg.Java.Java = java
 		}
 	}
