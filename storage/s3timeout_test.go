@@ -190,7 +190,6 @@ func TestS3ReadTimeoutIsIdleTimeout(t *testing.T) {
 			if took > 10*stubReadTimeout {
 				t.Errorf("two attempts took %v with a read timeout of %v", took, stubReadTimeout)
 			}
-			t.Logf("%v after %v", err, took)
 		})
 	}
 }
