@@ -195,12 +195,16 @@ func runDemo(ctx context.Context, e *env, f demoFlags) error {
 		return err
 	}
 	fmt.Fprintf(r.info, "backfilled %s users (a login and a credit report each) in snapshot %d\n", count(int64(f.users)), snap)
-	follow := startJob(work, func(c context.Context) error { return r.follower.follow(c, 200*time.Millisecond) })
-	maint := startJob(work, r.maintainLoop)
+	// A failed background job ends the stream at once rather than after
+	// --duration: its error is the run's.
+	streamCtx, stopStream := context.WithCancelCause(ctx)
+	defer stopStream(nil)
+	follow := startJob(work, func(c context.Context) error { return r.follower.follow(c, 200*time.Millisecond) }, stopStream)
+	maint := startJob(work, r.maintainLoop, stopStream)
 	fmt.Fprintf(r.info, "streaming %s events a second for %s (seed %d); Ctrl-C stops early\n", count(f.rate), f.duration, f.seed)
 	r.start = time.Now()
 	prog := startDemoProgress(r)
-	perr := r.stream(ctx, work, gen)
+	perr := r.stream(streamCtx, work, gen)
 	r.ran = time.Since(r.start)
 	prog.finish()
 	merr := maint.stop()
@@ -283,7 +287,7 @@ func (r *demoRun) startServer(ctx context.Context) (*demoServer, error) {
 	fmt.Fprintf(r.info, "lookup server on http://%s (POST /v1/tables/%s/lookup)\n", addr, demoTable)
 	r.client = newLookupClient(addr, demoTable.String(), r.f.checkers)
 	r.risk = &riskChecker{client: r.client, fresh: r.fresh}
-	return &demoServer{addr: addr, job: startJob(ctx, func(c context.Context) error { return srv.Serve(c, ln) })}, nil
+	return &demoServer{addr: addr, job: startJob(ctx, func(c context.Context) error { return srv.Serve(c, ln) }, nil)}, nil
 }
 
 // stream runs the pipeline until --duration, --rows or a SIGINT (sigCtx):
@@ -392,10 +396,18 @@ type job struct {
 	done   chan error
 }
 
-func startJob(ctx context.Context, fn func(context.Context) error) *job {
+// startJob runs fn in a goroutine; failed, if not nil, is called with its
+// error as soon as it fails.
+func startJob(ctx context.Context, fn func(context.Context) error, failed func(error)) *job {
 	ctx, cancel := context.WithCancel(ctx)
 	j := &job{cancel: cancel, done: make(chan error, 1)}
-	go func() { j.done <- fn(ctx) }()
+	go func() {
+		err := fn(ctx)
+		if err != nil && failed != nil {
+			failed(err)
+		}
+		j.done <- err
+	}()
 	return j
 }
 

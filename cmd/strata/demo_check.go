@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/stratalake/strata/internal/textrow"
@@ -42,14 +43,14 @@ func (r *demoRun) finish(ctx context.Context) (*demoSummary, error) {
 		return nil, err
 	}
 	cerr := r.check(ctx, latest, risky)
-	sum := r.summary(latest, risky)
+	sum := r.summary(latest, int64(len(risky)))
 	sum.top = top
 	return sum, cerr
 }
 
 // check compares the scan, a lookup of every user and the replayed
 // changelog with the model, and the risky users with the model's.
-func (r *demoRun) check(ctx context.Context, latest, risky int64) error {
+func (r *demoRun) check(ctx context.Context, latest int64, risky []int64) error {
 	m := r.writer.model
 	rows, err := r.scanAll(ctx)
 	if err != nil {
@@ -64,8 +65,23 @@ func (r *demoRun) check(ctx context.Context, latest, risky int64) error {
 	if err := m.checkRows("changelog replayed", r.follower.state); err != nil {
 		return err
 	}
-	if want := m.risky(); risky != want {
-		return fmt.Errorf("the scan where %s found %d users, want %d", demoRiskyFilter, risky, want)
+	return checkRisky(risky, m.risky())
+}
+
+// checkRisky compares the users the batch scan found risky with the
+// model's (both ascending), naming the first user found or missed wrongly.
+func checkRisky(got, want []int64) error {
+	i, j := 0, 0
+	for i < len(got) || j < len(want) {
+		switch {
+		case j == len(want) || i < len(got) && got[i] < want[j]:
+			return fmt.Errorf("the scan where %s found user %d, which the model does not flag (%d users found, want %d)",
+				demoRiskyFilter, got[i], len(got), len(want))
+		case i == len(got) || want[j] < got[i]:
+			return fmt.Errorf("the scan where %s missed user %d, whom the model flags (%d users found, want %d)",
+				demoRiskyFilter, want[j], len(got), len(want))
+		}
+		i, j = i+1, j+1
 	}
 	return nil
 }
@@ -77,28 +93,37 @@ func (r *demoRun) scanAll(ctx context.Context) (map[int64]spec.Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("scan: %w", err)
 		}
-		rows[row[colUser].(int64)] = row
+		u, ok := row[colUser].(int64)
+		if !ok {
+			return nil, fmt.Errorf("scan: row %v: not the demo table's columns", row)
+		}
+		rows[u] = row
 	}
 	return rows, nil
 }
 
-// scanRisky is the demo's batch job: the users with a flagged payment,
-// counted, and the five with the most.
-func (r *demoRun) scanRisky(ctx context.Context) (int64, []spec.Row, error) {
+// scanRisky is the demo's batch job: the users with a flagged payment
+// (ascending), and the five with the most.
+func (r *demoRun) scanRisky(ctx context.Context) ([]int64, []spec.Row, error) {
 	p, err := predicate.Parse(demoRiskyFilter, r.t.Schema().Fields)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
-	var n int64
+	var users []int64
 	var top []spec.Row
 	for row, err := range r.t.NewScan(table.WithFilter(p)).Rows(ctx) {
 		if err != nil {
-			return 0, nil, fmt.Errorf("scan where %s: %w", demoRiskyFilter, err)
+			return nil, nil, fmt.Errorf("scan where %s: %w", demoRiskyFilter, err)
 		}
-		n++
+		u, ok := row[colUser].(int64)
+		if _, fok := row[colFlagged].(int64); !ok || !fok {
+			return nil, nil, fmt.Errorf("scan where %s: row %v: not the demo table's columns", demoRiskyFilter, row)
+		}
+		users = append(users, u)
 		top = insertTop(top, row, 5)
 	}
-	return n, top, nil
+	slices.Sort(users)
+	return users, top, nil
 }
 
 // insertTop keeps the k rows with the most flagged payments (then the

@@ -95,7 +95,7 @@ func (cf *changeFollower) apply(c table.Change) error {
 	case spec.RowKindInsert, spec.RowKindUpdateAfter:
 		cf.state[user] = c.Row
 	case spec.RowKindUpdateBefore, spec.RowKindDelete:
-		if !had || spec.CompareRows(cur, c.Row) != 0 {
+		if !had || !sameRow(cur, c.Row) {
 			return fmt.Errorf("%w: snapshot %d retracts (%s) %v for user %d, whose row was %v", errChangelog, c.Snapshot, c.Kind, c.Row, user, cur)
 		}
 		if c.Kind == spec.RowKindDelete {

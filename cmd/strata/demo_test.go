@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,8 +118,8 @@ func TestDemoModelChecks(t *testing.T) {
 	if err := m.checkRows("scan", rows); err != nil {
 		t.Fatal(err)
 	}
-	if m.risky() != 1 {
-		t.Fatalf("risky: %d", m.risky())
+	if got := m.risky(); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("risky: %v, want [1]", got)
 	}
 	for col := range demoWidth {
 		if col == colUser {
@@ -232,5 +234,49 @@ func TestDemoInsertTop(t *testing.T) {
 	}
 	if shellQuote("flagged_count > 0") != "'flagged_count > 0'" || shellQuote("/tmp/wh") != "/tmp/wh" || shellQuote("it's") != `'it'\''s'` {
 		t.Fatal("shellQuote")
+	}
+}
+
+// The risky users the scan found are compared with the model's as sets:
+// the same count with a different user fails, naming the user.
+func TestDemoCheckRisky(t *testing.T) {
+	for _, c := range []struct {
+		got, want []int64
+		err       string
+	}{
+		{[]int64{1, 5, 9}, []int64{1, 5, 9}, ""},
+		{nil, nil, ""},
+		{[]int64{1, 4, 9}, []int64{1, 5, 9}, "found user 4"},
+		{[]int64{1, 6, 9}, []int64{1, 5, 9}, "missed user 5"},
+		{[]int64{1, 5}, []int64{1, 5, 9}, "missed user 9"},
+		{[]int64{1, 5, 9, 12}, []int64{1, 5, 9}, "found user 12"},
+	} {
+		err := checkRisky(c.got, c.want)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("checkRisky(%v, %v) = %v, want %q", c.got, c.want, err, c.err)
+		}
+	}
+}
+
+// A background job that fails says so at once (the demo then stops its
+// stream), not only when it is stopped.
+func TestDemoJobFailsAtOnce(t *testing.T) {
+	boom := errors.New("boom")
+	failed := make(chan error, 1)
+	j := startJob(context.Background(), func(context.Context) error { return boom }, func(err error) { failed <- err })
+	select {
+	case err := <-failed:
+		if !errors.Is(err, boom) {
+			t.Fatalf("failed with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job's failure was not reported while it ran")
+	}
+	if err := j.stop(); !errors.Is(err, boom) {
+		t.Fatalf("stop: %v", err)
+	}
+	ok := startJob(context.Background(), func(ctx context.Context) error { <-ctx.Done(); return nil }, func(err error) { t.Errorf("failed(%v) for a job that stopped cleanly", err) })
+	if err := ok.stop(); err != nil {
+		t.Fatal(err)
 	}
 }

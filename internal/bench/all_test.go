@@ -219,9 +219,35 @@ func TestAllConfigsValid(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	for _, j := range []JavaPeerConfig{DefaultJavaPeerConfig(), QuickJavaPeerConfig()} {
-		if err := j.Write.Validate(); err != nil || j.LookupRows <= 0 || j.LookupSample <= 0 || j.LookupDuration <= 0 {
-			t.Errorf("java %+v: %v", j, err)
-		}
+	if j := DefaultJavaPeerConfig(); j.Write.Validate() != nil || j.LookupRows <= 0 || j.LookupSample <= 0 || j.LookupDuration <= 0 {
+		t.Errorf("java %+v: %v", j, j.Write.Validate())
+	}
+}
+
+// A chart that cannot be saved does not cost the report: report.md and
+// results.json are written, the report says which chart is missing, and
+// the error names it.
+func TestReportWrittenWhenAChartFails(t *testing.T) {
+	dir := t.TempDir()
+	// A directory where the chart's file should go: saving it fails.
+	if err := os.Mkdir(filepath.Join(dir, ThroughputFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tenths := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	rep := &AllReport{Command: "strata bench --test", Write: &WriteReport{Rows: 10,
+		Strata: WriteResult{Engine: "strata", TenthsPerSec: tenths}, Pebble: WriteResult{Engine: "pebble", TenthsPerSec: tenths}}}
+	err := WriteAllReport(dir, rep)
+	if err == nil || !strings.Contains(err.Error(), ThroughputFile) {
+		t.Fatalf("WriteAllReport: %v, want an error naming %s", err, ThroughputFile)
+	}
+	md, rerr := os.ReadFile(filepath.Join(dir, ReportFile))
+	if rerr != nil {
+		t.Fatalf("report.md not written: %v", rerr)
+	}
+	if !strings.Contains(string(md), "Charts not drawn: chart "+ThroughputFile) || strings.Contains(string(md), "![throughput]") {
+		t.Errorf("report.md does not say the chart is missing:\n%s", md)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ResultsFile)); err != nil {
+		t.Errorf("results.json not written: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -24,29 +25,37 @@ type series struct {
 }
 
 // WriteCharts draws the charts rep has figures for into dir and returns
-// their file names.
+// the file names of those written. A chart that cannot be drawn or saved
+// does not stop the others: its error is joined into the one returned.
 func WriteCharts(dir string, rep *AllReport) ([]string, error) {
 	var names []string
-	if p := throughputPlot(rep.Write); p != nil {
-		if err := saveSVG(p, filepath.Join(dir, ThroughputFile)); err != nil {
-			return nil, err
+	var errs []error
+	for _, c := range []struct {
+		file string
+		draw func() (*plot.Plot, error)
+	}{
+		{ThroughputFile, func() (*plot.Plot, error) { return throughputPlot(rep.Write) }},
+		{LatencyFile, func() (*plot.Plot, error) { return latencyPlot(rep.Lookup) }},
+	} {
+		p, err := c.draw()
+		if err == nil && p != nil {
+			err = saveSVG(p, filepath.Join(dir, c.file))
 		}
-		names = append(names, ThroughputFile)
-	}
-	if p := latencyPlot(rep.Lookup); p != nil {
-		if err := saveSVG(p, filepath.Join(dir, LatencyFile)); err != nil {
-			return nil, err
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("chart %s: %w", c.file, err))
+		case p != nil:
+			names = append(names, c.file)
 		}
-		names = append(names, LatencyFile)
 	}
-	return names, nil
+	return names, errors.Join(errs...)
 }
 
 // throughputPlot is the write scenario's rows/s per tenth of the rows, nil
 // without figures.
-func throughputPlot(w *WriteReport) *plot.Plot {
+func throughputPlot(w *WriteReport) (*plot.Plot, error) {
 	if w == nil || len(w.Strata.TenthsPerSec) == 0 || len(w.Pebble.TenthsPerSec) == 0 {
-		return nil
+		return nil, nil
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("write: upserts/s in each tenth of %s upserts", count(int64(w.Rows)))
@@ -64,10 +73,10 @@ func throughputPlot(w *WriteReport) *plot.Plot {
 		ss = append(ss, s)
 	}
 	if err := addLines(p, ss); err != nil {
-		return nil
+		return nil, err
 	}
 	p.Y.Min, p.Y.Max = 0, 1.3*maxY(ss) // headroom for the legend
-	return p
+	return p, nil
 }
 
 // maxY and minY are the largest and smallest values of the series.
@@ -119,9 +128,9 @@ var latencyQuantiles = []struct {
 
 // latencyPlot is the lookup hits' latency percentiles, one client, on the
 // first table shape and over HTTP, nil without figures.
-func latencyPlot(l *LookupReport) *plot.Plot {
+func latencyPlot(l *LookupReport) (*plot.Plot, error) {
 	if l == nil {
-		return nil
+		return nil, nil
 	}
 	var named []struct {
 		name string
@@ -146,7 +155,7 @@ func latencyPlot(l *LookupReport) *plot.Plot {
 		add("Redis GET", l.Redis)
 	}
 	if len(named) == 0 {
-		return nil
+		return nil, nil
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("lookup: Get hit latency, 1 client (%s rows)", count(int64(l.Config.Rows)))
@@ -172,13 +181,16 @@ func latencyPlot(l *LookupReport) *plot.Plot {
 			ss = append(ss, s)
 		}
 	}
-	if len(ss) == 0 || addLines(p, ss) != nil {
-		return nil
+	if len(ss) == 0 {
+		return nil, nil
+	}
+	if err := addLines(p, ss); err != nil {
+		return nil, err
 	}
 	// Headroom for the legend: two fifths of the data's span, in decades.
 	lo, hi := minY(ss), maxY(ss)
 	p.Y.Min, p.Y.Max = lo/1.5, hi*math.Pow(math.Max(hi/lo, 10), 0.4)
-	return p
+	return p, nil
 }
 
 // addLines adds each series as a line with points, in plotutil's colours

@@ -27,14 +27,17 @@ func WriteAllReport(dir string, rep *AllReport) error {
 	if err := os.WriteFile(filepath.Join(dir, ResultsFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	charts, err := WriteCharts(dir, rep)
-	if err != nil {
-		return err
+	// A chart that fails is said in the report, which is written anyway:
+	// the figures matter more than their pictures.
+	charts, cerr := WriteCharts(dir, rep)
+	md := AllMarkdown(rep, charts)
+	if cerr != nil {
+		md += fmt.Sprintf("\nCharts not drawn: %s\n", strings.ReplaceAll(cerr.Error(), "\n", "; "))
 	}
-	if err := os.WriteFile(filepath.Join(dir, ReportFile), []byte(AllMarkdown(rep, charts)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ReportFile), []byte(md), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	return nil
+	return cerr
 }
 
 // AllMarkdown renders the report: the run's conditions, the summary table,
