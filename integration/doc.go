@@ -53,8 +53,8 @@
 // included), Strata re-encode a tag file Java wrote byte for byte, and Java
 // read and commit to a table after Strata rolled it back to a tag.
 //
-// The Java peer figures of BENCHMARKS.md run the driver's bench-write and
-// bench-lookup commands (internal/bench/java.go, TestJavaPeerFigures), and
+// The Java peer figures of BENCHMARKS.md (`strata bench --java`) run the
+// driver's bench-write and bench-lookup commands (internal/bench/java.go), and
 // paimonjava.Fixture has it generate Java-written tables for the table
 // package's tests on demand, cached in integration/java/.fixtures.
 //

@@ -63,6 +63,7 @@ type benchAllFlags struct {
 	quick, require, java, httpProcess bool
 	out, only, scanData, dir          string
 	redis, duckdb, javaProject        string
+	javaTuned                         string
 }
 
 // addBenchAllFlags adds the run-everything flags to the bench command.
@@ -73,6 +74,7 @@ func addBenchAllFlags(f *pflag.FlagSet, a *benchAllFlags) {
 	f.BoolVar(&a.require, "require-baselines", false, "fail when a baseline (Redis, DuckDB, Java with --java) cannot run instead of skipping it")
 	f.BoolVar(&a.java, "java", false, "also measure Apache Paimon's Java implementation (builds integration/java with Maven)")
 	f.StringVar(&a.javaProject, "java-project", "", "integration/java directory (default: found from the working directory upwards)")
+	f.StringVar(&a.javaTuned, "java-options", "", "with --java, then set these table options (k=v,...; e.g. lookup.cache-max-memory-size=1gb) on the lookup table through Java and measure both engines' lookups again")
 	f.StringVar(&a.scanData, "scan-data", "", "directory of the scan scenario's generated tables, reused across runs (default: strata-bench-scan in the user cache directory)")
 	f.StringVar(&a.dir, "dir", "", "scratch directory (default: a temporary one, removed afterwards)")
 	f.StringVar(&a.redis, "redis-server", "redis-server", "redis-server binary")
@@ -94,6 +96,10 @@ func (a *benchAllFlags) config(cmd *cobra.Command) (bench.AllConfig, error) {
 		cfg = bench.QuickAllConfig(scanData)
 	}
 	java := bench.DefaultJavaPeerConfig() // a minute either way: --quick keeps it
+	if a.javaTuned != "" && !a.java {
+		return bench.AllConfig{}, fmt.Errorf("--java-options needs --java")
+	}
+	java.Tuned = a.javaTuned
 	if a.java {
 		cfg.Java, cfg.JavaProject = &java, a.javaProject
 	}

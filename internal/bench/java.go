@@ -26,9 +26,8 @@ import (
 // and warm point lookups of the lookup scenario's compacted table through
 // Java's LocalTableQuery, each next to Strata's figure measured in the same
 // run on the same data. The Java side is the driver of integration/java
-// (commands bench-write and bench-lookup), run through JavaPeerConfig.Java
-// so this package needs neither Java nor Maven; internal/bench's tests
-// supply it (TestJavaPeerFigures).
+// (commands bench-write and bench-lookup), run through JavaPeerConfig.Java,
+// which `strata bench --java` fills with JavaDriver (built with Maven).
 
 // JavaPeerConfig is a peer run.
 type JavaPeerConfig struct {

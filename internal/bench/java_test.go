@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -112,35 +111,4 @@ func peerRows(t *testing.T, warehouse string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// TestJavaPeerFigures measures BENCHMARKS.md's "Java Paimon peer figures"
-// (about 3 minutes; run it on an idle machine):
-//
-//	STRATA_BENCH_JAVA=1 go test ./internal/bench -run TestJavaPeerFigures -v -timeout 30m
-//
-// STRATA_BENCH_JAVA_OUT=file also writes the report there as JSON;
-// STRATA_BENCH_JAVA_TUNED=k=v,... then sets those table options and
-// measures both engines' lookups again.
-func TestJavaPeerFigures(t *testing.T) {
-	if os.Getenv("STRATA_BENCH_JAVA") == "" {
-		t.Skip("set STRATA_BENCH_JAVA=1 to measure the Java peer figures")
-	}
-	java := javaDriver(t)
-	cfg := DefaultJavaPeerConfig()
-	cfg.Java, cfg.Progress, cfg.Tuned = java, os.Stderr, os.Getenv("STRATA_BENCH_JAVA_TUNED")
-	rep, err := RunJavaPeer(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Log("\n" + rep.Markdown())
-	if out := os.Getenv("STRATA_BENCH_JAVA_OUT"); out != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(out, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
