@@ -257,7 +257,7 @@ func (r *WriteReport) Text() string {
 			peakStr(w.PeakRSS, w.StartRSS), runs)
 	}
 	tw.Flush()
-	if tenth := r.Rows / 10; tenth%r.CommitEvery != 0 {
+	if tenth := r.Rows / 10; r.CommitEvery > 0 && tenth%r.CommitEvery != 0 {
 		fmt.Fprintf(&b, "note: a tenth of the rows (%s) is not a whole number of commit intervals: the first and last tenths hold different numbers of commits\n",
 			count(int64(tenth)))
 	}
