@@ -253,14 +253,28 @@ func (c *Commit) summary(ctx context.Context, id int64) (*snapshotSummary, error
 	if s, ok := c.summaries[id]; ok {
 		return s, nil
 	}
-	snap, err := c.t.snapshots.Get(ctx, id)
+	s, err := c.t.snapshotSummary(ctx, id)
 	if errors.Is(err, spec.ErrNotFound) {
 		return nil, fmt.Errorf("%w: snapshot %d, published after this writer's view, has expired: its changes cannot be checked; write again from the latest snapshot", spec.ErrConflict, id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	entries, err := c.t.manifests.ReadEntries(ctx, snap.DeltaManifestList)
+	if c.summaries == nil {
+		c.summaries = map[int64]*snapshotSummary{}
+	}
+	c.summaries[id] = s
+	return s, nil
+}
+
+// snapshotSummary reads what snapshot id changed; an expired snapshot is
+// spec.ErrNotFound.
+func (t *Table) snapshotSummary(ctx context.Context, id int64) (*snapshotSummary, error) {
+	snap, err := t.snapshots.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := t.manifests.ReadEntries(ctx, snap.DeltaManifestList)
 	if err != nil {
 		return nil, fmt.Errorf("conflict check, snapshot %d: %w", id, err)
 	}
@@ -269,7 +283,7 @@ func (c *Commit) summary(ctx context.Context, id int64) (*snapshotSummary, error
 		k := splitKey(e.Partition, e.Bucket)
 		files := s.buckets[k]
 		if e.Kind == spec.FileKindAdd {
-			f, err := c.t.decodedFile(e.File)
+			f, err := t.decodedFile(e.File)
 			if err != nil {
 				return nil, fmt.Errorf("conflict check, snapshot %d: %w", id, err)
 			}
@@ -278,10 +292,6 @@ func (c *Commit) summary(ctx context.Context, id int64) (*snapshotSummary, error
 		s.buckets[k] = files
 		s.parts[string(e.Partition)] = true
 	}
-	if c.summaries == nil {
-		c.summaries = map[int64]*snapshotSummary{}
-	}
-	c.summaries[id] = s
 	return s, nil
 }
 

@@ -76,6 +76,12 @@ type Write struct {
 	hashes                *hashIndex
 	assignerID, assigners int32
 	base                  int64 // the snapshot the write started from (0: none)
+	// The buckets' bases, moved forward at each PrepareCommit
+	// (writebase.go), the names of files this writer produced, and the
+	// summaries of snapshots not yet passed by every base.
+	bases map[string]bucketBase
+	own   map[string]bool
+	seen  map[int64]*snapshotSummary
 	// Local lookup files of the files compaction looks keys up in
 	// (lookup tables only), under a directory of the spill directory.
 	cache    *lookupfile.Cache
@@ -447,11 +453,11 @@ func (w *Write) PrepareCommit(ctx context.Context, opts ...PrepareOption) ([]Com
 	compacted := false
 	for _, m := range out {
 		if !m.IsEmpty() {
-			m.BaseSnapshot = w.base
 			msgs = append(msgs, m)
 			compacted = compacted || len(m.CompactAfter) > 0
 		}
 	}
+	w.advanceBases(ctx, msgs)
 	if compacted {
 		faultpoint.Hit(faultpoint.CompactBeforeCommit)
 	}

@@ -1,0 +1,123 @@
+package table
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stratalake/strata/spec"
+	"github.com/stratalake/strata/storage"
+)
+
+// A streaming writer outlives the snapshots it started from. Its messages
+// used to carry the snapshot the writer was opened at, so each commit
+// checked every snapshot since (a cost growing with the table's history)
+// and, once the first of them expired, every commit failed: "snapshot 1,
+// published after this writer's view, has expired". With Paimon's
+// defaults (snapshot.time-retained 1 h) a writer committing every second
+// stopped after an hour. Here snapshots expire at every commit; a
+// maintenance job's compaction (another commit user) runs in between.
+func TestWriterOutlivesExpiredSnapshots(t *testing.T) {
+	for _, writeOnly := range []string{"true", "false"} {
+		t.Run("write-only="+writeOnly, func(t *testing.T) {
+			ctx := context.Background()
+			tb := newTestTable(t, storage.NewMemory(), 2, "snapshot.num-retained.min", "1", "snapshot.time-retained", "0 ms",
+				"write-only", writeOnly)
+			w, err := tb.NewWrite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			want := map[int64]string{}
+			for c := 1; c <= 12; c++ {
+				for id := int64(1); id <= 30; id += int64(c%3 + 1) {
+					v := fmt.Sprintf("c%d", c)
+					if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{id, v, float64(c)}); err != nil {
+						t.Fatal(err)
+					}
+					want[id] = v
+				}
+				latest, err := tb.Snapshots().LatestID(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				msgs, err := w.PrepareCommit(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range msgs {
+					// Everything published so far is this writer's own or a
+					// compaction below its sequence numbers: the base is the
+					// latest snapshot, and the committer checks nothing older.
+					if m.BaseSnapshot != latest {
+						t.Fatalf("commit %d: bucket %d's base is snapshot %d, want the latest, %d", c, m.Bucket, m.BaseSnapshot, latest)
+					}
+				}
+				if _, err := tb.NewCommit("stream").Commit(ctx, int64(c), msgs); err != nil {
+					t.Fatalf("commit %d: %v", c, err)
+				}
+				if writeOnly == "true" && c%4 == 0 {
+					if _, err := tb.Compact(ctx, true, "maintain", nil); err != nil {
+						t.Fatalf("the maintenance job's compaction after commit %d: %v", c, err)
+					}
+				}
+			}
+			got := map[int64]string{}
+			for row, err := range tb.NewScan().Rows(ctx) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[row[0].(int64)] = row[1].(string)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("scan %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// The base moves only past snapshots that cannot conflict: a second
+// writer's records of the same keys, numbered as high as this writer's,
+// stay in the window, and the commit is refused however many of this
+// writer's own commits came before.
+func TestWriterBaseStopsAtAConflict(t *testing.T) {
+	ctx := context.Background()
+	tb := newTestTable(t, storage.NewMemory(), 1)
+	a, err := tb.NewWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := tb.NewWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	commit := func(w *Write, user string, id int64, keys ...int64) error {
+		for _, k := range keys {
+			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, user, 1.0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msgs, err := w.PrepareCommit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tb.NewCommit(user).Commit(ctx, id, msgs)
+		return err
+	}
+	for i := int64(1); i <= 3; i++ {
+		if err := commit(a, "a", i, 100*i, 100*i+1); err != nil {
+			t.Fatalf("a's commit %d: %v", i, err)
+		}
+	}
+	// b numbers its records from 0, as a did: they overlap a's in both
+	// keys and sequence numbers.
+	if err := commit(b, "b", 1, 100, 250); !errors.Is(err, spec.ErrConflict) {
+		t.Fatalf("b's commit over a's keys: %v, want ErrConflict", err)
+	}
+	if err := commit(a, "a", 4, 400); err != nil {
+		t.Fatalf("a's commit 4: %v", err)
+	}
+}
