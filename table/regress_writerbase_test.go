@@ -22,7 +22,7 @@ func TestWriterOutlivesExpiredSnapshots(t *testing.T) {
 	for _, writeOnly := range []string{"true", "false"} {
 		t.Run("write-only="+writeOnly, func(t *testing.T) {
 			ctx := context.Background()
-			tb := newTestTable(t, storage.NewMemory(), 2, "snapshot.num-retained.min", "1", "snapshot.time-retained", "0 ms",
+			tb := newTestTable(t, storage.NewMemory(), 8, "snapshot.num-retained.min", "1", "snapshot.time-retained", "0 ms",
 				"write-only", writeOnly)
 			w, err := tb.NewWrite(ctx)
 			if err != nil {
@@ -31,7 +31,7 @@ func TestWriterOutlivesExpiredSnapshots(t *testing.T) {
 			defer w.Close()
 			want := map[int64]string{}
 			for c := 1; c <= 12; c++ {
-				for id := int64(1); id <= 30; id += int64(c%3 + 1) {
+				for id := int64(1); id <= 3; id += int64(c%2 + 1) { // a few of the 8 buckets
 					v := fmt.Sprintf("c%d", c)
 					if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{id, v, float64(c)}); err != nil {
 						t.Fatal(err)
@@ -62,6 +62,22 @@ func TestWriterOutlivesExpiredSnapshots(t *testing.T) {
 						t.Fatalf("the maintenance job's compaction after commit %d: %v", c, err)
 					}
 				}
+			}
+			// Buckets first written now, long after the snapshot the writer
+			// started from expired (late rows for an old partition, or a new
+			// one): their base is the latest snapshot too.
+			for id := int64(31); id <= 60; id++ {
+				if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{id, "new", 0.0}); err != nil {
+					t.Fatal(err)
+				}
+				want[id] = "new"
+			}
+			msgs, err := w.PrepareCommit(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tb.NewCommit("stream").Commit(ctx, 13, msgs); err != nil {
+				t.Fatalf("the commit to buckets first written now: %v", err)
 			}
 			got := map[int64]string{}
 			for row, err := range tb.NewScan().Rows(ctx) {

@@ -77,11 +77,11 @@ type Write struct {
 	assignerID, assigners int32
 	base                  int64 // the snapshot the write started from (0: none)
 	// The buckets' bases, moved forward at each PrepareCommit
-	// (writebase.go), the names of files this writer produced, and the
-	// summaries of snapshots not yet passed by every base.
-	bases map[string]bucketBase
-	own   map[string]bool
-	seen  map[int64]*snapshotSummary
+	// (writebase.go); the last snapshot read for them; the names of files
+	// this writer produced and has not yet seen committed.
+	bases   map[string]*bucketBase
+	scanned int64
+	own     map[string]bool
 	// Local lookup files of the files compaction looks keys up in
 	// (lookup tables only), under a directory of the spill directory.
 	cache    *lookupfile.Cache

@@ -25,36 +25,37 @@ import (
 // writer's files to the partition (to any partition). A snapshot that could
 // conflict stays in the window, for the committer to judge.
 
-// bucketBase is what a writer knows of one of its buckets' history.
+// bucketBase is what a writer knows of one bucket's history: of those it
+// wrote, and of those other commits changed since the writer started.
 type bucketBase struct {
 	partition string
 	// snapshot is the bucket's base: no snapshot up to it can conflict
-	// with the writer's later messages for the bucket.
+	// with the writer's later messages for the bucket. A base left behind
+	// by a snapshot that could conflict stays there (the committer judges
+	// that snapshot at every commit to the bucket).
 	snapshot int64
 	// next bounds from below the sequence numbers of the records the
-	// writer's later messages add to the bucket (0: none written yet).
+	// writer's later messages add to the bucket.
 	next int64
 }
 
-// advanceBases moves the bases of the writer's buckets past the snapshots
-// that cannot conflict with them and sets each message's BaseSnapshot. It
-// never fails: a snapshot it cannot read ends the advance there, and the
-// committer checks from that base on.
+// advanceBases reads the snapshots published since the last call, moves
+// each bucket's base past those that cannot conflict with it, and sets
+// each message's BaseSnapshot. It never fails: a snapshot it cannot read
+// (expired, or storage failing) ends the advance there, and the committer
+// checks from the bases reached.
 func (w *Write) advanceBases(ctx context.Context, msgs []CommitMessage) {
 	if w.bases == nil {
-		w.bases, w.own, w.seen = map[string]bucketBase{}, map[string]bool{}, map[int64]*snapshotSummary{}
+		w.bases, w.own, w.scanned = map[string]*bucketBase{}, map[string]bool{}, w.base
 	}
 	// A message's new records are numbered from its new files' least
-	// sequence number on.
+	// sequence number on. A bucket no snapshot since the writer started
+	// has touched has its base at the last snapshot read.
 	lows := map[string]int64{}
 	for _, m := range msgs {
 		k := splitKey(m.Partition, m.Bucket)
-		if _, ok := w.bases[k]; !ok {
-			b := bucketBase{partition: string(m.Partition), snapshot: w.base}
-			for _, f := range w.restored[k] {
-				b.next = max(b.next, f.MaxSequenceNumber+1)
-			}
-			w.bases[k] = b
+		if w.bases[k] == nil {
+			w.bases[k] = w.newBucketBase(k, string(m.Partition), w.scanned)
 		}
 		for _, f := range m.NewFiles {
 			w.own[f.FileName] = true
@@ -67,47 +68,64 @@ func (w *Write) advanceBases(ctx context.Context, msgs []CommitMessage) {
 		}
 	}
 	if latest, err := w.t.snapshots.LatestID(ctx); err == nil {
-		for k, b := range w.bases {
-			low, ok := lows[k]
-			if !ok {
-				low = b.next
+		for id := w.scanned + 1; id <= latest; id++ {
+			s, err := w.t.snapshotSummary(ctx, id)
+			if err != nil {
+				break
 			}
-			b.snapshot = w.advance(ctx, k, b, low, latest)
-			w.bases[k] = b
+			w.pass(id, s, lows)
+			w.scanned = id
 		}
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		k := splitKey(m.Partition, m.Bucket)
-		b := w.bases[k]
+		b := w.bases[splitKey(m.Partition, m.Bucket)]
 		m.BaseSnapshot = b.snapshot
 		for _, f := range m.NewFiles {
 			b.next = max(b.next, f.MaxSequenceNumber+1)
 		}
-		w.bases[k] = b
 	}
-	w.forgetPassed()
 }
 
-// advance returns bucket k's base moved past the snapshots up to latest
-// that cannot conflict with records numbered from low on.
-func (w *Write) advance(ctx context.Context, k string, b bucketBase, low, latest int64) int64 {
-	base := b.snapshot
-	for base < latest {
-		s, ok := w.seen[base+1]
-		if !ok {
-			var err error
-			if s, err = w.t.snapshotSummary(ctx, base+1); err != nil {
-				return base // expired or unreadable: the committer judges
-			}
-			w.seen[base+1] = s
-		}
-		if !w.passable(s, k, b.partition, low) {
-			return base
-		}
-		base++
+// newBucketBase is the base of bucket k, unchanged by every snapshot up to
+// snapshot: its next records are numbered above the files the writer
+// restored.
+func (w *Write) newBucketBase(k, partition string, snapshot int64) *bucketBase {
+	b := &bucketBase{partition: partition, snapshot: snapshot}
+	for _, f := range w.restored[k] {
+		b.next = max(b.next, f.MaxSequenceNumber+1)
 	}
-	return base
+	return b
+}
+
+// pass moves past snapshot id (summarised by s) the bases it cannot
+// conflict with; lows are the least sequence numbers of the messages being
+// prepared, by bucket.
+func (w *Write) pass(id int64, s *snapshotSummary, lows map[string]int64) {
+	for k := range s.buckets {
+		if w.bases[k] == nil {
+			p, _, _ := parseSplitKey(k)
+			w.bases[k] = w.newBucketBase(k, p, id-1)
+		}
+	}
+	for k, b := range w.bases {
+		if b.snapshot != id-1 {
+			continue // left behind by an earlier snapshot
+		}
+		low, ok := lows[k]
+		if !ok {
+			low = b.next
+		}
+		if w.passable(s, k, b.partition, low) {
+			b.snapshot = id
+		}
+	}
+	// The writer's own files are named in one snapshot each, now passed.
+	for _, files := range s.buckets {
+		for _, f := range files {
+			delete(w.own, f.Meta.FileName)
+		}
+	}
 }
 
 // passable reports whether snapshot s cannot conflict with the writer's
@@ -150,26 +168,4 @@ func (w *Write) owns(files []*lsm.File) bool {
 		}
 	}
 	return true
-}
-
-// forgetPassed drops the summaries every base has passed, and the names
-// of the writer's files they hold.
-func (w *Write) forgetPassed() {
-	least := int64(-1)
-	for _, b := range w.bases {
-		if least < 0 || b.snapshot < least {
-			least = b.snapshot
-		}
-	}
-	for id, s := range w.seen {
-		if id > least {
-			continue
-		}
-		for _, files := range s.buckets {
-			for _, f := range files {
-				delete(w.own, f.Meta.FileName)
-			}
-		}
-		delete(w.seen, id)
-	}
 }
