@@ -137,3 +137,50 @@ func TestWriterBaseStopsAtAConflict(t *testing.T) {
 		t.Fatalf("a's commit 4: %v", err)
 	}
 }
+
+// Two assigners of a dynamic-bucket table, one job committing both as one
+// commit user, outlive the snapshots they started from: each passes the
+// other's appends to the partition as its job's own, as the committer
+// does, and no commit checks an expired snapshot.
+func TestParallelAssignersOutliveExpiredSnapshots(t *testing.T) {
+	ctx := context.Background()
+	fields, _ := spec.ParseColumns("id BIGINT NOT NULL, v STRING")
+	sc, _ := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap("bucket", "-1", "dynamic-bucket.target-row-num", "25",
+		"snapshot.num-retained.min", "1", "snapshot.time-retained", "0 ms"), nil)
+	tb, err := Create(ctx, storage.NewMemory(), "db.db/pa", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ws [2]*Write
+	for id := range ws {
+		if ws[id], err = tb.NewWrite(ctx, WithAssigner(id, 2)); err != nil {
+			t.Fatal(err)
+		}
+		defer ws[id].Close()
+	}
+	for round := int64(1); round <= 8; round++ {
+		var all []CommitMessage
+		for id, w := range ws {
+			for k := round * 40; k < round*40+40; k++ {
+				h, _ := tb.keyHash(spec.Row{k})
+				if ch := int(h) % 2; ch != id && ch != -id {
+					continue
+				}
+				if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, "v"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			msgs, err := w.PrepareCommit(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, msgs...)
+		}
+		if _, err := tb.NewCommit("job").Commit(ctx, round, all); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	if rows := scanAll(t, tb); len(rows) != 8*40 {
+		t.Fatalf("%d rows, want %d", len(rows), 8*40)
+	}
+}

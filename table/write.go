@@ -78,10 +78,12 @@ type Write struct {
 	base                  int64 // the snapshot the write started from (0: none)
 	// The buckets' bases, moved forward at each PrepareCommit
 	// (writebase.go); the last snapshot read for them; the names of files
-	// this writer produced and has not yet seen committed.
+	// this writer produced and has not yet seen committed; the commit user
+	// that committed them.
 	bases   map[string]*bucketBase
 	scanned int64
 	own     map[string]bool
+	user    string // the commit user that committed the writer's files
 	// Local lookup files of the files compaction looks keys up in
 	// (lookup tables only), under a directory of the spill directory.
 	cache    *lookupfile.Cache

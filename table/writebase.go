@@ -22,7 +22,9 @@ import (
 // (the APPEND rule); for a writer that compacts, they are its own commits,
 // or compactions of a table that looks nothing up (the COMPACT rules);
 // for dynamic-bucket and cross-partition tables, they add no other
-// writer's files to the partition (to any partition). A snapshot that could
+// writer's files to the partition (to any partition). Snapshots of the
+// writer's job (the commit user that committed its files) count as its
+// own, as the committer counts them. A snapshot that could
 // conflict stays in the window, for the committer to judge.
 
 // bucketBase is what a writer knows of one bucket's history: of those it
@@ -108,6 +110,16 @@ func (w *Write) pass(id int64, s *snapshotSummary, lows map[string]int64) {
 			w.bases[k] = w.newBucketBase(k, p, id-1)
 		}
 	}
+	// The commit user of a snapshot holding the writer's files is its
+	// job's: the committer takes that user's other snapshots for the
+	// job's own, and so does the writer.
+	for _, files := range s.buckets {
+		for _, f := range files {
+			if w.own[f.Meta.FileName] {
+				w.user = s.user
+			}
+		}
+	}
 	for k, b := range w.bases {
 		if b.snapshot != id-1 {
 			continue // left behind by an earlier snapshot
@@ -141,7 +153,8 @@ func (w *Write) passable(s *snapshotSummary, k, partition string, low int64) boo
 			}
 		}
 	}
-	if s.kind == spec.CommitKindAppend && (t.crossPartition() || t.dynamicBuckets()) {
+	ours := w.user != "" && s.user == w.user // the job's own snapshot, as the committer sees it
+	if s.kind == spec.CommitKindAppend && !ours && (t.crossPartition() || t.dynamicBuckets()) {
 		for key, files := range s.buckets {
 			p, _, _ := parseSplitKey(key)
 			if (t.crossPartition() || p == partition) && !w.owns(files) {
@@ -150,10 +163,10 @@ func (w *Write) passable(s *snapshotSummary, k, partition string, low int64) boo
 		}
 	}
 	if touched && !t.opts.WriteOnly && !t.appendOnly() {
-		if len(added) == 0 && t.needLookup() {
-			return false // files replaced, by whom unknown
+		if len(added) == 0 && t.needLookup() && !ours {
+			return false // files replaced by another job
 		}
-		if !w.owns(added) && (s.kind == spec.CommitKindAppend || t.needLookup()) {
+		if !ours && !w.owns(added) && (s.kind == spec.CommitKindAppend || t.needLookup()) {
 			return false
 		}
 	}
