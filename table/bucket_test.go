@@ -85,6 +85,21 @@ func splitComma(s string) []string {
 	return out
 }
 
+// assignerOf is the assigner of n that key is routed to, as Paimon's
+// channel computer routes it: by the key's hash.
+func assignerOf(t *testing.T, tb *Table, key int64, n int) int {
+	t.Helper()
+	h, err := tb.keyHash(spec.Row{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := int(h) % n
+	if ch < 0 {
+		ch = -ch
+	}
+	return ch
+}
+
 // Two assigners split a partition's buckets: each creates only its own
 // (b % 2 == id), and together they never give one key two buckets when keys
 // are routed to assigners by key hash, as Paimon's channel computer does.
@@ -103,12 +118,7 @@ func TestParallelAssigners(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k := int64(0); k < 200; k++ {
-			h, _ := tb.keyHash(spec.Row{k})
-			ch := int(h) % 2
-			if ch < 0 {
-				ch = -ch
-			}
-			if ch != id {
+			if assignerOf(t, tb, k, 2) != id {
 				continue
 			}
 			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, "v"}); err != nil {

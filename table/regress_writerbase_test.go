@@ -162,8 +162,7 @@ func TestParallelAssignersOutliveExpiredSnapshots(t *testing.T) {
 		var all []CommitMessage
 		for id, w := range ws {
 			for k := round * 40; k < round*40+40; k++ {
-				h, _ := tb.keyHash(spec.Row{k})
-				if ch := int(h) % 2; ch != id && ch != -id {
+				if assignerOf(t, tb, k, 2) != id {
 					continue
 				}
 				if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, "v"}); err != nil {
