@@ -637,17 +637,15 @@ func (hw *histWriter) commit(ctx context.Context, c int, rows []histChange) (int
 		}
 		if msgs == nil {
 			var err error
-			if hw.wr == nil {
-				if hw.wr, err = hw.t.NewWrite(bg); err != nil {
-					return 0, err
-				}
-			}
-			for _, r := range rows {
-				if err := hw.wr.WriteRow(bg, spec.RowKindInsert, spec.Row{r.id, r.v, r.n}); err != nil {
-					return 0, err
-				}
-			}
-			if msgs, err = hw.wr.PrepareCommit(bg); err != nil {
+			if msgs, err = hw.prepare(bg, rows); errors.Is(err, errInjected) {
+				// A read the fault storage failed (a snapshot whose
+				// publication answer was lost is unreadable for a few
+				// reads): a job would start its writer again.
+				hw.retries++
+				hw.close()
+				msgs = nil
+				continue
+			} else if err != nil {
 				return 0, err
 			}
 		}
@@ -672,6 +670,23 @@ func (hw *histWriter) commit(ctx context.Context, c int, rows []histChange) (int
 			return 0, err
 		}
 	}
+}
+
+// prepare writes rows through the writer (opened if need be) and prepares
+// their commit messages.
+func (hw *histWriter) prepare(ctx context.Context, rows []histChange) ([]table.CommitMessage, error) {
+	if hw.wr == nil {
+		var err error
+		if hw.wr, err = hw.t.NewWrite(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range rows {
+		if err := hw.wr.WriteRow(ctx, spec.RowKindInsert, spec.Row{r.id, r.v, r.n}); err != nil {
+			return nil, err
+		}
+	}
+	return hw.wr.PrepareCommit(ctx)
 }
 
 // histScan plans s and reads its splits as Arrow batches.
