@@ -307,6 +307,9 @@ func (w *Writer) Compacts() bool { return w.manager != nil }
 // NumSortedRuns is the number of sorted runs in the bucket's levels.
 func (w *Writer) NumSortedRuns() int { return w.levels.NumberOfSortedRuns() }
 
+// Files lists the data files of the writer's levels, level 0 first.
+func (w *Writer) Files() []*lsm.File { return w.levels.AllFiles() }
+
 // Close stops a running compaction and drops the buffer. Files not yet
 // committed stay behind as orphans.
 func (w *Writer) Close() {

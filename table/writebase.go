@@ -2,6 +2,7 @@ package table
 
 import (
 	"context"
+	"errors"
 
 	"github.com/stratalake/strata/lsm"
 	"github.com/stratalake/strata/spec"
@@ -26,6 +27,11 @@ import (
 // writer's job (the commit user that committed its files) count as its
 // own, as the committer counts them. A snapshot that could
 // conflict stays in the window, for the committer to judge.
+//
+// A snapshot that expired before the writer read it (a writer whose first
+// commit comes hours after it opened, a backfill say) cannot be judged by
+// what it changed; the writer then judges the latest snapshot's files
+// instead (skipExpired), as Paimon's committer always does.
 
 // bucketBase is what a writer knows of one bucket's history: of those it
 // wrote, and of those other commits changed since the writer started.
@@ -72,6 +78,10 @@ func (w *Write) advanceBases(ctx context.Context, msgs []CommitMessage) {
 	if latest, err := w.t.snapshots.LatestID(ctx); err == nil {
 		for id := w.scanned + 1; id <= latest; id++ {
 			s, err := w.t.snapshotSummary(ctx, id)
+			if errors.Is(err, spec.ErrNotFound) {
+				w.skipExpired(ctx, msgs, lows)
+				break
+			}
 			if err != nil {
 				break
 			}
@@ -177,6 +187,94 @@ func (w *Write) passable(s *snapshotSummary, k, partition string, low int64) boo
 func (w *Write) owns(files []*lsm.File) bool {
 	for _, f := range files {
 		if !w.own[f.Meta.FileName] {
+			return false
+		}
+	}
+	return true
+}
+
+// skipExpired moves past every snapshot up to the latest the bases of the
+// buckets whose files there cannot conflict with the writer's later
+// records, when a snapshot since the last one read has expired: for a
+// writer that only writes, every file of the bucket holds records numbered
+// below the bucket's next sequence number (the APPEND rule, over the files
+// that rule would have met, or their compactions, which keep their
+// numbers); for a writer that compacts, every file is one the writer holds
+// (no other job wrote or compacted the bucket). Dynamic-bucket and
+// cross-partition tables keep their bases: whose files another job
+// appended cannot be told from the files alone. A base kept behind leaves
+// the expired snapshot in the window, and the committer refuses it.
+func (w *Write) skipExpired(ctx context.Context, msgs []CommitMessage, lows map[string]int64) {
+	t := w.t
+	if t.dynamicBuckets() || t.crossPartition() {
+		return
+	}
+	snap, err := t.snapshots.Latest(ctx)
+	if err != nil || snap == nil {
+		return
+	}
+	live, err := t.liveFiles(ctx, snap)
+	if err != nil {
+		return
+	}
+	files := map[string][]spec.DataFileMeta{}
+	for _, e := range live {
+		k := splitKey(e.Partition, e.Bucket)
+		files[k] = append(files[k], e.File)
+	}
+	replaced := map[string]bool{} // files the prepared messages compact away
+	for _, m := range msgs {
+		for _, f := range m.CompactBefore {
+			replaced[f.FileName] = true
+		}
+	}
+	for k, b := range w.bases {
+		if b.snapshot != w.scanned {
+			continue // left behind by an earlier snapshot
+		}
+		low, ok := lows[k]
+		if !ok {
+			low = b.next
+		}
+		if w.holdsAll(k, files[k], replaced, low) {
+			b.snapshot = snap.ID
+		}
+	}
+	for _, fs := range files {
+		for _, f := range fs {
+			delete(w.own, f.FileName)
+		}
+	}
+	w.scanned = snap.ID
+}
+
+// holdsAll reports whether files, bucket k's in the latest snapshot, cannot
+// conflict with the writer's records numbered from low on (skipExpired).
+func (w *Write) holdsAll(k string, files []spec.DataFileMeta, replaced map[string]bool, low int64) bool {
+	t := w.t
+	if t.appendOnly() {
+		return true
+	}
+	if t.opts.WriteOnly {
+		for _, f := range files {
+			if f.MaxSequenceNumber >= low {
+				return false
+			}
+		}
+		return true
+	}
+	held := map[string]bool{}
+	if bw := w.buckets[k]; bw != nil {
+		for _, f := range bw.tree.Files() {
+			held[f.Meta.FileName] = true
+		}
+	} else {
+		for _, f := range w.restored[k] {
+			held[f.FileName] = true
+		}
+	}
+	for _, f := range files {
+		if !held[f.FileName] && !replaced[f.FileName] {
 			return false
 		}
 	}
