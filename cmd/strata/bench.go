@@ -75,6 +75,7 @@ func newBenchWriteCmd(e *env) *cobra.Command {
 	cfg := bench.WriteConfig{API: bench.APIArrow, Storage: bench.StorageLocal}
 	var api, where, jsonPath, cpuProfile string
 	var runCLI bool
+	var opts []string
 	cmd := &cobra.Command{
 		Use:   "write",
 		Short: "Upserts of 150-byte rows over a large key space, compaction on; baseline pebble",
@@ -82,6 +83,13 @@ func newBenchWriteCmd(e *env) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.API, cfg.Storage = bench.WriteAPI(api), bench.WriteStorage(where)
+			for _, o := range opts {
+				k, v, ok := strings.Cut(o, "=")
+				if !ok || strings.TrimSpace(k) == "" {
+					return usagef("--option %q: want key=value", o)
+				}
+				cfg.Options = append(cfg.Options, strings.TrimSpace(k), strings.TrimSpace(v))
+			}
 			if runCLI {
 				bin, err := os.Executable()
 				if err != nil {
@@ -136,6 +144,7 @@ func newBenchWriteCmd(e *env) *cobra.Command {
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed")
 	f.StringVar(&jsonPath, "json", "", "also write the raw numbers as JSON to this file (\"-\": stdout, instead of the table)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of Strata's timed run to this file")
+	f.StringArrayVarP(&opts, "option", "o", nil, "a table option key=value for Strata's table (repeatable; e.g. write-only=true): what a figure would be with another setting")
 	return cmd
 }
 

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -67,6 +69,11 @@ type WriteConfig struct {
 	// CPUProfile, if set, receives a CPU profile (pprof) of Strata's
 	// timed phase.
 	CPUProfile io.Writer
+	// Options are table options (key, value, key, value...) set on
+	// Strata's table beside the bucket count; none: Paimon's defaults.
+	// They say what a figure would be with another setting (write-only,
+	// file.compression...); the summary's targets are for the defaults.
+	Options []string
 }
 
 // Validate checks the configuration.
@@ -79,6 +86,9 @@ func (c WriteConfig) Validate() error {
 func (c WriteConfig) normalized() (WriteConfig, error) {
 	if c.Rows <= 0 || c.KeySpace <= 0 || c.Buckets <= 0 || c.CommitEvery <= 0 || c.BatchRows < 0 {
 		return c, fmt.Errorf("rows, keys, buckets and commit interval must be positive (and the batch size not negative)")
+	}
+	if _, err := benchSchema(c.Buckets, c.Options...); err != nil {
+		return c, fmt.Errorf("table options: %w", err)
 	}
 	if c.API == "" {
 		c.API = APIArrow
@@ -181,15 +191,17 @@ func perSec(n int, secs float64) float64 {
 // WriteReport is a run of the write scenario: Strata's figures and
 // pebble's on the same stream.
 type WriteReport struct {
-	Rows        int         `json:"rows"`
-	KeySpace    int64       `json:"key_space"`
-	Buckets     int         `json:"buckets"`
-	CommitEvery int         `json:"commit_every"`
-	BatchRows   int         `json:"batch_rows,omitempty"` // Arrow API
-	Seed        uint64      `json:"seed"`
-	GOMAXPROCS  int         `json:"gomaxprocs"`
-	Strata      WriteResult `json:"strata"`
-	Pebble      WriteResult `json:"pebble"`
+	Rows        int    `json:"rows"`
+	KeySpace    int64  `json:"key_space"`
+	Buckets     int    `json:"buckets"`
+	CommitEvery int    `json:"commit_every"`
+	BatchRows   int    `json:"batch_rows,omitempty"` // Arrow API
+	Seed        uint64 `json:"seed"`
+	GOMAXPROCS  int    `json:"gomaxprocs"`
+	// Options are the table options set beside the bucket count.
+	Options map[string]string `json:"table_options,omitempty"`
+	Strata  WriteResult       `json:"strata"`
+	Pebble  WriteResult       `json:"pebble"`
 	// CLI is the strata write command's run, when asked for.
 	CLI *WriteResult `json:"cli,omitempty"`
 }
@@ -212,6 +224,12 @@ func RunWrite(ctx context.Context, cfg WriteConfig) (*WriteReport, error) {
 	if cfg.API == APIArrow {
 		rep.BatchRows = cfg.BatchRows
 	}
+	for i := 0; i+1 < len(cfg.Options); i += 2 {
+		if rep.Options == nil {
+			rep.Options = map[string]string{}
+		}
+		rep.Options[cfg.Options[i]] = cfg.Options[i+1]
+	}
 	if rep.Strata, err = RunWriteStrata(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("strata: %w", err)
 	}
@@ -233,6 +251,13 @@ func (r *WriteReport) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s upserts of %d-byte rows, %s keys, %d buckets, a commit every %s rows, GOMAXPROCS %d\n",
 		count(int64(r.Rows)), rowBytes, count(r.KeySpace), r.Buckets, count(int64(r.CommitEvery)), r.GOMAXPROCS)
+	if len(r.Options) > 0 {
+		keys := slices.Sorted(maps.Keys(r.Options))
+		for i, k := range keys {
+			keys[i] = k + "=" + r.Options[k]
+		}
+		fmt.Fprintf(&b, "Strata's table options: %s (the targets are for the defaults)\n", strings.Join(keys, ", "))
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "engine\tAPI\tstorage\trows/s\tfirst 10%\tlast 10%\tlast/first\trows/s/core\tCPU s\twrite-amp\tpeak RSS (start)\truns/bucket\t")
 	rows := []WriteResult{r.Strata, r.Pebble}

@@ -42,7 +42,7 @@ func RunWriteCLI(ctx context.Context, cfg WriteConfig, bin string) (res WriteRes
 	if err != nil {
 		return res, err
 	}
-	tb, err := createBenchTable(ctx, fs, cfg.Buckets)
+	tb, err := createBenchTable(ctx, fs, cfg.Buckets, cfg.Options...)
 	if err != nil {
 		return res, err
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -86,7 +87,7 @@ func drive(ctx context.Context, cfg WriteConfig, engine string, s writeSink) (wr
 
 // RunWriteStrata runs the scenario on a Strata table: a streaming writer
 // (compaction in the background across commits) with the table's default
-// options but the bucket count.
+// options but the bucket count and cfg.Options.
 func RunWriteStrata(ctx context.Context, cfg WriteConfig) (res WriteResult, err error) {
 	if cfg, err = cfg.normalized(); err != nil {
 		return res, err
@@ -101,7 +102,7 @@ func RunWriteStrata(ctx context.Context, cfg WriteConfig) (res WriteResult, err 
 		}
 	}()
 	fs := storage.NewCounting(raw)
-	tb, err := createBenchTable(ctx, fs, cfg.Buckets)
+	tb, err := createBenchTable(ctx, fs, cfg.Buckets, cfg.Options...)
 	if err != nil {
 		return res, err
 	}
@@ -143,15 +144,31 @@ const benchTablePath = "bench.db/upserts"
 // createBenchTable creates bench.db/upserts in fs: benchColumns keyed by id,
 // with buckets buckets and the options opts (key, value, ...).
 func createBenchTable(ctx context.Context, fs storage.Storage, buckets int, opts ...string) (*table.Table, error) {
-	fields, err := spec.ParseColumns(benchColumns)
-	if err != nil {
-		return nil, err
-	}
-	sc, err := spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap(append([]string{"bucket", fmt.Sprint(buckets)}, opts...)...), nil)
+	sc, err := benchSchema(buckets, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return table.Create(ctx, fs, benchTablePath, sc)
+}
+
+// benchSchema is the schema of createBenchTable's table.
+func benchSchema(buckets int, opts ...string) (*spec.TableSchema, error) {
+	fields, err := spec.ParseColumns(benchColumns)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts)%2 != 0 {
+		return nil, fmt.Errorf("options come in key, value pairs: %q", opts)
+	}
+	for i := 0; i < len(opts); i += 2 {
+		if opts[i] == spec.OptBucket {
+			return nil, fmt.Errorf("the bucket count is the scenario's own (--buckets)")
+		}
+		if w := spec.UnknownOptionWarnings(opts[i : i+1]); len(w) > 0 {
+			return nil, errors.New(w[0])
+		}
+	}
+	return spec.NewSchema(fields, nil, []string{"id"}, spec.NewStringMap(append([]string{"bucket", fmt.Sprint(buckets)}, opts...)...), nil)
 }
 
 // strataStorage is the storage Strata's table goes to, described, and the

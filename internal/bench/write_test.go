@@ -304,3 +304,30 @@ func TestDecodeRowReversesEncodeRow(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// --option sets table options on Strata's table, and the report says so; a
+// typo or the bucket count (the scenario's own) is refused before anything
+// runs.
+func TestRunWriteOptions(t *testing.T) {
+	base := WriteConfig{Rows: 2_000, KeySpace: 5_000, Buckets: 2, CommitEvery: 200, Seed: 7}
+	for _, bad := range [][]string{{"write-onyl", "true"}, {"bucket", "3"}, {"write-only", "maybe"}, {"write-only"}} {
+		cfg := base
+		cfg.Options = bad
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("options %q accepted", bad)
+		}
+	}
+	cfg := base
+	cfg.Dir, cfg.Options = t.TempDir(), []string{"write-only", "true"}
+	rep, err := RunWrite(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ten commits without compaction leave ten sorted runs per bucket.
+	if fmt.Sprint(rep.Strata.SortedRuns) != "[10 10]" {
+		t.Errorf("sorted runs %v, want 10 per bucket (write-only: no compaction)", rep.Strata.SortedRuns)
+	}
+	if text := rep.Text(); !strings.Contains(text, "Strata's table options: write-only=true") {
+		t.Errorf("report does not name the options:\n%s", text)
+	}
+}
