@@ -2,10 +2,8 @@ package lsm
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"fmt"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -197,15 +195,7 @@ func (b *BatchBuffer) sort() {
 	if b.sorted {
 		return
 	}
-	slices.SortFunc(b.ents, func(x, y bufEntry) int {
-		if x.prefix != y.prefix {
-			return cmp.Compare(x.prefix, y.prefix)
-		}
-		if c := bytes.Compare(b.key(&x), b.key(&y)); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.seq, y.seq)
-	})
+	b.ents = sortEntries(b.ents, make([]bufEntry, len(b.ents)), b.key)
 	b.sorted = true
 }
 

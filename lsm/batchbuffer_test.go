@@ -23,7 +23,7 @@ import (
 
 var columnarSeed = flag.Uint64("columnar.seed", 0, "replay the columnar model tests with this seed")
 
-func columnarRNG(t *testing.T) *rand.Rand {
+func columnarRNG(t testing.TB) *rand.Rand {
 	seed := *columnarSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
