@@ -55,7 +55,7 @@
 //
 // The Java peer figures of BENCHMARKS.md (`strata bench --java`) run the
 // driver's bench-write and bench-lookup commands (internal/bench/java.go), and
-// paimonjava.Fixture has it generate Java-written tables for the table
+// javatest.Fixture has it generate Java-written tables for the table
 // package's tests on demand, cached in integration/java/.fixtures.
 //
 // The CI run is short (3 batches of 12 changes per cell, about 40 seconds,

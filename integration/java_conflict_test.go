@@ -10,6 +10,7 @@ import (
 
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 	"github.com/stratalake/strata/table"
@@ -84,7 +85,7 @@ type conflictRun struct {
 }
 
 func newConflictRun(t *testing.T) *conflictRun {
-	r := &conflictRun{t: t, ctx: context.Background(), d: paimonjava.ForTest(t), wh: t.TempDir(), model: map[int32]string{}}
+	r := &conflictRun{t: t, ctx: context.Background(), d: javatest.ForTest(t), wh: t.TempDir(), model: map[int32]string{}}
 	c := &javaCell{Name: "conflicts", Columns: "id INT NOT NULL, v STRING", PK: "id", Options: map[string]string{"bucket": "1"}}
 	var err error
 	if r.schema, err = c.schema(); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 	"github.com/stratalake/strata/internal/textrow"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
@@ -23,7 +24,7 @@ import (
 // with the schema it was written with, Strata with the latest), and both
 // agree with the expected rows after every step.
 func TestJavaSchemaEvolution(t *testing.T) {
-	d := paimonjava.ForTest(t)
+	d := javatest.ForTest(t)
 	for _, mode := range []string{"strata-creates", "java-creates", "strata-alters"} {
 		t.Run(mode, func(t *testing.T) { runEvolution(t, d, mode) })
 	}

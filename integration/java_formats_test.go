@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/stratalake/strata/catalog"
-	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 	"github.com/stratalake/strata/table"
@@ -19,7 +19,7 @@ import (
 // (Java's ORC writer needs more of Hadoop than the driver carries; reader's
 // unit test covers ORC's refusal.)
 func TestJavaAvroTable(t *testing.T) {
-	d := paimonjava.ForTest(t)
+	d := javatest.ForTest(t)
 	ctx := context.Background()
 	wh := t.TempDir()
 	c := &javaCell{Name: "avro", Columns: "id INT NOT NULL, v STRING", PK: "id",
@@ -64,7 +64,7 @@ func TestJavaAvroTable(t *testing.T) {
 // TestJavaAvroColumnarScan: the columnar scan reads Java's Avro files
 // (through their rows) for a primary-key and an append table.
 func TestJavaAvroColumnarScan(t *testing.T) {
-	d := paimonjava.ForTest(t)
+	d := javatest.ForTest(t)
 	ctx := context.Background()
 	for _, pk := range []string{"id", ""} {
 		wh := t.TempDir()

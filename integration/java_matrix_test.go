@@ -21,6 +21,7 @@ import (
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/integration/paimonflink"
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 	"github.com/stratalake/strata/integration/paimonpy"
 	"github.com/stratalake/strata/internal/textrow"
 	"github.com/stratalake/strata/spec"
@@ -136,7 +137,7 @@ func (c *javaCell) avro() bool { return c.Options["file.format"] == "avro" }
 
 // runMatrix runs the cells keep selects.
 func runMatrix(t *testing.T, keep func(*javaCell) bool) {
-	d := paimonjava.ForTest(t)
+	d := javatest.ForTest(t)
 	t.Cleanup(func() { logMatrix(t) })
 	for _, c := range javaCells() {
 		if c.Long && !longJava() || !keep(c) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratalake/strata/catalog"
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 	"github.com/stratalake/strata/table"
@@ -22,7 +23,7 @@ import (
 // Java reads the rolled-back table, sees the newer tags gone, and commits
 // on top of it.
 func TestJavaTags(t *testing.T) {
-	d := paimonjava.ForTest(t)
+	d := javatest.ForTest(t)
 	ctx := context.Background()
 	wh := t.TempDir()
 	tb, fields := tagsTable(t, wh)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
 )
@@ -102,7 +103,7 @@ func mapValues(m map[string]spec.Row) []spec.Row {
 // open generates (or finds) the fixture and opens a copy of it in memory.
 func (g *genTable) open(t *testing.T) (storage.Storage, *Table) {
 	t.Helper()
-	wh := paimonjava.Fixture(t, g.recipe)
+	wh := javatest.Fixture(t, g.recipe)
 	ctx := context.Background()
 	mem := storage.NewMemory()
 	err := filepath.Walk(wh, func(p string, info os.FileInfo, err error) error {

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
-	"testing"
 )
 
 // Create creates warehouse's table db.name from the JSON of a Paimon
@@ -154,32 +151,4 @@ func lines(s string) []string {
 		}
 	}
 	return out
-}
-
-var shared struct {
-	once sync.Once
-	d    *Driver
-	err  error
-}
-
-// ForTest returns the test binary's shared driver, started on first use
-// and ended when the test binary exits (its stdin closes). Without java
-// or mvn on PATH the test is skipped, naming what to install, unless
-// STRATA_REQUIRE_JAVA is set: then it fails. Any other problem (a build
-// that fails) fails the test.
-func ForTest(t testing.TB) *Driver {
-	t.Helper()
-	shared.once.Do(func() {
-		shared.d, shared.err = Start(context.Background())
-	})
-	if shared.err == ErrNoJava {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("%v, and %s is set: install a JDK (17+) and Maven (apt-get install openjdk-17-jdk-headless maven)", shared.err, RequireEnv)
-		}
-		t.Skipf("%v: install a JDK (17+) and Maven to run the Java Paimon tests (set %s=1 to make this a failure)", shared.err, RequireEnv)
-	}
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.d
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"testing"
 )
 
 // CacheEnv names a directory for generated fixtures instead of the default
@@ -45,62 +44,64 @@ func CacheDir() string {
 	return filepath.Join(ProjectDir(), ".fixtures")
 }
 
-// Fixture returns a warehouse directory holding db.<r.Name> as Java Paimon
-// wrote it by r. The first call for a recipe generates it with the test
-// binary's driver (ForTest: skipped or failed without Java as any Java
-// test); later calls, also in later test runs, find it in CacheDir under a
-// key of the recipe and the driver's sources, so a change to either (a
-// new Paimon release in pom.xml) generates it anew. The directory is
-// shared: tests copy it before writing to it.
-func Fixture(t testing.TB, r Recipe) string {
-	t.Helper()
+// CachedFixture returns a warehouse directory holding db.<r.Name> as Java
+// Paimon wrote it by r. The first call for a recipe generates it with the
+// driver driver returns (called only then); later calls, also in later
+// runs, find it in CacheDir under a key of the recipe and the driver's
+// sources, so a change to either (a new Paimon release in pom.xml)
+// generates it anew. The directory is shared: callers copy it before
+// writing to it. Tests use javatest.Fixture.
+func CachedFixture(ctx context.Context, r Recipe, driver func() (*Driver, error)) (string, error) {
 	stamp, err := sourceStamp(ProjectDir())
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	recipe, err := json.Marshal(r)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	sum := sha256.Sum256(append([]byte(stamp+"\n"), recipe...))
 	dir := filepath.Join(CacheDir(), r.Name+"-"+hex.EncodeToString(sum[:8]))
 	if _, err := os.Stat(filepath.Join(dir, "recipe.json")); err == nil {
-		return dir
+		return dir, nil
 	}
 	if err := os.MkdirAll(CacheDir(), 0o755); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	// Test binaries of several packages may want the same fixture at once.
 	lock, err := os.OpenFile(filepath.Join(CacheDir(), ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	if _, err := os.Stat(filepath.Join(dir, "recipe.json")); err == nil {
-		return dir
+		return dir, nil
 	}
-	d := ForTest(t)
+	d, err := driver()
+	if err != nil {
+		return "", err
+	}
 	tmp, err := os.MkdirTemp(CacheDir(), ".tmp-"+r.Name+"-")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	if err := generate(context.Background(), d, tmp, r); err != nil {
-		t.Fatalf("generating fixture %s: %v", r.Name, err)
+	if err := generate(ctx, d, tmp, r); err != nil {
+		return "", fmt.Errorf("generating fixture %s: %w", r.Name, err)
 	}
 	// recipe.json last: its presence marks a complete fixture.
 	if err := os.WriteFile(filepath.Join(tmp, "recipe.json"), recipe, 0o644); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	_ = os.RemoveAll(dir) // an incomplete leftover
 	if err := os.Rename(tmp, dir); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	return dir
+	return dir, nil
 }
 
 func generate(ctx context.Context, d *Driver, wh string, r Recipe) error {
