@@ -101,30 +101,10 @@ func TestWriterOutlivesExpiredSnapshots(t *testing.T) {
 // stay in the window, and the commit is refused however many of this
 // writer's own commits came before.
 func TestWriterBaseStopsAtAConflict(t *testing.T) {
-	ctx := context.Background()
 	tb := newTestTable(t, storage.NewMemory(), 1)
-	a, err := tb.NewWrite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := tb.NewWrite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := openWrite(t, tb), openWrite(t, tb)
 	commit := func(w *Write, user string, id int64, keys ...int64) error {
-		for _, k := range keys {
-			if err := w.WriteRow(ctx, spec.RowKindInsert, spec.Row{k, user, 1.0}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		msgs, err := w.PrepareCommit(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = tb.NewCommit(user).Commit(ctx, id, msgs)
-		return err
+		return commitKeys(t, w, user, id, user, keys...)
 	}
 	for i := int64(1); i <= 3; i++ {
 		if err := commit(a, "a", i, 100*i, 100*i+1); err != nil {

@@ -13,7 +13,6 @@ package paimonflink
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 )
 
 // RequireEnv is the environment variable that turns a missing Java or
@@ -187,14 +187,7 @@ func ForTest(t testing.TB, profile string) *Driver {
 		shared.drivers[profile] = s
 	}
 	shared.mu.Unlock()
-	if errors.Is(s.err, paimonjava.ErrNoJava) {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("%v, and %s is set: install a JDK (17+) and Maven (apt-get install openjdk-17-jdk-headless maven)", s.err, RequireEnv)
-		}
-		t.Skipf("%v: install a JDK (17+) and Maven to run the Flink tests (set %s=1 to make this a failure)", s.err, RequireEnv)
-	}
-	if s.err != nil {
-		t.Fatal(s.err)
-	}
+	javatest.Tool{Missing: paimonjava.ErrNoJava, RequireEnv: RequireEnv, Install: "a JDK (17+) and Maven",
+		Apt: "openjdk-17-jdk-headless maven", Tests: "the Flink tests"}.Need(t, s.err)
 	return s.d
 }

@@ -26,6 +26,7 @@ import (
 	"testing"
 
 	"github.com/stratalake/strata/integration/paimonjava"
+	"github.com/stratalake/strata/integration/paimonjava/javatest"
 )
 
 // RequireEnv turns a missing python3 from a skip into a failure.
@@ -116,14 +117,7 @@ var shared struct {
 func ForTest(t testing.TB) *paimonjava.Driver {
 	t.Helper()
 	shared.once.Do(func() { shared.d, shared.err = Start(context.Background()) })
-	if errors.Is(shared.err, ErrNoPython) {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatalf("%v, and %s is set: install Python 3 with venv (apt-get install python3-venv)", shared.err, RequireEnv)
-		}
-		t.Skipf("%v: install Python 3 to run the pypaimon tests (set %s=1 to make this a failure)", shared.err, RequireEnv)
-	}
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
+	javatest.Tool{Missing: ErrNoPython, RequireEnv: RequireEnv, Install: "Python 3 with venv", Apt: "python3-venv",
+		Tests: "the pypaimon tests"}.Need(t, shared.err)
 	return shared.d
 }

@@ -6,6 +6,7 @@ package javatest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"testing"
@@ -20,6 +21,10 @@ var shared struct {
 	err  error
 }
 
+// Java is what the Java driver needs installed.
+var Java = Tool{Missing: paimonjava.ErrNoJava, RequireEnv: paimonjava.RequireEnv, Install: "a JDK (17+) and Maven",
+	Apt: "openjdk-17-jdk-headless maven", Tests: "the Java Paimon tests"}
+
 // ForTest returns the test binary's shared driver, started on first use
 // and ended when the test binary exits (its stdin closes). Without java
 // or mvn on PATH the test is skipped, naming what to install, unless
@@ -30,16 +35,33 @@ func ForTest(t testing.TB) *paimonjava.Driver {
 	shared.once.Do(func() {
 		shared.d, shared.err = paimonjava.Start(context.Background())
 	})
-	if shared.err == paimonjava.ErrNoJava {
-		if os.Getenv(paimonjava.RequireEnv) != "" {
-			t.Fatalf("%v, and %s is set: install a JDK (17+) and Maven (apt-get install openjdk-17-jdk-headless maven)", shared.err, paimonjava.RequireEnv)
-		}
-		t.Skipf("%v: install a JDK (17+) and Maven to run the Java Paimon tests (set %s=1 to make this a failure)", shared.err, paimonjava.RequireEnv)
-	}
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
+	Java.Need(t, shared.err)
 	return shared.d
+}
+
+// Tool is what a peer driver (Java Paimon, Flink, pypaimon) needs
+// installed, for the message of a test skipped or failed without it.
+type Tool struct {
+	Missing    error  // what starting the driver returns without the tool
+	RequireEnv string // when set, a missing tool fails the test instead of skipping it
+	Install    string // what to install, e.g. "a JDK (17+) and Maven"
+	Apt        string // its Debian packages
+	Tests      string // the tests that need it
+}
+
+// Need skips t when err (starting the driver) says the tool is missing,
+// or fails it when RequireEnv is set; any other error fails it.
+func (tl Tool) Need(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, tl.Missing) {
+		if os.Getenv(tl.RequireEnv) != "" {
+			t.Fatalf("%v, and %s is set: install %s (apt-get install %s)", err, tl.RequireEnv, tl.Install, tl.Apt)
+		}
+		t.Skipf("%v: install %s to run %s (set %s=1 to make this a failure)", err, tl.Install, tl.Tests, tl.RequireEnv)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Fixture returns a warehouse directory holding db.<r.Name> as Java Paimon
