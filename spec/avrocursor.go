@@ -123,7 +123,9 @@ func (c *avroCursor) arrayBlock(minItemBytes int) int {
 		n = -n
 		c.long() // the block's byte size
 	}
-	if n < 0 || n*int64(minItemBytes) > int64(len(c.buf)-c.off) {
+	// n > left/minItemBytes, not n*minItemBytes > left: a count near 2^62
+	// overflowed the product, passed, and had the caller loop 2^62 times.
+	if n < 0 || n > int64(len(c.buf)-c.off)/int64(max(minItemBytes, 1)) {
 		c.fail(fmt.Errorf("avro: array block of %d items with %d bytes left", n, len(c.buf)-c.off))
 		return 0
 	}
