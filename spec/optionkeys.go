@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -240,42 +242,57 @@ func NearestOptionKey(key string) string {
 		}
 		return ""
 	}
-	candidates := make([]string, 0, len(knownOptionKeys))
-	for k := range knownOptionKeys {
-		candidates = append(candidates, k)
-	}
-	sort.Strings(candidates)
-	return nearest(key, candidates)
+	return nearest(key, sortedOptionKeys)
 }
+
+// sortedOptionKeys are the keys of knownOptionKeys in order: NearestOptionKey's
+// candidates, the first of equally near ones winning.
+var sortedOptionKeys = slices.Sorted(maps.Keys(knownOptionKeys))
 
 func nearest(key string, candidates []string) string {
 	norm := strings.ToLower(strings.ReplaceAll(key, "_", "-"))
 	best, bestDist := "", min(3, max(1, len(norm)/3))+1
 	for _, c := range candidates {
-		if d := editDistance(norm, c); d < bestDist {
+		// The distance is at least the difference in length: a candidate that
+		// cannot be nearer is not measured (a long key took ~20 ms a KB).
+		if max(len(norm)-len(c), len(c)-len(norm)) >= bestDist {
+			continue
+		}
+		if d := editDistance(norm, c, bestDist); d < bestDist {
 			best, bestDist = c, d
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+// editDistance is the Levenshtein distance between a and b, in bytes, or
+// bound when that is bound or more: a row of the table whose least entry
+// reaches bound ends the measure (entries never fall from row to row).
+func editDistance(a, b string, bound int) int {
+	var buf [128]int // two rows for the known keys, without allocating
+	rows := buf[:]
+	if 2*(len(b)+1) > len(rows) {
+		rows = make([]int, 2*(len(b)+1))
+	}
+	prev, cur := rows[:len(b)+1], rows[len(b)+1:2*(len(b)+1)]
 	for j := range prev {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
 		cur[0] = i
+		least := i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			least = min(least, cur[j])
+		}
+		if least >= bound {
+			return bound
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return min(prev[len(b)], bound)
 }
