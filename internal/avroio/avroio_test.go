@@ -141,24 +141,21 @@ func TestDamagedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, fields := loadAllTypes(t)
 	for _, n := range []int{0, 3, 10, 100, len(data) / 2, len(data) - 1} {
-		if err := readAll(data[:n]); !errors.Is(err, spec.ErrCorrupt) {
+		if err := readAll(data[:n], fields); !errors.Is(err, spec.ErrCorrupt) {
 			t.Errorf("truncated to %d bytes: %v, want ErrCorrupt", n, err)
 		}
 	}
 }
 
-func readAll(data []byte) error {
+// readAll opens data and reads every row as fields.
+func readAll(data []byte, fields []spec.DataField) error {
 	f, err := Open(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return err
 	}
-	js, _ := os.ReadFile("testdata/all-types.schema.json")
-	schema, err := spec.DecodeSchema(js)
-	if err != nil {
-		return err
-	}
-	for _, err := range f.ReadRows(schema.Fields) {
+	for _, err := range f.ReadRows(fields) {
 		if err != nil {
 			return err
 		}
@@ -172,8 +169,9 @@ func FuzzReadRows(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(seed)
+	_, fields := loadAllTypes(f) // the table's schema, parsed once
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := readAll(data)
+		err := readAll(data, fields)
 		if err != nil && !errors.Is(err, spec.ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
 			t.Fatalf("unexpected error kind: %v", err)
 		}
