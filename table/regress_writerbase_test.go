@@ -194,6 +194,7 @@ func TestWriterCommitsAfterItsViewExpired(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			expireAllButLatest(t, tb)
 			if err := commitKeys(t, a, "a", 2, "a2", ka...); err != nil {
 				t.Fatalf("a's commit after its view expired: %v", err)
 			}
@@ -229,6 +230,7 @@ func TestWriterRefusedAfterItsViewExpired(t *testing.T) {
 					t.Fatalf("b's commit %d: %v", i, err)
 				}
 			}
+			expireAllButLatest(t, tb)
 			if err := commitKeys(t, a, "a", 1, "a", 1); !errors.Is(err, spec.ErrConflict) {
 				t.Fatalf("a's commit over b's key: %v, want ErrConflict", err)
 			}
@@ -278,4 +280,49 @@ func commitKeys(t *testing.T, w *Write, user string, id int64, v string, keys ..
 	}
 	_, err = w.t.NewCommit(user).Commit(ctx, id, msgs)
 	return err
+}
+
+// A bucket the writer had not written when its view expired, changed by
+// another writer in the expired snapshots, is judged then: the writer's
+// later records there, numbered from the bucket as it restored it, are
+// refused, not committed over the other writer's as if after them.
+func TestWriterRefusedInABucketChangedWhileItsViewExpired(t *testing.T) {
+	tb := newTestTable(t, storage.NewMemory(), 2, "snapshot.num-retained.min", "1", "snapshot.num-retained.max", "1",
+		"write-only", "true")
+	a, b := openWrite(t, tb), openWrite(t, tb)
+	ka, kb := keysInBucket(t, a, 0, 2), keysInBucket(t, a, 1, 2)
+	if err := commitKeys(t, a, "a", 1, "a1", ka...); err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 3; i++ {
+		if err := commitKeys(t, b, "b", i, "b", kb...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expireAllButLatest(t, tb)
+	// a's next commit, to its own bucket only, passes the expired ones.
+	if err := commitKeys(t, a, "a", 2, "a2", ka...); err != nil {
+		t.Fatalf("a's commit to its bucket: %v", err)
+	}
+	if err := commitKeys(t, a, "a", 3, "a3", kb...); !errors.Is(err, spec.ErrConflict) {
+		t.Fatalf("a's commit over b's keys, numbered as b's: %v, want ErrConflict", err)
+	}
+}
+
+// expireAllButLatest expires snapshots as the maintenance job does (a
+// write-only table's commits do not), checking that only the latest is
+// left (the tables here keep one).
+func expireAllButLatest(t *testing.T, tb *Table) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := tb.ExpireSnapshots(ctx); err != nil {
+		t.Fatal(err)
+	}
+	earliest, err := tb.Snapshots().EarliestID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest, err := tb.Snapshots().LatestID(ctx); err != nil || earliest != latest {
+		t.Fatalf("snapshots %d to %d left (%v), want only the latest", earliest, latest, err)
+	}
 }

@@ -221,6 +221,13 @@ func (w *Write) skipExpired(ctx context.Context, msgs []CommitMessage, lows map[
 	for _, e := range live {
 		k := splitKey(e.Partition, e.Bucket)
 		files[k] = append(files[k], e.File)
+		// A bucket the expired snapshots may have changed, which the
+		// writer may write later from the files it restored: judged now,
+		// as pass would have judged it, so that a base it gets later
+		// (at the last snapshot read) does not skip those changes.
+		if w.bases[k] == nil {
+			w.bases[k] = w.newBucketBase(k, string(e.Partition), w.scanned)
+		}
 	}
 	replaced := map[string]bool{} // files the prepared messages compact away
 	for _, m := range msgs {
