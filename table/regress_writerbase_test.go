@@ -309,13 +309,13 @@ func TestWriterRefusedInABucketChangedWhileItsViewExpired(t *testing.T) {
 	}
 }
 
-// expireAllButLatest expires snapshots as the maintenance job does (a
-// write-only table's commits do not), checking that only the latest is
-// left (the tables here keep one).
+// expireAllButLatest expires every snapshot but the latest, as the
+// maintenance job would with one snapshot retained (a write-only table's
+// commits expire none), and checks that only the latest is left.
 func expireAllButLatest(t *testing.T, tb *Table) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := tb.ExpireSnapshots(ctx); err != nil {
+	if _, err := tb.ExpireSnapshots(ctx, WithRetainMin(1), WithRetainMax(1), WithTimeRetained(0)); err != nil {
 		t.Fatal(err)
 	}
 	earliest, err := tb.Snapshots().EarliestID(ctx)
@@ -325,4 +325,82 @@ func expireAllButLatest(t *testing.T, tb *Table) {
 	if latest, err := tb.Snapshots().LatestID(ctx); err != nil || earliest != latest {
 		t.Fatalf("snapshots %d to %d left (%v), want only the latest", earliest, latest, err)
 	}
+}
+
+// A compacting writer of a table that looks keys up is not judged by the
+// latest snapshot's file names when its view expired (found in review):
+// another job's deletion-vector compaction of an all-delete file leaves
+// only files the writer holds, yet replaced the bucket's deletion vectors,
+// and a maintenance compaction can empty a bucket whose rows the writer's
+// lookups still find. Both commits stay refused, and the deleted rows stay
+// deleted.
+func TestLookupWriterRefusedAfterItsViewExpired(t *testing.T) {
+	ctx := context.Background()
+	t.Run("deletion-vectors", func(t *testing.T) {
+		tb := newTestTable(t, storage.NewMemory(), 1, "deletion-vectors.enabled", "true")
+		a := openWrite(t, tb)
+		if err := commitKeys(t, a, "a", 1, "a", 1, 2, 3); err != nil {
+			t.Fatal(err)
+		}
+		b := openWrite(t, tb)
+		if err := b.WriteRow(ctx, spec.RowKindDelete, spec.Row{int64(1), nil, nil}); err != nil {
+			t.Fatal(err)
+		}
+		if err := commitKeys(t, b, "b", 1, "b"); err != nil {
+			t.Fatal(err)
+		}
+		expireAllButLatest(t, tb)
+		if err := commitKeys(t, a, "a", 2, "a2", 3); !errors.Is(err, spec.ErrConflict) {
+			t.Fatalf("a's commit after b's deletion-vector compaction expired: %v, want ErrConflict", err)
+		}
+		for _, r := range scanAll(t, tb) {
+			if r[0].(int64) == 1 {
+				t.Fatalf("key 1, deleted by b, is back: %v", r)
+			}
+		}
+	})
+	t.Run("partial-update, bucket emptied", func(t *testing.T) {
+		tb := newTestTable(t, storage.NewMemory(), 1, "changelog-producer", "lookup",
+			"merge-engine", "partial-update", "partial-update.remove-record-on-delete", "true")
+		a := openWrite(t, tb)
+		if err := commitKeys(t, a, "a", 1, "a", 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := commitKeys(t, a, "a", 2, "a", 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tb.CreateTag(ctx, "daily"); err != nil { // keeps a's files readable
+			t.Fatal(err)
+		}
+		b := openWrite(t, tb)
+		for _, k := range []int64{1, 2} {
+			if err := b.WriteRow(ctx, spec.RowKindDelete, spec.Row{k, nil, nil}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := commitKeys(t, b, "b", 1, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tb.Compact(ctx, true, "maintain", nil); err != nil {
+			t.Fatal(err)
+		}
+		expireAllButLatest(t, tb)
+		// a sets only the name of key 1: the score of the row b deleted
+		// must not come back.
+		if err := a.WriteRow(ctx, spec.RowKindInsert, spec.Row{int64(1), "a2", nil}); err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := a.PrepareCommit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tb.NewCommit("a").Commit(ctx, 3, msgs); !errors.Is(err, spec.ErrConflict) {
+			t.Fatalf("a's commit over the emptied bucket: %v, want ErrConflict", err)
+		}
+		for _, r := range scanAll(t, tb) {
+			if r[0].(int64) == 1 && r[2] != nil {
+				t.Fatalf("key 1's score %v came back from the row b deleted", r[2])
+			}
+		}
+	})
 }

@@ -199,8 +199,9 @@ func (w *Write) owns(files []*lsm.File) bool {
 // writer that only writes, every file of the bucket holds records numbered
 // below the bucket's next sequence number (the APPEND rule, over the files
 // that rule would have met, or their compactions, which keep their
-// numbers); for a writer that compacts, every file is one the writer holds
-// (no other job wrote or compacted the bucket). Dynamic-bucket and
+// numbers); for a writer that compacts a table that looks nothing up,
+// every file is one the writer holds (no other job wrote or compacted the
+// bucket); a compacting writer of a lookup table never skips. Dynamic-bucket and
 // cross-partition tables keep their bases: whose files another job
 // appended cannot be told from the files alone. A base kept behind leaves
 // the expired snapshot in the window, and the committer refuses it.
@@ -269,6 +270,15 @@ func (w *Write) holdsAll(k string, files []spec.DataFileMeta, replaced map[strin
 			}
 		}
 		return true
+	}
+	if t.needLookup() {
+		// A compacting writer of a table that looks keys up cannot be
+		// judged by file names: another job's compaction may have left
+		// only files it holds yet replaced the bucket's deletion vectors
+		// (an all-delete file compacted to nothing), or emptied the
+		// bucket whose rows its lookups still find. As pass, it stops at
+		// any such job; the committer refuses the expired window.
+		return false
 	}
 	held := map[string]bool{}
 	if bw := w.buckets[k]; bw != nil {
