@@ -55,7 +55,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 	if c, ok := meta["avro.codec"]; ok && len(c) > 0 {
 		f.codec = string(c)
 	}
-	if _, err := newCodec(f.codec); err != nil {
+	if err := checkCodec(f.codec); err != nil {
 		return nil, err
 	}
 	if _, err := io.ReadFull(cr, f.sync[:]); err != nil {
@@ -198,7 +198,17 @@ func newCodec(name string) (ocf.Codec, error) {
 	case "zstandard":
 		return ocf.ZstdCodec(nil, nil)
 	}
-	return nil, fmt.Errorf("%w: codec %q (Strata reads null, deflate, snappy and zstandard)", ErrUnsupported, name)
+	return nil, checkCodec(name)
+}
+
+// checkCodec reports whether newCodec knows name, without building the
+// codec (zstandard's holds an encoder and a decoder until closed).
+func checkCodec(name string) error {
+	switch name {
+	case "null", "deflate", "snappy", "zstandard":
+		return nil
+	}
+	return fmt.Errorf("%w: codec %q (Strata reads null, deflate, snappy and zstandard)", ErrUnsupported, name)
 }
 
 type nullCodec struct{}
