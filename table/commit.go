@@ -31,7 +31,8 @@ type Commit struct {
 	lastSnapshot   int64
 	// What snapshots changed, by id, for the concurrent-writer checks.
 	summaries map[int64]*snapshotSummary
-	noExpire  bool // WithoutExpire
+	noExpire  bool        // WithoutExpire
+	idle      *expireIdle // until when expiring after a commit finds nothing (expireidle.go)
 }
 
 // CommitOption configures a Commit.
@@ -134,7 +135,9 @@ func (c *Commit) CommitSteps(ctx context.Context, identifier int64, msgs []Commi
 		*step.id = id
 	}
 	if _, unsupported := c.t.changelogRetention(); res.Last() > 0 && !c.noExpire && !c.t.opts.WriteOnly && unsupported == nil {
-		res.Expired, res.ExpireErr = c.t.ExpireSnapshots(ctx)
+		if now := time.Now(); !c.idle.skips(res.Last(), now) {
+			res.Expired, c.idle, res.ExpireErr = c.t.expire(ctx, WithExpireTime(now))
+		}
 	}
 	return res, nil
 }

@@ -79,6 +79,15 @@ type ExpireResult struct {
 // another expiration. With consumer.expiration-time set, consumers not
 // written for that long are deleted first.
 func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (ExpireResult, error) {
+	res, _, err := t.expire(ctx, opts...)
+	return res, err
+}
+
+// expire is ExpireSnapshots; when nothing expired, and nothing but the
+// snapshots' age and number can make anything expire (no tag with a
+// retention, no consumer expiration, no changelog kept longer), it also
+// says what must change before anything can (nil: unknown).
+func (t *Table) expire(ctx context.Context, opts ...ExpireOption) (ExpireResult, *expireIdle, error) {
 	cfg := expireConfig{
 		retainMin:    t.opts.SnapshotNumRetainedMin,
 		retainMax:    t.opts.SnapshotNumRetainedMax,
@@ -91,47 +100,51 @@ func (t *Table) ExpireSnapshots(ctx context.Context, opts ...ExpireOption) (Expi
 	}
 	switch {
 	case cfg.retainMin < 1:
-		return ExpireResult{}, fmt.Errorf("%w: retain at least 1 snapshot, not %d", spec.ErrInvalidOption, cfg.retainMin)
+		return ExpireResult{}, nil, fmt.Errorf("%w: retain at least 1 snapshot, not %d", spec.ErrInvalidOption, cfg.retainMin)
 	case cfg.retainMax < cfg.retainMin:
-		return ExpireResult{}, fmt.Errorf("%w: retain at most %d snapshots is below the least, %d", spec.ErrInvalidOption, cfg.retainMax, cfg.retainMin)
+		return ExpireResult{}, nil, fmt.Errorf("%w: retain at most %d snapshots is below the least, %d", spec.ErrInvalidOption, cfg.retainMax, cfg.retainMin)
 	case cfg.limit < 1:
-		return ExpireResult{}, fmt.Errorf("%w: expire limit %d: want at least 1", spec.ErrInvalidOption, cfg.limit)
+		return ExpireResult{}, nil, fmt.Errorf("%w: expire limit %d: want at least 1", spec.ErrInvalidOption, cfg.limit)
 	case cfg.timeRetained < 0:
-		return ExpireResult{}, fmt.Errorf("%w: negative time retained %v", spec.ErrInvalidOption, cfg.timeRetained)
+		return ExpireResult{}, nil, fmt.Errorf("%w: negative time retained %v", spec.ErrInvalidOption, cfg.timeRetained)
 	}
 	decoupled, err := t.changelogRetention()
 	if err != nil {
-		return ExpireResult{}, err
+		return ExpireResult{}, nil, err
 	}
 	tags, err := t.Tags(ctx)
 	if err != nil {
-		return ExpireResult{}, err
+		return ExpireResult{}, nil, err
 	}
 	tags, expiredTags, err := t.expireTags(ctx, tags, cfg.now)
 	if err != nil {
-		return ExpireResult{TagsExpired: expiredTags}, err
+		return ExpireResult{TagsExpired: expiredTags}, nil, err
 	}
 	if err := t.expireConsumers(ctx, cfg.now); err != nil {
-		return ExpireResult{TagsExpired: expiredTags}, err
+		return ExpireResult{TagsExpired: expiredTags}, nil, err
 	}
 	earliest, err := t.snapshots.EarliestID(ctx)
 	if err != nil || earliest == 0 {
-		return ExpireResult{TagsExpired: expiredTags}, err
+		return ExpireResult{TagsExpired: expiredTags}, nil, err
 	}
 	latest, err := t.snapshots.LatestID(ctx)
 	if err != nil {
-		return ExpireResult{}, err
+		return ExpireResult{}, nil, err
 	}
 	end, err := t.expireEnd(ctx, cfg, earliest, latest)
 	if err != nil {
-		return ExpireResult{}, err
+		return ExpireResult{}, nil, err
 	}
 	res, err := t.expireUntil(ctx, earliest, end, tags, decoupled)
 	res.TagsExpired = expiredTags
 	if err == nil && decoupled {
 		err = t.expireChangelogs(ctx, cfg, &res)
 	}
-	return res, err
+	if err != nil || end > earliest || len(expiredTags) > 0 || decoupled || t.opts.ConsumerExpirationTime != nil || anyRetained(tags) {
+		return res, nil, err
+	}
+	idle, err := t.idleAfter(ctx, cfg, earliest, latest)
+	return res, idle, err
 }
 
 // expireTags deletes the tags whose retention has passed by now (Paimon's
