@@ -152,4 +152,7 @@ func TestCLIBenchAllUsage(t *testing.T) {
 	if errs := c.fails(2, "", "bench", "--only", "write,nope", "--scan-data", t.TempDir()); !strings.Contains(errs, `step "nope"`) {
 		t.Errorf("stderr: %s", errs)
 	}
+	if errs := c.fails(2, "", "bench", "--quick", "--large", "--scan-data", t.TempDir()); !strings.Contains(errs, "--quick and --large") {
+		t.Errorf("stderr: %s", errs)
+	}
 }

@@ -22,22 +22,40 @@ import (
 // freshness) from one loaded table.
 var Steps = []string{"write", "lookup", "scan", "plan", "compact", "maintain", "java"}
 
+// Sizes name a run's scale.
+type Sizes string
+
+// The runs' scales: SizesFull and SizesQuick measure the same tables (the
+// figures BENCHMARKS.md quotes, which --quick reproduces), the full run
+// for longer and more often; SizesLarge runs the slow scenarios at 10M
+// rows and 1,000 snapshots, where some ratios move with the size.
+const (
+	SizesFull  Sizes = "full"
+	SizesQuick Sizes = "quick"
+	SizesLarge Sizes = "large"
+)
+
 // AllConfig is a run of every scenario.
 type AllConfig struct {
-	// Quick says the sizes are QuickAllConfig's (recorded in the report).
-	Quick bool `json:"quick"`
+	// Sizes says which of the configurations below this is (recorded in
+	// the report).
+	Sizes Sizes `json:"sizes"`
 	// Only are the steps to run (nil: all of Steps).
 	Only []string `json:"only,omitempty"`
 	// RequireBaselines fails the run before it starts when a baseline
 	// (Redis, DuckDB, Java with Java set) cannot run, instead of skipping
 	// it.
-	RequireBaselines bool           `json:"require_baselines"`
-	Write            WriteConfig    `json:"write"`
-	Lookup           LookupConfig   `json:"lookup"`
-	Scan             ScanConfig     `json:"scan"`
-	Plan             PlanConfig     `json:"plan"`
-	Compact          CompactConfig  `json:"compact"`
-	Maintain         MaintainConfig `json:"maintain"`
+	RequireBaselines bool        `json:"require_baselines"`
+	Write            WriteConfig `json:"write"`
+	// WriteVariants run Strata's side of the write scenario again with
+	// these table options, next to the same run's pebble: what bounds the
+	// ratio (write-only skips compaction, file.compression=none zstd).
+	WriteVariants []WriteVariant `json:"write_variants,omitempty"`
+	Lookup        LookupConfig   `json:"lookup"`
+	Scan          ScanConfig     `json:"scan"`
+	Plan          PlanConfig     `json:"plan"`
+	Compact       CompactConfig  `json:"compact"`
+	Maintain      MaintainConfig `json:"maintain"`
 	// Java is the Java peer step (nil: skipped, for the reason
 	// JavaSkipped gives).
 	Java        *JavaPeerConfig `json:"java,omitempty"`
@@ -55,43 +73,73 @@ type AllConfig struct {
 	Progress io.Writer `json:"-"`
 }
 
-// DefaultAllConfig is the full run: the sizes BENCHMARKS.md's sections
-// use. The scan tables go to scanData (reused across runs).
+// WriteVariant is the write scenario with table options set on Strata's
+// table.
+type WriteVariant struct {
+	Name    string   `json:"name"`
+	Options []string `json:"options"` // key, value, key, value...
+}
+
+// DefaultWriteVariants are the full and quick runs' variants: without
+// compaction, without compression, and without both.
+func DefaultWriteVariants() []WriteVariant {
+	return []WriteVariant{
+		{Name: "write-only", Options: []string{"write-only", "true"}},
+		{Name: "uncompressed", Options: []string{"file.compression", "none"}},
+		{Name: "write-only, uncompressed", Options: []string{"write-only", "true", "file.compression", "none"}},
+	}
+}
+
+// DefaultAllConfig is the full run: the tables BENCHMARKS.md quotes, each
+// figure measured for longer and the best of more runs kept than
+// QuickAllConfig's. Lookups read a 1M-row table with caches that hold it
+// whole in both engines (at 256 MiB part of it would be read through the
+// block cache, a different measurement); scans read 1M rows; compaction
+// merges 1M rows; maintenance runs on 100 snapshots. The scan tables go to
+// scanData (reused across runs).
 func DefaultAllConfig(scanData string) AllConfig {
+	c := LargeAllConfig(scanData)
+	c.Sizes = SizesFull
+	c.Lookup.Rows, c.Lookup.Sample, c.Lookup.CacheMemory = 1_000_000, 20_000, 1<<30
+	c.Scan.Rows = 1_000_000
+	c.Compact.Rows = 1_000_000
+	c.Maintain.Snapshots, c.Maintain.Orphans = 100, 20
+	return c
+}
+
+// QuickAllConfig is `strata bench --quick`: the full run's tables, each
+// lookup figure measured for a second instead of five and scans the best
+// of two runs instead of three, to finish within five minutes on two
+// cores.
+func QuickAllConfig(scanData string) AllConfig {
+	c := DefaultAllConfig(scanData)
+	c.Sizes = SizesQuick
+	c.Lookup.Duration, c.Lookup.RateDuration, c.Lookup.FreshDuration = time.Second, 2*time.Second, 3*time.Second
+	c.Scan.Runs = 2
+	return c
+}
+
+// LargeAllConfig is `strata bench --large`: 10M-row lookups (3 GiB caches),
+// scans and compaction, and maintenance on 1,000 snapshots; about twenty
+// minutes on two cores, plus generating the scan tables once. Figures that
+// depend on the size (pebble's deeper tree at 10M keys, DuckDB's fixed
+// cost per query, a 1% filter's gain over a full scan) differ from the
+// full run's.
+func LargeAllConfig(scanData string) AllConfig {
 	lookup := DefaultLookupConfig()
 	lookup.S3, lookup.CacheMemory = false, 3<<30
 	scan := DefaultScanConfig()
 	scan.DataDir = scanData
 	return AllConfig{
-		Write:    WriteConfig{Rows: 2_000_000, KeySpace: 10_000_000, Buckets: 4, CommitEvery: 100_000, API: APIArrow, Seed: 1},
-		Lookup:   lookup,
-		Scan:     scan,
-		Plan:     PlanConfig{Files: 1_000_000, Runs: 5},
-		Compact:  CompactConfig{Rows: 10_000_000, KeySpace: 10_000_000, Buckets: 4, Runs: 5, Seed: 1},
-		Maintain: MaintainConfig{Snapshots: 1000, RowsPerCommit: 1000, Buckets: 4, KeySpace: 10_000_000, Orphans: 100, Seed: 1},
+		Sizes:         SizesLarge,
+		Write:         WriteConfig{Rows: 2_000_000, KeySpace: 10_000_000, Buckets: 4, CommitEvery: 100_000, API: APIArrow, Seed: 1},
+		WriteVariants: DefaultWriteVariants(),
+		Lookup:        lookup,
+		Scan:          scan,
+		Plan:          PlanConfig{Files: 1_000_000, Runs: 5},
+		Compact:       CompactConfig{Rows: 10_000_000, KeySpace: 10_000_000, Buckets: 4, Runs: 5, Seed: 1},
+		Maintain:      MaintainConfig{Snapshots: 1000, RowsPerCommit: 1000, Buckets: 4, KeySpace: 10_000_000, Orphans: 100, Seed: 1},
 	}
-}
-
-// QuickAllConfig is `strata bench --quick`: the whole in under five
-// minutes on two cores. The write, planning and Java steps keep their full
-// sizes (they take seconds); lookups read a 1M-row table for a second a
-// figure, with caches that hold it whole in both engines as the full run's
-// 3 GiB hold its 10M rows (at 256 MiB part of it would be read through the
-// block cache, a different measurement); scans read 1M rows; compaction
-// merges 1M rows; maintenance runs on 100 snapshots. Figures that depend
-// on the size (a 1% filter's gain over a full scan, DuckDB's fixed cost per
-// query, pebble's deeper tree at 10M keys) differ from the full run's by
-// design; BENCHMARKS.md shows both.
-func QuickAllConfig(scanData string) AllConfig {
-	c := DefaultAllConfig(scanData)
-	c.Quick = true
-	c.Lookup.Rows, c.Lookup.Sample, c.Lookup.CacheMemory = 1_000_000, 20_000, 1<<30
-	c.Lookup.Duration, c.Lookup.RateDuration, c.Lookup.FreshDuration = time.Second, 2*time.Second, 3*time.Second
-	c.Scan.Rows, c.Scan.Runs = 1_000_000, 2
-	c.Plan.Runs = 3
-	c.Compact.Rows = 1_000_000
-	c.Maintain.Snapshots, c.Maintain.Orphans = 100, 20
-	return c
 }
 
 // AllReport is a run of every scenario: the summary rows, each step's
@@ -100,7 +148,7 @@ type AllReport struct {
 	Started time.Time `json:"started"`
 	Seconds float64   `json:"seconds"`
 	Command string    `json:"command"`
-	Quick   bool      `json:"quick"`
+	Sizes   Sizes     `json:"sizes"`
 	Machine Machine   `json:"machine"`
 	// LoadEnd is the machine's load average when the run ended
 	// (Machine.Load is at the start).
@@ -108,13 +156,15 @@ type AllReport struct {
 	Steps   []StepResult `json:"steps"`
 	Summary []SummaryRow `json:"summary"`
 
-	Write    *WriteReport    `json:"write,omitempty"`
-	Lookup   *LookupReport   `json:"lookup,omitempty"`
-	Scan     *ScanReport     `json:"scan,omitempty"`
-	Plan     *PlanReport     `json:"plan,omitempty"`
-	Compact  *CompactReport  `json:"compact,omitempty"`
-	Maintain *MaintainReport `json:"maintain,omitempty"`
-	Java     *JavaPeerReport `json:"java,omitempty"`
+	Write *WriteReport `json:"write,omitempty"`
+	// WriteVariants are Strata's runs of WriteConfig's variants.
+	WriteVariants []WriteVariantReport `json:"write_variants,omitempty"`
+	Lookup        *LookupReport        `json:"lookup,omitempty"`
+	Scan          *ScanReport          `json:"scan,omitempty"`
+	Plan          *PlanReport          `json:"plan,omitempty"`
+	Compact       *CompactReport       `json:"compact,omitempty"`
+	Maintain      *MaintainReport      `json:"maintain,omitempty"`
+	Java          *JavaPeerReport      `json:"java,omitempty"`
 }
 
 // Step outcomes.
@@ -221,7 +271,7 @@ func RunAll(ctx context.Context, cfg AllConfig) (*AllReport, error) {
 		return nil, err
 	}
 	defer cleanup()
-	rep := &AllReport{Started: time.Now().UTC(), Command: cfg.Command, Quick: cfg.Quick, Machine: DescribeMachine()}
+	rep := &AllReport{Started: time.Now().UTC(), Command: cfg.Command, Sizes: cfg.Sizes, Machine: DescribeMachine()}
 	steps := cfg.steps()
 	var errs []error
 	interrupted := false

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 )
 
@@ -53,7 +54,28 @@ func runAllWrite(ctx context.Context, cfg *AllConfig, rep *AllReport) ([]Summary
 	if s.PeakRSS > 0 && p.PeakRSS > 0 {
 		rows = append(rows, lower(scn, "peak RSS", "B", float64(s.PeakRSS), "pebble", float64(p.PeakRSS)))
 	}
+	if w.CLI != nil {
+		rows = append(rows, higher(scn, "`strata write` from JSON Lines, upserts/s", "rows/s", w.CLI.RowsPerSec,
+			"the Go API (Arrow batches)", s.RowsPerSec))
+	}
+	for i, v := range cfg.WriteVariants {
+		vc := cfg.Write
+		vc.Options, vc.CLI, vc.CPUProfile = v.Options, "", nil
+		vc.Dir = filepath.Join(cfg.Write.Dir, fmt.Sprintf("variant-%d", i))
+		res, err := RunWriteStrata(ctx, vc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("variant %s: %w", v.Name, err)
+		}
+		rep.WriteVariants = append(rep.WriteVariants, WriteVariantReport{WriteVariant: v, Strata: res})
+		rows = append(rows, higher("write, "+v.Name, "upserts/s", "rows/s", res.RowsPerSec, "pebble", p.RowsPerSec))
+	}
 	return rows, nil, nil
+}
+
+// WriteVariantReport is Strata's run of one write variant.
+type WriteVariantReport struct {
+	WriteVariant
+	Strata WriteResult `json:"strata"`
 }
 
 func runAllLookup(ctx context.Context, cfg *AllConfig, rep *AllReport) ([]SummaryRow, []string, error) {

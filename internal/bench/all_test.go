@@ -57,6 +57,7 @@ func TestRunAllTiny(t *testing.T) {
 	}
 	scenarios := map[string]bool{}
 	for _, r := range rep.Summary {
+		scenarios[r.Scenario] = true
 		scenarios[strings.SplitN(r.Scenario, ",", 2)[0]] = true
 		if r.Strata <= 0 || (r.Skipped == "" && (r.BaselineValue <= 0 || r.Ratio <= 0)) {
 			t.Errorf("summary row %+v: a figure is missing", r)
@@ -68,7 +69,8 @@ func TestRunAllTiny(t *testing.T) {
 			t.Errorf("DuckDB row %+v: want skipped for node or its modules", r)
 		}
 	}
-	for _, want := range []string{"write", "lookup", "lookup over HTTP", "freshness", "scan", "planning", "compaction", "maintenance"} {
+	for _, want := range []string{"write", "write, write-only", "write, uncompressed", "write, write-only, uncompressed",
+		"lookup", "lookup over HTTP", "freshness", "scan", "planning", "compaction", "maintenance"} {
 		if !scenarios[want] {
 			t.Errorf("no summary row of %s (have %v)", want, scenarios)
 		}
@@ -213,7 +215,8 @@ func TestLineWriter(t *testing.T) {
 
 // The full and the quick configurations are valid as they stand.
 func TestAllConfigsValid(t *testing.T) {
-	for name, cfg := range map[string]AllConfig{"full": DefaultAllConfig(t.TempDir()), "quick": QuickAllConfig(t.TempDir())} {
+	for name, cfg := range map[string]AllConfig{"full": DefaultAllConfig(t.TempDir()), "quick": QuickAllConfig(t.TempDir()),
+		"large": LargeAllConfig(t.TempDir())} {
 		cfg.OutDir = t.TempDir()
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)

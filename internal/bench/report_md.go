@@ -76,9 +76,9 @@ func RunConditions(rep *AllReport) string {
 			rev += "-" + dirty
 		}
 	}
-	return fmt.Sprintf("Run %s, `%s`, %s. Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s; %s; git %s. "+
+	return fmt.Sprintf("Run %s, `%s` (%s sizes), %s. Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s; %s; git %s. "+
 		"Load average (1, 5, 15 min): %s at the start, %s at the end.",
-		rep.Started.Format("2006-01-02 15:04 UTC"), rep.Command, time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second),
+		rep.Started.Format("2006-01-02 15:04 UTC"), rep.Command, orUnknown(string(rep.Sizes)), time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second),
 		orUnknown(m.CPU), m.Cores, m.GOMAXPROCS, bytesStr(m.MemoryBytes), m.OS, m.GoVersion, rev, orUnknown(m.Load), orUnknown(rep.LoadEnd))
 }
 
@@ -144,6 +144,7 @@ func mdCell(s string) string {
 func writeDetails(b *strings.Builder, rep *AllReport) {
 	if rep.Write != nil {
 		fmt.Fprintf(b, "## Write\n\n```text\n%s```\n\n", rep.Write.Text())
+		writeVariants(b, rep)
 	}
 	if rep.Lookup != nil {
 		b.WriteString(demote(LookupMarkdown(rep.Lookup)))
@@ -213,4 +214,29 @@ func demote(md string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// writeVariants renders the write variants next to the same run's
+// defaults and pebble.
+func writeVariants(b *strings.Builder, rep *AllReport) {
+	if len(rep.WriteVariants) == 0 {
+		return
+	}
+	p, s := rep.Write.Pebble, rep.Write.Strata
+	b.WriteString("The same stream into Strata's table with other table options (pebble as above):\n\n")
+	b.WriteString("| Strata's table options | upserts/s | ÷ pebble | ÷ the defaults | CPU s | write amplification | peak RSS |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	line := func(name string, r WriteResult) {
+		fmt.Fprintf(b, "| %s | %s | %.2f× | %.2f× | %.1f | %.2f | %s |\n", mdCell(name), count(int64(r.RowsPerSec)),
+			ratioOf(r.RowsPerSec, p.RowsPerSec), ratioOf(r.RowsPerSec, s.RowsPerSec), r.CPUSeconds, r.WriteAmp, bytesStr(r.PeakRSS))
+	}
+	line("the defaults", s)
+	for _, v := range rep.WriteVariants {
+		var kv []string
+		for i := 0; i+1 < len(v.Options); i += 2 {
+			kv = append(kv, v.Options[i]+"="+v.Options[i+1])
+		}
+		line(strings.Join(kv, ", "), v.Strata)
+	}
+	b.WriteString("\n")
 }
