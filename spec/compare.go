@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"math"
 	"strings"
 )
@@ -10,7 +11,8 @@ import (
 // CompareValues orders two values of the same type the way Paimon's key
 // comparator does: null first, numbers by value (floats as Java's
 // Float.compare: -0 < 0, NaN last), strings and binaries as unsigned bytes,
-// nested values element by element.
+// nested values element by element. Values of different types do not
+// panic: they order by their Go type's name.
 func CompareValues(a, b any) int {
 	if a == nil || b == nil {
 		switch {
@@ -23,8 +25,10 @@ func CompareValues(a, b any) int {
 	}
 	switch x := a.(type) {
 	case bool:
-		y := b.(bool)
+		y, ok := b.(bool)
 		switch {
+		case !ok:
+			return mismatched(a, b)
 		case x == y:
 			return 0
 		case !x:
@@ -32,41 +36,73 @@ func CompareValues(a, b any) int {
 		}
 		return 1
 	case int8:
-		return cmp.Compare(x, b.(int8))
+		return compareAs(x, b)
 	case int16:
-		return cmp.Compare(x, b.(int16))
+		return compareAs(x, b)
 	case int32:
-		return cmp.Compare(x, b.(int32))
+		return compareAs(x, b)
 	case int64:
-		return cmp.Compare(x, b.(int64))
+		return compareAs(x, b)
 	case Date:
-		return cmp.Compare(x, b.(Date))
+		return compareAs(x, b)
 	case Time:
-		return cmp.Compare(x, b.(Time))
-	case float32:
-		return javaFloatCompare(float64(x), float64(b.(float32)))
-	case float64:
-		return javaFloatCompare(x, b.(float64))
+		return compareAs(x, b)
 	case string:
-		return strings.Compare(x, b.(string))
-	case []byte:
-		return bytes.Compare(x, b.([]byte))
-	case Decimal:
-		return x.Cmp(b.(Decimal))
-	case Timestamp:
-		return x.Compare(b.(Timestamp))
-	case []any:
-		return compareSlices(x, b.([]any))
-	case Row:
-		return compareSlices(x, b.(Row))
-	case Map:
-		y := b.(Map)
-		if c := compareSlices(x.Keys, y.Keys); c != 0 {
-			return c
+		return compareAs(x, b)
+	case float32:
+		if y, ok := b.(float32); ok {
+			return javaFloatCompare(float64(x), float64(y))
 		}
-		return compareSlices(x.Values, y.Values)
+	case float64:
+		if y, ok := b.(float64); ok {
+			return javaFloatCompare(x, y)
+		}
+	case []byte:
+		if y, ok := b.([]byte); ok {
+			return bytes.Compare(x, y)
+		}
+	case Decimal:
+		if y, ok := b.(Decimal); ok {
+			return x.Cmp(y)
+		}
+	case Timestamp:
+		if y, ok := b.(Timestamp); ok {
+			return x.Compare(y)
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			return compareSlices(x, y)
+		}
+	case Row:
+		if y, ok := b.(Row); ok {
+			return compareSlices(x, y)
+		}
+	case Map:
+		if y, ok := b.(Map); ok {
+			if c := compareSlices(x.Keys, y.Keys); c != 0 {
+				return c
+			}
+			return compareSlices(x.Values, y.Values)
+		}
 	}
-	return 0
+	return mismatched(a, b)
+}
+
+// compareAs compares x with b when b has x's type.
+func compareAs[T cmp.Ordered](x T, b any) int {
+	y, ok := b.(T)
+	if !ok {
+		return mismatched(x, b)
+	}
+	return cmp.Compare(x, y)
+}
+
+// mismatched orders values of different types (a caller's mistake, or a
+// value of a type this package does not know) by their Go type's name,
+// so that a bad row sorts somewhere instead of panicking; equal names
+// (two values of one unknown type) compare equal.
+func mismatched(a, b any) int {
+	return strings.Compare(fmt.Sprintf("%T", a), fmt.Sprintf("%T", b))
 }
 
 func compareSlices(a, b []any) int {
