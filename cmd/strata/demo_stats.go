@@ -1,41 +1,36 @@
 package main
 
 import (
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/stratalake/strata/internal/latency"
 )
 
-// maxLatencySamples bounds the samples a latencies keeps for the whole run:
-// past it, reservoir sampling keeps a uniform sample of all of them.
+// maxLatencySamples bounds the samples a latencies keeps for the whole run
+// and for a status line's window.
 const maxLatencySamples = 1 << 17
 
 // latencies records durations from many goroutines: a uniform sample of
-// all of them for the summary, and those since the last window call for
-// the live status line.
+// all of them for the summary, and one of those since the last window
+// call for the live status line.
 type latencies struct {
 	mu     sync.Mutex
-	n      int64
-	sample []time.Duration
-	recent []time.Duration
-	rng    *rand.Rand
+	all    *latency.Sample
+	recent *latency.Sample
+	seed   uint64
 }
 
-func newLatencies() *latencies { return &latencies{rng: rand.New(rand.NewPCG(1, 2))} }
+func newLatencies() *latencies {
+	return &latencies{all: latency.NewSample(maxLatencySamples, 1, 0), recent: latency.NewSample(maxLatencySamples, 2, 0), seed: 2}
+}
 
 func (l *latencies) add(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.n++
-	if len(l.sample) < maxLatencySamples {
-		l.sample = append(l.sample, d)
-	} else if j := l.rng.Int64N(l.n); j < maxLatencySamples {
-		l.sample[j] = d
-	}
-	if len(l.recent) < maxLatencySamples {
-		l.recent = append(l.recent, d)
-	}
+	l.all.Add(d)
+	l.recent.Add(d)
 }
 
 // window returns the percentiles qs of the durations added since the last
@@ -43,33 +38,20 @@ func (l *latencies) add(d time.Duration) {
 func (l *latencies) window(qs ...float64) []time.Duration {
 	l.mu.Lock()
 	recent := l.recent
-	l.recent = make([]time.Duration, 0, len(recent))
+	l.seed++
+	l.recent = latency.NewSample(maxLatencySamples, l.seed, len(recent.Durations()))
 	l.mu.Unlock()
-	return percentiles(recent, qs...)
+	return latency.Percentiles(recent.Durations(), qs...)
 }
 
 // total returns how many durations were added and the percentiles qs of
 // all of them.
 func (l *latencies) total(qs ...float64) (int64, []time.Duration) {
 	l.mu.Lock()
-	sample := slices.Clone(l.sample)
-	n := l.n
+	sample := slices.Clone(l.all.Durations())
+	n := l.all.Count()
 	l.mu.Unlock()
-	return n, percentiles(sample, qs...)
-}
-
-// percentiles sorts ds and returns its nearest-rank percentiles qs (in
-// [0, 1]), zeros for an empty ds.
-func percentiles(ds []time.Duration, qs ...float64) []time.Duration {
-	out := make([]time.Duration, len(qs))
-	if len(ds) == 0 {
-		return out
-	}
-	slices.Sort(ds)
-	for i, q := range qs {
-		out[i] = ds[int(q*float64(len(ds)-1)+0.5)]
-	}
-	return out
+	return n, latency.Percentiles(sample, qs...)
 }
 
 // freshness measures how long the rows of a commit take to reach the

@@ -195,10 +195,25 @@ func TestDemoSummaryText(t *testing.T) {
 	}
 }
 
-func TestDemoPercentilesAndFreshness(t *testing.T) {
-	ds := []time.Duration{5, 1, 4, 2, 3}
-	if got := percentiles(ds, 0, 0.5, 1); !reflect.DeepEqual(got, []time.Duration{1, 3, 5}) {
-		t.Fatalf("percentiles: %v", got)
+// A window's percentiles cover the durations since the last window; the
+// totals cover all of them.
+func TestDemoLatencyWindowsAndFreshness(t *testing.T) {
+	l := newLatencies()
+	for _, d := range []time.Duration{5, 1, 4, 2, 3} {
+		l.add(d)
+	}
+	if got := l.window(0, 0.5, 1); !reflect.DeepEqual(got, []time.Duration{1, 3, 5}) {
+		t.Fatalf("first window: %v", got)
+	}
+	l.add(9)
+	if got := l.window(0, 1); !reflect.DeepEqual(got, []time.Duration{9, 9}) {
+		t.Fatalf("second window: %v", got)
+	}
+	if got := l.window(0.5); got[0] != 0 {
+		t.Fatalf("empty window: %v", got)
+	}
+	if n, q := l.total(0, 1); n != 6 || !reflect.DeepEqual(q, []time.Duration{1, 9}) {
+		t.Fatalf("total: %d %v", n, q)
 	}
 	f := newFreshness()
 	f.committed(3, time.Now())

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stratalake/strata/internal/latency"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/table"
 )
@@ -85,15 +86,15 @@ func runFreshness(ctx context.Context, tb *table.Table, target *StrataTarget, ke
 	if err := <-polled; err != nil {
 		return res, err
 	}
-	res.Latency = summarize([]*recorder{rec})
+	res.Latency = summarize([]*latency.Sample{rec})
 	res.Seen, res.Unseen = int(res.Latency.Count), len(pending)
-	res.CommitP50 = summarize([]*recorder{commitRec}).P50us
+	res.CommitP50 = summarize([]*latency.Sample{commitRec}).P50us
 	return res, ctx.Err()
 }
 
 // commitUpdates writes new values for random keys and commits them; the
 // updates carry the commit's snapshot and the time the commit returned.
-func commitUpdates(ctx context.Context, tb *table.Table, w *table.Write, rng *rand.Rand, keys []int64, id int64, rec *recorder) ([]pendingUpdate, error) {
+func commitUpdates(ctx context.Context, tb *table.Table, w *table.Write, rng *rand.Rand, keys []int64, id int64, rec *latency.Sample) ([]pendingUpdate, error) {
 	ups := make([]pendingUpdate, 0, freshKeysPerCommit)
 	for range freshKeysPerCommit {
 		k := keys[rng.IntN(len(keys))]
@@ -113,7 +114,7 @@ func commitUpdates(ctx context.Context, tb *table.Table, w *table.Write, rng *ra
 		return nil, fmt.Errorf("freshness commit: %w", err)
 	}
 	now := time.Now()
-	rec.add(now.Sub(start))
+	rec.Add(now.Sub(start))
 	for i := range ups {
 		ups[i].snapshot, ups[i].committed = snap, now
 	}
@@ -123,7 +124,7 @@ func commitUpdates(ctx context.Context, tb *table.Table, w *table.Write, rng *ra
 // pollFresh watches the lookup's snapshot until ctx ends; for each pending
 // update the served snapshot has reached, it reads the key and records the
 // delay once the new value shows.
-func pollFresh(ctx context.Context, target *StrataTarget, mu *sync.Mutex, pending map[int64]pendingUpdate, rec *recorder) error {
+func pollFresh(ctx context.Context, target *StrataTarget, mu *sync.Mutex, pending map[int64]pendingUpdate, rec *latency.Sample) error {
 	for ctx.Err() == nil {
 		served := target.Lookup().Snapshot()
 		mu.Lock()
@@ -149,7 +150,7 @@ func pollFresh(ctx context.Context, target *StrataTarget, mu *sync.Mutex, pendin
 			mu.Lock()
 			if cur, ok := pending[u.key]; ok && cur.committed.Equal(u.committed) {
 				delete(pending, u.key)
-				rec.add(seen.Sub(u.committed))
+				rec.Add(seen.Sub(u.committed))
 			}
 			mu.Unlock()
 		}

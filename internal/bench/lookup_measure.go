@@ -5,48 +5,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stratalake/strata/internal/latency"
 )
 
-// maxSamples bounds the latencies one recorder keeps: past it, reservoir
-// sampling keeps a uniform sample of all of them.
+// maxSamples bounds the latencies one goroutine's sample keeps.
 const maxSamples = 1 << 18
 
-// recorder collects latencies of one goroutine.
-type recorder struct {
-	samples []time.Duration
-	n       int64
-	rng     *rand.Rand
-}
+// newRecorder is one goroutine's latency sample.
+func newRecorder(seed uint64) *latency.Sample { return latency.NewSample(maxSamples, seed, 0) }
 
-func newRecorder(seed uint64) *recorder {
-	return &recorder{rng: rand.New(rand.NewPCG(seed, 7))}
-}
-
-// newRecorderCap is a recorder with room for n samples (at most
+// newRecorderCap is a latency sample with room for n durations (at most
 // maxSamples) made up front.
-func newRecorderCap(seed uint64, n int) *recorder {
-	r := newRecorder(seed)
-	r.samples = make([]time.Duration, 0, min(n, maxSamples))
-	return r
-}
-
-func (r *recorder) add(d time.Duration) {
-	r.n++
-	if len(r.samples) < maxSamples {
-		r.samples = append(r.samples, d)
-	} else if j := r.rng.Int64N(r.n); j < maxSamples {
-		r.samples[j] = d
-	}
+func newRecorderCap(seed uint64, n int) *latency.Sample {
+	return latency.NewSample(maxSamples, seed, n)
 }
 
 // Latency is a latency distribution's summary, in microseconds.
@@ -59,23 +39,21 @@ type Latency struct {
 	Maxus  float64 `json:"max_us"`
 }
 
-// summarize merges the recorders' samples and takes nearest-rank
+// summarize merges the goroutines' samples and takes nearest-rank
 // percentiles of the sorted sample.
-func summarize(rs []*recorder) Latency {
+func summarize(rs []*latency.Sample) Latency {
 	var all []time.Duration
 	var n int64
 	for _, r := range rs {
-		all = append(all, r.samples...)
-		n += r.n
+		all = append(all, r.Durations()...)
+		n += r.Count()
 	}
 	if len(all) == 0 {
 		return Latency{}
 	}
-	slices.Sort(all)
-	at := func(q float64) float64 {
-		return float64(all[int(q*float64(len(all)-1))]) / 1e3
-	}
-	return Latency{Count: n, P50us: at(0.50), P90us: at(0.90), P99us: at(0.99), P999us: at(0.999), Maxus: at(1)}
+	q := latency.Percentiles(all, 0.50, 0.90, 0.99, 0.999, 1)
+	us := func(d time.Duration) float64 { return float64(d) / 1e3 }
+	return Latency{Count: n, P50us: us(q[0]), P90us: us(q[1]), P99us: us(q[2]), P999us: us(q[3]), Maxus: us(q[4])}
 }
 
 // OpStats is one closed-loop measurement: clients goroutines each issuing
@@ -94,7 +72,7 @@ type OpStats struct {
 // the client's i-th operation and returns the keys it read.
 func runClosed(ctx context.Context, clients int, d time.Duration, op func(ctx context.Context, client, i int) (int, error)) (OpStats, error) {
 	clients = max(1, clients)
-	recs := make([]*recorder, clients)
+	recs := make([]*latency.Sample, clients)
 	keys := make([]int64, clients)
 	errs := make([]error, clients)
 	var failed atomic.Bool
@@ -117,7 +95,7 @@ func runClosed(ctx context.Context, clients int, d time.Duration, op func(ctx co
 					failed.Store(true)
 					return
 				}
-				recs[c].add(time.Since(t0))
+				recs[c].Add(time.Since(t0))
 				keys[c] += int64(n)
 			}
 		}()
@@ -202,7 +180,7 @@ func runFixedRate(ctx context.Context, t Target, keys []int64, rate, senders int
 	start := time.Now().Add(time.Millisecond) // every sender ready
 	end := start.Add(2 * d)
 	per := (total + senders - 1) / senders
-	recs, lags := make([]*recorder, senders), make([]*recorder, senders)
+	recs, lags := make([]*latency.Sample, senders), make([]*latency.Sample, senders)
 	errs := make([]error, senders)
 	var completed, dropped atomic.Int64
 	var wg sync.WaitGroup
@@ -228,7 +206,7 @@ func runFixedRate(ctx context.Context, t Target, keys []int64, rate, senders int
 // before, its own lateness in lag. It returns how many requests completed
 // and how many were dropped.
 func sendScheduled(ctx context.Context, t Target, keys []int64, s, senders, total, rate int, start, end time.Time,
-	rec, lag *recorder) (sent, lost int64, err error) {
+	rec, lag *latency.Sample) (sent, lost int64, err error) {
 	sl, err := newSleeper()
 	if err != nil {
 		return 0, 0, err
@@ -248,16 +226,16 @@ func sendScheduled(ctx context.Context, t Target, keys []int64, s, senders, tota
 		at := time.Now()
 		if at.After(end) {
 			lost++
-			rec.add(max(0, end.Sub(due)))
+			rec.Add(max(0, end.Sub(due)))
 			continue
 		}
 		if idle {
-			lag.add(max(0, at.Sub(due)))
+			lag.Add(max(0, at.Sub(due)))
 		}
 		if _, err := t.Get(ctx, keys[n%len(keys)]); err != nil {
 			return sent, lost, err
 		}
-		rec.add(time.Since(minTime(at, due)))
+		rec.Add(time.Since(minTime(at, due)))
 		sent++
 	}
 	return sent, lost, nil

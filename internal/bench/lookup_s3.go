@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stratalake/strata/internal/latency"
 	"github.com/stratalake/strata/internal/minioserver"
 	"github.com/stratalake/strata/spec"
 	"github.com/stratalake/strata/storage"
@@ -179,14 +180,14 @@ func runCold(ctx context.Context, fs storage.Storage, name string, sh tableShape
 		if l, err = tb.NewLookup(ctx, table.WithRefreshInterval(0)); err != nil {
 			return res, fmt.Errorf("open lookup: %w", err)
 		}
-		openRec.add(time.Since(start))
+		openRec.Add(time.Since(start))
 		reads1, bytes1 := rc.counts()
 		res.OpenReads, res.OpenBytes = res.OpenReads+reads1-reads0, res.OpenBytes+bytes1-bytes0
 		if err := coldGets(ctx, l, rc, sh.fileKeys(r%2), coldRec, &res); err != nil {
 			return res, err
 		}
 	}
-	res.Open, res.Cold = summarize([]*recorder{openRec}), summarize([]*recorder{coldRec})
+	res.Open, res.Cold = summarize([]*latency.Sample{openRec}), summarize([]*latency.Sample{coldRec})
 	_, bytes0 := rc.counts()
 	st := &StrataTarget{name: name, l: l}
 	if res.Warm, err = runClosed(ctx, 1, d, getOp(st, hits, 1)); err != nil {
@@ -199,7 +200,7 @@ func runCold(ctx context.Context, fs storage.Storage, name string, sh tableShape
 
 // coldGets reads each key, present in the table, once through l, recording
 // each Get's latency and what it fetched and built.
-func coldGets(ctx context.Context, l *table.Lookup, rc *readCounter, keys []int64, rec *recorder, res *ColdFigures) error {
+func coldGets(ctx context.Context, l *table.Lookup, rc *readCounter, keys []int64, rec *latency.Sample, res *ColdFigures) error {
 	for _, k := range keys {
 		reads0, bytes0 := rc.counts()
 		builds0 := l.CacheStats().Builds
@@ -208,7 +209,7 @@ func coldGets(ctx context.Context, l *table.Lookup, rc *readCounter, keys []int6
 		if err != nil {
 			return fmt.Errorf("cold get %d: %w", k, err)
 		}
-		rec.add(time.Since(start))
+		rec.Add(time.Since(start))
 		if row == nil {
 			return fmt.Errorf("cold get %d: a file's first or last key is missing", k)
 		}
