@@ -20,14 +20,14 @@ func newBenchCmd(e *env) *cobra.Command {
 		Long:  benchAllHelp,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unknown bench subcommand %q: want write, lookup or scan, or none to run every scenario", args[0])
+				return usagef("unknown bench subcommand %q: want write, lookup, scan or compare, or none to run every scenario", args[0])
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runBenchAll(e, cmd, &a) },
 	}
 	addBenchAllFlags(cmd.Flags(), &a)
-	cmd.AddCommand(newBenchWriteCmd(e), newBenchLookupCmd(e), newBenchScanCmd(e))
+	cmd.AddCommand(newBenchWriteCmd(e), newBenchLookupCmd(e), newBenchScanCmd(e), newBenchCompareCmd(e))
 	return cmd
 }
 

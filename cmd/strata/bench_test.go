@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +155,46 @@ func TestCLIBenchAllUsage(t *testing.T) {
 	}
 	if errs := c.fails(2, "", "bench", "--quick", "--large", "--scan-data", t.TempDir()); !strings.Contains(errs, "--quick and --large") {
 		t.Errorf("stderr: %s", errs)
+	}
+}
+
+// bench compare reads runs' results.json (a directory or the file) and
+// says which reference ratios the runs reproduce; a run of other sizes
+// is warned about; a file that is not a run's results is refused.
+func TestCLIBenchCompare(t *testing.T) {
+	c := cli{t, t.TempDir()}
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p, "results.json"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	row := `{"scenario": "write", "metric": "upserts/s", "baseline": "pebble", "ratio": %s}`
+	ref := write("full", `{"sizes": "full", "summary": [`+fmt.Sprintf(row, "0.7")+`, {"scenario": "lookup", "metric": "p99", "baseline": "pebble", "ratio": 3}]}`)
+	run := write("quick-1", `{"sizes": "quick", "summary": [`+fmt.Sprintf(row, "0.72")+`, {"scenario": "lookup", "metric": "p99", "baseline": "pebble", "ratio": 1}]}`)
+	large := write("large", `{"sizes": "large", "summary": [`+fmt.Sprintf(row, "0.7")+`]}`)
+	stdout, stderr, code := c.run("", "bench", "compare", ref, filepath.Join(run, "results.json"))
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"| write | upserts/s | pebble | 0.70× | 0.72× | yes (", "| lookup | p99 | pebble | 3.00× | 1.00× | **no** (", "1 of 2 ratios"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, stderr, _ := c.run("", "bench", "compare", ref, large); !strings.Contains(stderr, "large sizes, the reference at full") {
+		t.Errorf("no warning about sizes: %s", stderr)
+	}
+	if errs := c.fails(2, "", "bench", "compare", ref); !strings.Contains(errs, "at least one run") {
+		t.Errorf("one argument: %s", errs)
+	}
+	bad := write("bad", `{"rows": 1}`)
+	if errs := c.fails(1, "", "bench", "compare", ref, bad); !strings.Contains(errs, filepath.Join(bad, "results.json")) || !strings.Contains(errs, "no summary rows") {
+		t.Errorf("bad file: %s", errs)
 	}
 }
