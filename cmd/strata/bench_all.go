@@ -45,10 +45,11 @@ bounds the ratio to pebble), and strata write on the same rows as JSON
 Lines; 1M-row lookups and scans, 1M-row compaction, planning over 1M live
 files, maintenance on 100 snapshots (about ten minutes on 2 cores, the
 first run a few more to generate the scan tables). --quick measures the
-same tables, each figure for less time (a second a lookup figure instead of
-five, the best of two scans instead of three), within five minutes on 2
-cores, Java included: it reproduces the full run's ratios within the
-machine's noise. --large runs the slow scenarios at 10M rows and 1,000
+same tables, most figures for less time (a second a closed-loop lookup
+figure instead of five, the best of two scans instead of three; open-loop
+tails as long), within five minutes on 2 cores, Java included: it
+reproduces the full run's ratios within the machine's noise (strata bench
+compare checks). --large runs the slow scenarios at 10M rows and 1,000
 snapshots (about twenty minutes): where a ratio depends on the size
 (pebble's tree is deeper at 10M keys, DuckDB's fixed cost per query weighs
 less, a 1% key-range filter gains more over a full scan) its figures differ.
