@@ -6,6 +6,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -64,7 +65,8 @@ with --commit-every; its tenths are taken when it reports the commits that
 end them, its CPU time and peak memory from its resource usage (bytes
 written are not counted). The report adds its rate against the API's.
 
-Prints a table and the Strata/pebble ratios; --json FILE also writes the raw
+Prints the run's conditions (date, command, machine, load, git revision),
+then a table and the Strata/pebble ratios; --json FILE also writes the raw
 numbers as JSON ("-": to stdout, instead of the table). --cpuprofile FILE
 writes a CPU profile of Strata's timed run only. Scratch data goes to a
 temporary directory, removed afterwards, or to --dir (kept; it must not hold
@@ -109,16 +111,19 @@ func newBenchWriteCmd(e *env) *cobra.Command {
 				defer f.Close()
 				cfg.CPUProfile = f
 			}
+			started, machine := time.Now(), bench.DescribeMachine()
 			rep, err := bench.RunWrite(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
+			conds := bench.CommandConditions(started, commandLine(cmd), machine)
 			if jsonPath != "" {
 				b, err := rep.JSON()
 				if err != nil {
 					return err
 				}
 				if jsonPath == "-" {
+					fmt.Fprintln(e.stderr, conds)
 					_, err = e.stdout.Write(b)
 					return err
 				}
@@ -126,7 +131,7 @@ func newBenchWriteCmd(e *env) *cobra.Command {
 					return fmt.Errorf("--json: %w", err)
 				}
 			}
-			_, err = fmt.Fprint(e.stdout, rep.Text())
+			_, err = fmt.Fprintf(e.stdout, "%s\n\n%s", conds, rep.Text())
 			return err
 		},
 	}
@@ -234,7 +239,8 @@ On the first shape's table, before its freshness run:
 
 Each closed-loop measurement lasts --duration. --quick shrinks everything
 (50,000 rows, short runs) to finish in about a minute (HTTP and S3 included); flags given explicitly
-still win. Prints a Markdown table; --json FILE also writes the raw numbers.
+still win. Prints the run's conditions (date, command, machine, load, git
+revision) and a Markdown table; --json FILE also writes the raw numbers.
 Scratch data goes to a temporary directory (or --dir) and is removed
 afterwards.`
 
@@ -272,6 +278,7 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			started, machine := time.Now(), bench.DescribeMachine()
 			rep, err := bench.RunLookup(cmd.Context(), cfg)
 			if perr := stop(); err == nil {
 				err = perr
@@ -284,7 +291,7 @@ func newBenchLookupCmd(e *env) *cobra.Command {
 					return err
 				}
 			}
-			_, err = fmt.Fprint(e.stdout, bench.LookupMarkdown(rep))
+			_, err = fmt.Fprintf(e.stdout, "%s\n\n%s", bench.CommandConditions(started, commandLine(cmd), machine), bench.LookupMarkdown(rep))
 			return err
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +54,8 @@ scan.
 
 DuckDB needs Node.js and ` + "`cd integration/duckdb && npm ci`" + `; without them the
 DuckDB figures are skipped and the output says so, unless --require-duckdb
-(default: on when $CI is set). Prints a Markdown table; --json FILE also
+(default: on when $CI is set). Prints the run's conditions (date, command,
+machine, load, git revision) and a Markdown table; --json FILE also
 writes the raw numbers.`
 
 // newBenchScanCmd is `strata bench scan`.
@@ -88,6 +90,7 @@ func newBenchScanCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			started, machine := time.Now(), bench.DescribeMachine()
 			rep, err := bench.RunScan(cmd.Context(), cfg)
 			if perr := stop(); err == nil {
 				err = perr
@@ -100,7 +103,7 @@ func newBenchScanCmd(e *env) *cobra.Command {
 					return err
 				}
 			}
-			_, err = fmt.Fprint(e.stdout, bench.ScanMarkdown(rep))
+			_, err = fmt.Fprintf(e.stdout, "%s\n\n%s", bench.CommandConditions(started, commandLine(cmd), machine), bench.ScanMarkdown(rep))
 			return err
 		},
 	}

@@ -95,7 +95,9 @@ func TestCLIBenchWriteSmall(t *testing.T) {
 	prof := filepath.Join(t.TempDir(), "cpu.prof")
 	out := c.ok("", "bench", "write", "--rows", "5000", "--keys", "2000", "--buckets", "2", "--commit-every", "1000",
 		"--api", "rows", "--dir", t.TempDir(), "--json", js, "--cpuprofile", prof)
-	for _, want := range []string{"5,000 upserts", "last/first", "strata  rows  local disk", "strata/pebble: throughput"} {
+	// The output starts with when, where and how it ran.
+	for _, want := range []string{"Run 20", "`strata bench write --api=rows", "Machine: ", "go1.", "5,000 upserts", "last/first",
+		"strata  rows  local disk", "strata/pebble: throughput"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/stratalake/strata/storage"
@@ -25,20 +26,24 @@ import (
 
 // MaintainConfig is the maintenance scenario.
 type MaintainConfig struct {
-	Snapshots     int       `json:"snapshots"`
-	RowsPerCommit int       `json:"rows_per_commit"`
-	Buckets       int       `json:"buckets"`
-	KeySpace      int64     `json:"key_space"`
-	Orphans       int       `json:"orphans"`
-	Seed          uint64    `json:"seed"`
-	Dir           string    `json:"-"` // scratch directory (default: a temporary one)
-	Progress      io.Writer `json:"-"`
+	Snapshots     int   `json:"snapshots"`
+	RowsPerCommit int   `json:"rows_per_commit"`
+	Buckets       int   `json:"buckets"`
+	KeySpace      int64 `json:"key_space"`
+	Orphans       int   `json:"orphans"`
+	// Rounds repeats the scenario on fresh copies of the same table (0:
+	// once) and reports each time's median: a step of a few milliseconds
+	// measured once moves by a third from run to run.
+	Rounds   int       `json:"rounds,omitempty"`
+	Seed     uint64    `json:"seed"`
+	Dir      string    `json:"-"` // scratch directory (default: a temporary one)
+	Progress io.Writer `json:"-"`
 }
 
 // Validate reports the first setting that cannot run.
 func (c MaintainConfig) Validate() error {
-	if c.Snapshots < 2 || c.RowsPerCommit <= 0 || c.Buckets <= 0 || c.KeySpace <= 0 || c.Orphans < 0 {
-		return fmt.Errorf("maintain: snapshots (≥ 2), rows per commit, buckets and keys must be positive, orphans not negative")
+	if c.Snapshots < 2 || c.RowsPerCommit <= 0 || c.Buckets <= 0 || c.KeySpace <= 0 || c.Orphans < 0 || c.Rounds < 0 {
+		return fmt.Errorf("maintain: snapshots (≥ 2), rows per commit, buckets and keys must be positive, orphans and rounds not negative")
 	}
 	return nil
 }
@@ -72,11 +77,54 @@ func (r *MaintainReport) Total() (strata, baseline float64) {
 }
 
 // RunMaintain loads the table and runs the job's steps, each followed by
-// its baseline.
+// its baseline, cfg.Rounds times; each time is the median of the rounds'.
 func RunMaintain(ctx context.Context, cfg MaintainConfig) (*MaintainReport, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var reps []*MaintainReport
+	for round := range max(cfg.Rounds, 1) {
+		if cfg.Rounds > 1 {
+			progressFunc(cfg.Progress)(fmt.Sprintf("round %d of %d", round+1, cfg.Rounds))
+		}
+		rc := cfg
+		if cfg.Dir != "" && cfg.Rounds > 1 {
+			rc.Dir = filepath.Join(cfg.Dir, fmt.Sprintf("round-%d", round+1))
+		}
+		rep, err := runMaintainOnce(ctx, rc)
+		if err != nil {
+			return nil, err
+		}
+		reps = append(reps, rep)
+	}
+	return medianReport(reps), nil
+}
+
+// medianReport is the first of reps with each time the median of reps'.
+func medianReport(reps []*MaintainReport) *MaintainReport {
+	rep := reps[0]
+	median := func(f func(*MaintainReport) *float64) {
+		vs := make([]float64, len(reps))
+		for i, r := range reps {
+			vs[i] = *f(r)
+		}
+		slices.Sort(vs)
+		*f(rep) = vs[len(vs)/2]
+	}
+	median(func(r *MaintainReport) *float64 { return &r.LoadSeconds })
+	for _, st := range []func(*MaintainReport) *MaintainStep{
+		func(r *MaintainReport) *MaintainStep { return &r.Compact },
+		func(r *MaintainReport) *MaintainStep { return &r.Expire },
+		func(r *MaintainReport) *MaintainStep { return &r.Orphans },
+	} {
+		median(func(r *MaintainReport) *float64 { return &st(r).Seconds })
+		median(func(r *MaintainReport) *float64 { return &st(r).BaselineSeconds })
+	}
+	return rep
+}
+
+// runMaintainOnce is one round of RunMaintain, on a table of its own.
+func runMaintainOnce(ctx context.Context, cfg MaintainConfig) (*MaintainReport, error) {
 	dir, cleanup, err := scratchDir(cfg.Dir, "strata-bench-maintain-")
 	if err != nil {
 		return nil, err

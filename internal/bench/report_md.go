@@ -68,7 +68,18 @@ func AllMarkdown(rep *AllReport, charts []string) string {
 // RunConditions is a paragraph saying when, where and how the run was
 // made.
 func RunConditions(rep *AllReport) string {
-	m := rep.Machine
+	what := fmt.Sprintf("`%s` (%s sizes)", rep.Command, orUnknown(string(rep.Sizes)))
+	return conditions(rep.Started, rep.Seconds, what, rep.Machine, rep.LoadEnd)
+}
+
+// CommandConditions is RunConditions for one scenario's command (`strata
+// bench write`, `lookup`, `scan`) that started at started on machine m
+// (DescribeMachine then) and ends now.
+func CommandConditions(started time.Time, command string, m Machine) string {
+	return conditions(started.UTC(), time.Since(started).Seconds(), "`"+command+"`", m, loadAverage())
+}
+
+func conditions(started time.Time, seconds float64, what string, m Machine, loadEnd string) string {
 	rev := orUnknown(m.GitRevision)
 	if base, dirty, _ := strings.Cut(rev, "-"); len(base) > 12 {
 		rev = base[:12]
@@ -76,10 +87,10 @@ func RunConditions(rep *AllReport) string {
 			rev += "-" + dirty
 		}
 	}
-	return fmt.Sprintf("Run %s, `%s` (%s sizes), %s. Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s; %s; git %s. "+
+	return fmt.Sprintf("Run %s, %s, %s. Machine: %s, %d cores (GOMAXPROCS %d), %s memory, %s; %s; git %s. "+
 		"Load average (1, 5, 15 min): %s at the start, %s at the end.",
-		rep.Started.Format("2006-01-02 15:04 UTC"), rep.Command, orUnknown(string(rep.Sizes)), time.Duration(rep.Seconds*float64(time.Second)).Round(time.Second),
-		orUnknown(m.CPU), m.Cores, m.GOMAXPROCS, bytesStr(m.MemoryBytes), m.OS, m.GoVersion, rev, orUnknown(m.Load), orUnknown(rep.LoadEnd))
+		started.Format("2006-01-02 15:04 UTC"), what, time.Duration(seconds*float64(time.Second)).Round(time.Second),
+		orUnknown(m.CPU), m.Cores, m.GOMAXPROCS, bytesStr(m.MemoryBytes), m.OS, m.GoVersion, rev, orUnknown(m.Load), orUnknown(loadEnd))
 }
 
 func orUnknown(s string) string {
