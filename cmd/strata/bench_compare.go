@@ -11,7 +11,7 @@ import (
 )
 
 const benchCompareHelp = `Compare the summary ratios of one strata bench run (REFERENCE, e.g. the
-full run BENCHMARKS.md quotes, docs/bench/full) with those of other runs of
+full run BENCHMARKS.md quotes, docs/bench/full-1205) with those of other runs of
 the same sizes (RUN..., e.g. your strata bench --quick runs): each argument
 is a run's output directory or its results.json.
 
