@@ -1,6 +1,7 @@
 package predicate
 
 import (
+	"reflect"
 	"sort"
 	"strings"
 
@@ -138,6 +139,12 @@ func (n *node) mayMatch(st Stats) bool {
 		return false // every comparison with null is unknown
 	}
 	lo, hi := cs.Min, cs.Max
+	if !statsTyped(lo, hi, n) {
+		// Statistics of another type than the bound literals (a decoding
+		// bug, or a type this code does not expect) prove nothing: read
+		// the file rather than order unlike values and skip rows.
+		return true
+	}
 	switch n.op {
 	case OpEq:
 		return (lo == nil || spec.CompareValues(n.val, lo) >= 0) && (hi == nil || spec.CompareValues(n.val, hi) <= 0)
@@ -175,4 +182,18 @@ func (n *node) mayMatch(st Stats) bool {
 		return lo == nil || hi == nil || !strings.HasPrefix(lo.(string), p) || !strings.HasPrefix(hi.(string), p)
 	}
 	return true
+}
+
+// statsTyped says whether a column's minimum and maximum (nil: unknown)
+// have the Go type of the node's literal.
+func statsTyped(lo, hi any, n *node) bool {
+	lit := n.val
+	if lit == nil && len(n.vals) > 0 {
+		lit = n.vals[0]
+	}
+	if lit == nil {
+		return true
+	}
+	t := reflect.TypeOf(lit)
+	return (lo == nil || reflect.TypeOf(lo) == t) && (hi == nil || reflect.TypeOf(hi) == t)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ The full run measures the tables BENCHMARKS.md quotes: 2M upserts, and
 with the same stream into tables set write-only, uncompressed or both (what
 bounds the ratio to pebble), and strata write on the same rows as JSON
 Lines; 1M-row lookups and scans, 1M-row compaction, planning over 1M live
-files, maintenance on 100 snapshots (about ten minutes on 2 cores, the
+files, maintenance on 100 snapshots (about seven minutes on 2 cores, the
 first run a few more to generate the scan tables). --quick measures the
 same tables, most figures for less time (a second a closed-loop lookup
 figure instead of five, the best of two scans instead of three; open-loop
@@ -122,15 +123,17 @@ func (a *benchAllFlags) config(cmd *cobra.Command) (bench.AllConfig, error) {
 		}
 	}
 	cfg.RequireBaselines, cfg.Dir, cfg.Lookup.RedisServer, cfg.Scan.DuckDBDir = a.require, a.dir, a.redis, a.duckdb
-	if a.httpProcess || a.cli {
+	runs := func(step string) bool { return len(cfg.Only) == 0 || slices.Contains(cfg.Only, step) }
+	httpProcess, writeCLI := a.httpProcess && runs("lookup"), a.cli && runs("write")
+	if httpProcess || writeCLI {
 		bin, err := os.Executable()
 		if err != nil {
 			return cfg, fmt.Errorf("this binary, for --http-process and --write-cli: %w", err)
 		}
-		if a.httpProcess {
+		if httpProcess {
 			cfg.Lookup.ServeBinary = bin
 		}
-		if a.cli {
+		if writeCLI {
 			cfg.Write.CLI = bin
 		}
 	}

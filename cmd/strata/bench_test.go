@@ -184,7 +184,7 @@ func TestCLIBenchCompare(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"| write | upserts/s | pebble | 0.70× | 0.72× | yes (", "| lookup | p99 | pebble | 3.00× | 1.00× | **no** (", "1 of 2 ratios"} {
+	for _, want := range []string{"| write | upserts/s | pebble | 0.700× | 0.720× | yes (", "| lookup | p99 | pebble | 3.000× | 1.000× | **no** (", "1 of 2 ratios"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}

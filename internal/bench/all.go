@@ -306,6 +306,7 @@ func RunAll(ctx context.Context, cfg AllConfig) (*AllReport, error) {
 		case err != nil:
 			res.Status, res.Reason = StepFailed, err.Error()
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			rep.Summary = append(rep.Summary, rows...) // what the step measured before it failed
 		default:
 			res.Status = StepOK
 			rep.Summary = append(rep.Summary, rows...)

@@ -61,10 +61,16 @@ func runAllWrite(ctx context.Context, cfg *AllConfig, rep *AllReport) ([]Summary
 	for i, v := range cfg.WriteVariants {
 		vc := cfg.Write
 		vc.Options, vc.CLI, vc.CPUProfile = v.Options, "", nil
-		vc.Dir = filepath.Join(cfg.Write.Dir, fmt.Sprintf("variant-%d", i))
-		res, err := RunWriteStrata(ctx, vc)
+		dir, cleanup, err := scratchDir(cfg.Write.Dir, "strata-bench-variant-")
 		if err != nil {
-			return nil, nil, fmt.Errorf("variant %s: %w", v.Name, err)
+			return rows, nil, err
+		}
+		vc.Dir = filepath.Join(dir, fmt.Sprintf("variant-%d", i))
+		res, err := RunWriteStrata(ctx, vc)
+		cleanup()
+		if err != nil {
+			// The figures measured so far stay in the summary.
+			return rows, nil, fmt.Errorf("variant %s: %w", v.Name, err)
 		}
 		rep.WriteVariants = append(rep.WriteVariants, WriteVariantReport{WriteVariant: v, Strata: res})
 		rows = append(rows, higher("write, "+v.Name, "upserts/s", "rows/s", res.RowsPerSec, "pebble", p.RowsPerSec))

@@ -29,6 +29,19 @@ func ReadAllReport(path string) (*AllReport, error) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("%s: not a strata bench results.json: %w", path, err)
 	}
+	if rep.Sizes == "" {
+		// Written before runs named their sizes: "quick", or the full
+		// run, whose sizes were --large's then.
+		var old struct {
+			Quick bool `json:"quick"`
+		}
+		if json.Unmarshal(b, &old) == nil {
+			rep.Sizes = SizesLarge
+			if old.Quick {
+				rep.Sizes = SizesQuick
+			}
+		}
+	}
 	if len(rep.Summary) == 0 {
 		return nil, fmt.Errorf("%s: no summary rows (not a strata bench results.json, or every step failed)", path)
 	}
@@ -103,16 +116,16 @@ func CompareMarkdown(rows []ComparedRow, refName string, runNames []string) stri
 		for i, v := range r.Runs {
 			runs[i] = "-"
 			if v > 0 {
-				runs[i] = fmt.Sprintf("%.2f×", v)
+				runs[i] = fmt.Sprintf("%.3f×", v)
 			}
 		}
 		verdict := "not measured"
 		switch {
 		case r.Missing:
 		case r.Within:
-			verdict = fmt.Sprintf("yes (%.2f×–%.2f×)", r.Low, r.High)
+			verdict = fmt.Sprintf("yes (%.3f×–%.3f×)", r.Low, r.High)
 		default:
-			verdict = fmt.Sprintf("**no** (%.2f×–%.2f×)", r.Low, r.High)
+			verdict = fmt.Sprintf("**no** (%.3f×–%.3f×)", r.Low, r.High)
 		}
 		if !r.Missing {
 			measured++
@@ -120,10 +133,14 @@ func CompareMarkdown(rows []ComparedRow, refName string, runNames []string) stri
 				within++
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.2f× | %s | %s |\n", mdCell(r.Scenario), mdCell(r.Metric), mdCell(r.Baseline),
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f× | %s | %s |\n", mdCell(r.Scenario), mdCell(r.Metric), mdCell(r.Baseline),
 			r.Ratio, strings.Join(runs, " / "), verdict)
 	}
-	fmt.Fprintf(&b, "\n%d of %d ratios of %s reproduced within noise (each within the runs' range widened by their own spread, at least %.0f%%).\n",
+	fmt.Fprintf(&b, "\n%d of %d ratios of %s reproduced within noise (each within the runs' range widened by their own spread, at least %.0f%%)",
 		within, measured, refName, (MinNoise-1)*100)
+	if missing := len(rows) - measured; missing > 0 {
+		fmt.Fprintf(&b, "; %d not measured by any run", missing)
+	}
+	b.WriteString(".\n")
 	return b.String()
 }

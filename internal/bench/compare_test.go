@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,8 +40,8 @@ func TestCompareRuns(t *testing.T) {
 		t.Errorf("gone: %+v, want missing", r)
 	}
 	md := CompareMarkdown(CompareRuns(ref, runs), "full", []string{"q1", "q2"})
-	for _, want := range []string{"| steady | m | b | 1.00× | 0.90× / 0.95× | yes (", "| off | m | b | 1.50× | 1.00× / 1.10× | **no** (",
-		"| gone | m | b | 1.00× | - / - | not measured |", "2 of 3 ratios of full reproduced"} {
+	for _, want := range []string{"| steady | m | b | 1.000× | 0.900× / 0.950× | yes (0.783×–1.092×)", "| off | m | b | 1.500× | 1.000× / 1.100× | **no** (0.870×–1.265×)",
+		"| gone | m | b | 1.000× | - / - | not measured |", "2 of 3 ratios of full reproduced", "; 1 not measured by any run."} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -64,6 +65,17 @@ func TestReadAllReport(t *testing.T) {
 	}
 	if _, err := ReadAllReport(other); err == nil || !strings.Contains(err.Error(), "no summary rows") {
 		t.Errorf("other JSON: %v", err)
+	}
+	// A results.json from before runs named their sizes: its "quick" says.
+	for quick, want := range map[bool]Sizes{true: SizesQuick, false: SizesLarge} {
+		old := filepath.Join(dir, "old.json")
+		body := fmt.Sprintf(`{"quick": %v, "summary": [{"scenario": "s", "metric": "m", "ratio": 2}]}`, quick)
+		if err := os.WriteFile(old, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := ReadAllReport(old); err != nil || r.Sizes != want {
+			t.Errorf("quick=%v: sizes %q (%v), want %q", quick, r.Sizes, err, want)
+		}
 	}
 	if _, err := ReadAllReport(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("a missing file read")

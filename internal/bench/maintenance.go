@@ -109,7 +109,12 @@ func medianReport(reps []*MaintainReport) *MaintainReport {
 			vs[i] = *f(r)
 		}
 		slices.Sort(vs)
-		*f(rep) = vs[len(vs)/2]
+		m := len(vs) / 2
+		if len(vs)%2 == 0 {
+			*f(rep) = (vs[m-1] + vs[m]) / 2
+		} else {
+			*f(rep) = vs[m]
+		}
 	}
 	median(func(r *MaintainReport) *float64 { return &r.LoadSeconds })
 	for _, st := range []func(*MaintainReport) *MaintainStep{

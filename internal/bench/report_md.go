@@ -202,8 +202,8 @@ func writeCompactDetails(b *strings.Builder, c *CompactReport) {
 func writeMaintainDetails(b *strings.Builder, m *MaintainReport) {
 	c := m.Config
 	fmt.Fprintf(b, "## Maintenance\n\n%d commits of %s upserts into a write-only table of %d buckets (loaded in %s), "+
-		"%d orphan files; %d files before the job.\n\n", c.Snapshots, count(int64(c.RowsPerCommit)), c.Buckets,
-		secStr(m.LoadSeconds), c.Orphans, m.FilesBefore)
+		"%d orphan files; %d files before the job.%s\n\n", c.Snapshots, count(int64(c.RowsPerCommit)), c.Buckets,
+		secStr(m.LoadSeconds), c.Orphans, m.FilesBefore, roundsNote(c.Rounds))
 	b.WriteString("| step | Strata | files | baseline | baseline time | ratio |\n|---|---:|---:|---|---:|---:|\n")
 	for _, s := range []struct {
 		name string
@@ -250,4 +250,12 @@ func writeVariants(b *strings.Builder, rep *AllReport) {
 		line(strings.Join(kv, ", "), v.Strata)
 	}
 	b.WriteString("\n")
+}
+
+// roundsNote says that the maintenance times are medians, when they are.
+func roundsNote(rounds int) string {
+	if rounds <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" Each time is the median of %d rounds, each on a fresh copy of the table.", rounds)
 }
