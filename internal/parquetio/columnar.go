@@ -341,10 +341,8 @@ func (c *File) nextBatch(schema *arrow.Schema, fields []spec.DataField, cols []c
 			if int64(a.Len()) != m {
 				return fmt.Errorf("%w: yields %d rows, want %d", spec.ErrCorrupt, a.Len(), m)
 			}
-			if v, ok := a.(interface{ ValidateFull() error }); ok && a.DataType().ID() != arrow.BINARY && a.DataType().ID() != arrow.STRING {
-				if err := v.ValidateFull(); err != nil { // nested arrays only
-					return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
-				}
+			if err := checkNested(a); err != nil {
+				return fmt.Errorf("%w: %w", spec.ErrCorrupt, err)
 			}
 			arrs[i], err = adapt(c.mem, a, want)
 			return err
@@ -445,4 +443,40 @@ func guard(what string, f func() error) (err error) {
 		}
 	}()
 	return f()
+}
+
+// checkNested checks that a decoded nested array holds together at every
+// level: arrow-go validates a list's offsets against its child, one level
+// only, and clamps a struct's short children when it slices them, so a
+// damaged page could decode to a struct whose list field has fewer rows
+// than the struct (reading such a row indexed past the offsets).
+func checkNested(a arrow.Array) error {
+	switch a := a.(type) {
+	case *array.Map:
+		if err := a.ValidateFull(); err != nil {
+			return err
+		}
+		return checkNested(a.ListValues())
+	case *array.List:
+		if err := a.ValidateFull(); err != nil {
+			return err
+		}
+		return checkNested(a.ListValues())
+	case *array.FixedSizeList:
+		if err := a.ValidateFull(); err != nil {
+			return err
+		}
+		return checkNested(a.ListValues())
+	case *array.Struct:
+		d := a.Data()
+		for j, c := range d.Children() {
+			if c.Len() < d.Offset()+d.Len() {
+				return fmt.Errorf("struct field %d has %d rows, the struct %d", j, c.Len(), d.Offset()+d.Len())
+			}
+			if err := checkNested(a.Field(j)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

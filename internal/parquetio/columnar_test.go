@@ -152,3 +152,42 @@ func TestPageRowLimit(t *testing.T) {
 		}
 	}
 }
+
+// A struct whose list field decoded to fewer rows than the struct (found by
+// FuzzOpen: a damaged file whose ARRAY<ROW<a INT, b ARRAY<STRING>>> column
+// read with b empty) is corrupt, not a struct arrow-go silently clamps and
+// a row reader then indexes past b's offsets.
+func TestCheckNestedShortStructField(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	a := array.NewInt32Builder(mem)
+	a.AppendValues([]int32{1, 2, 3}, nil)
+	ints := a.NewArray()
+	defer ints.Release()
+	lb := array.NewListBuilder(mem, arrow.BinaryTypes.String)
+	empty := lb.NewArray() // no rows
+	defer empty.Release()
+	st := arrow.StructOf(
+		arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		arrow.Field{Name: "b", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
+	)
+	sd := array.NewData(st, 3, []*memory.Buffer{nil}, []arrow.ArrayData{ints.Data(), empty.Data()}, 0, 0)
+	defer sd.Release()
+	offsets := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 3}))
+	ld := array.NewData(arrow.ListOf(st), 1, []*memory.Buffer{nil, offsets}, []arrow.ArrayData{sd}, 0, 0)
+	defer ld.Release()
+	list := array.MakeFromData(ld)
+	defer list.Release()
+	if err := checkNested(list); err == nil {
+		t.Fatal("a struct of 3 rows with a list field of 0 passed")
+	}
+	ok := array.NewData(arrow.StructOf(
+		arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		arrow.Field{Name: "b", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	), 3, []*memory.Buffer{nil}, []arrow.ArrayData{ints.Data(), ints.Data()}, 0, 0)
+	defer ok.Release()
+	okArr := array.MakeFromData(ok)
+	defer okArr.Release()
+	if err := checkNested(okArr); err != nil {
+		t.Fatalf("a whole struct: %v", err)
+	}
+}
