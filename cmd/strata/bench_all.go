@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -123,8 +122,7 @@ func (a *benchAllFlags) config(cmd *cobra.Command) (bench.AllConfig, error) {
 		}
 	}
 	cfg.RequireBaselines, cfg.Dir, cfg.Lookup.RedisServer, cfg.Scan.DuckDBDir = a.require, a.dir, a.redis, a.duckdb
-	runs := func(step string) bool { return len(cfg.Only) == 0 || slices.Contains(cfg.Only, step) }
-	httpProcess, writeCLI := a.httpProcess && runs("lookup"), a.cli && runs("write")
+	httpProcess, writeCLI := a.httpProcess && cfg.Runs("lookup"), a.cli && cfg.Runs("write")
 	if httpProcess || writeCLI {
 		bin, err := os.Executable()
 		if err != nil {

@@ -243,12 +243,14 @@ func (c AllConfig) Validate() error {
 	return nil
 }
 
+// Runs says whether the run includes step: every step unless Only names some.
+func (c AllConfig) Runs(step string) bool {
+	return len(c.Only) == 0 || slices.Contains(c.Only, step)
+}
+
 // steps are the steps to run, in order.
 func (c AllConfig) steps() []string {
-	if len(c.Only) == 0 {
-		return Steps
-	}
-	return slices.DeleteFunc(slices.Clone(Steps), func(s string) bool { return !slices.Contains(c.Only, s) })
+	return slices.DeleteFunc(slices.Clone(Steps), func(s string) bool { return !c.Runs(s) })
 }
 
 // RunAll runs every step, writes the report into cfg.OutDir and returns

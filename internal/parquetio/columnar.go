@@ -452,17 +452,10 @@ func guard(what string, f func() error) (err error) {
 // than the struct (reading such a row indexed past the offsets).
 func checkNested(a arrow.Array) error {
 	switch a := a.(type) {
-	case *array.Map:
-		if err := a.ValidateFull(); err != nil {
-			return err
-		}
-		return checkNested(a.ListValues())
-	case *array.List:
-		if err := a.ValidateFull(); err != nil {
-			return err
-		}
-		return checkNested(a.ListValues())
-	case *array.FixedSizeList:
+	case interface { // lists, maps, fixed-size lists
+		ValidateFull() error
+		ListValues() arrow.Array
+	}:
 		if err := a.ValidateFull(); err != nil {
 			return err
 		}
